@@ -1,0 +1,8 @@
+/** Tests run against the TypeScript sources through ts-jest; multi-process tests spawn the compiled CLI from dist/. */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true }] },
+  testTimeout: 30000,
+};

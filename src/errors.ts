@@ -1,0 +1,30 @@
+/**
+ * Operating errors: expected, handled, reported to a person. Each carries a bounded `code` (usable as
+ * a metric label) and a `kind` that the shell maps to a gRPC status. Programmer errors are not
+ * HashfedErrors: they are assertion failures (see assert.ts).
+ */
+export type ErrorKind =
+  | "invalid" // malformed input: INVALID_ARGUMENT
+  | "unauthenticated" // a signature or credential does not verify: UNAUTHENTICATED
+  | "forbidden" // well-formed and authentic, but not allowed for this caller: PERMISSION_DENIED
+  | "not-found" // NOT_FOUND
+  | "exists" // ALREADY_EXISTS
+  | "precondition" // the log's state does not allow it: FAILED_PRECONDITION
+  | "out-of-range" // an index or size past what exists: OUT_OF_RANGE
+  | "exhausted" // a limit was hit: RESOURCE_EXHAUSTED
+  | "unavailable"; // try again later: UNAVAILABLE
+
+export class HashfedError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "HashfedError";
+  }
+}
+
+export function invalid(code: string, message: string): HashfedError {
+  return new HashfedError("invalid", code, message);
+}
