@@ -1,0 +1,199 @@
+import { randomBytes } from "node:crypto";
+import { link, open, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { HashfedError, invalid } from "../errors";
+import { parsePrivateKey, parseVerifierKey, type PrivateKey, type VerifierKey } from "./keys";
+
+/**
+ * Key files hold one key text and a newline. A private key file is created with mode 0600 and is
+ * refused when group or others can reach it, as ssh does: a key others could read is no longer a
+ * secret, and one they could write could be swapped for theirs. Writes go to a temporary file in
+ * the same folder that is synced and then moved into place, so a crash leaves the old file or the
+ * new one, never half a key.
+ */
+
+/** A key text is under 200 bytes for any sensible name; the bound stops a wrong path from being read whole. */
+export const KEY_FILE_BYTES_MAX = 4096;
+export const PRIVATE_KEY_FILE_MODE = 0o600;
+export const VERIFIER_KEY_FILE_MODE = 0o644;
+/** Permission bits for group and others. */
+const GROUP_AND_OTHERS_MODE_MASK = 0o077;
+
+export interface KeyFileWriteOptions {
+  /** Replace an existing file. Off by default: overwriting a private key loses an identity. */
+  readonly overwrite?: boolean;
+}
+
+export async function writePrivateKeyFile(path: string, key: PrivateKey, options: KeyFileWriteOptions = {}): Promise<void> {
+  await writeKeyFile(path, key.text + "\n", PRIVATE_KEY_FILE_MODE, options.overwrite ?? false);
+}
+
+export async function writeVerifierKeyFile(path: string, key: VerifierKey, options: KeyFileWriteOptions = {}): Promise<void> {
+  await writeKeyFile(path, key.text + "\n", VERIFIER_KEY_FILE_MODE, options.overwrite ?? false);
+}
+
+export async function readPrivateKeyFile(path: string): Promise<PrivateKey> {
+  return parseKeyFile(path, await readKeyFileText(path, { ownerOnly: true }), parsePrivateKey);
+}
+
+export async function readVerifierKeyFile(path: string): Promise<VerifierKey> {
+  return parseKeyFile(path, await readKeyFileText(path, { ownerOnly: false }), parseVerifierKey);
+}
+
+async function writeKeyFile(path: string, contents: string, mode: number, overwrite: boolean): Promise<void> {
+  const folder = dirname(path);
+  const temporaryPath = join(folder, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await writeSyncedFile(temporaryPath, contents, mode);
+    if (overwrite) await rename(temporaryPath, path);
+    else await moveUnlessTargetExists(temporaryPath, path);
+    await syncFolder(folder);
+  } catch (error) {
+    throw keyFileWriteError(error, path);
+  } finally {
+    await removeIfPresent(temporaryPath);
+  }
+}
+
+async function writeSyncedFile(path: string, contents: string, mode: number): Promise<void> {
+  // "wx": never follow or reuse a file that is already there, even a temporary one.
+  const handle = await open(path, "wx", mode);
+  try {
+    // The umask can only clear bits of `mode`; chmod makes the mode exact either way.
+    await handle.chmod(mode);
+    await handle.writeFile(contents, "utf8");
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * link() fails if the target exists, atomically, so two writers cannot both believe they created the
+ * key. Filesystems without hard links get a reserve-then-rename fallback, which is still exclusive.
+ */
+async function moveUnlessTargetExists(temporaryPath: string, path: string): Promise<void> {
+  try {
+    await link(temporaryPath, path);
+    return;
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") throw keyFileExists(path);
+    if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes(errorCode(error) ?? "")) throw error;
+  }
+  try {
+    await (await open(path, "wx", PRIVATE_KEY_FILE_MODE)).close();
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") throw keyFileExists(path);
+    throw error;
+  }
+  await rename(temporaryPath, path);
+}
+
+/** Makes the new directory entry durable: a synced file whose name was lost in a crash is no help. */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    // After a successful rename the temporary name is gone already.
+    if (errorCode(error) !== "ENOENT") throw error;
+  }
+}
+
+/** Reads a key file's text, checking its permissions on the opened file so the check and the read see the same file. */
+async function readKeyFileText(path: string, { ownerOnly }: { ownerOnly: boolean }): Promise<string> {
+  const handle = await open(path, "r").catch((error: unknown) => {
+    throw keyFileReadError(error, path);
+  });
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw invalid("KEY_FILE_NOT_A_FILE", `${path} is not a regular file, so it cannot be a key file`);
+    if (ownerOnly && (stats.mode & GROUP_AND_OTHERS_MODE_MASK) !== 0) {
+      const mode = (stats.mode & 0o777).toString(8).padStart(4, "0");
+      throw new HashfedError(
+        "forbidden",
+        "KEY_FILE_PERMISSIONS",
+        `private key file ${path} has mode ${mode}, so group or others can reach it; run: chmod 600 ${path}`,
+      );
+    }
+    if (stats.size > KEY_FILE_BYTES_MAX) {
+      throw invalid("KEY_FILE_TOO_LARGE", `key file ${path} is ${stats.size} bytes; a key file is at most ${KEY_FILE_BYTES_MAX}`);
+    }
+    // Read one byte past the limit in case the file grew since stat.
+    const buffer = Buffer.alloc(KEY_FILE_BYTES_MAX + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > KEY_FILE_BYTES_MAX) throw invalid("KEY_FILE_TOO_LARGE", `key file ${path} is larger than ${KEY_FILE_BYTES_MAX} bytes`);
+    return decodeKeyFileText(path, buffer.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The file is the key text and one newline; the newline is optional so hand-written files work too. */
+function decodeKeyFileText(path: string, bytes: Buffer): string {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw invalid("KEY_FILE_MALFORMED", `key file ${path} is not UTF-8 text`);
+  }
+  if (text.endsWith("\n")) text = text.slice(0, -1);
+  if (text.length === 0) throw invalid("KEY_FILE_MALFORMED", `key file ${path} is empty`);
+  if (/[\r\n]/.test(text)) {
+    throw invalid("KEY_FILE_MALFORMED", `key file ${path} must hold exactly one line, the key text, ending in a newline (no CR)`);
+  }
+  return text;
+}
+
+/** Parses the text with `parse`, naming the file in any error. */
+function parseKeyFile<Key>(path: string, text: string, parse: (text: string) => Key): Key {
+  try {
+    return parse(text);
+  } catch (error) {
+    if (!(error instanceof HashfedError)) throw error;
+    throw new HashfedError(error.kind, error.code, `key file ${path}: ${error.message}`);
+  }
+}
+
+function keyFileExists(path: string): HashfedError {
+  return new HashfedError("exists", "KEY_FILE_EXISTS", `refusing to overwrite the existing key file ${path}; move it away first to replace it`);
+}
+
+function keyFileWriteError(error: unknown, path: string): unknown {
+  switch (errorCode(error)) {
+    case "ENOENT":
+      return new HashfedError("not-found", "KEY_FILE_FOLDER_MISSING", `cannot write key file ${path}: the folder ${dirname(path)} does not exist`);
+    case "EACCES":
+    case "EPERM":
+      return new HashfedError("forbidden", "KEY_FILE_ACCESS_DENIED", `cannot write key file ${path}: permission denied`);
+    case "EISDIR":
+      return invalid("KEY_FILE_NOT_A_FILE", `cannot write key file ${path}: it is a folder`);
+    default:
+      return error;
+  }
+}
+
+function keyFileReadError(error: unknown, path: string): unknown {
+  switch (errorCode(error)) {
+    case "ENOENT":
+      return new HashfedError("not-found", "KEY_FILE_MISSING", `no key file at ${path}`);
+    case "EACCES":
+    case "EPERM":
+      return new HashfedError("forbidden", "KEY_FILE_ACCESS_DENIED", `cannot read key file ${path}: permission denied`);
+    default:
+      return error;
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
+  return typeof error.code === "string" ? error.code : undefined;
+}
