@@ -28,3 +28,24 @@ export class HashfedError extends Error {
 export function invalid(code: string, message: string): HashfedError {
   return new HashfedError("invalid", code, message);
 }
+
+/** The same error with `where` in front of its message, e.g. "submissions[3]: ...". */
+export function locate(where: string, error: unknown): unknown {
+  if (!(error instanceof HashfedError)) return error;
+  return new HashfedError(error.kind, error.code, `${where}: ${error.message}`);
+}
+
+/** Runs `step` (sync or async), locating any HashfedError it raises at `where`. */
+export function locating<T>(where: string, step: () => T): T {
+  try {
+    const result = step();
+    if (result instanceof Promise) {
+      return result.catch((error: unknown) => {
+        throw locate(where, error);
+      }) as T;
+    }
+    return result;
+  } catch (error) {
+    throw locate(where, error);
+  }
+}
