@@ -1,0 +1,75 @@
+import { createHash } from "node:crypto";
+import type { Federation } from "../federation";
+import { BatchHeader } from "../gen/hashfed/v1/batch";
+import { Reveal } from "../gen/hashfed/v1/statement";
+import { type Checkpoint, formatCheckpoint } from "../log/checkpoint";
+import type { CompactRange, NodeWrite } from "../log/compactRange";
+import { hashLeaf } from "../log/hasher";
+import type { SignedStatement } from "../statements";
+import type { ChainHead } from "./chainHead";
+
+export interface BatchEntry {
+  readonly signed: SignedStatement;
+  /** Present for an AddSignal; undefined for a retraction. */
+  readonly reveal: Reveal | undefined;
+}
+
+/** A batch with everything derived from it: the value consensus decides, ready to commit. */
+export interface AssembledBatch {
+  /** SHA-256 of headerBytes: id(v). */
+  readonly id: Buffer;
+  readonly headerBytes: Buffer;
+  readonly header: BatchHeader;
+  readonly entries: readonly BatchEntry[];
+  /** The tree's right edge after the batch. */
+  readonly range: CompactRange;
+  /** Every perfect subtree the batch completes, to store so that proofs need O(log n) reads. */
+  readonly nodeWrites: readonly NodeWrite[];
+  /** The checkpoint the batch produces; validators cosign it in their precommits. */
+  readonly checkpoint: Checkpoint;
+  readonly checkpointBody: string;
+}
+
+export interface BatchMeta {
+  readonly proposer: string;
+  readonly proposerTimeMs: bigint;
+}
+
+export function revealsDigest(entries: readonly BatchEntry[]): Buffer {
+  const digest = createHash("sha256");
+  for (const entry of entries) {
+    const encoded = entry.reveal === undefined ? new Uint8Array(0) : Reveal.encode(entry.reveal).finish();
+    digest.update(createHash("sha256").update(encoded).digest());
+  }
+  return digest.digest();
+}
+
+/** Appends the entries' leaves to the head's tree and writes the header. Pure. */
+export function assembleBatch(federation: Federation, head: ChainHead, entries: readonly BatchEntry[], meta: BatchMeta): AssembledBatch {
+  const range = head.range.clone();
+  const nodeWrites: NodeWrite[] = [];
+  for (const entry of entries) nodeWrites.push(...range.append(hashLeaf(entry.signed.entryBytes)));
+  const header: BatchHeader = {
+    federationId: federation.id,
+    height: head.height + 1n,
+    previousHeaderHash: head.headerHash,
+    treeSize: range.size,
+    root: range.root(),
+    revealsDigest: revealsDigest(entries),
+    proposerTimeMs: meta.proposerTimeMs,
+    proposer: meta.proposer,
+    entryCount: entries.length,
+  };
+  const headerBytes = Buffer.from(BatchHeader.encode(header).finish());
+  const checkpoint = { origin: federation.origin, size: range.size, root: range.root(), extensions: [] };
+  return {
+    id: createHash("sha256").update(headerBytes).digest(),
+    headerBytes,
+    header,
+    entries,
+    range,
+    nodeWrites,
+    checkpoint,
+    checkpointBody: formatCheckpoint(checkpoint),
+  };
+}

@@ -1,0 +1,4 @@
+export { type AssembledBatch, assembleBatch, type BatchEntry, type BatchMeta, revealsDigest } from "./assembleBatch";
+export { buildBatch, type BuiltBatch, type RejectedEntry } from "./buildBatch";
+export { type ChainHead, GENESIS_HEADER_HASH, genesisHead } from "./chainHead";
+export { checkBatch } from "./checkBatch";

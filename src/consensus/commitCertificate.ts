@@ -1,0 +1,63 @@
+import { HashfedError, invalid } from "../errors";
+import type { Signer } from "../crypto/signer";
+import { formatNote, noteSignatureBytes, noteSignatureFromBytes, verifyNoteSignatures } from "../crypto/signedNote";
+import { type Federation, quorumSize } from "../federation";
+import { type CommitCertificate, type SignedVote, VoteType } from "../gen/hashfed/v1/batch";
+import type { AssembledBatch } from "../batch";
+import { signVote, type VerifiedVote, verifySignedVote } from "./signedVote";
+
+/**
+ * A precommit for a batch. It carries the validator's signed-note signature over the checkpoint the
+ * batch produces, so that a quorum of precommits is at once the commit certificate and the
+ * quorum-cosigned checkpoint.
+ */
+export function signPrecommit(federation: Federation, signer: Signer, batch: AssembledBatch, round: number): SignedVote {
+  return signVote(signer, {
+    federationId: federation.id,
+    type: VoteType.VOTE_TYPE_PRECOMMIT,
+    height: batch.header.height,
+    round,
+    valueId: batch.id,
+    validator: signer.name,
+    checkpointSignature: noteSignatureBytes(signer.signNote(batch.checkpointBody)),
+  });
+}
+
+/**
+ * Checks that a certificate commits `batch`: precommits from at least a quorum of distinct
+ * validators, each for this height, round and batch id, each with a valid vote signature and a
+ * valid signature over the batch's checkpoint. Returns the votes in validator-name order.
+ */
+export function verifyCommitCertificate(federation: Federation, certificate: CommitCertificate, batch: AssembledBatch): VerifiedVote[] {
+  if (certificate.height !== batch.header.height || !Buffer.from(certificate.valueId).equals(batch.id)) {
+    throw invalid("CERTIFICATE_MISMATCH", `the certificate is for height ${certificate.height}, not for batch ${batch.id.toString("hex")} at height ${batch.header.height}`);
+  }
+  const byValidator = new Map<string, VerifiedVote>();
+  for (const signed of certificate.precommits) {
+    const verified = verifySignedVote(federation, signed);
+    const { vote, validator } = verified;
+    if (vote.type !== VoteType.VOTE_TYPE_PRECOMMIT || vote.height !== certificate.height || vote.round !== certificate.round || !Buffer.from(vote.valueId).equals(batch.id)) {
+      throw invalid("CERTIFICATE_MISMATCH", `the certificate holds a vote by ${validator.name} that is not a precommit for this height, round and batch`);
+    }
+    const signature = noteSignatureFromBytes(validator.name, vote.checkpointSignature);
+    if (verifyNoteSignatures({ text: batch.checkpointBody, signatures: [signature] }, [validator.key]).length !== 1) {
+      throw new HashfedError("unauthenticated", "CHECKPOINT_SIGNATURE_INVALID", `${validator.name}'s checkpoint signature is not by its key`);
+    }
+    byValidator.set(validator.name, verified);
+  }
+  const quorum = quorumSize(federation.validators.length);
+  if (byValidator.size < quorum) {
+    throw new HashfedError(
+      "unauthenticated",
+      "CERTIFICATE_SHORT_OF_QUORUM",
+      `the certificate holds precommits from ${byValidator.size} distinct validators; a quorum of ${federation.validators.length} is ${quorum}`,
+    );
+  }
+  return [...byValidator.values()].sort((a, b) => (a.validator.name < b.validator.name ? -1 : 1));
+}
+
+/** The cosigned checkpoint a certificate yields: the checkpoint body signed by every precommitter. */
+export function cosignedCheckpoint(votes: readonly VerifiedVote[], checkpointBody: string): string {
+  const signatures = votes.map(({ vote, validator }) => noteSignatureFromBytes(validator.name, vote.checkpointSignature));
+  return formatNote({ text: checkpointBody, signatures });
+}

@@ -1,0 +1,39 @@
+import { HashfedError, invalid } from "../errors";
+import type { Signer } from "../crypto/signer";
+import { verifyInDomain } from "../crypto/signingDomain";
+import { type Federation, isValidator, type Member, memberByName } from "../federation";
+import { type SignedVote, Vote } from "../gen/hashfed/v1/batch";
+
+export function signVote(signer: Signer, vote: Vote): SignedVote {
+  const bytes = Buffer.from(Vote.encode(vote).finish());
+  return { vote: bytes, signature: signer.sign("vote", bytes) };
+}
+
+export interface VerifiedVote {
+  readonly vote: Vote;
+  readonly validator: Member;
+}
+
+/** Decodes a signed vote and checks that a validator of this federation signed exactly these bytes. */
+export function verifySignedVote(federation: Federation, signed: SignedVote): VerifiedVote {
+  let vote: Vote;
+  try {
+    vote = Vote.decode(signed.vote);
+  } catch (error) {
+    throw invalid("VOTE_MALFORMED", `vote bytes are not a valid protobuf Vote: ${(error as Error).message}`);
+  }
+  if (!Buffer.from(Vote.encode(vote).finish()).equals(Buffer.from(signed.vote))) {
+    throw invalid("VOTE_NOT_CANONICAL", "vote bytes are not in canonical form");
+  }
+  if (!Buffer.from(vote.federationId).equals(federation.id)) {
+    throw invalid("FEDERATION_MISMATCH", `vote by ${vote.validator} is for another federation`);
+  }
+  const validator = memberByName(federation, vote.validator);
+  if (validator === undefined || !isValidator(federation, vote.validator)) {
+    throw new HashfedError("forbidden", "NOT_A_VALIDATOR", `${JSON.stringify(vote.validator)} is not a validator of this federation`);
+  }
+  if (!verifyInDomain(validator.key, "vote", signed.vote, signed.signature)) {
+    throw new HashfedError("unauthenticated", "VOTE_SIGNATURE_INVALID", `the vote's signature does not verify under ${validator.name}'s key`);
+  }
+  return { vote, validator };
+}

@@ -1,0 +1,151 @@
+import { assert } from "../assert";
+import { HashfedError } from "../errors";
+import { statementIdKey, type SignedStatement, type StatementId } from "../statements";
+import { GrowableUint32Array } from "./growableArray";
+
+const KIND_ADD = 0;
+const KIND_RETRACT = 1;
+/** Marks an entry in the retractedBy column as not retracted. */
+const NOT_RETRACTED = 0xffff_ffff;
+
+/**
+ * What the committed log says, as far as deciding the next statement needs: which statement ids are
+ * on the log and where, who submitted each entry, what kind it is, and which entries were
+ * retracted. A deterministic function of the entries appended, in order; no I/O.
+ *
+ * Columns are typed arrays indexed by log index, so a million entries cost megabytes, not objects.
+ */
+export class LogState {
+  private readonly indexById = new Map<string, number>();
+  private readonly submitterNames: string[] = [];
+  private readonly submitterNumbers = new Map<string, number>();
+  private readonly submitterColumn = new GrowableUint32Array();
+  private readonly kindColumn = new GrowableUint32Array();
+  private readonly retractedByColumn = new GrowableUint32Array();
+  private retractionCount = 0;
+
+  get size(): number {
+    return this.kindColumn.length;
+  }
+
+  get retractions(): number {
+    return this.retractionCount;
+  }
+
+  /** Entries that add a signal and have not been retracted. */
+  get liveSignals(): number {
+    return this.size - 2 * this.retractionCount;
+  }
+
+  indexOf(id: StatementId): number | undefined {
+    return this.indexById.get(statementIdKey(id));
+  }
+
+  submitterAt(index: number): string {
+    return this.submitterNames[this.submitterColumn.at(index)]!;
+  }
+
+  isRetraction(index: number): boolean {
+    return this.kindColumn.at(index) === KIND_RETRACT;
+  }
+
+  /** The log index of the retraction that withdrew entry `index`, if any. */
+  retractedBy(index: number): number | undefined {
+    const by = this.retractedByColumn.at(index);
+    return by === NOT_RETRACTED ? undefined : by;
+  }
+
+  /** Starts checking a run of statements to append after the committed log (see LogDraft). */
+  draft(): LogDraft {
+    return new LogDraft(this);
+  }
+
+  /** Appends a statement that LogDraft.check accepted, in log order. */
+  append(signed: SignedStatement): void {
+    const index = this.size;
+    const key = statementIdKey(signed.id);
+    assert(!this.indexById.has(key), "a statement id appears once in the log");
+    this.indexById.set(key, index);
+    this.submitterColumn.push(this.submitterNumber(signed.statement.submitter));
+    this.retractedByColumn.push(NOT_RETRACTED);
+    const body = signed.statement.body!;
+    if (body.$case === "addSignal") {
+      this.kindColumn.push(KIND_ADD);
+      return;
+    }
+    this.kindColumn.push(KIND_RETRACT);
+    const target = this.indexOf(body.value.target as StatementId);
+    assert(target !== undefined && this.retractedBy(target) === undefined, "a retraction targets a live entry");
+    this.retractedByColumn.set(target, index);
+    this.retractionCount++;
+  }
+
+  private submitterNumber(name: string): number {
+    let number = this.submitterNumbers.get(name);
+    if (number === undefined) {
+      number = this.submitterNames.length;
+      this.submitterNames.push(name);
+      this.submitterNumbers.set(name, number);
+    }
+    return number;
+  }
+}
+
+/**
+ * Checks statements one after another as if each were appended after the committed log and the
+ * ones accepted before it, without changing the LogState. Used to build a batch and to validate a
+ * proposed one: the same rules either way.
+ */
+export class LogDraft {
+  private readonly addedIds = new Map<string, SignedStatement>();
+  private readonly retractedIds = new Set<string>();
+  private count = 0;
+
+  constructor(private readonly state: LogState) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Throws a HashfedError naming the rule broken; on success the statement counts as appended. */
+  check(signed: SignedStatement): void {
+    const key = statementIdKey(signed.id);
+    const committedIndex = this.state.indexOf(signed.id);
+    if (committedIndex !== undefined || this.addedIds.has(key)) {
+      const where = committedIndex !== undefined ? `at log index ${committedIndex}` : "earlier in this batch";
+      throw new HashfedError("exists", "STATEMENT_DUPLICATE", `statement ${signed.id.toString("hex")} is already on the log ${where}`);
+    }
+    const body = signed.statement.body!;
+    if (body.$case === "retract") this.checkRetraction(signed.statement.submitter, body.value.target as StatementId);
+    this.addedIds.set(key, signed);
+    this.count++;
+  }
+
+  private checkRetraction(submitter: string, target: StatementId): void {
+    const targetKey = statementIdKey(target);
+    const targetHex = target.toString("hex");
+    const index = this.state.indexOf(target);
+    const inDraft = this.addedIds.get(targetKey);
+    if (index === undefined && inDraft === undefined) {
+      throw new HashfedError("not-found", "RETRACT_TARGET_UNKNOWN", `no entry on the log has statement id ${targetHex}`);
+    }
+    const targetSubmitter = index !== undefined ? this.state.submitterAt(index) : inDraft!.statement.submitter;
+    const targetIsRetraction = index !== undefined ? this.state.isRetraction(index) : inDraft!.statement.body!.$case === "retract";
+    if (targetIsRetraction) {
+      throw new HashfedError("precondition", "RETRACT_TARGET_NOT_SIGNAL", `statement ${targetHex} is a retraction; only an added signal can be retracted`);
+    }
+    if (targetSubmitter !== submitter) {
+      throw new HashfedError(
+        "forbidden",
+        "RETRACT_NOT_OWNER",
+        `statement ${targetHex} was submitted by ${targetSubmitter}; ${submitter} can only retract its own entries`,
+      );
+    }
+    const retractedAt = index !== undefined ? this.state.retractedBy(index) : undefined;
+    if (retractedAt !== undefined || this.retractedIds.has(targetKey)) {
+      const where = retractedAt !== undefined ? `by the entry at log index ${retractedAt}` : "earlier in this batch";
+      throw new HashfedError("precondition", "RETRACT_TWICE", `statement ${targetHex} was already retracted ${where}`);
+    }
+    this.retractedIds.add(targetKey);
+  }
+}

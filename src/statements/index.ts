@@ -1,0 +1,12 @@
+export { type AddSignalDraft, encodeAddSignal, encodeRetract, type StatementContext } from "./build";
+export { checkStatementReveal, checkStatementRules, verifyStatementSignature } from "./checkStatement";
+export {
+  decodeStatement,
+  parseLogEntryBytes,
+  parseSignedStatement,
+  parseStoredLogEntry,
+  type SignedStatement,
+  signStatement,
+} from "./signedStatement";
+export { NONCE_BYTES } from "./statementShape";
+export { parseStatementId, STATEMENT_ID_BYTES, type StatementId, statementIdKey, statementIdOf } from "./statementId";

@@ -1,0 +1,80 @@
+import { invalid } from "../errors";
+import { LogEntry, Statement } from "../gen/hashfed/v1/statement";
+import type { Signer } from "../crypto/signer";
+import { SIGNATURE_BYTES } from "../crypto/ed25519";
+import { type StatementId, statementIdOf } from "./statementId";
+import { checkStatementShape } from "./statementShape";
+
+/**
+ * A statement as hashfed handles it after parsing at the edge: its exact bytes, their id, the
+ * signature and the decoded form. Parsing checks shape only; who signed it and whether it is
+ * allowed are checked by verifyStatement and the log's rules.
+ */
+export interface SignedStatement {
+  readonly id: StatementId;
+  readonly bytes: Buffer;
+  readonly signature: Buffer;
+  readonly statement: Statement;
+  /** The encoded LogEntry: the Merkle leaf. */
+  readonly entryBytes: Buffer;
+}
+
+/** Statement bytes must be exactly what the generated encoder writes: one meaning, one byte string. */
+export function decodeStatement(bytes: Uint8Array): Statement {
+  let statement: Statement;
+  try {
+    statement = Statement.decode(bytes);
+  } catch (error) {
+    throw invalid("STATEMENT_MALFORMED", `statement bytes are not a valid protobuf Statement: ${(error as Error).message}`);
+  }
+  const canonical = Statement.encode(statement).finish();
+  if (!Buffer.from(canonical).equals(Buffer.from(bytes))) {
+    throw invalid(
+      "STATEMENT_NOT_CANONICAL",
+      "statement bytes are not in canonical form (fields in order, defaults omitted, no unknown fields)",
+    );
+  }
+  checkStatementShape(statement);
+  return statement;
+}
+
+export function parseSignedStatement(statementBytes: Uint8Array, signature: Uint8Array): SignedStatement {
+  if (signature.length !== SIGNATURE_BYTES) {
+    throw invalid("SIGNATURE_MALFORMED", `a statement signature is ${SIGNATURE_BYTES} bytes, got ${signature.length}`);
+  }
+  const bytes = Buffer.from(statementBytes);
+  const statement = decodeStatement(bytes);
+  const sig = Buffer.from(signature);
+  return {
+    id: statementIdOf(bytes),
+    bytes,
+    signature: sig,
+    statement,
+    entryBytes: Buffer.from(LogEntry.encode({ statement: bytes, signature: sig }).finish()),
+  };
+}
+
+/** Parses a Merkle leaf (an encoded LogEntry), as stored or as served. */
+export function parseLogEntryBytes(entryBytes: Uint8Array): SignedStatement {
+  let entry: LogEntry;
+  try {
+    entry = LogEntry.decode(entryBytes);
+  } catch (error) {
+    throw invalid("ENTRY_MALFORMED", `log entry bytes are not a valid protobuf LogEntry: ${(error as Error).message}`);
+  }
+  return parseSignedStatement(entry.statement, entry.signature);
+}
+
+/**
+ * Parses a leaf this node's own store wrote after validating it: no canonical-form or shape checks,
+ * which would cost more than the rest of a start-up replay.
+ */
+export function parseStoredLogEntry(entryBytes: Buffer): SignedStatement {
+  const entry = LogEntry.decode(entryBytes);
+  const bytes = Buffer.from(entry.statement);
+  return { id: statementIdOf(bytes), bytes, signature: Buffer.from(entry.signature), statement: Statement.decode(bytes), entryBytes };
+}
+
+export function signStatement(signer: Signer, statementBytes: Uint8Array): SignedStatement {
+  return parseSignedStatement(statementBytes, signer.sign("statement", statementBytes));
+}
