@@ -1,0 +1,1 @@
+export { verifyCosignedCheckpoint, type VerifiedCheckpoint } from "./cosignedCheckpoint";

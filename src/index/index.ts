@@ -1,0 +1,1 @@
+export { type IndexHit, MatchIndex } from "./matchIndex";

@@ -1,0 +1,48 @@
+import { assertNever } from "../assert";
+import type { SignalTypeName } from "../signals";
+import { ExactIndex } from "./exactIndex";
+import { PdqScanIndex } from "./pdqScanIndex";
+
+export interface IndexHit {
+  readonly logIndex: number;
+  readonly distance: number;
+}
+
+/**
+ * The match index: derived state, rebuilt from the log and the reveals at start and updated at each
+ * commit. Matching reads it and never waits on consensus.
+ */
+export class MatchIndex {
+  /** PDQ hashes are in an exact index too: distance 0 (the node's own duplicate check) is a lookup, not a scan. */
+  private readonly exact = { md5: new ExactIndex(), sha256: new ExactIndex(), pdq: new ExactIndex() };
+  private readonly pdq = new PdqScanIndex();
+  /** Retractions are rare, so retracted entries stay in the indexes and are filtered out of results. */
+  private readonly retracted = new Set<number>();
+
+  add(type: SignalTypeName, value: Uint8Array, logIndex: number): void {
+    if (type === "pdq") this.pdq.add(value, logIndex);
+    this.exact[type].add(value, logIndex);
+  }
+
+  retract(logIndex: number): void {
+    this.retracted.add(logIndex);
+  }
+
+  /** Live entries matching `value`. Exact types ignore `distanceMax`: a cryptographic hash matches only itself. */
+  match(type: SignalTypeName, value: Uint8Array, distanceMax: number): IndexHit[] {
+    return this.search(type, value, distanceMax).filter((hit) => !this.retracted.has(hit.logIndex));
+  }
+
+  private search(type: SignalTypeName, value: Uint8Array, distanceMax: number): IndexHit[] {
+    switch (type) {
+      case "pdq":
+        if (distanceMax > 0) return this.pdq.search(value, distanceMax);
+        return this.exact.pdq.lookup(value).map((logIndex) => ({ logIndex, distance: 0 }));
+      case "md5":
+      case "sha256":
+        return this.exact[type].lookup(value).map((logIndex) => ({ logIndex, distance: 0 }));
+      default:
+        return assertNever(type);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { assert } from "../assert";
+
+const WORDS_PER_HASH = 8;
+
+/**
+ * PDQ near-duplicate search by a plain scan: every stored hash is compared with the query by
+ * popcount over eight 32-bit words. Linear in the list size, exact by construction; the
+ * multi-index version replaces it for large lists.
+ */
+export class PdqScanIndex {
+  private words = new Uint32Array(WORDS_PER_HASH * 1024);
+  private logIndexes = new Uint32Array(1024);
+  private count = 0;
+
+  add(value: Uint8Array, logIndex: number): void {
+    assert(value.length === 32, "a PDQ hash is 32 bytes");
+    if (this.count === this.logIndexes.length) this.grow();
+    const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    for (let w = 0; w < WORDS_PER_HASH; w++) this.words[this.count * WORDS_PER_HASH + w] = view.readUInt32BE(w * 4);
+    this.logIndexes[this.count] = logIndex;
+    this.count++;
+  }
+
+  /** Every stored hash within `distanceMax` of `query`, with its distance. */
+  search(query: Uint8Array, distanceMax: number): { logIndex: number; distance: number }[] {
+    const view = Buffer.from(query.buffer, query.byteOffset, query.byteLength);
+    const q = Array.from({ length: WORDS_PER_HASH }, (_, w) => view.readUInt32BE(w * 4));
+    const found: { logIndex: number; distance: number }[] = [];
+    const words = this.words;
+    for (let i = 0; i < this.count; i++) {
+      const base = i * WORDS_PER_HASH;
+      let distance = 0;
+      for (let w = 0; w < WORDS_PER_HASH && distance <= distanceMax; w++) distance += popcount32(words[base + w]! ^ q[w]!);
+      if (distance <= distanceMax) found.push({ logIndex: this.logIndexes[i]!, distance });
+    }
+    return found;
+  }
+
+  private grow(): void {
+    const capacity = this.logIndexes.length * 2;
+    const words = new Uint32Array(capacity * WORDS_PER_HASH);
+    words.set(this.words);
+    const logIndexes = new Uint32Array(capacity);
+    logIndexes.set(this.logIndexes);
+    this.words = words;
+    this.logIndexes = logIndexes;
+  }
+}
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}

@@ -1,0 +1,2 @@
+export { type BatchCommit, LogStore, type StoredEntry } from "./logStore";
+export { TreeReader } from "./treeReader";

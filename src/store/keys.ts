@@ -1,0 +1,54 @@
+import { assert } from "../assert";
+
+/**
+ * The key layout of a node's LevelDB: one prefix byte per kind of record, then fixed-width
+ * big-endian numbers so that keys sort in log order.
+ */
+export enum KeyPrefix {
+  /** E | u64 index -> encoded LogEntry (the Merkle leaf) */
+  Entry = 0x45,
+  /** R | u64 index -> encoded Reveal (AddSignal entries only; members only) */
+  Reveal = 0x52,
+  /** I | statement id -> u64 index */
+  StatementIndex = 0x49,
+  /** N | u8 level | u64 index -> 32-byte hash of the perfect subtree */
+  Node = 0x4e,
+  /** C | u64 tree size -> cosigned checkpoint (signed note, UTF-8) */
+  Checkpoint = 0x43,
+  /** B | u64 height -> encoded CommittedBatch (header and commit certificate) */
+  Batch = 0x42,
+  /** H -> encoded ChainHeadRecord */
+  Head = 0x48,
+  /** F -> the 32-byte id of the federation this store belongs to */
+  Federation = 0x46,
+}
+
+export function numberKey(prefix: KeyPrefix, value: bigint): Buffer {
+  assert(value >= 0n && value < 1n << 64n, `a key number is a u64, got ${value}`);
+  const key = Buffer.allocUnsafe(9);
+  key[0] = prefix;
+  key.writeBigUInt64BE(value, 1);
+  return key;
+}
+
+export function nodeKey(level: number, index: bigint): Buffer {
+  assert(Number.isInteger(level) && level >= 0 && level < 64, `a node level is 0..63, got ${level}`);
+  const key = Buffer.allocUnsafe(10);
+  key[0] = KeyPrefix.Node;
+  key[1] = level;
+  key.writeBigUInt64BE(index, 2);
+  return key;
+}
+
+export function statementIndexKey(id: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from([KeyPrefix.StatementIndex]), id]);
+}
+
+export const HEAD_KEY = Buffer.from([KeyPrefix.Head]);
+export const FEDERATION_KEY = Buffer.from([KeyPrefix.Federation]);
+
+export function u64(value: bigint): Buffer {
+  const bytes = Buffer.allocUnsafe(8);
+  bytes.writeBigUInt64BE(value);
+  return bytes;
+}
