@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import { type CallOptions, type Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { LogClient } from "../gen/hashfed/v1/log";
+import { MemberClient } from "../gen/hashfed/v1/member";
+
+/**
+ * A unary method of a generated client. TypeScript infers from the last overload, which is the
+ * (request, metadata, options, callback) form.
+ */
+type UnaryMethod<Request, Response> = (
+  request: Request,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Response) => void,
+) => unknown;
+
+export interface Connection<C extends Client> {
+  readonly client: C;
+  readonly metadata: Metadata;
+}
+
+export function connectMember(address: string, tokenFile?: string): Connection<MemberClient> {
+  const metadata = new Metadata();
+  if (tokenFile !== undefined) metadata.set("authorization", `Bearer ${readFileSync(tokenFile, "utf8").trim()}`);
+  return { client: new MemberClient(address, credentials.createInsecure()), metadata };
+}
+
+export function connectLog(address: string): Connection<LogClient> {
+  return { client: new LogClient(address, credentials.createInsecure()), metadata: new Metadata() };
+}
+
+export function call<C extends Client, Request, Response>(
+  connection: Connection<C>,
+  method: UnaryMethod<Request, Response>,
+  request: Request,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    method.call(connection.client, request, connection.metadata, {}, (error, response) => (error ? reject(error) : resolve(response)));
+  });
+}
+
+/** A gRPC failure as a person reads it: the status name and the server's message. */
+export function describeRpcError(error: ServiceError): string {
+  const name = status[error.code] ?? String(error.code);
+  if (error.code === status.UNAVAILABLE) return `${name}: cannot reach the node (${error.details})`;
+  return `${name}: ${error.details}`;
+}
+
+export function isRpcError(error: unknown): error is ServiceError {
+  return typeof error === "object" && error !== null && "code" in error && "details" in error && "metadata" in error;
+}

@@ -1,0 +1,157 @@
+import { join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import { HashfedError } from "../errors";
+import type { PrivateKey } from "../crypto/keys";
+import { KeySigner } from "../crypto/signer";
+import { type Federation, memberByName } from "../federation";
+import { LogService } from "../gen/hashfed/v1/log";
+import { MemberService } from "../gen/hashfed/v1/member";
+import { LogStore } from "../store";
+import { CommitWaiters } from "./commitWaiters";
+import { type Clock, type Entropy, systemClock, SystemEntropy } from "./environment";
+import type { ErrorReporter } from "./grpcHandlers";
+import { withMalformedRequests } from "./grpcHandlers";
+import { Ledger } from "./ledger";
+import { logService } from "./logService";
+import { isLoopbackAddress, withBearerToken } from "./memberAccess";
+import { memberService } from "./memberService";
+import { Mempool } from "./mempool";
+import { packageVersion, protoFolder } from "./projectFiles";
+import { SigningPool } from "./signingPool";
+import { SoloSequencer } from "./soloSequencer";
+import { SubmissionIntake } from "./submissionIntake";
+
+export interface NodeOptions {
+  /** Holds the LevelDB store in `store/`. */
+  readonly dataDir: string;
+  readonly federation: Federation;
+  readonly key: PrivateKey;
+  /** Where the Member service listens; loopback unless a member token is set. */
+  readonly memberAddress: string;
+  /** Where the Log service listens; by default the member's address in the federation file. */
+  readonly publicAddress?: string;
+  readonly memberToken?: string;
+  readonly log: (line: string) => void;
+}
+
+export interface NodeModules {
+  readonly clock: Clock;
+  readonly entropy: Entropy;
+}
+
+/** A running hashfed node: its store, its commit path and its two gRPC servers. */
+export class HashfedNode {
+  private constructor(
+    readonly ledger: Ledger,
+    private readonly signingPool: SigningPool,
+    private readonly servers: Server[],
+    readonly memberPort: number,
+    readonly publicPort: number,
+  ) {}
+
+  static async start(options: NodeOptions, modules: NodeModules = { clock: systemClock, entropy: new SystemEntropy() }): Promise<HashfedNode> {
+    const { federation, key, log } = options;
+    checkIdentity(federation, key);
+    if (!isLoopbackAddress(options.memberAddress) && options.memberToken === undefined) {
+      throw new HashfedError("invalid", "MEMBER_ADDRESS_UNGUARDED", `the Member service on ${options.memberAddress} is not loopback: give it a member token`);
+    }
+    await mkdir(options.dataDir, { recursive: true });
+    const store = await LogStore.open(join(options.dataDir, "store"));
+    try {
+      await store.bindFederation(federation.id);
+      const ledger = await Ledger.open(federation, store, (done, total) => log(`replaying the log: ${done} of ${total} entries`));
+      return await HashfedNode.serve(options, modules, ledger);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  private static async serve(options: NodeOptions, modules: NodeModules, ledger: Ledger): Promise<HashfedNode> {
+    const { federation, key, log } = options;
+    const report: ErrorReporter = (error, method) => log(`internal error in ${method}: ${(error as Error).stack ?? String(error)}`);
+    const signer = new KeySigner(key);
+    const mempool = new Mempool({
+      statementsMax: federation.parameters.mempoolStatementsMax,
+      perSubmitterMax: federation.parameters.mempoolPerSubmitterMax,
+    });
+    const waiters = new CommitWaiters();
+    const sequencer: SoloSequencer = new SoloSequencer({
+      federation, ledger, mempool, signer, clock: modules.clock,
+      onRejected: (entry, error) => intake.rejected(entry, error),
+      onFatal: (error) => {
+        log(`fatal: a commit failed, stopping: ${(error as Error).stack ?? String(error)}`);
+        process.exit(70);
+      },
+    });
+    const signingPool = new SigningPool(key);
+    const intake = new SubmissionIntake({ federation, signer, signingPool, ledger, mempool, waiters, ...modules, onAdmitted: () => sequencer.poke() });
+    ledger.onCommit((batch) => {
+      const first = Number(ledger.treeSize) - batch.entries.length;
+      batch.entries.forEach((entry, offset) => {
+        mempool.remove(entry.signed.id);
+        waiters.committed(entry.signed.id, first + offset);
+      });
+    });
+
+    const serverOptions = { "grpc.max_receive_message_length": federation.parameters.messageBytesMax };
+    const memberServer = new Server(serverOptions);
+    const member = memberService({ ledger, intake, mempool, memberName: key.name, version: packageVersion(), report });
+    const guarded = options.memberToken === undefined ? member : withBearerToken(MemberService, member, options.memberToken);
+    memberServer.addService(withMalformedRequests(MemberService), guarded);
+    const publicServer = new Server(serverOptions);
+    publicServer.addService(withMalformedRequests(LogService), logService(ledger, report));
+    addHealthAndReflection(memberServer, ["hashfed.v1.Member"]);
+    addHealthAndReflection(publicServer, ["hashfed.v1.Log"]);
+
+    const publicAddress = options.publicAddress ?? memberByName(federation, key.name)!.address;
+    const memberPort = await bind(memberServer, options.memberAddress);
+    const publicPort = await bind(publicServer, publicAddress);
+    log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log service on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
+    return new HashfedNode(ledger, signingPool, [memberServer, publicServer], memberPort, publicPort);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.tryShutdown(() => resolve()))));
+    await this.signingPool.close();
+    await this.ledger.store.close();
+  }
+}
+
+function checkIdentity(federation: Federation, key: PrivateKey): void {
+  const member = memberByName(federation, key.name);
+  if (member === undefined) {
+    throw new HashfedError("invalid", "NOT_A_MEMBER", `the key is for ${JSON.stringify(key.name)}, who is not a member of the federation`);
+  }
+  if (!member.key.publicKey.equals(key.publicKey)) {
+    throw new HashfedError("invalid", "KEY_MISMATCH", `the key is not ${key.name}'s key in the federation file (${member.key.text})`);
+  }
+  if (federation.validators.length !== 1 || federation.validators[0]!.name !== key.name) {
+    throw new HashfedError(
+      "invalid",
+      "CONSENSUS_UNAVAILABLE",
+      `this node decides batches alone, so its federation must have exactly one validator, itself; this one has ${federation.validators.length}`,
+    );
+  }
+}
+
+const PROTO_FILES = ["hashfed/v1/member.proto", "hashfed/v1/log.proto"];
+
+function addHealthAndReflection(server: Server, services: string[]): void {
+  const health = new HealthImplementation(Object.fromEntries([["", "SERVING"], ...services.map((name) => [name, "SERVING"])]));
+  health.addToServer(server);
+  new ReflectionService(loadSync(PROTO_FILES, { includeDirs: [protoFolder()] })).addToServer(server);
+}
+
+function bind(server: Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => {
+      if (error !== null) reject(new HashfedError("unavailable", "BIND_FAILED", `cannot listen on ${address}: ${error.message}`));
+      else resolve(port);
+    });
+  });
+}

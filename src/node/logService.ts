@@ -1,0 +1,46 @@
+import { HashfedError, invalid } from "../errors";
+import type { LogServer } from "../gen/hashfed/v1/log";
+import { LogEntry } from "../gen/hashfed/v1/statement";
+import { hashLeaf } from "../log/hasher";
+import { type ErrorReporter, unary } from "./grpcHandlers";
+import type { Ledger } from "./ledger";
+
+/** At most this many entries per GetEntries call. */
+export const ENTRIES_PER_CALL_MAX = 1000n;
+
+/** The Log service: read-only, safe for auditors; nothing here discloses a hash. */
+export function logService(ledger: Ledger, report: ErrorReporter): LogServer {
+  return {
+    getCheckpoint: unary("GetCheckpoint", report, async () => {
+      if (ledger.checkpoint === undefined) throw new HashfedError("not-found", "LOG_EMPTY", "the log is empty: nothing has been committed yet");
+      return { checkpoint: ledger.checkpoint };
+    }),
+    getEntries: unary("GetEntries", report, async ({ start, end }) => {
+      if (start >= end) throw invalid("RANGE_EMPTY", `start (${start}) must be below end (${end})`);
+      if (end - start > ENTRIES_PER_CALL_MAX) throw invalid("RANGE_TOO_LARGE", `at most ${ENTRIES_PER_CALL_MAX} entries per call, asked for ${end - start}`);
+      checkWithinLog(ledger, end, "end");
+      const stored = await ledger.store.readEntries(start, end, false);
+      return { entries: stored.map((entry) => LogEntry.decode(entry.entryBytes)) };
+    }),
+    getInclusionProof: unary("GetInclusionProof", report, async ({ index, treeSize }) => {
+      const size = treeSize === 0n ? ledger.treeSize : treeSize;
+      checkWithinLog(ledger, size, "tree_size");
+      if (index >= size) throw new HashfedError("out-of-range", "INDEX_OUT_OF_RANGE", `index ${index} is beyond tree size ${size}`);
+      const stored = await ledger.store.readEntry(index);
+      return { proof: await ledger.tree.inclusionProof(index, size), leafHash: hashLeaf(stored!.entryBytes), treeSize: size };
+    }),
+    getConsistencyProof: unary("GetConsistencyProof", report, async ({ first, second }) => {
+      if (first === 0n) throw invalid("SIZE_ZERO", "first must be at least 1: every tree is consistent with the empty tree, no proof needed");
+      if (first > second) throw invalid("SIZE_ORDER", `first (${first}) must not exceed second (${second})`);
+      checkWithinLog(ledger, second, "second");
+      return { proof: await ledger.tree.consistencyProof(first, second), leafHash: Buffer.alloc(0), treeSize: second };
+    }),
+    getFederation: unary("GetFederation", report, async () => ({ federationJson: ledger.federation.text, federationId: ledger.federation.id })),
+  };
+}
+
+function checkWithinLog(ledger: Ledger, size: bigint, field: string): void {
+  if (size > ledger.treeSize) {
+    throw new HashfedError("out-of-range", "SIZE_OUT_OF_RANGE", `${field} ${size} is beyond the log's size ${ledger.treeSize}`);
+  }
+}

@@ -1,0 +1,92 @@
+import type { ServerWritableStream } from "@grpc/grpc-js";
+import { HashfedError } from "../errors";
+import type { EntryView, FollowRequest, MemberServer } from "../gen/hashfed/v1/member";
+import { parseStatementId } from "../statements";
+import { checkDecoded, type ErrorReporter, grpcStatusOf, unary } from "./grpcHandlers";
+import { entryView } from "./entryView";
+import type { Ledger } from "./ledger";
+import { answerMatch } from "./matchQueries";
+import type { Mempool } from "./mempool";
+import type { SubmissionIntake } from "./submissionIntake";
+
+export interface MemberServiceModules {
+  readonly ledger: Ledger;
+  readonly intake: SubmissionIntake;
+  readonly mempool: Mempool;
+  readonly memberName: string;
+  readonly version: string;
+  readonly report: ErrorReporter;
+}
+
+/** The Member service: the member's own systems submit, match, read and follow through it. */
+export function memberService(modules: MemberServiceModules): MemberServer {
+  const { ledger, intake, report } = modules;
+  return {
+    submit: unary("Submit", report, (request) => intake.submit(request.submissions)),
+    match: unary("Match", report, (request) => answerMatch(ledger, request)),
+    getEntry: unary("GetEntry", report, async (request) => {
+      const key = request.key;
+      if (key === undefined) throw new HashfedError("invalid", "ENTRY_KEY_MISSING", "give a statement_id or a log_index");
+      let index: bigint | undefined;
+      if (key.$case === "logIndex") {
+        index = key.value;
+        if (index >= ledger.treeSize) {
+          throw new HashfedError("out-of-range", "INDEX_OUT_OF_RANGE", `log index ${index} is beyond the log's size ${ledger.treeSize}`);
+        }
+      } else {
+        const id = parseStatementId(key.value, "statement_id");
+        const found = ledger.indexOf(id);
+        if (found === undefined) throw new HashfedError("not-found", "STATEMENT_UNKNOWN", `no committed entry has statement id ${id.toString("hex")}`);
+        index = BigInt(found);
+      }
+      return entryView(ledger, (await ledger.store.readEntry(index))!);
+    }),
+    follow: (call) => void follow(ledger, call, report),
+    status: unary("Status", report, async () => ({
+      member: modules.memberName,
+      origin: ledger.federation.origin,
+      federationId: ledger.federation.id,
+      treeSize: ledger.treeSize,
+      height: ledger.head.height,
+      checkpoint: ledger.checkpoint ?? "",
+      liveSignals: BigInt(ledger.state.liveSignals),
+      retractions: BigInt(ledger.state.retractions),
+      pendingStatements: modules.mempool.size,
+      version: modules.version,
+    })),
+  };
+}
+
+/**
+ * Streams committed entries from the requested index, then each new batch as it commits, until the
+ * client cancels. Honours back-pressure: it reads the next chunk only when the client has taken
+ * the last one.
+ */
+async function follow(ledger: Ledger, call: ServerWritableStream<FollowRequest, EntryView>, report: ErrorReporter): Promise<void> {
+  let unsubscribe = (): void => {};
+  try {
+    let next = checkDecoded(call.request, "FollowRequest").fromIndex;
+    if (next > ledger.treeSize) {
+      throw new HashfedError("out-of-range", "INDEX_OUT_OF_RANGE", `from_index ${next} is beyond the log's size ${ledger.treeSize}`);
+    }
+    let wake: () => void = () => {};
+    unsubscribe = ledger.onCommit(() => wake());
+    call.on("cancelled", () => wake());
+    const chunk = BigInt(ledger.federation.parameters.followBatchEntriesMax);
+    while (!call.cancelled) {
+      if (next >= ledger.treeSize) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      const end = next + chunk < ledger.treeSize ? next + chunk : ledger.treeSize;
+      for (const stored of await ledger.store.readEntries(next, end, true)) {
+        if (!call.write(await entryView(ledger, stored))) await new Promise((resolve) => call.once("drain", resolve));
+      }
+      next = end;
+    }
+  } catch (error) {
+    call.emit("error", grpcStatusOf(error, "Follow", report));
+  } finally {
+    unsubscribe();
+  }
+}

@@ -1,0 +1,83 @@
+import { assert } from "../assert";
+import { HashfedError } from "../errors";
+import type { BatchEntry } from "../batch";
+import { statementIdKey, type StatementId } from "../statements";
+
+export interface MempoolLimits {
+  readonly statementsMax: number;
+  readonly perSubmitterMax: number;
+}
+
+/**
+ * Statements admitted (parsed, signature and rules checked) and not yet committed, oldest first.
+ * Bounded overall and per submitter, so that one member cannot crowd out the others; a statement
+ * already pending is not added twice.
+ */
+export class Mempool {
+  private readonly pending = new Map<string, BatchEntry>();
+  private readonly perSubmitter = new Map<string, number>();
+
+  constructor(private readonly limits: MempoolLimits) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  has(id: StatementId): boolean {
+    return this.pending.has(statementIdKey(id));
+  }
+
+  /** Throws RESOURCE_EXHAUSTED unless `count` more statements by `submitter` fit. */
+  checkRoom(submitter: string, count: number): void {
+    if (this.pending.size + count > this.limits.statementsMax) {
+      throw new HashfedError(
+        "exhausted",
+        "MEMPOOL_FULL",
+        `the node holds ${this.pending.size} uncommitted statements and takes at most ${this.limits.statementsMax}; retry shortly`,
+      );
+    }
+    const submitterCount = this.perSubmitter.get(submitter) ?? 0;
+    if (submitterCount + count > this.limits.perSubmitterMax) {
+      throw new HashfedError(
+        "exhausted",
+        "MEMPOOL_QUOTA",
+        `${submitter} has ${submitterCount} uncommitted statements and a quota of ${this.limits.perSubmitterMax}; retry when some have committed`,
+      );
+    }
+  }
+
+  /** Returns false when the statement was already pending. */
+  add(entry: BatchEntry): boolean {
+    const key = statementIdKey(entry.signed.id);
+    if (this.pending.has(key)) return false;
+    const submitter = entry.signed.statement.submitter;
+    this.checkRoom(submitter, 1);
+    const submitterCount = this.perSubmitter.get(submitter) ?? 0;
+    this.pending.set(key, entry);
+    this.perSubmitter.set(submitter, submitterCount + 1);
+    return true;
+  }
+
+  /** Up to `count` pending statements, oldest first, left in place until removed. */
+  oldest(count: number): BatchEntry[] {
+    const taken: BatchEntry[] = [];
+    for (const entry of this.pending.values()) {
+      if (taken.length === count) break;
+      taken.push(entry);
+    }
+    return taken;
+  }
+
+  /** Drops statements that were committed or rejected. */
+  remove(id: StatementId): void {
+    const key = statementIdKey(id);
+    const entry = this.pending.get(key);
+    if (entry === undefined) return;
+    this.pending.delete(key);
+    const submitter = entry.signed.statement.submitter;
+    const count = this.perSubmitter.get(submitter)!;
+    assert(count > 0, "per-submitter counts track the pending statements");
+    if (count === 1) this.perSubmitter.delete(submitter);
+    else this.perSubmitter.set(submitter, count - 1);
+  }
+}
