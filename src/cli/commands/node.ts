@@ -1,0 +1,52 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { readPrivateKeyFile } from "../../crypto";
+import { parseFederation } from "../../federation";
+import { HashfedNode } from "../../node/hashfedNode";
+import { print } from "../output";
+
+interface NodeCommandOptions {
+  key: string;
+  federation: string;
+  data: string;
+  memberListen: string;
+  listen?: string;
+  memberTokenFile?: string;
+}
+
+export function addNodeCommand(program: Command): void {
+  program
+    .command("node")
+    .description("run this member's node")
+    .requiredOption("--key <file>", "the member's private key file")
+    .requiredOption("--federation <file>", "the federation file")
+    .requiredOption("--data <folder>", "where the node keeps its log (created if missing)")
+    .option("--member-listen <host:port>", "Member service address (loopback unless a token is set)", "127.0.0.1:7400")
+    .option("--listen <host:port>", "Log service address (default: this member's address in the federation file)")
+    .option("--member-token-file <file>", "require `authorization: Bearer <token>` on the Member service")
+    .action(async (options: NodeCommandOptions) => {
+      const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      const node = await HashfedNode.start({
+        dataDir: options.data,
+        federation: parseFederation(readFileSync(options.federation, "utf8")),
+        key: await readPrivateKeyFile(options.key),
+        memberAddress: options.memberListen,
+        publicAddress: options.listen,
+        memberToken: options.memberTokenFile === undefined ? undefined : readFileSync(options.memberTokenFile, "utf8").trim(),
+        log,
+      });
+      print(`hashfed node ready: member port ${node.memberPort}, log port ${node.publicPort}`);
+      const stop = (signal: string): void => {
+        log(`${signal}: stopping`);
+        node.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            log(`error while stopping: ${String(error)}`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.once("SIGINT", () => stop("SIGINT"));
+    });
+}

@@ -1,0 +1,66 @@
+import type { Command } from "commander";
+import { HashfedError } from "../../errors";
+import type { EntryView } from "../../gen/hashfed/v1/member";
+import { parseStatementId } from "../../statements";
+import { hex, print, toJson } from "../output";
+import { call, connectLog, connectMember } from "../../client/rpc";
+import { memberConnectionOptions } from "./submit";
+
+function describeEntry(view: EntryView): string {
+  const statement = view.statement!;
+  const body = statement.body!;
+  const what = body.$case === "addSignal"
+    ? `add ${body.value.signalType} ${view.reveal ? hex(view.reveal.value) : "(no reveal)"} labels ${body.value.labels.join(",")}`
+    : `retract ${hex(body.value.target)}`;
+  const retracted = view.retractedBy.length > 0 ? ` (retracted by ${hex(view.retractedBy)})` : "";
+  return `${view.logIndex}  ${statement.submitter}  ${what}  id ${hex(view.statementId)}${retracted}`;
+}
+
+export function addReadCommands(program: Command): void {
+  program
+    .command("checkpoint")
+    .description("print the latest cosigned checkpoint exactly as signed (a C2SP signed note)")
+    .option("--node <host:port>", "a node's Log service", "127.0.0.1:7401")
+    .action(async (options: { node: string }) => {
+      const connection = connectLog(options.node);
+      process.stdout.write((await call(connection, connection.client.getCheckpoint, {})).checkpoint);
+    });
+  memberConnectionOptions(program.command("status").description("where the node's log stands")).action(
+    async (options: { node: string; tokenFile?: string; json?: boolean }) => {
+      const connection = connectMember(options.node, options.tokenFile);
+      const status = await call(connection, connection.client.status, {});
+      if (options.json) return print(toJson({ ...status, federationId: hex(status.federationId) }));
+      print(`${status.member} (hashfed ${status.version}), federation ${hex(status.federationId)} origin ${status.origin}`);
+      print(`log size ${status.treeSize} at height ${status.height}: ${status.liveSignals} live signals, ${status.retractions} retractions, ${status.pendingStatements} pending`);
+    },
+  );
+  memberConnectionOptions(
+    program
+      .command("entry")
+      .description("show one committed entry with its reveal")
+      .option("--index <n>", "log index")
+      .option("--id <statement-id>", "statement id (hex)"),
+  ).action(async (options: { node: string; tokenFile?: string; json?: boolean; index?: string; id?: string }) => {
+    if ((options.index === undefined) === (options.id === undefined)) throw new HashfedError("invalid", "ENTRY_KEY", "give exactly one of --index or --id");
+    const connection = connectMember(options.node, options.tokenFile);
+    const key = options.index !== undefined
+      ? { $case: "logIndex" as const, value: BigInt(options.index) }
+      : { $case: "statementId" as const, value: parseStatementId(options.id!, "--id") };
+    const view = await call(connection, connection.client.getEntry, { key });
+    print(options.json ? toJson(view) : describeEntry(view));
+  });
+  memberConnectionOptions(
+    program
+      .command("follow")
+      .description("stream committed entries with reveals from an index on, then new ones as they commit")
+      .option("--from <n>", "first log index", "0"),
+  ).action((options: { node: string; tokenFile?: string; json?: boolean; from: string }) => {
+    const connection = connectMember(options.node, options.tokenFile);
+    const stream = connection.client.follow({ fromIndex: BigInt(options.from) }, connection.metadata);
+    return new Promise<void>((resolve, reject) => {
+      stream.on("data", (view: EntryView) => print(options.json ? JSON.stringify(JSON.parse(toJson(view))) : describeEntry(view)));
+      stream.on("error", reject);
+      stream.on("end", resolve);
+    });
+  });
+}

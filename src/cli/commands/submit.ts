@@ -1,0 +1,66 @@
+import type { Command } from "commander";
+import { HashfedError } from "../../errors";
+import { RetractReason } from "../../gen/hashfed/v1/statement";
+import type { Submission } from "../../gen/hashfed/v1/member";
+import { parseStatementId } from "../../statements";
+import { base64, hex, print, toJson } from "../output";
+import { call, connectMember } from "../../client/rpc";
+
+interface ConnectionOptions {
+  node: string;
+  tokenFile?: string;
+  json?: boolean;
+}
+
+const REASONS: Record<string, RetractReason> = {
+  "false-positive": RetractReason.RETRACT_REASON_FALSE_POSITIVE,
+  "out-of-taxonomy": RetractReason.RETRACT_REASON_OUT_OF_TAXONOMY,
+  "appeal-upheld": RetractReason.RETRACT_REASON_APPEAL_UPHELD,
+  duplicate: RetractReason.RETRACT_REASON_DUPLICATE,
+  other: RetractReason.RETRACT_REASON_OTHER,
+};
+
+export function memberConnectionOptions(command: Command): Command {
+  return command
+    .option("--node <host:port>", "the node's Member service", "127.0.0.1:7400")
+    .option("--token-file <file>", "bearer token for a Member service off loopback")
+    .option("--json", "print JSON");
+}
+
+async function submitAndReport(options: ConnectionOptions, submissions: Submission[]): Promise<void> {
+  const connection = connectMember(options.node, options.tokenFile);
+  const response = await call(connection, connection.client.submit, { submissions });
+  if (options.json) return print(toJson(response));
+  for (const ack of response.acknowledgements) {
+    const state = ack.alreadyPresent ? "already on the log" : "committed";
+    print(`${state}: statement ${hex(ack.statementId)} at log index ${ack.logIndex}`);
+    print(`  inclusion proof: ${ack.inclusionProof.map(base64).join(" ")}`);
+  }
+  print("checkpoint:");
+  process.stdout.write(response.checkpoint);
+}
+
+export function addSubmitCommands(program: Command): void {
+  memberConnectionOptions(
+    program
+      .command("submit")
+      .description("add a hash to the list, signed by the node with the member's key; prints the log index, proof and checkpoint")
+      .requiredOption("--type <type>", "pdq, md5 or sha256")
+      .requiredOption("--value <hex>", "the hash in hex")
+      .requiredOption("--label <label...>", "labels from the federation's taxonomy")
+      .option("--quality <n>", "PDQ quality 0..100", (value) => Number(value), 100),
+  ).action((options: ConnectionOptions & { type: string; value: string; label: string[]; quality: number }) =>
+    submitAndReport(options, [{ kind: { $case: "add", value: { signalType: options.type, value: options.value, labels: options.label, quality: options.quality } } }]),
+  );
+  memberConnectionOptions(
+    program
+      .command("retract")
+      .description("withdraw one of the member's own entries")
+      .requiredOption("--id <statement-id>", "the statement id (hex) of the entry to withdraw")
+      .requiredOption("--reason <reason>", `one of ${Object.keys(REASONS).join(", ")}`),
+  ).action((options: ConnectionOptions & { id: string; reason: string }) => {
+    const reason = REASONS[options.reason];
+    if (reason === undefined) throw new HashfedError("invalid", "REASON_UNKNOWN", `--reason must be one of ${Object.keys(REASONS).join(", ")}`);
+    return submitAndReport(options, [{ kind: { $case: "retract", value: { target: parseStatementId(options.id, "--id"), reason } } }]);
+  });
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { verifyCosignedCheckpoint, type VerifiedCheckpoint } from "../../audit";
+import { HashfedError, invalid } from "../../errors";
+import { type Federation, parseFederation } from "../../federation";
+import { verifyConsistency, verifyInclusion } from "../../log";
+import { print, toJson } from "../output";
+import type { ProofDocument } from "./proof";
+
+function readText(file: string): string {
+  return readFileSync(file === "-" ? 0 : file, "utf8");
+}
+
+function loadCheckpoint(federation: Federation, file: string): VerifiedCheckpoint {
+  return verifyCosignedCheckpoint(federation, readText(file));
+}
+
+function loadProof<T extends ProofDocument["type"]>(file: string, type: T): Extract<ProofDocument, { type: T }> {
+  let document: ProofDocument;
+  try {
+    document = JSON.parse(readText(file)) as ProofDocument;
+  } catch (error) {
+    throw invalid("PROOF_FILE", `${file} is not JSON: ${(error as Error).message}`);
+  }
+  if (document.type !== type) throw invalid("PROOF_FILE", `${file} holds a ${String(document.type)} proof, not a ${type} proof`);
+  return document as Extract<ProofDocument, { type: T }>;
+}
+
+function hashes(values: readonly string[]): Buffer[] {
+  return values.map((value) => Buffer.from(value, "base64"));
+}
+
+function report(json: boolean | undefined, result: object, line: string): void {
+  print(json ? toJson({ valid: true, ...result }) : line);
+}
+
+export function addVerifyCommands(program: Command): void {
+  const verify = program
+    .command("verify")
+    .description("verify checkpoints and proofs offline against a federation file (exit 0: valid, 1: not valid)");
+  verify
+    .command("checkpoint")
+    .description("check that a checkpoint is of this federation and cosigned by a quorum of its validators")
+    .argument("<checkpoint>", "the signed note (a file, or - for stdin)")
+    .requiredOption("--federation <file>", "the federation file")
+    .option("--json", "print JSON")
+    .action((file: string, options: { federation: string; json?: boolean }) => {
+      const verified = loadCheckpoint(parseFederation(readText(options.federation)), file);
+      const { size, root } = verified.checkpoint;
+      report(options.json, { treeSize: size, root, signers: verified.signers },
+        `valid: tree size ${size}, root ${root.toString("base64")}, cosigned by ${verified.signers.join(", ")}`);
+    });
+  verify
+    .command("inclusion")
+    .description("check an inclusion proof (from `hashfed proof inclusion --json`) against a cosigned checkpoint")
+    .requiredOption("--federation <file>", "the federation file")
+    .requiredOption("--checkpoint <file>", "the cosigned checkpoint the proof is for")
+    .requiredOption("--proof <file>", "the proof JSON")
+    .option("--json", "print JSON")
+    .action((options: { federation: string; checkpoint: string; proof: string; json?: boolean }) => {
+      const { checkpoint } = loadCheckpoint(parseFederation(readText(options.federation)), options.checkpoint);
+      const proof = loadProof(options.proof, "inclusion");
+      if (BigInt(proof.treeSize) !== checkpoint.size) {
+        throw new HashfedError("invalid", "SIZE_MISMATCH", `the proof is for tree size ${proof.treeSize}, the checkpoint for ${checkpoint.size}`);
+      }
+      verifyInclusion(BigInt(proof.index), checkpoint.size, Buffer.from(proof.leafHash, "base64"), hashes(proof.proof), checkpoint.root);
+      report(options.json, { index: proof.index, treeSize: checkpoint.size }, `valid: entry ${proof.index} is in the tree of size ${checkpoint.size}`);
+    });
+  verify
+    .command("consistency")
+    .description("check that an older cosigned checkpoint is a prefix of a newer one")
+    .requiredOption("--federation <file>", "the federation file")
+    .requiredOption("--old <file>", "the older cosigned checkpoint")
+    .requiredOption("--new <file>", "the newer cosigned checkpoint")
+    .requiredOption("--proof <file>", "the proof JSON (from `hashfed proof consistency --json`)")
+    .option("--json", "print JSON")
+    .action((options: { federation: string; old: string; new: string; proof: string; json?: boolean }) => {
+      const federation = parseFederation(readText(options.federation));
+      const older = loadCheckpoint(federation, options.old).checkpoint;
+      const newer = loadCheckpoint(federation, options.new).checkpoint;
+      const proof = loadProof(options.proof, "consistency");
+      if (BigInt(proof.first) !== older.size || BigInt(proof.second) !== newer.size) {
+        throw new HashfedError("invalid", "SIZE_MISMATCH", `the proof is for sizes ${proof.first} -> ${proof.second}, the checkpoints are ${older.size} -> ${newer.size}`);
+      }
+      verifyConsistency(older.size, newer.size, older.root, newer.root, hashes(proof.proof));
+      report(options.json, { first: older.size, second: newer.size }, `valid: the tree of size ${older.size} is a prefix of the tree of size ${newer.size}`);
+    });
+}

@@ -1,0 +1,39 @@
+import { Command, CommanderError } from "commander";
+import { HashfedError } from "../errors";
+import { addDemoCommand } from "./commands/demo";
+import { addFederationCommands } from "./commands/federation";
+import { addKeygenCommand } from "./commands/keygen";
+import { addMatchCommand } from "./commands/match";
+import { addNodeCommand } from "./commands/node";
+import { addProofCommands } from "./commands/proof";
+import { addReadCommands } from "./commands/read";
+import { addSubmitCommands } from "./commands/submit";
+import { addVerifyCommands } from "./commands/verify";
+import { describeRpcError, isRpcError } from "../client/rpc";
+import { packageVersion } from "../node/projectFiles";
+
+/**
+ * Exit codes: 0 success (for verify: valid); 1 an error or a failed verification, with the reason
+ * on stderr; 2 a usage error.
+ */
+const program = new Command("hashfed")
+  .description("hashfed: a federation sharing hashes of terrorist and violent-extremist content over a verifiable, BFT-replicated log")
+  .version(packageVersion())
+  .exitOverride();
+
+addKeygenCommand(program);
+addFederationCommands(program);
+addNodeCommand(program);
+addSubmitCommands(program);
+addMatchCommand(program);
+addReadCommands(program);
+addProofCommands(program);
+addVerifyCommands(program);
+addDemoCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  const message = error instanceof HashfedError ? error.message : isRpcError(error) ? describeRpcError(error) : (error as Error).stack ?? String(error);
+  process.stderr.write(`hashfed: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+/**
+ * Output for people by default and JSON with --json. In JSON, 64-bit numbers are numbers while
+ * they fit exactly and strings beyond; hashes and proofs are base64 (as in C2SP and RFC 9162
+ * tooling), statement ids hex.
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item === "bigint") return item <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(item) : item.toString();
+    if (isBufferJson(item)) return Buffer.from(item.data).toString("base64");
+    return item;
+  }, 2);
+}
+
+function isBufferJson(item: unknown): item is { type: "Buffer"; data: number[] } {
+  return typeof item === "object" && item !== null && (item as { type?: unknown }).type === "Buffer" && Array.isArray((item as { data?: unknown }).data);
+}
+
+export function print(line = ""): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("hex");
+}
+
+export function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("base64");
+}
