@@ -1,0 +1,228 @@
+/**
+ * Goal: every malformed or unauthorised request gets a precise gRPC status and a message a person
+ * can act on, and the node keeps serving afterwards.
+ * Method: an in-process node on loopback; each case sends one bad request through a real gRPC
+ * client and checks the status code and a phrase of the message; the last test checks the node
+ * still commits and serves.
+ */
+import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { credentials, makeGenericClientConstructor, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { buildBatch } from "../../src/batch";
+import { call, connectLog, connectMember, type Connection } from "../../src/client/rpc";
+import { KeySigner, type PrivateKey } from "../../src/crypto";
+import { signPrecommit } from "../../src/consensus";
+import type { LogClient } from "../../src/gen/hashfed/v1/log";
+import type { MemberClient, Submission } from "../../src/gen/hashfed/v1/member";
+import { RetractReason, type Reveal } from "../../src/gen/hashfed/v1/statement";
+import type { HashfedNode } from "../../src/node/hashfedNode";
+import { encodeAddSignal, encodeRetract, type SignedStatement, signStatement, type StatementId } from "../../src/statements";
+import { startInProcessNode, type TestFederation, testFederation } from "../support/inProcessNode";
+
+let setup: TestFederation;
+let node: HashfedNode;
+let member: Connection<MemberClient>;
+let log: Connection<LogClient>;
+
+const sha = (): string => randomBytes(32).toString("hex");
+const add = (signalType: string, value: string, labels = ["graphic-violence"], quality = 90): Submission => ({
+  kind: { $case: "add", value: { signalType, value, labels, quality } },
+});
+
+function signedAdd(key: PrivateKey, options: { federationId?: Buffer } = {}): { signed: SignedStatement; reveal: Reveal } {
+  const salt = randomBytes(16);
+  const value = randomBytes(32);
+  const bytes = encodeAddSignal(
+    { federationId: options.federationId ?? setup.federation.id, submitter: key.name, createdAtMs: 1n, nonce: randomBytes(16) },
+    { signalType: "sha256", value, labels: ["graphic-violence"], taxonomyVersion: setup.federation.taxonomy.version, quality: 0, salt },
+  );
+  return { signed: signStatement(new KeySigner(key), bytes), reveal: { salt, value } };
+}
+
+const signedSubmission = ({ signed, reveal }: { signed: SignedStatement; reveal: Reveal | undefined }): Submission => ({
+  kind: { $case: "signed", value: { entry: { statement: signed.bytes, signature: signed.signature }, reveal } },
+});
+
+async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ServiceError;
+  }
+  throw new Error("the request succeeded but should have failed");
+}
+
+async function expectStatus(promise: Promise<unknown>, code: status, phrase: string): Promise<void> {
+  const error = await rejection(promise);
+  expect({ code: status[error.code], details: error.details }).toEqual({ code: status[code], details: expect.stringContaining(phrase) });
+}
+
+/** Commits a batch of another member's statements through the ledger, as consensus will. */
+async function commitForeignEntry(): Promise<StatementId> {
+  const entry = signedAdd(setup.otherKey);
+  const ledger = node.ledger;
+  const meta = { proposer: setup.key.name, proposerTimeMs: 1n };
+  const { batch } = buildBatch(setup.federation, ledger.state, ledger.head, [entry], meta);
+  const precommit = signPrecommit(setup.federation, new KeySigner(setup.key), batch!, 0);
+  await ledger.commit(batch!, { height: batch!.header.height, round: 0, valueId: batch!.id, precommits: [precommit] });
+  return entry.signed.id;
+}
+
+beforeAll(async () => {
+  setup = await testFederation({ messageBytesMax: 64 * 1024 });
+  node = await startInProcessNode(setup);
+  member = connectMember(`127.0.0.1:${node.memberPort}`);
+  log = connectLog(`127.0.0.1:${node.publicPort}`);
+  await call(member, member.client.submit, { submissions: [add("sha256", sha())] });
+});
+
+afterAll(async () => {
+  member.client.close();
+  log.client.close();
+  await node.stop();
+  await rm(setup.folder, { recursive: true, force: true });
+});
+
+describe("Member.Submit rejects", () => {
+  const submit = (...submissions: Submission[]): Promise<unknown> => call(member, member.client.submit, { submissions });
+
+  test("bad hex", () => expectStatus(submit(add("md5", "zz".repeat(16))), status.INVALID_ARGUMENT, "submissions[0]"));
+  test("a wrong length", () => expectStatus(submit(add("sha256", "ab".repeat(31))), status.INVALID_ARGUMENT, "64"));
+  test("an unknown signal type", () => expectStatus(submit(add("sha1", "ab".repeat(20))), status.INVALID_ARGUMENT, "sha1"));
+  test("an unknown label", () => expectStatus(submit(add("sha256", sha(), ["gore"])), status.INVALID_ARGUMENT, "gore"));
+  test("no label", () => expectStatus(submit(add("sha256", sha(), [])), status.INVALID_ARGUMENT, "label"));
+  test("a PDQ hash below the federation's minimum quality", () =>
+    expectStatus(submit(add("pdq", sha(), ["graphic-violence"], 10)), status.INVALID_ARGUMENT, "50"));
+  test("an empty submission", () => expectStatus(submit({ kind: undefined }), status.INVALID_ARGUMENT, "one of add, retract or signed"));
+  test("an empty request", () => expectStatus(submit(), status.INVALID_ARGUMENT, "at least one"));
+  test("the second submission of a request, naming it, and admits none of the request", async () => {
+    const good = sha();
+    await expectStatus(submit(add("sha256", good), add("md5", "xyz")), status.INVALID_ARGUMENT, "submissions[1]");
+    const matched = await call(member, member.client.match, { queries: [{ signalType: "sha256", value: good }], includeProof: false });
+    expect(matched.results[0]!.matches).toHaveLength(0);
+  });
+  test("a statement signed with a key that is not the submitter's (a forged signature)", () =>
+    expectStatus(submit(signedSubmission(signedAdd(setup.strangerKey))), status.UNAUTHENTICATED, "does not verify"));
+  test("a statement whose signature was tampered with", () => {
+    const statement = signedAdd(setup.key);
+    statement.signed.signature[5]! ^= 1;
+    return expectStatus(submit(signedSubmission(statement)), status.UNAUTHENTICATED, "does not verify");
+  });
+  test("a statement by another member (foreign submitter)", () =>
+    expectStatus(submit(signedSubmission(signedAdd(setup.otherKey))), status.PERMISSION_DENIED, "photoshare.example's node"));
+  test("a statement for another federation", () =>
+    expectStatus(submit(signedSubmission(signedAdd(setup.key, { federationId: randomBytes(32) }))), status.INVALID_ARGUMENT, "federation"));
+  test("a statement whose reveal does not open its commitment", () => {
+    const statement = signedAdd(setup.key);
+    return expectStatus(submit(signedSubmission({ ...statement, reveal: { salt: statement.reveal.salt, value: randomBytes(32) } })), status.INVALID_ARGUMENT, "commitment");
+  });
+  test("statement bytes that are not a protobuf Statement", () =>
+    expectStatus(submit({ kind: { $case: "signed", value: { entry: { statement: randomBytes(40), signature: randomBytes(64) }, reveal: undefined } } }), status.INVALID_ARGUMENT, "statement"));
+  test("the retraction of another member's entry", async () => {
+    const foreign = await commitForeignEntry();
+    await expectStatus(submit({ kind: { $case: "retract", value: { target: foreign, reason: RetractReason.RETRACT_REASON_FALSE_POSITIVE } } }), status.PERMISSION_DENIED, "only retract its own");
+  });
+  test("a signed retraction of another member's entry", async () => {
+    const foreign = await commitForeignEntry();
+    const bytes = encodeRetract(
+      { federationId: setup.federation.id, submitter: setup.key.name, createdAtMs: 1n, nonce: randomBytes(16) },
+      foreign,
+      RetractReason.RETRACT_REASON_OTHER,
+    );
+    await expectStatus(submit(signedSubmission({ signed: signStatement(new KeySigner(setup.key), bytes), reveal: undefined })), status.PERMISSION_DENIED, "only retract its own");
+  });
+  test("the retraction of an unknown statement", () =>
+    expectStatus(submit({ kind: { $case: "retract", value: { target: randomBytes(32), reason: RetractReason.RETRACT_REASON_OTHER } } }), status.NOT_FOUND, "no entry"));
+  test("a retraction without a reason", async () => {
+    const [ack] = (await call(member, member.client.submit, { submissions: [add("sha256", sha())] })).acknowledgements;
+    await expectStatus(submit({ kind: { $case: "retract", value: { target: ack!.statementId, reason: RetractReason.RETRACT_REASON_UNSPECIFIED } } }), status.INVALID_ARGUMENT, "reason");
+  });
+  test("a second, different retraction of the same entry", async () => {
+    const [ack] = (await call(member, member.client.submit, { submissions: [add("sha256", sha())] })).acknowledgements;
+    const retract = (nonce: Buffer): Submission => {
+      const bytes = encodeRetract(
+        { federationId: setup.federation.id, submitter: setup.key.name, createdAtMs: 1n, nonce },
+        ack!.statementId as StatementId,
+        RetractReason.RETRACT_REASON_DUPLICATE,
+      );
+      return signedSubmission({ signed: signStatement(new KeySigner(setup.key), bytes), reveal: undefined });
+    };
+    await submit(retract(randomBytes(16)));
+    await expectStatus(submit(retract(randomBytes(16))), status.FAILED_PRECONDITION, "already retracted");
+  });
+  test("an oversized message", () =>
+    expectStatus(submit(...Array.from({ length: 900 }, () => add("sha256", sha()))), status.RESOURCE_EXHAUSTED, "message larger than max"));
+  test("too many submissions in one request", async () => {
+    const small = await testFederation({ submissionsPerRequestMax: 2 });
+    const other = await startInProcessNode(small);
+    const client = connectMember(`127.0.0.1:${other.memberPort}`);
+    await expectStatus(call(client, client.client.submit, { submissions: [add("sha256", sha()), add("sha256", sha()), add("sha256", sha())] }), status.INVALID_ARGUMENT, "at most 2");
+    client.client.close();
+    await other.stop();
+    await rm(small.folder, { recursive: true, force: true });
+  });
+  test("bytes that are not a SubmitRequest at all", async () => {
+    const Raw = makeGenericClientConstructor({
+      submit: {
+        path: "/hashfed.v1.Member/Submit",
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (bytes: Buffer) => bytes,
+        requestDeserialize: (bytes: Buffer) => bytes,
+        responseSerialize: (bytes: Buffer) => bytes,
+        responseDeserialize: (bytes: Buffer) => bytes,
+      },
+    }, "Raw");
+    const raw = new Raw(`127.0.0.1:${node.memberPort}`, credentials.createInsecure()) as unknown as {
+      submit(request: Buffer, metadata: Metadata, callback: (error: ServiceError | null) => void): void;
+      close(): void;
+    };
+    const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+    await expectStatus(new Promise((resolve, reject) => raw.submit(garbage, new Metadata(), (error) => (error ? reject(error) : resolve(undefined)))), status.INVALID_ARGUMENT, "not a valid Submit");
+    raw.close();
+  });
+});
+
+describe("Member.Match, GetEntry and Follow reject", () => {
+  test("a bad query, naming it", () =>
+    expectStatus(call(member, member.client.match, { queries: [{ signalType: "pdq", value: sha() }, { signalType: "pdq", value: "12" }], includeProof: false }), status.INVALID_ARGUMENT, "queries[1]"));
+  test("a distance above the federation's maximum", () =>
+    expectStatus(call(member, member.client.match, { queries: [{ signalType: "pdq", value: sha(), distanceMax: 64 }], includeProof: false }), status.INVALID_ARGUMENT, "at most the federation's 31"));
+  test("an entry index past the log", () =>
+    expectStatus(call(member, member.client.getEntry, { key: { $case: "logIndex", value: 1_000_000n } }), status.OUT_OF_RANGE, "beyond"));
+  test("an unknown statement id", () =>
+    expectStatus(call(member, member.client.getEntry, { key: { $case: "statementId", value: randomBytes(32) } }), status.NOT_FOUND, "no committed entry"));
+  test("a statement id of the wrong length", () =>
+    expectStatus(call(member, member.client.getEntry, { key: { $case: "statementId", value: randomBytes(5) } }), status.INVALID_ARGUMENT, "32 bytes"));
+  test("no key", () => expectStatus(call(member, member.client.getEntry, { key: undefined }), status.INVALID_ARGUMENT, "statement_id or a log_index"));
+  test("following from past the log", async () => {
+    const stream = member.client.follow({ fromIndex: 1_000_000n }, member.metadata);
+    const error = await new Promise<ServiceError>((resolve) => stream.on("error", resolve));
+    expect(error.code).toBe(status.OUT_OF_RANGE);
+  });
+});
+
+describe("the Log service rejects", () => {
+  test("an inclusion proof for an index past the tree", () =>
+    expectStatus(call(log, log.client.getInclusionProof, { index: 50n, treeSize: 0n }), status.OUT_OF_RANGE, "beyond"));
+  test("an inclusion proof for a tree larger than the log", () =>
+    expectStatus(call(log, log.client.getInclusionProof, { index: 0n, treeSize: 1n << 40n }), status.OUT_OF_RANGE, "beyond the log's size"));
+  test("a consistency proof from size 0", () =>
+    expectStatus(call(log, log.client.getConsistencyProof, { first: 0n, second: 1n }), status.INVALID_ARGUMENT, "at least 1"));
+  test("a consistency proof backwards", () =>
+    expectStatus(call(log, log.client.getConsistencyProof, { first: 2n, second: 1n }), status.INVALID_ARGUMENT, "must not exceed"));
+  test("a consistency proof past the log", () =>
+    expectStatus(call(log, log.client.getConsistencyProof, { first: 1n, second: 1n << 40n }), status.OUT_OF_RANGE, "beyond"));
+  test("an empty entry range", () => expectStatus(call(log, log.client.getEntries, { start: 1n, end: 1n }), status.INVALID_ARGUMENT, "below end"));
+  test("too many entries at once", () => expectStatus(call(log, log.client.getEntries, { start: 0n, end: 5000n }), status.INVALID_ARGUMENT, "at most 1000"));
+  test("entries past the log", () => expectStatus(call(log, log.client.getEntries, { start: 0n, end: 999n }), status.OUT_OF_RANGE, "beyond"));
+});
+
+test("after all that, the node still commits, matches and serves", async () => {
+  const value = sha();
+  const response = await call(member, member.client.submit, { submissions: [add("sha256", value)] });
+  const matched = await call(member, member.client.match, { queries: [{ signalType: "sha256", value }], includeProof: false });
+  expect(matched.results[0]!.matches[0]!.logIndex).toBe(response.acknowledgements[0]!.logIndex);
+  const { checkpoint } = await call(log, log.client.getCheckpoint, {});
+  expect(checkpoint).toBe(response.checkpoint);
+});

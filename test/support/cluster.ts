@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { projectRoot } from "../../src/node/projectFiles";
+import { generateSeed, type PrivateKey, privateKeyFromSeed, writePrivateKeyFile } from "../../src/crypto";
+import { type Federation, formatFederationFile, type FederationParameters, parseFederation } from "../../src/federation";
+
+export const CLI = join(projectRoot(), "dist/src/cli/main.js");
+
+/** A port the OS says is free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface SoloSetup {
+  readonly folder: string;
+  readonly key: PrivateKey;
+  readonly keyFile: string;
+  readonly federation: Federation;
+  readonly federationFile: string;
+  readonly memberAddress: string;
+  readonly publicAddress: string;
+}
+
+/** A one-validator federation in a fresh temporary folder, with its key and federation files. */
+export async function soloFederation(
+  name = "videohost.example",
+  parameters: Partial<FederationParameters> = {},
+  folder?: string,
+): Promise<SoloSetup> {
+  if (folder === undefined) folder = await mkdtemp(join(tmpdir(), "hashfed-test-"));
+  else await mkdir(folder, { recursive: true });
+  const key = privateKeyFromSeed(name, generateSeed());
+  const memberAddress = `127.0.0.1:${await freePort()}`;
+  const publicAddress = `127.0.0.1:${await freePort()}`;
+  const text = formatFederationFile({
+    origin: "hashfed.example/test",
+    members: [{ name, key: key.verifierKey.text, address: publicAddress, role: "validator" }],
+    parameters,
+  });
+  const keyFile = join(folder, `${name}.key`);
+  const federationFile = join(folder, "federation.json");
+  await writePrivateKeyFile(keyFile, key);
+  await writeFile(federationFile, text);
+  return { folder, key, keyFile, federation: parseFederation(text), federationFile, memberAddress, publicAddress };
+}
+
+export interface NodeProcess {
+  readonly child: ChildProcess;
+  readonly stderr: () => string;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `hashfed node` as a real process and resolves once it serves. */
+export function startNodeProcess(setup: SoloSetup, dataDir = join(setup.folder, "data")): Promise<NodeProcess> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
+  const args = [CLI, "node", "--key", setup.keyFile, "--federation", setup.federationFile, "--data", dataDir, "--member-listen", setup.memberAddress];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
+  const handle: NodeProcess = {
+    child,
+    stderr: () => stderr,
+    kill: (signal) => {
+      child.kill(signal);
+      return exited;
+    },
+  };
+  return new Promise((resolveReady, reject) => {
+    let stdout = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes("hashfed node ready")) resolveReady(handle);
+    });
+    void exited.then((code) => reject(new Error(`the node exited with ${code} before serving:\n${stderr}`)));
+  });
+}
