@@ -1,0 +1,205 @@
+/**
+ * Benchmarks of one node's log (issue: a hashfed node), medians of several runs:
+ *   1. statements appended per second through gRPC, signing, verification and synced writes included;
+ *   2. inclusion proofs per second at 1 M entries, from the store and through gRPC;
+ *   3. time from start to serving for a node holding 1 M entries.
+ * The baseline, measured in the same process, is this machine's Ed25519 rate on one core.
+ *
+ * Usage: npm run bench:log -- [--entries N] [--runs N] [--fixture DIR] [--rebuild]
+ */
+import { existsSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
+import { call, connectLog, connectMember } from "../src/client/rpc";
+import { parsePrivateKey } from "../src/crypto";
+import { parseFederation } from "../src/federation";
+import type { Submission } from "../src/gen/hashfed/v1/member";
+import { Ledger } from "../src/node/ledger";
+import { LogStore } from "../src/store";
+import { type SoloSetup, soloFederation, startNodeProcess } from "../test/support/cluster";
+import { fillLedger, formatRate, median, seconds, signedAdds } from "./benchSupport";
+
+interface Options {
+  entries: number;
+  runs: number;
+  fixture: string;
+  rebuild: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { entries: 1_000_000, runs: 5, fixture: "/tmp/hashfed-bench-log", rebuild: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === "--entries") options.entries = Number(argv[++i]);
+    else if (flag === "--runs") options.runs = Number(argv[++i]);
+    else if (flag === "--fixture") options.fixture = argv[++i]!;
+    else if (flag === "--rebuild") options.rebuild = true;
+    else throw new Error(`unknown option ${flag}`);
+  }
+  return options;
+}
+
+function ed25519Baseline(): { signPerSecond: number; verifyPerSecond: number } {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const message = randomBytes(180);
+  const signature = sign(null, message, privateKey);
+  const rate = (work: () => void): number => {
+    const samples: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < 3000; i++) work();
+      samples.push(3000 / seconds(start));
+    }
+    return median(samples);
+  };
+  return { signPerSecond: rate(() => sign(null, message, privateKey)), verifyPerSecond: rate(() => verify(null, message, publicKey, signature)) };
+}
+
+const REQUEST_SUBMISSIONS = 1000;
+const REQUESTS_IN_FLIGHT = 4;
+
+/** Submits `requests` through `submitOne` with REQUESTS_IN_FLIGHT in flight; returns statements per second. */
+async function appendRate(count: number, makeRequest: (i: number) => Submission[], submitOne: (submissions: Submission[]) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (next < count / REQUEST_SUBMISSIONS) await submitOne(makeRequest(next++));
+  };
+  await Promise.all(Array.from({ length: REQUESTS_IN_FLIGHT }, worker));
+  return count / seconds(start);
+}
+
+async function benchAppend(setup: SoloSetup, runs: number): Promise<{ nodeSigns: number[]; clientSigns: number[] }> {
+  const node = await startNodeProcess(setup);
+  const member = connectMember(setup.memberAddress);
+  const submit = (submissions: Submission[]): Promise<unknown> => call(member, member.client.submit, { submissions });
+  const count = 20_000;
+  const nodeSigns: number[] = [];
+  const clientSigns: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    nodeSigns.push(await appendRate(count, () => Array.from({ length: REQUEST_SUBMISSIONS }, () => ({
+      kind: { $case: "add", value: { signalType: "sha256", value: randomBytes(32).toString("hex"), labels: ["graphic-violence"], quality: 0 } },
+    })), submit));
+    clientSigns.push(await appendRate(count, (i) => signedAdds(setup.federation, setup.key, REQUEST_SUBMISSIONS, i).map((entry) => ({
+      kind: { $case: "signed", value: { entry: { statement: entry.signed.bytes, signature: entry.signed.signature }, reveal: entry.reveal } },
+    })), submit));
+    console.log(`  run ${run + 1}: node signs ${formatRate(nodeSigns[run]!)}/s, client signs ${formatRate(clientSigns[run]!)}/s`);
+  }
+  member.client.close();
+  await node.kill("SIGTERM");
+  return { nodeSigns, clientSigns };
+}
+
+/** A log of `options.entries` entries, built once through the commit path and reused by later runs. */
+async function ensureFixture(options: Options): Promise<SoloSetup> {
+  const setupFile = join(options.fixture, "setup.json");
+  if (!options.rebuild && existsSync(setupFile)) {
+    const saved = JSON.parse(await readFile(setupFile, "utf8")) as SavedFixture;
+    if (saved.entries === options.entries) {
+      const key = parsePrivateKey(saved.keyText);
+      return { ...saved, folder: options.fixture, key, keyFile: join(options.fixture, `${key.name}.key`), federation: parseFederation(saved.federationText), federationFile: join(options.fixture, "federation.json") };
+    }
+  }
+  await rm(options.fixture, { recursive: true, force: true });
+  const fixture = await soloFederation("videohost.example", { batchEntriesMax: 10_000 }, options.fixture);
+  const store = await LogStore.open(join(fixture.folder, "data", "store"));
+  await store.bindFederation(fixture.federation.id);
+  const ledger = await Ledger.open(fixture.federation, store);
+  const start = process.hrtime.bigint();
+  await fillLedger(ledger, fixture.key, options.entries, 10_000, (done) => {
+    if (done % 100_000 === 0) console.log(`  fixture: ${done.toLocaleString("en-US")} of ${options.entries.toLocaleString("en-US")} entries (${seconds(start).toFixed(0)} s)`);
+  });
+  await store.close();
+  const saved: SavedFixture = { keyText: fixture.key.text, federationText: fixture.federation.text, memberAddress: fixture.memberAddress, publicAddress: fixture.publicAddress, entries: options.entries };
+  await writeFile(setupFile, JSON.stringify(saved));
+  return fixture;
+}
+
+interface SavedFixture {
+  keyText: string;
+  federationText: string;
+  memberAddress: string;
+  publicAddress: string;
+  entries: number;
+}
+
+async function benchProofsInProcess(setup: SoloSetup, runs: number): Promise<{ rates: number[]; openSeconds: number }> {
+  const openStart = process.hrtime.bigint();
+  const store = await LogStore.open(join(setup.folder, "data", "store"));
+  const ledger = await Ledger.open(setup.federation, store);
+  const openSeconds = seconds(openStart);
+  const size = ledger.treeSize;
+  const rates: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const count = 50_000;
+    const start = process.hrtime.bigint();
+    for (let done = 0; done < count; done += 256) {
+      await Promise.all(Array.from({ length: 256 }, () => ledger.tree.inclusionProof(BigInt(Math.floor(Math.random() * Number(size))), size)));
+    }
+    rates.push(count / seconds(start));
+  }
+  await store.close();
+  return { rates, openSeconds };
+}
+
+async function benchStartAndGrpcProofs(setup: SoloSetup, runs: number): Promise<{ startSeconds: number[]; grpcRates: number[]; rssMiB: number }> {
+  const startSeconds: number[] = [];
+  const grpcRates: number[] = [];
+  let rssMiB = 0;
+  for (let run = 0; run < runs; run++) {
+    const start = process.hrtime.bigint();
+    const node = await startNodeProcess(setup);
+    startSeconds.push(seconds(start));
+    const status = await readFile(`/proc/${node.child.pid}/status`, "utf8");
+    rssMiB = Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+    const log = connectLog(setup.publicAddress);
+    const { treeSize: size } = await call(log, log.client.getInclusionProof, { index: 0n, treeSize: 0n });
+    const count = 20_000;
+    const proofStart = process.hrtime.bigint();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next++ < count) await call(log, log.client.getInclusionProof, { index: BigInt(Math.floor(Math.random() * Number(size))), treeSize: size });
+    };
+    await Promise.all(Array.from({ length: 64 }, worker));
+    grpcRates.push(count / seconds(proofStart));
+    log.client.close();
+    await node.kill("SIGTERM");
+  }
+  return { startSeconds, grpcRates, rssMiB };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  console.log("baseline: Ed25519 on one core (node:crypto)");
+  const baseline = ed25519Baseline();
+  console.log(`  sign ${formatRate(baseline.signPerSecond)}/s, verify ${formatRate(baseline.verifyPerSecond)}/s`);
+
+  console.log(`append through gRPC: requests of ${REQUEST_SUBMISSIONS}, ${REQUESTS_IN_FLIGHT} in flight, 20,000 statements per run`);
+  const appendSetup = await soloFederation("videohost.example", { batchEntriesMax: 10_000 });
+  const append = await benchAppend(appendSetup, options.runs);
+  await rm(appendSetup.folder, { recursive: true, force: true });
+
+  console.log(`fixture: ${options.entries.toLocaleString("en-US")} entries in ${options.fixture}`);
+  const fixture = await ensureFixture(options);
+  const proofs = await benchProofsInProcess(fixture, options.runs);
+  const served = await benchStartAndGrpcProofs(fixture, Math.min(options.runs, 3));
+
+  const nodeSigns = median(append.nodeSigns);
+  const clientSigns = median(append.clientSigns);
+  const rows = [
+    ["append, node signs (sign + synced write)", `${formatRate(nodeSigns)} statements/s`, `${(nodeSigns / baseline.signPerSecond).toFixed(2)} x one-core sign rate`],
+    ["append, client signs (client sign + node verify + synced write)", `${formatRate(clientSigns)} statements/s`, `${(clientSigns / baseline.verifyPerSecond).toFixed(2)} x one-core verify rate`],
+    [`inclusion proofs at ${options.entries.toLocaleString("en-US")} entries, store`, `${formatRate(median(proofs.rates))} proofs/s`, ""],
+    [`inclusion proofs at ${options.entries.toLocaleString("en-US")} entries, gRPC (64 in flight)`, `${formatRate(median(served.grpcRates))} proofs/s`, ""],
+    [`start to serving, ${options.entries.toLocaleString("en-US")} entries`, `${median(served.startSeconds).toFixed(2)} s`, `node RSS ${served.rssMiB.toFixed(0)} MiB; in-process open ${proofs.openSeconds.toFixed(2)} s`],
+  ];
+  console.log("\nresults (medians):");
+  for (const [what, value, note] of rows) console.log(`  ${what!.padEnd(70)} ${value!.padStart(22)}  ${note}`);
+  console.log(JSON.stringify({ baseline, append, proofs, served }));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
