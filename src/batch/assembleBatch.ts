@@ -35,11 +35,14 @@ export interface BatchMeta {
   readonly proposerTimeMs: bigint;
 }
 
+/** SHA-256 over each entry's encoded Reveal (empty for a retraction), each prefixed with its length as a u32be. */
 export function revealsDigest(entries: readonly BatchEntry[]): Buffer {
   const digest = createHash("sha256");
+  const length = Buffer.alloc(4);
   for (const entry of entries) {
     const encoded = entry.reveal === undefined ? new Uint8Array(0) : Reveal.encode(entry.reveal).finish();
-    digest.update(createHash("sha256").update(encoded).digest());
+    length.writeUInt32BE(encoded.length);
+    digest.update(length).update(encoded);
   }
   return digest.digest();
 }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 /**
  * The RFC 6962 / RFC 9162 tree hash over SHA-256. Leaves and interior nodes are hashed under different
@@ -6,18 +6,30 @@ import { createHash } from "node:crypto";
  */
 export const HASH_BYTES = 32;
 
-const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
+/**
+ * One reusable buffer for interior nodes: a one-shot hash of 65 bytes costs about 60% of a
+ * createHash with three updates, and every append and proof hashes interior nodes.
+ */
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_BYTES);
+NODE_INPUT[0] = 0x01;
 
 /** MTH({}) = SHA-256(""), the root of the empty tree. Shared: never write into it. */
 export const EMPTY_ROOT: Buffer = createHash("sha256").digest();
 
 /** MTH({d}) = SHA-256(0x00 || d). */
 export function hashLeaf(data: Uint8Array): Buffer {
-  return createHash("sha256").update(LEAF_PREFIX).update(data).digest();
+  const input = Buffer.allocUnsafe(1 + data.length);
+  input[0] = 0x00;
+  input.set(data, 1);
+  return hash("sha256", input, "buffer");
 }
 
 /** SHA-256(0x01 || left || right): the hash of an interior node from the hashes of its two children. */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
+  if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) {
+    return createHash("sha256").update(NODE_INPUT.subarray(0, 1)).update(left).update(right).digest();
+  }
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_BYTES);
+  return hash("sha256", NODE_INPUT, "buffer");
 }

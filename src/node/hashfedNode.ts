@@ -21,7 +21,7 @@ import { isLoopbackAddress, withBearerToken } from "./memberAccess";
 import { memberService } from "./memberService";
 import { Mempool } from "./mempool";
 import { packageVersion, protoFolder } from "./projectFiles";
-import { SigningPool } from "./signingPool";
+import { Ed25519Pool } from "./ed25519Pool";
 import { SoloSequencer } from "./soloSequencer";
 import { SubmissionIntake } from "./submissionIntake";
 
@@ -47,7 +47,7 @@ export interface NodeModules {
 export class HashfedNode {
   private constructor(
     readonly ledger: Ledger,
-    private readonly signingPool: SigningPool,
+    private readonly ed25519Pool: Ed25519Pool,
     private readonly servers: Server[],
     readonly memberPort: number,
     readonly publicPort: number,
@@ -88,8 +88,8 @@ export class HashfedNode {
         process.exit(70);
       },
     });
-    const signingPool = new SigningPool(key);
-    const intake = new SubmissionIntake({ federation, signer, signingPool, ledger, mempool, waiters, ...modules, onAdmitted: () => sequencer.poke() });
+    const ed25519Pool = new Ed25519Pool(key);
+    const intake = new SubmissionIntake({ federation, signer, ed25519Pool, ledger, mempool, waiters, ...modules, onAdmitted: () => sequencer.poke() });
     ledger.onCommit((batch) => {
       const first = Number(ledger.treeSize) - batch.entries.length;
       batch.entries.forEach((entry, offset) => {
@@ -112,12 +112,12 @@ export class HashfedNode {
     const memberPort = await bind(memberServer, options.memberAddress);
     const publicPort = await bind(publicServer, publicAddress);
     log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log service on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
-    return new HashfedNode(ledger, signingPool, [memberServer, publicServer], memberPort, publicPort);
+    return new HashfedNode(ledger, ed25519Pool, [memberServer, publicServer], memberPort, publicPort);
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.tryShutdown(() => resolve()))));
-    await this.signingPool.close();
+    await this.ed25519Pool.close();
     await this.ledger.store.close();
   }
 }

@@ -1,6 +1,6 @@
-import { HashfedError, invalid, locating } from "../errors";
+import { HashfedError, invalid, locate, locating } from "../errors";
 import type { Signer } from "../crypto/signer";
-import { checkLabels, type Federation } from "../federation";
+import { checkLabels, type Federation, type Member } from "../federation";
 import type { AssembledBatch, BatchEntry } from "../batch";
 import type { Acknowledgement, RetractInput, SignalInput, SignedSubmission, Submission, SubmitResponse } from "../gen/hashfed/v1/member";
 import { RetractReason, type Reveal } from "../gen/hashfed/v1/statement";
@@ -15,21 +15,22 @@ import {
   parseStatementId,
   parseStoredLogEntry,
   type StatementContext,
+  signatureInvalid,
   statementIdKey,
+  trustedSignedStatement,
   type StatementId,
-  verifyStatementSignature,
 } from "../statements";
 import type { CommitWaiters } from "./commitWaiters";
 import type { Clock, Entropy } from "./environment";
 import type { Ledger } from "./ledger";
 import type { Mempool } from "./mempool";
-import type { SigningPool } from "./signingPool";
+import type { Ed25519Pool } from "./ed25519Pool";
 
 export interface IntakeModules {
   readonly federation: Federation;
   readonly signer: Signer;
-  /** Signs the statements the node makes for its member, off the event loop. */
-  readonly signingPool: SigningPool;
+  /** Signs the statements the node makes for its member and checks those signed elsewhere, off the event loop. */
+  readonly ed25519Pool: Ed25519Pool;
   readonly clock: Clock;
   readonly entropy: Entropy;
   readonly ledger: Ledger;
@@ -45,6 +46,13 @@ interface Draft {
   readonly bytes: Buffer;
   readonly reveal: Reveal | undefined;
   readonly ownKey: string;
+}
+
+/** A statement the member signed elsewhere, parsed and checked but for its signature. */
+interface Unverified {
+  readonly kind: "unverified";
+  readonly entry: BatchEntry;
+  readonly member: Member;
 }
 
 /** What a submission turned into before admission. */
@@ -79,9 +87,9 @@ export class SubmissionIntake {
     if (submissions.length > max) {
       throw invalid("SUBMIT_TOO_MANY", `a submit request holds at most ${max} submissions, got ${submissions.length}; split it`);
     }
-    const drafted: (Prepared | Draft)[] = [];
+    const drafted: (Prepared | Draft | Unverified)[] = [];
     for (const [i, submission] of submissions.entries()) drafted.push(await locating(`submissions[${i}]`, () => this.prepare(submission)));
-    const prepared = await this.signDrafts(drafted);
+    const prepared = await this.signAndVerify(drafted);
     const indexes = await Promise.all(this.admit(prepared));
     const treeSize = ledger.treeSize;
     const checkpoint = ledger.checkpoint!;
@@ -96,17 +104,29 @@ export class SubmissionIntake {
   }
 
   /**
-   * Signs all drafts of a request in one call to the signing pool. A draft that does what an
-   * earlier one in the same request does (the same signal twice) becomes a reference to it.
+   * Signs all drafts of a request and checks all signatures made elsewhere, in one call each to the
+   * worker pool. A draft that does what an earlier one in the same request does (the same signal
+   * twice) becomes a reference to it.
    */
-  private async signDrafts(items: readonly (Prepared | Draft)[]): Promise<Prepared[]> {
+  private async signAndVerify(items: readonly (Prepared | Draft | Unverified)[]): Promise<Prepared[]> {
+    const { ed25519Pool, ledger } = this.modules;
     const drafts = items.filter((item): item is Draft => item.kind === "draft");
-    const signatures = await this.modules.signingPool.sign("statement", drafts.map((draft) => draft.bytes));
+    const unverified = items.filter((item): item is Unverified => item.kind === "unverified");
+    const [signatures, valid] = await Promise.all([
+      ed25519Pool.sign("statement", drafts.map((draft) => draft.bytes)),
+      ed25519Pool.verify("statement", unverified.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature }))),
+    ]);
     const firstByKey = new Map<string, StatementId>();
     let signature = 0;
-    return items.map((item) => {
+    let check = 0;
+    return items.map((item, position) => {
+      if (item.kind === "unverified") {
+        if (!valid[check++]) throw locate(`submissions[${position}]`, signatureInvalid(item.member));
+        const committed = ledger.indexOf(item.entry.signed.id);
+        return committed === undefined ? { kind: "new", entry: item.entry, ownKey: undefined } : { kind: "committed", id: item.entry.signed.id, logIndex: committed };
+      }
       if (item.kind !== "draft") return item;
-      const signed = parseSignedStatement(item.bytes, signatures[signature++]!);
+      const signed = trustedSignedStatement(item.bytes, signatures[signature++]!);
       const earlier = firstByKey.get(item.ownKey);
       if (earlier !== undefined) return { kind: "same", id: earlier };
       firstByKey.set(item.ownKey, signed.id);
@@ -144,7 +164,7 @@ export class SubmissionIntake {
     return waits;
   }
 
-  private prepare(submission: Submission): Promise<Prepared | Draft> {
+  private prepare(submission: Submission): Promise<Prepared | Draft | Unverified> {
     const kind = submission.kind;
     if (kind === undefined) throw invalid("SUBMISSION_EMPTY", "a submission sets one of add, retract or signed");
     switch (kind.$case) {
@@ -204,8 +224,8 @@ export class SubmissionIntake {
     return { kind: "draft", bytes: encodeRetract(this.context(), target, input.reason), reveal: undefined, ownKey };
   }
 
-  private prepareSigned(input: SignedSubmission): Prepared {
-    const { federation, ledger, signer } = this.modules;
+  private prepareSigned(input: SignedSubmission): Unverified {
+    const { federation, signer } = this.modules;
     if (input.entry === undefined) throw invalid("SUBMISSION_MALFORMED", "a signed submission carries the log entry (statement and signature)");
     const signed = parseSignedStatement(input.entry.statement, input.entry.signature);
     const member = checkStatementRules(federation, signed);
@@ -216,12 +236,9 @@ export class SubmissionIntake {
         `this node submits statements of ${signer.name}; a statement by ${member.name} enters the federation at ${member.name}'s node`,
       );
     }
-    verifyStatementSignature(member, signed);
     checkStatementReveal(signed, input.reveal);
-    const committed = ledger.indexOf(signed.id);
-    if (committed !== undefined) return { kind: "committed", id: signed.id, logIndex: committed };
     const reveal = signed.statement.body!.$case === "addSignal" ? input.reveal : undefined;
-    return { kind: "new", entry: { signed, reveal }, ownKey: undefined };
+    return { kind: "unverified", entry: { signed, reveal }, member };
   }
 
   private async committedAt(logIndex: number): Promise<Prepared> {

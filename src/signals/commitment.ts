@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { assert } from "../assert";
 import { invalid } from "../errors";
 import { SignalTypeName, signalType } from "./signalType";
@@ -14,6 +14,11 @@ import { SignalTypeName, signalType } from "./signalType";
 export const SALT_BYTES = 16;
 export const COMMITMENT_BYTES = 32;
 const COMMIT_DOMAIN = Buffer.from("hashfed/v1/commit\n", "utf8");
+const TYPE_LINES: Record<SignalTypeName, Buffer> = {
+  pdq: Buffer.from("pdq\n"),
+  md5: Buffer.from("md5\n"),
+  sha256: Buffer.from("sha256\n"),
+};
 
 /** A fresh random salt. Randomness belongs to the shell: call this where a statement is built, not in the core. */
 export function generateSalt(): Buffer {
@@ -25,12 +30,13 @@ export function commitment(type: SignalTypeName, salt: Uint8Array, value: Uint8A
   const valueBytes = signalType(type).valueBytes;
   assert(salt.length === SALT_BYTES, `a salt is ${SALT_BYTES} bytes, got ${salt.length}`);
   assert(value.length === valueBytes, `a ${type} value is ${valueBytes} bytes, got ${value.length}`);
-  return createHash("sha256")
-    .update(COMMIT_DOMAIN)
-    .update(salt)
-    .update(`${type}\n`, "utf8")
-    .update(value)
-    .digest();
+  const typeLine = TYPE_LINES[type];
+  const input = Buffer.allocUnsafe(COMMIT_DOMAIN.length + SALT_BYTES + typeLine.length + value.length);
+  COMMIT_DOMAIN.copy(input, 0);
+  input.set(salt, COMMIT_DOMAIN.length);
+  typeLine.copy(input, COMMIT_DOMAIN.length + SALT_BYTES);
+  input.set(value, COMMIT_DOMAIN.length + SALT_BYTES + typeLine.length);
+  return hash("sha256", input, "buffer");
 }
 
 /**

@@ -34,13 +34,16 @@ export function checkStatementRules(federation: Federation, signed: SignedStatem
 
 /** The signature must verify under the submitter's key in the statement signing domain. */
 export function verifyStatementSignature(member: Member, signed: SignedStatement): void {
-  if (!verifyInDomain(member.key, "statement", signed.bytes, signed.signature)) {
-    throw new HashfedError(
-      "unauthenticated",
-      "SIGNATURE_INVALID",
-      `the statement's signature does not verify under ${member.name}'s key ${member.key.keyId.toString("hex")}`,
-    );
-  }
+  if (!verifyInDomain(member.key, "statement", signed.bytes, signed.signature)) throw signatureInvalid(member);
+}
+
+/** The error for a statement signature that does not verify, wherever it was checked. */
+export function signatureInvalid(member: Member): HashfedError {
+  return new HashfedError(
+    "unauthenticated",
+    "SIGNATURE_INVALID",
+    `the statement's signature does not verify under ${member.name}'s key ${member.key.keyId.toString("hex")}`,
+  );
 }
 
 /** An AddSignal needs a reveal that opens its commitment; a retraction has none. */

@@ -1,5 +1,5 @@
 export { type AddSignalDraft, encodeAddSignal, encodeRetract, type StatementContext } from "./build";
-export { checkStatementReveal, checkStatementRules, verifyStatementSignature } from "./checkStatement";
+export { checkStatementReveal, checkStatementRules, signatureInvalid, verifyStatementSignature } from "./checkStatement";
 export {
   decodeStatement,
   parseLogEntryBytes,
@@ -7,6 +7,7 @@ export {
   parseStoredLogEntry,
   type SignedStatement,
   signStatement,
+  trustedSignedStatement,
 } from "./signedStatement";
 export { NONCE_BYTES } from "./statementShape";
 export { parseStatementId, STATEMENT_ID_BYTES, type StatementId, statementIdKey, statementIdOf } from "./statementId";

@@ -66,13 +66,23 @@ export function parseLogEntryBytes(entryBytes: Uint8Array): SignedStatement {
 }
 
 /**
- * Parses a leaf this node's own store wrote after validating it: no canonical-form or shape checks,
- * which would cost more than the rest of a start-up replay.
+ * A statement whose bytes this node encoded itself, or stored after checking them: decoded without
+ * the canonical-form and shape checks, which would cost more than the rest of a start-up replay.
  */
+export function trustedSignedStatement(bytes: Buffer, signature: Buffer, entryBytes?: Buffer): SignedStatement {
+  return {
+    id: statementIdOf(bytes),
+    bytes,
+    signature,
+    statement: Statement.decode(bytes),
+    entryBytes: entryBytes ?? Buffer.from(LogEntry.encode({ statement: bytes, signature }).finish()),
+  };
+}
+
+/** Parses a leaf this node's own store wrote (see trustedSignedStatement). */
 export function parseStoredLogEntry(entryBytes: Buffer): SignedStatement {
   const entry = LogEntry.decode(entryBytes);
-  const bytes = Buffer.from(entry.statement);
-  return { id: statementIdOf(bytes), bytes, signature: Buffer.from(entry.signature), statement: Statement.decode(bytes), entryBytes };
+  return trustedSignedStatement(Buffer.from(entry.statement), Buffer.from(entry.signature), entryBytes);
 }
 
 export function signStatement(signer: Signer, statementBytes: Uint8Array): SignedStatement {

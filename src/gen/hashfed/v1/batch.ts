@@ -60,7 +60,10 @@ export interface BatchHeader {
   /** The log's size and RFC 9162 root after this batch. */
   treeSize: bigint;
   root: Buffer;
-  /** SHA-256 over the SHA-256 of each entry's encoded Reveal, in entry order (empty for a retraction). */
+  /**
+   * SHA-256 over each entry's encoded Reveal in entry order (empty for a retraction), each prefixed
+   * with its length as a 4-byte big-endian integer.
+   */
   revealsDigest: Buffer;
   /** The proposer's clock; informative only. */
   proposerTimeMs: bigint;
