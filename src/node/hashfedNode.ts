@@ -48,6 +48,7 @@ export class HashfedNode {
   private constructor(
     readonly ledger: Ledger,
     private readonly ed25519Pool: Ed25519Pool,
+    private readonly sequencer: SoloSequencer,
     private readonly servers: Server[],
     readonly memberPort: number,
     readonly publicPort: number,
@@ -63,7 +64,14 @@ export class HashfedNode {
     const store = await LogStore.open(join(options.dataDir, "store"));
     try {
       await store.bindFederation(federation.id);
-      const ledger = await Ledger.open(federation, store, (done, total) => log(`replaying the log: ${done} of ${total} entries`));
+      let reported = 0n;
+      const ledger = await Ledger.open(federation, store, (done, total) => {
+        // About every tenth of the way: a million-entry replay should not print hundreds of lines.
+        if (done === total || (done - reported) * 10n >= total) {
+          log(`replaying the log: ${done} of ${total} entries`);
+          reported = done;
+        }
+      });
       return await HashfedNode.serve(options, modules, ledger);
     } catch (error) {
       await store.close();
@@ -112,11 +120,16 @@ export class HashfedNode {
     const memberPort = await bind(memberServer, options.memberAddress);
     const publicPort = await bind(publicServer, publicAddress);
     log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log service on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
-    return new HashfedNode(ledger, ed25519Pool, [memberServer, publicServer], memberPort, publicPort);
+    return new HashfedNode(ledger, ed25519Pool, sequencer, [memberServer, publicServer], memberPort, publicPort);
   }
 
+  /**
+   * Stops serving (calls still open after a grace period, such as Follow streams, are cut), lets
+   * the batch being written finish, and closes the store.
+   */
   async stop(): Promise<void> {
-    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.tryShutdown(() => resolve()))));
+    await Promise.all(this.servers.map((server) => shutdown(server)));
+    await this.sequencer.stop();
     await this.ed25519Pool.close();
     await this.ledger.store.close();
   }
@@ -145,6 +158,18 @@ function addHealthAndReflection(server: Server, services: string[]): void {
   const health = new HealthImplementation(Object.fromEntries([["", "SERVING"], ...services.map((name) => [name, "SERVING"])]));
   health.addToServer(server);
   new ReflectionService(loadSync(PROTO_FILES, { includeDirs: [protoFolder()] })).addToServer(server);
+}
+
+const SHUTDOWN_GRACE_MS = 2000;
+
+function shutdown(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
 }
 
 function bind(server: Server, address: string): Promise<number> {

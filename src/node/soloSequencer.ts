@@ -27,15 +27,23 @@ export interface SoloSequencerModules {
 export class SoloSequencer {
   private running = false;
   private scheduled = false;
+  private stopped = false;
+  private finished: Promise<void> = Promise.resolve();
 
   constructor(private readonly modules: SoloSequencerModules) {}
 
   /** There is new work; start a batch soon unless one is running (it will pick the work up). */
   poke(): void {
-    if (this.running || this.scheduled) return;
+    if (this.running || this.scheduled || this.stopped) return;
     this.scheduled = true;
     // After the current I/O callbacks, so that a whole request's statements go into one batch.
-    setImmediate(() => void this.run());
+    this.finished = new Promise((resolve) => setImmediate(() => void this.run().then(resolve)));
+  }
+
+  /** Starts no new batch and resolves once the batch being written, if any, is durable. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    return this.finished;
   }
 
   private async run(): Promise<void> {
@@ -43,7 +51,7 @@ export class SoloSequencer {
     this.scheduled = false;
     this.running = true;
     try {
-      while (mempool.size > 0) {
+      while (mempool.size > 0 && !this.stopped) {
         const candidates = mempool.oldest(federation.parameters.batchEntriesMax);
         const meta = { proposer: signer.name, proposerTimeMs: clock.nowMs() };
         const { batch, rejected } = buildBatch(federation, ledger.state, ledger.head, candidates, meta);
