@@ -1,7 +1,7 @@
 import { HashfedError, invalid } from "../errors";
 import type { Signer } from "../crypto/signer";
 import { formatNote, noteSignatureBytes, noteSignatureFromBytes, verifyNoteSignatures } from "../crypto/signedNote";
-import { type Federation, quorumSize } from "../federation";
+import { type Federation, type Member, quorumSize } from "../federation";
 import { type CommitCertificate, type SignedVote, VoteType } from "../gen/hashfed/v1/batch";
 import type { AssembledBatch } from "../batch";
 import { signVote, type VerifiedVote, verifySignedVote } from "./signedVote";
@@ -39,9 +39,12 @@ export function verifyCommitCertificate(federation: Federation, certificate: Com
     if (vote.type !== VoteType.VOTE_TYPE_PRECOMMIT || vote.height !== certificate.height || vote.round !== certificate.round || !Buffer.from(vote.valueId).equals(batch.id)) {
       throw invalid("CERTIFICATE_MISMATCH", `the certificate holds a vote by ${validator.name} that is not a precommit for this height, round and batch`);
     }
-    const signature = noteSignatureFromBytes(validator.name, vote.checkpointSignature);
-    if (verifyNoteSignatures({ text: batch.checkpointBody, signatures: [signature] }, [validator.key]).length !== 1) {
-      throw new HashfedError("unauthenticated", "CHECKPOINT_SIGNATURE_INVALID", `${validator.name}'s checkpoint signature is not by its key`);
+    if (!checkpointSignatureVerifies(validator, vote.checkpointSignature, batch.checkpointBody)) {
+      throw new HashfedError(
+        "unauthenticated",
+        "CHECKPOINT_SIGNATURE_INVALID",
+        `${validator.name}'s precommit carries no valid signature by its key over the checkpoint of batch ${batch.id.toString("hex")}`,
+      );
     }
     byValidator.set(validator.name, verified);
   }
@@ -54,6 +57,17 @@ export function verifyCommitCertificate(federation: Federation, certificate: Com
     );
   }
   return [...byValidator.values()].sort((a, b) => (a.validator.name < b.validator.name ? -1 : 1));
+}
+
+/** A malformed signature throws (invalid); a well-formed one that does not verify returns false. */
+function checkpointSignatureVerifies(validator: Member, signatureBytes: Uint8Array, checkpointBody: string): boolean {
+  const signature = noteSignatureFromBytes(validator.name, signatureBytes);
+  try {
+    return verifyNoteSignatures({ text: checkpointBody, signatures: [signature] }, [validator.key]).length === 1;
+  } catch (error) {
+    if (error instanceof HashfedError && error.kind === "unauthenticated") return false;
+    throw error;
+  }
 }
 
 /** The cosigned checkpoint a certificate yields: the checkpoint body signed by every precommitter. */

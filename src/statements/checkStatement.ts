@@ -28,6 +28,8 @@ export function checkStatementRules(federation: Federation, signed: SignedStatem
     const type = signalType(body.value.signalType);
     checkLabels(federation, body.value.labels, body.value.taxonomyVersion);
     if (type.name === "pdq") checkPdqQuality(body.value.quality, federation.parameters.pdqQualityMin);
+    // One meaning, one byte string: quality means nothing for a cryptographic hash.
+    else if (body.value.quality !== 0) throw invalid("QUALITY_UNEXPECTED", `a ${type.name} signal has no quality; it must be 0, got ${body.value.quality}`);
   }
   return member;
 }

@@ -7,6 +7,15 @@ export const FEDERATION_ID_BYTES = 32;
 export const COMMITMENT_BYTES = 32;
 export const SUBMITTER_NAME_BYTES_MAX = 253;
 
+/** The reasons a retraction may give: not UNSPECIFIED, and not the decoder's UNRECOGNIZED (-1). */
+const RETRACT_REASONS: ReadonlySet<RetractReason> = new Set([
+  RetractReason.RETRACT_REASON_FALSE_POSITIVE,
+  RetractReason.RETRACT_REASON_OUT_OF_TAXONOMY,
+  RetractReason.RETRACT_REASON_APPEAL_UPHELD,
+  RetractReason.RETRACT_REASON_DUPLICATE,
+  RetractReason.RETRACT_REASON_OTHER,
+]);
+
 /** Checks what can be checked without the federation: sizes, presence, known enum values. */
 export function checkStatementShape(statement: Statement): void {
   if (statement.federationId.length !== FEDERATION_ID_BYTES) {
@@ -35,8 +44,7 @@ export function checkStatementShape(statement: Statement): void {
     if (body.value.target.length !== STATEMENT_ID_BYTES) {
       throw invalid("STATEMENT_MALFORMED", `retract target must be a ${STATEMENT_ID_BYTES}-byte statement id, got ${body.value.target.length} bytes`);
     }
-    const reasons = Object.values(RetractReason).filter((value) => typeof value === "number");
-    if (body.value.reason === RetractReason.RETRACT_REASON_UNSPECIFIED || !reasons.includes(body.value.reason)) {
+    if (!RETRACT_REASONS.has(body.value.reason)) {
       throw invalid("STATEMENT_MALFORMED", `retract reason must be one of false-positive, out-of-taxonomy, appeal-upheld, duplicate, other`);
     }
   }
