@@ -1,19 +1,18 @@
-/** Exact-match index for cryptographic hashes (md5, sha256): raw bytes to the log indexes holding them. */
+import { FixedKeyTable } from "../table";
+
+/** Exact-match index for one signal type: raw bytes to the log indexes holding them. */
 export class ExactIndex {
-  private readonly indexesByValue = new Map<string, number[]>();
+  private readonly table: FixedKeyTable;
+
+  constructor(valueBytes: number) {
+    this.table = new FixedKeyTable(valueBytes);
+  }
 
   add(value: Uint8Array, logIndex: number): void {
-    const key = valueKey(value);
-    const indexes = this.indexesByValue.get(key);
-    if (indexes === undefined) this.indexesByValue.set(key, [logIndex]);
-    else indexes.push(logIndex);
+    this.table.insert(value, logIndex);
   }
 
   lookup(value: Uint8Array): readonly number[] {
-    return this.indexesByValue.get(valueKey(value)) ?? [];
+    return this.table.all(value);
   }
-}
-
-function valueKey(value: Uint8Array): string {
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1");
 }

@@ -14,7 +14,7 @@ export interface IndexHit {
  */
 export class MatchIndex {
   /** PDQ hashes are in an exact index too: distance 0 (the node's own duplicate check) is a lookup, not a scan. */
-  private readonly exact = { md5: new ExactIndex(), sha256: new ExactIndex(), pdq: new ExactIndex() };
+  private readonly exact = { md5: new ExactIndex(16), sha256: new ExactIndex(32), pdq: new ExactIndex(32) };
   private readonly pdq = new PdqScanIndex();
   /** Retractions are rare, so retracted entries stay in the indexes and are filtered out of results. */
   private readonly retracted = new Set<number>();

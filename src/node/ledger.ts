@@ -3,18 +3,19 @@ import { type AssembledBatch, type ChainHead, genesisHead } from "../batch";
 import { cosignedCheckpoint, verifyCommitCertificate } from "../consensus";
 import type { Federation } from "../federation";
 import type { CommitCertificate } from "../gen/hashfed/v1/batch";
+import type { BatchSummary } from "../gen/hashfed/v1/store";
 import { MatchIndex } from "../index";
 import { CompactRange } from "../log/compactRange";
 import { rangeNodes } from "../log/subtree";
 import type { SignalTypeName } from "../signals";
-import { parseStoredLogEntry, type SignedStatement, type StatementId } from "../statements";
+import type { SignedStatement, StatementId } from "../statements";
+import { STATEMENT_ID_BYTES } from "../statements";
 import { LogState } from "../state/logState";
-import { LogStore, type StoredEntry, TreeReader } from "../store";
+import { LogStore, TreeReader } from "../store";
+import { RETRACTION_KIND, SIGNAL_KINDS, summarizeBatch, VALUE_BYTES } from "../store/batchSummary";
 
 export type CommitListener = (batch: AssembledBatch, checkpointNote: string) => void;
 export type ReplayProgress = (done: bigint, total: bigint) => void;
-
-const REPLAY_CHUNK_ENTRIES = 4096n;
 
 /**
  * The committed log as this node holds it, and the one commit path: a decided batch with its
@@ -25,32 +26,36 @@ const REPLAY_CHUNK_ENTRIES = 4096n;
 export class Ledger {
   private committing = false;
   private readonly listeners = new Set<CommitListener>();
+  readonly state = new LogState();
+  readonly index = new MatchIndex();
+  readonly tree: TreeReader;
+  private currentHead: ChainHead = genesisHead();
+  private currentCheckpoint: string | undefined;
 
   private constructor(
     readonly federation: Federation,
     readonly store: LogStore,
-    readonly tree: TreeReader,
-    readonly state: LogState,
-    readonly index: MatchIndex,
-    private currentHead: ChainHead,
-    private currentCheckpoint: string | undefined,
-  ) {}
+  ) {
+    this.tree = new TreeReader(store);
+  }
 
-  /** Opens the store and replays it into the state and the match index. */
+  /**
+   * Opens the store and replays it into the state, the match index and the tree's upper levels,
+   * from the batch summaries: no entry is read, decoded or hashed.
+   */
   static async open(federation: Federation, store: LogStore, progress?: ReplayProgress): Promise<Ledger> {
+    const ledger = new Ledger(federation, store);
     const record = await store.readHead();
-    const tree = await TreeReader.open(store);
-    const ledger = new Ledger(federation, store, tree, new LogState(), new MatchIndex(), genesisHead(), undefined);
     if (record === undefined) return ledger;
+    for await (const summary of store.scanSummaries()) {
+      ledger.replay(summary);
+      progress?.(BigInt(ledger.state.size), record.treeSize);
+    }
+    assert(BigInt(ledger.state.size) === record.treeSize, "the batch summaries cover the whole log");
     const range = CompactRange.fromHashes(record.treeSize, await store.readNodes(rangeNodes(0n, record.treeSize)));
     ledger.currentHead = { height: record.height, headerHash: Buffer.from(record.headerHash), range };
     ledger.currentCheckpoint = await store.readCheckpoint(record.treeSize);
     assert(ledger.currentCheckpoint !== undefined, "the store holds the checkpoint of its head");
-    for (let start = 0n; start < record.treeSize; start += REPLAY_CHUNK_ENTRIES) {
-      const end = start + REPLAY_CHUNK_ENTRIES < record.treeSize ? start + REPLAY_CHUNK_ENTRIES : record.treeSize;
-      for (const stored of await store.readEntries(start, end, true)) ledger.apply(parseStoredLogEntry(stored.entryBytes), stored);
-      progress?.(end, record.treeSize);
-    }
     return ledger;
   }
 
@@ -80,11 +85,10 @@ export class Ledger {
     try {
       const votes = verifyCommitCertificate(this.federation, certificate, batch);
       const checkpointNote = cosignedCheckpoint(votes, batch.checkpointBody);
-      await this.store.commit({ batch, certificate, checkpointNote });
-      const firstIndex = this.treeSize;
-      batch.entries.forEach((entry, offset) =>
-        this.apply(entry.signed, { index: firstIndex + BigInt(offset), entryBytes: entry.signed.entryBytes, reveal: entry.reveal }),
-      );
+      const summary = summarizeBatch(batch, this.retractionTargets(batch));
+      await this.store.commit({ batch, certificate, checkpointNote, summary });
+      const firstIndex = Number(this.treeSize);
+      batch.entries.forEach((entry, offset) => this.apply(entry.signed, entry.reveal?.value, firstIndex + offset));
       this.tree.remember(batch.nodeWrites);
       this.currentHead = { height: batch.header.height, headerHash: batch.id, range: batch.range };
       this.currentCheckpoint = checkpointNote;
@@ -99,15 +103,51 @@ export class Ledger {
     return this.state.indexOf(id);
   }
 
-  private apply(signed: SignedStatement, stored: StoredEntry): void {
-    assert(BigInt(this.state.size) === stored.index, "entries apply in log order");
+  /** The log index each retraction of the batch withdraws, in order; the batch was validated. */
+  private retractionTargets(batch: AssembledBatch): number[] {
+    const draftIndexes = new Map<string, number>();
+    const first = Number(this.treeSize);
+    const targets: number[] = [];
+    batch.entries.forEach((entry, offset) => {
+      const body = entry.signed.statement.body!;
+      draftIndexes.set(entry.signed.id.toString("hex"), first + offset);
+      if (body.$case !== "retract") return;
+      const target = this.state.indexOf(body.value.target) ?? draftIndexes.get(Buffer.from(body.value.target).toString("hex"));
+      assert(target !== undefined, "a committed retraction targets an entry on the log");
+      targets.push(target);
+    });
+    return targets;
+  }
+
+  private apply(signed: SignedStatement, value: Uint8Array | undefined, logIndex: number): void {
+    assert(this.state.size === logIndex, "entries apply in log order");
     this.state.append(signed);
     const body = signed.statement.body!;
-    if (body.$case === "addSignal") {
-      assert(stored.reveal !== undefined, "every committed AddSignal has its reveal");
-      this.index.add(body.value.signalType as SignalTypeName, stored.reveal.value, Number(stored.index));
-    } else {
-      this.index.retract(this.state.indexOf(body.value.target as StatementId)!);
+    if (body.$case === "addSignal") this.index.add(body.value.signalType as SignalTypeName, value!, logIndex);
+    else this.index.retract(this.state.indexOf(body.value.target)!);
+  }
+
+  private replay(summary: BatchSummary): void {
+    const start = this.state.size;
+    const count = summary.kinds.length;
+    let valueOffset = 0;
+    let retraction = 0;
+    for (let i = 0; i < count; i++) {
+      const id = summary.statementIds.subarray(i * STATEMENT_ID_BYTES, (i + 1) * STATEMENT_ID_BYTES);
+      const submitter = summary.submitterNames[summary.submitters[i]!]!;
+      const kind = summary.kinds[i]!;
+      if (kind === RETRACTION_KIND) {
+        const target = Number(summary.retractionTargets[retraction++]!);
+        this.state.appendCommitted(id, submitter, target);
+        this.index.retract(target);
+        continue;
+      }
+      const type = SIGNAL_KINDS[kind]!;
+      const value = summary.values.subarray(valueOffset, valueOffset + VALUE_BYTES[type]);
+      valueOffset += VALUE_BYTES[type];
+      this.state.appendCommitted(id, submitter, undefined);
+      this.index.add(type, value, start + i);
     }
+    this.tree.rememberUpper(BigInt(start), BigInt(start + count), summary.upperNodeHashes);
   }
 }

@@ -1,7 +1,7 @@
 import { assert } from "../assert";
 import { HashfedError } from "../errors";
-import { statementIdKey, type SignedStatement, type StatementId } from "../statements";
-import { GrowableUint32Array } from "./growableArray";
+import { statementIdKey, type SignedStatement, type StatementId, STATEMENT_ID_BYTES } from "../statements";
+import { FixedKeyTable, GrowableUint32Array } from "../table";
 
 const KIND_ADD = 0;
 const KIND_RETRACT = 1;
@@ -14,9 +14,10 @@ const NOT_RETRACTED = 0xffff_ffff;
  * retracted. A deterministic function of the entries appended, in order; no I/O.
  *
  * Columns are typed arrays indexed by log index, so a million entries cost megabytes, not objects.
+ * Log indexes are numbers here: a node holds at most 2^32 entries in memory.
  */
 export class LogState {
-  private readonly indexById = new Map<string, number>();
+  private readonly indexById = new FixedKeyTable(STATEMENT_ID_BYTES);
   private readonly submitterNames: string[] = [];
   private readonly submitterNumbers = new Map<string, number>();
   private readonly submitterColumn = new GrowableUint32Array();
@@ -37,8 +38,8 @@ export class LogState {
     return this.size - 2 * this.retractionCount;
   }
 
-  indexOf(id: StatementId): number | undefined {
-    return this.indexById.get(statementIdKey(id));
+  indexOf(id: Uint8Array): number | undefined {
+    return this.indexById.first(id);
   }
 
   submitterAt(index: number): string {
@@ -62,21 +63,30 @@ export class LogState {
 
   /** Appends a statement that LogDraft.check accepted, in log order. */
   append(signed: SignedStatement): void {
-    const index = this.size;
-    const key = statementIdKey(signed.id);
-    assert(!this.indexById.has(key), "a statement id appears once in the log");
-    this.indexById.set(key, index);
-    this.submitterColumn.push(this.submitterNumber(signed.statement.submitter));
-    this.retractedByColumn.push(NOT_RETRACTED);
     const body = signed.statement.body!;
-    if (body.$case === "addSignal") {
+    const target = body.$case === "retract" ? this.indexOf(body.value.target) : undefined;
+    assert(body.$case === "addSignal" || target !== undefined, "a retraction targets an entry on the log");
+    this.appendCommitted(signed.id, signed.statement.submitter, target);
+  }
+
+  /**
+   * Appends what the state keeps of one committed entry: its statement id, its submitter, and for a
+   * retraction the log index it withdraws. A start-up replay calls this from batch summaries
+   * without decoding statements.
+   */
+  appendCommitted(id: Uint8Array, submitter: string, retractionTarget: number | undefined): void {
+    const index = this.size;
+    assert(this.indexOf(id) === undefined, "a statement id appears once in the log");
+    this.indexById.insert(id, index);
+    this.submitterColumn.push(this.submitterNumber(submitter));
+    this.retractedByColumn.push(NOT_RETRACTED);
+    if (retractionTarget === undefined) {
       this.kindColumn.push(KIND_ADD);
       return;
     }
     this.kindColumn.push(KIND_RETRACT);
-    const target = this.indexOf(body.value.target as StatementId);
-    assert(target !== undefined && this.retractedBy(target) === undefined, "a retraction targets a live entry");
-    this.retractedByColumn.set(target, index);
+    assert(retractionTarget < index && this.retractedBy(retractionTarget) === undefined, "a retraction targets a live entry");
+    this.retractedByColumn.set(retractionTarget, index);
     this.retractionCount++;
   }
 

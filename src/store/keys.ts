@@ -9,14 +9,14 @@ export enum KeyPrefix {
   Entry = 0x45,
   /** R | u64 index -> encoded Reveal (AddSignal entries only; members only) */
   Reveal = 0x52,
-  /** I | statement id -> u64 index */
-  StatementIndex = 0x49,
   /** N | u8 level | u64 index -> 32-byte hash of the perfect subtree */
   Node = 0x4e,
   /** C | u64 tree size -> cosigned checkpoint (signed note, UTF-8) */
   Checkpoint = 0x43,
   /** B | u64 height -> encoded CommittedBatch (header and commit certificate) */
   Batch = 0x42,
+  /** S | u64 height -> encoded BatchSummary (what a start-up replay needs from the batch) */
+  Summary = 0x53,
   /** H -> encoded ChainHeadRecord */
   Head = 0x48,
   /** F -> the 32-byte id of the federation this store belongs to */
@@ -40,15 +40,5 @@ export function nodeKey(level: number, index: bigint): Buffer {
   return key;
 }
 
-export function statementIndexKey(id: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.from([KeyPrefix.StatementIndex]), id]);
-}
-
 export const HEAD_KEY = Buffer.from([KeyPrefix.Head]);
 export const FEDERATION_KEY = Buffer.from([KeyPrefix.Federation]);
-
-export function u64(value: bigint): Buffer {
-  const bytes = Buffer.allocUnsafe(8);
-  bytes.writeBigUInt64BE(value);
-  return bytes;
-}

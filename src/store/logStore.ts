@@ -2,10 +2,11 @@ import { Level } from "level";
 import { assert } from "../assert";
 import { HashfedError } from "../errors";
 import type { AssembledBatch } from "../batch";
-import { ChainHeadRecord, type CommitCertificate, CommittedBatch } from "../gen/hashfed/v1/batch";
+import { type CommitCertificate, CommittedBatch } from "../gen/hashfed/v1/batch";
+import { BatchSummary, ChainHeadRecord } from "../gen/hashfed/v1/store";
 import { Reveal } from "../gen/hashfed/v1/statement";
 import type { NodeId } from "../log/subtree";
-import { FEDERATION_KEY, HEAD_KEY, KeyPrefix, nodeKey, numberKey, statementIndexKey, u64 } from "./keys";
+import { FEDERATION_KEY, HEAD_KEY, KeyPrefix, nodeKey, numberKey } from "./keys";
 
 /** One committed entry as read back: the leaf bytes and, for an AddSignal, its reveal. */
 export interface StoredEntry {
@@ -19,6 +20,7 @@ export interface BatchCommit {
   readonly certificate: CommitCertificate;
   /** The quorum-cosigned checkpoint for the tree after the batch. */
   readonly checkpointNote: string;
+  readonly summary: BatchSummary;
 }
 
 /**
@@ -69,28 +71,23 @@ export class LogStore {
     return bytes === undefined ? undefined : ChainHeadRecord.decode(bytes);
   }
 
-  async commit({ batch, certificate, checkpointNote }: BatchCommit): Promise<void> {
+  async commit({ batch, certificate, checkpointNote, summary }: BatchCommit): Promise<void> {
     const { header } = batch;
     const firstIndex = header.treeSize - BigInt(batch.entries.length);
     const write = this.db.batch();
     batch.entries.forEach((entry, offset) => {
       const index = firstIndex + BigInt(offset);
       write.put(numberKey(KeyPrefix.Entry, index), entry.signed.entryBytes);
-      write.put(statementIndexKey(entry.signed.id), u64(index));
       if (entry.reveal !== undefined) write.put(numberKey(KeyPrefix.Reveal, index), Buffer.from(Reveal.encode(entry.reveal).finish()));
     });
     for (const node of batch.nodeWrites) write.put(nodeKey(node.level, node.index), node.hash);
     write.put(numberKey(KeyPrefix.Checkpoint, header.treeSize), Buffer.from(checkpointNote, "utf8"));
     const committed = CommittedBatch.encode({ header: batch.headerBytes, certificate }).finish();
     write.put(numberKey(KeyPrefix.Batch, header.height), Buffer.from(committed));
+    write.put(numberKey(KeyPrefix.Summary, header.height), Buffer.from(BatchSummary.encode(summary).finish()));
     const head = ChainHeadRecord.encode({ height: header.height, treeSize: header.treeSize, headerHash: batch.id }).finish();
     write.put(HEAD_KEY, Buffer.from(head));
     await write.write({ sync: true });
-  }
-
-  async indexOfStatement(id: Uint8Array): Promise<bigint | undefined> {
-    const value = await this.db.get(statementIndexKey(id));
-    return value === undefined ? undefined : value.readBigUInt64BE();
   }
 
   async readEntry(index: bigint): Promise<StoredEntry | undefined> {
@@ -125,10 +122,16 @@ export class LogStore {
     });
   }
 
-  /** Every stored node at `level` or above, for the in-memory cache of the tree's upper levels. */
-  async *scanNodes(levelMin: number): AsyncGenerator<{ level: number; index: bigint; hash: Buffer }> {
-    const range = { gte: nodeKey(levelMin, 0n), lt: Buffer.from([KeyPrefix.Node + 1]) };
-    for await (const [key, hash] of this.db.iterator(range)) yield { level: key[1]!, index: key.readBigUInt64BE(2), hash };
+  /** Every batch summary in height order, read a few hundred at a time. */
+  async *scanSummaries(): AsyncGenerator<BatchSummary> {
+    const iterator = this.db.values({ gte: numberKey(KeyPrefix.Summary, 0n), lt: Buffer.from([KeyPrefix.Summary + 1]) });
+    try {
+      for (let chunk = await iterator.nextv(256); chunk.length > 0; chunk = await iterator.nextv(256)) {
+        for (const value of chunk) yield BatchSummary.decode(value);
+      }
+    } finally {
+      await iterator.close();
+    }
   }
 
   async readCheckpoint(treeSize: bigint): Promise<string | undefined> {

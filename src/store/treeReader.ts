@@ -1,43 +1,42 @@
+import { assert } from "../assert";
 import type { NodeWrite } from "../log/compactRange";
+import { HASH_BYTES } from "../log/hasher";
 import { consistencyProofRanges, inclusionProofRanges } from "../log/proof";
 import { foldRangeHashes, type LeafRange, type NodeId, rangeNodes } from "../log/subtree";
+import { GrowableRecords } from "../table";
+import { completedNodeRange, IN_MEMORY_LEVEL_MIN } from "./batchSummary";
 import type { LogStore } from "./logStore";
 
 /**
- * Upper tree levels are few (a 2^-level share of the leaves) and touched by every proof, so they stay
- * in memory for good.
- */
-const PERMANENT_LEVEL_MIN = 6;
-/**
- * Nodes written by recent batches also stay in memory, up to this many, oldest evicted first: proofs
- * for fresh entries (every acknowledgement carries one) then need no store read. 2^18 nodes of 32
- * bytes are about 25 MiB with the maps' overhead and cover the last ~130,000 entries.
+ * Nodes of the two lowest levels written by recent batches stay in memory too, up to this many,
+ * oldest evicted first: proofs for fresh entries (every acknowledgement carries one) then need no
+ * store read. 2^18 nodes are about 25 MiB with the maps' overhead and cover the last ~170,000 entries.
  */
 const RECENT_NODES_MAX = 1 << 18;
 const LEVELS = 64;
 
-/** Reads tree hashes and builds proofs for any tree size up to the committed one. */
+/**
+ * Reads tree hashes and builds proofs for any tree size up to the committed one.
+ *
+ * Levels IN_MEMORY_LEVEL_MIN and above live in memory, one array per level in index order: 8 bytes
+ * per entry in all, loaded from batch summaries at start. A proof then reads at most the one or two
+ * nodes it needs from the two lowest levels, in one store call for however many proofs are asked
+ * at once.
+ */
 export class TreeReader {
-  /** One map per level, from node index to hash. */
-  private readonly permanent: Map<bigint, Buffer>[] = Array.from({ length: LEVELS }, () => new Map());
-  private readonly recent: Map<bigint, Buffer>[] = Array.from({ length: LEVELS }, () => new Map());
+  private readonly upper: GrowableRecords[] = Array.from({ length: LEVELS }, () => new GrowableRecords(HASH_BYTES));
+  private readonly recent: Map<bigint, Buffer>[] = Array.from({ length: IN_MEMORY_LEVEL_MIN }, () => new Map());
   /** The recent nodes in write order, for eviction. */
   private readonly recentOrder: NodeId[] = [];
   private recentOldest = 0;
 
-  private constructor(private readonly store: LogStore) {}
-
-  static async open(store: LogStore): Promise<TreeReader> {
-    const reader = new TreeReader(store);
-    for await (const node of store.scanNodes(PERMANENT_LEVEL_MIN)) reader.permanent[node.level]!.set(node.index, node.hash);
-    return reader;
-  }
+  constructor(private readonly store: LogStore) {}
 
   /** Call after each commit with the batch's node writes, once they are durable. */
   remember(writes: readonly NodeWrite[]): void {
     for (const node of writes) {
-      if (node.level >= PERMANENT_LEVEL_MIN) {
-        this.permanent[node.level]!.set(node.index, node.hash);
+      if (node.level >= IN_MEMORY_LEVEL_MIN) {
+        this.pushUpper(node.level, node.index, node.hash);
         continue;
       }
       this.recent[node.level]!.set(node.index, node.hash);
@@ -53,6 +52,16 @@ export class TreeReader {
     }
   }
 
+  /** Replays a batch summary's upper node hashes: the batch appended leaves [start, end). */
+  rememberUpper(start: bigint, end: bigint, hashes: Uint8Array): void {
+    let offset = 0;
+    for (let level = IN_MEMORY_LEVEL_MIN; level < LEVELS && end >> BigInt(level) > 0n; level++) {
+      const { first, count } = completedNodeRange(level, start, end);
+      for (let i = 0; i < count; i++, offset += HASH_BYTES) this.pushUpper(level, first + BigInt(i), hashes.subarray(offset, offset + HASH_BYTES));
+    }
+    assert(offset === hashes.length, "a batch summary holds exactly the upper nodes its leaves complete");
+  }
+
   async inclusionProof(index: bigint, treeSize: bigint): Promise<Buffer[]> {
     return (await this.inclusionProofs([index], treeSize))[0]!;
   }
@@ -66,15 +75,20 @@ export class TreeReader {
     return (await this.rangeHashes([consistencyProofRanges(first, second)]))[0]!;
   }
 
-  /** The hash of every range of every proof, reading all uncached nodes in one store call. */
+  private pushUpper(level: number, index: bigint, hash: Uint8Array): void {
+    assert(BigInt(this.upper[level]!.length) === index, "upper nodes arrive in index order, each once");
+    this.upper[level]!.push(hash);
+  }
+
+  /** The hash of every range of every proof, reading all nodes not in memory in one store call. */
   private async rangeHashes(proofs: readonly (readonly LeafRange[])[]): Promise<Buffer[][]> {
     const nodes = proofs.map((ranges) => ranges.map((range) => rangeNodes(range.start, range.end)));
-    const fetched: Map<bigint, Buffer>[] = Array.from({ length: LEVELS }, () => new Map());
+    const fetched: Map<bigint, Buffer>[] = Array.from({ length: IN_MEMORY_LEVEL_MIN }, () => new Map());
     const missing: NodeId[] = [];
     for (const proof of nodes) {
       for (const range of proof) {
         for (const node of range) {
-          if (this.cached(node) === undefined && !fetched[node.level]!.has(node.index)) {
+          if (this.inMemory(node) === undefined && !fetched[node.level]!.has(node.index)) {
             fetched[node.level]!.set(node.index, Buffer.alloc(0));
             missing.push(node);
           }
@@ -85,22 +99,24 @@ export class TreeReader {
       const hashes = await this.store.readNodes(missing);
       missing.forEach((node, i) => fetched[node.level]!.set(node.index, hashes[i]!));
     }
+    const hashOf = (node: NodeId): Uint8Array => this.inMemory(node) ?? fetched[node.level]!.get(node.index)!;
     // Proofs against one tree size share their right-edge ranges, which cost several hashes each.
     const folded = new Map<string, Buffer>();
-    const hashOf = (range: LeafRange, rangeNodeIds: NodeId[]): Buffer => {
-      if (rangeNodeIds.length === 1) return this.cached(rangeNodeIds[0]!) ?? fetched[rangeNodeIds[0]!.level]!.get(rangeNodeIds[0]!.index)!;
+    const rangeHash = (range: LeafRange, rangeNodeIds: NodeId[]): Buffer => {
+      if (rangeNodeIds.length === 1) return Buffer.from(hashOf(rangeNodeIds[0]!));
       const key = `${range.start}:${range.end}`;
       let hash = folded.get(key);
       if (hash === undefined) {
-        hash = foldRangeHashes(rangeNodeIds.map((node) => this.cached(node) ?? fetched[node.level]!.get(node.index)!));
+        hash = foldRangeHashes(rangeNodeIds.map(hashOf));
         folded.set(key, hash);
       }
       return hash;
     };
-    return nodes.map((proof, p) => proof.map((rangeNodeIds, r) => hashOf(proofs[p]![r]!, rangeNodeIds)));
+    return nodes.map((proof, p) => proof.map((rangeNodeIds, r) => rangeHash(proofs[p]![r]!, rangeNodeIds)));
   }
 
-  private cached(node: NodeId): Buffer | undefined {
-    return this.permanent[node.level]!.get(node.index) ?? this.recent[node.level]!.get(node.index);
+  private inMemory(node: NodeId): Uint8Array | undefined {
+    if (node.level >= IN_MEMORY_LEVEL_MIN) return this.upper[node.level]!.view(Number(node.index));
+    return this.recent[node.level]!.get(node.index);
   }
 }

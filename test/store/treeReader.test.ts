@@ -7,7 +7,7 @@ import { BatchHeader } from "../../src/gen/hashfed/v1/batch";
 import { hashLeaf } from "../../src/log/hasher";
 import { verifyConsistency, verifyInclusion } from "../../src/log/verify";
 import { Ledger } from "../../src/node/ledger";
-import { LogStore, TreeReader } from "../../src/store";
+import { LogStore, type TreeReader } from "../../src/store";
 import { ReferenceTree } from "../log/referenceTree";
 import { hashfedRejection } from "../support/hashfedErrors";
 import { certificateFor, federationFixture, precommitsBy, StatementMaker } from "../support/statements";
@@ -177,8 +177,8 @@ describe("after a restart, with the nodes read from LevelDB", () => {
     expect(await consistencyProblems(reopened.tree, ALL_SIZES, fromBoundaries, never)).toEqual([]);
   });
 
-  test("a TreeReader opened on the store alone serves the same proofs", async () => {
-    const fresh = await TreeReader.open(reopened.store);
+  test("a second ledger replayed from the same store serves the same proofs", async () => {
+    const fresh = (await Ledger.open(federation, reopened.store)).tree;
     for (const [first, second] of [[1, 300], [150, 299], [256, 300], [299, 300]] as const) {
       expect(hex(await fresh.consistencyProof(BigInt(first), BigInt(second)))).toBe(hex(reference.consistency(first, second)));
     }

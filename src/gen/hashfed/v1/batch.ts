@@ -119,13 +119,6 @@ export interface CommittedBatch {
   certificate: CommitCertificate | undefined;
 }
 
-/** The node's record of where its log stands; written in the same atomic write as each batch. */
-export interface ChainHeadRecord {
-  height: bigint;
-  treeSize: bigint;
-  headerHash: Buffer;
-}
-
 function createBaseBatchHeader(): BatchHeader {
   return {
     federationId: Buffer.alloc(0),
@@ -951,121 +944,6 @@ export const CommittedBatch: MessageFns<CommittedBatch> = {
     message.certificate = (object.certificate !== undefined && object.certificate !== null)
       ? CommitCertificate.fromPartial(object.certificate)
       : undefined;
-    return message;
-  },
-};
-
-function createBaseChainHeadRecord(): ChainHeadRecord {
-  return { height: 0n, treeSize: 0n, headerHash: Buffer.alloc(0) };
-}
-
-export const ChainHeadRecord: MessageFns<ChainHeadRecord> = {
-  encode(message: ChainHeadRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.height !== 0n) {
-      if (BigInt.asUintN(64, message.height) !== message.height) {
-        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
-      }
-      writer.uint32(8).uint64(message.height);
-    }
-    if (message.treeSize !== 0n) {
-      if (BigInt.asUintN(64, message.treeSize) !== message.treeSize) {
-        throw new globalThis.Error("value provided for field message.treeSize of type uint64 too large");
-      }
-      writer.uint32(16).uint64(message.treeSize);
-    }
-    if (message.headerHash.length !== 0) {
-      writer.uint32(26).bytes(message.headerHash);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): ChainHeadRecord {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseChainHeadRecord();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 8) {
-              break;
-            }
-
-            message.height = reader.uint64() as bigint;
-            continue;
-          }
-          case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.treeSize = reader.uint64() as bigint;
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.headerHash = Buffer.from(reader.bytes());
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): ChainHeadRecord {
-    return {
-      height: isSet(object.height) ? BigInt(object.height) : 0n,
-      treeSize: isSet(object.treeSize)
-        ? BigInt(object.treeSize)
-        : isSet(object.tree_size)
-        ? BigInt(object.tree_size)
-        : 0n,
-      headerHash: isSet(object.headerHash)
-        ? Buffer.from(bytesFromBase64(object.headerHash))
-        : isSet(object.header_hash)
-        ? Buffer.from(bytesFromBase64(object.header_hash))
-        : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: ChainHeadRecord): unknown {
-    const obj: any = {};
-    if (message.height !== 0n) {
-      obj.height = message.height.toString();
-    }
-    if (message.treeSize !== 0n) {
-      obj.treeSize = message.treeSize.toString();
-    }
-    if (message.headerHash.length !== 0) {
-      obj.headerHash = base64FromBytes(message.headerHash);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ChainHeadRecord>, I>>(base?: I): ChainHeadRecord {
-    return ChainHeadRecord.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ChainHeadRecord>, I>>(object: I): ChainHeadRecord {
-    const message = createBaseChainHeadRecord();
-    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
-    message.treeSize = (object.treeSize !== undefined && object.treeSize !== null) ? BigInt(object.treeSize) : 0n;
-    message.headerHash = object.headerHash ?? Buffer.alloc(0);
     return message;
   },
 };

@@ -1,0 +1,81 @@
+import { GrowableRecords, GrowableUint32Array } from "./growableArrays";
+
+const EMPTY = 0;
+const CAPACITY_MIN = 1024;
+
+/**
+ * A multimap from fixed-width byte keys (statement ids, hash values) to numbers (log indexes), in
+ * typed arrays: open addressing with linear probing over a power-of-two slot array kept at most half
+ * full. Keys are SHA-256 outputs or content hashes, so a multiplicative mix of their words spreads
+ * them well. About (width + 12) bytes per entry, no objects, and a replay inserts a million keys in
+ * a fraction of a second.
+ */
+export class FixedKeyTable {
+  private readonly keys: GrowableRecords;
+  private readonly values = new GrowableUint32Array();
+  /** Entry number + 1 per slot; EMPTY for none. */
+  private slots = new Uint32Array(CAPACITY_MIN);
+
+  constructor(readonly keyBytes: number) {
+    this.keys = new GrowableRecords(keyBytes);
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+
+  /** Adds a (key, value) pair; a key may appear many times. */
+  insert(key: Uint8Array, value: number): void {
+    if ((this.values.length + 1) * 2 > this.slots.length) this.grow();
+    this.keys.push(key);
+    this.values.push(value);
+    this.place(this.values.length);
+  }
+
+  /** The value of the first pair with `key`, or undefined. */
+  first(key: Uint8Array): number | undefined {
+    const mask = this.slots.length - 1;
+    for (let slot = mixKey(key) & mask; this.slots[slot] !== EMPTY; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]! - 1;
+      if (this.keys.equals(entry, key)) return this.values.at(entry);
+    }
+    return undefined;
+  }
+
+  /** The values of every pair with `key`, in insertion order. */
+  all(key: Uint8Array): number[] {
+    const found: number[] = [];
+    const mask = this.slots.length - 1;
+    for (let slot = mixKey(key) & mask; this.slots[slot] !== EMPTY; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]! - 1;
+      if (this.keys.equals(entry, key)) found.push(this.values.at(entry));
+    }
+    return found.sort((a, b) => a - b);
+  }
+
+  private place(entryNumber: number): void {
+    const mask = this.slots.length - 1;
+    let slot = mixKey(this.keys.view(entryNumber - 1)) & mask;
+    while (this.slots[slot] !== EMPTY) slot = (slot + 1) & mask;
+    this.slots[slot] = entryNumber;
+  }
+
+  private grow(): void {
+    this.slots = new Uint32Array(this.slots.length * 2);
+    for (let entryNumber = 1; entryNumber <= this.values.length; entryNumber++) this.place(entryNumber);
+  }
+}
+
+/** A 32-bit mix of all the key's bytes, four at a time. */
+function mixKey(key: Uint8Array): number {
+  let hash = 0x9e3779b9;
+  let i = 0;
+  for (; i + 4 <= key.length; i += 4) {
+    const word = key[i]! | (key[i + 1]! << 8) | (key[i + 2]! << 16) | (key[i + 3]! << 24);
+    hash = Math.imul(hash ^ word, 0x85ebca6b);
+    hash ^= hash >>> 13;
+  }
+  for (; i < key.length; i++) hash = Math.imul(hash ^ key[i]!, 0xc2b2ae35);
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  return (hash ^ (hash >>> 13)) >>> 0;
+}

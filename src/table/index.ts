@@ -1,0 +1,2 @@
+export { FixedKeyTable } from "./fixedKeyTable";
+export { GrowableRecords, GrowableUint32Array } from "./growableArrays";
