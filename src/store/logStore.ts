@@ -6,6 +6,7 @@ import { type CommitCertificate, CommittedBatch } from "../gen/hashfed/v1/batch"
 import { BatchSummary, ChainHeadRecord } from "../gen/hashfed/v1/store";
 import { Reveal } from "../gen/hashfed/v1/statement";
 import type { NodeId } from "../log/subtree";
+import { CoalescedReads } from "./coalescedReads";
 import { FEDERATION_KEY, HEAD_KEY, KeyPrefix, nodeKey, numberKey } from "./keys";
 
 /** One committed entry as read back: the leaf bytes and, for an AddSignal, its reveal. */
@@ -30,7 +31,11 @@ export interface BatchCommit {
  * a batch.
  */
 export class LogStore {
-  private constructor(private readonly db: Level<Buffer, Buffer>) {}
+  private readonly nodeReads: CoalescedReads<Buffer, Buffer>;
+
+  private constructor(private readonly db: Level<Buffer, Buffer>) {
+    this.nodeReads = new CoalescedReads((keys) => db.getMany(keys));
+  }
 
   static async open(path: string): Promise<LogStore> {
     const db = new Level<Buffer, Buffer>(path, { keyEncoding: "buffer", valueEncoding: "buffer" });
@@ -113,7 +118,7 @@ export class LogStore {
 
   /** Hashes of stored perfect subtrees; a missing one means the store is damaged. */
   async readNodes(ids: readonly NodeId[]): Promise<Buffer[]> {
-    const hashes = await this.db.getMany(ids.map((id) => nodeKey(id.level, id.index)));
+    const hashes = await this.nodeReads.read(ids.map((id) => nodeKey(id.level, id.index)));
     return hashes.map((hash, i) => {
       if (hash === undefined) {
         throw new HashfedError("unavailable", "STORE_DAMAGED", `the store lacks the hash of node ${ids[i]!.level}/${ids[i]!.index}`);

@@ -14,6 +14,8 @@ import type { LogStore } from "./logStore";
  */
 const RECENT_NODES_MAX = 1 << 18;
 const LEVELS = 64;
+/** Folded right-edge ranges kept; a handful per tree size that proofs are asked against. */
+const FOLDED_RANGES_MAX = 4096;
 
 /**
  * Reads tree hashes and builds proofs for any tree size up to the committed one.
@@ -29,6 +31,7 @@ export class TreeReader {
   /** The recent nodes in write order, for eviction. */
   private readonly recentOrder: NodeId[] = [];
   private recentOldest = 0;
+  private readonly foldedRanges = new Map<string, Buffer>();
 
   constructor(private readonly store: LogStore) {}
 
@@ -82,11 +85,13 @@ export class TreeReader {
 
   /** The hash of every range of every proof, reading all nodes not in memory in one store call. */
   private async rangeHashes(proofs: readonly (readonly LeafRange[])[]): Promise<Buffer[][]> {
-    const nodes = proofs.map((ranges) => ranges.map((range) => rangeNodes(range.start, range.end)));
+    // Each range is either its hash, already folded, or the nodes to fold it from.
+    const nodes = proofs.map((ranges) => ranges.map((range): Buffer | NodeId[] => this.foldedRanges.get(rangeName(range)) ?? rangeNodes(range.start, range.end)));
     const fetched: Map<bigint, Buffer>[] = Array.from({ length: IN_MEMORY_LEVEL_MIN }, () => new Map());
     const missing: NodeId[] = [];
     for (const proof of nodes) {
       for (const range of proof) {
+        if (!Array.isArray(range)) continue;
         for (const node of range) {
           if (this.inMemory(node) === undefined && !fetched[node.level]!.has(node.index)) {
             fetched[node.level]!.set(node.index, Buffer.alloc(0));
@@ -99,24 +104,32 @@ export class TreeReader {
       const hashes = await this.store.readNodes(missing);
       missing.forEach((node, i) => fetched[node.level]!.set(node.index, hashes[i]!));
     }
-    const hashOf = (node: NodeId): Uint8Array => this.inMemory(node) ?? fetched[node.level]!.get(node.index)!;
-    // Proofs against one tree size share their right-edge ranges, which cost several hashes each.
-    const folded = new Map<string, Buffer>();
-    const rangeHash = (range: LeafRange, rangeNodeIds: NodeId[]): Buffer => {
-      if (rangeNodeIds.length === 1) return Buffer.from(hashOf(rangeNodeIds[0]!));
-      const key = `${range.start}:${range.end}`;
-      let hash = folded.get(key);
-      if (hash === undefined) {
-        hash = foldRangeHashes(rangeNodeIds.map(hashOf));
-        folded.set(key, hash);
-      }
-      return hash;
-    };
-    return nodes.map((proof, p) => proof.map((rangeNodeIds, r) => rangeHash(proofs[p]![r]!, rangeNodeIds)));
+    const hashOf = (node: NodeId): Buffer => this.inMemory(node) ?? fetched[node.level]!.get(node.index)!;
+    return nodes.map((proof, p) =>
+      proof.map((range, r) => {
+        if (!Array.isArray(range)) return range;
+        if (range.length === 1) return hashOf(range[0]!);
+        return this.rememberFolded(proofs[p]![r]!, foldRangeHashes(range.map(hashOf)));
+      }),
+    );
   }
 
-  private inMemory(node: NodeId): Uint8Array | undefined {
+  /**
+   * A range of several nodes lies on the right edge of some tree size, and proofs against that size
+   * all need it: its folded hash is kept (it never changes) so the fold is paid once.
+   */
+  private rememberFolded(range: LeafRange, hash: Buffer): Buffer {
+    if (this.foldedRanges.size >= FOLDED_RANGES_MAX) this.foldedRanges.clear();
+    this.foldedRanges.set(rangeName(range), hash);
+    return hash;
+  }
+
+  private inMemory(node: NodeId): Buffer | undefined {
     if (node.level >= IN_MEMORY_LEVEL_MIN) return this.upper[node.level]!.view(Number(node.index));
     return this.recent[node.level]!.get(node.index);
   }
+}
+
+function rangeName(range: LeafRange): string {
+  return `${range.start}:${range.end}`;
 }

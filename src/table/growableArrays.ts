@@ -61,10 +61,13 @@ export class GrowableRecords {
     this.count++;
   }
 
-  /** A view of record `index`, valid until the next push; copy it to keep it. */
-  view(index: number): Uint8Array {
+  /**
+   * A view of record `index` (no copy). Records are never overwritten, and growth copies into a new
+   * array, so the view keeps showing the record; callers must not write through it.
+   */
+  view(index: number): Buffer {
     if (index < 0 || index >= this.count) throw new RangeError(`record ${index} outside 0..${this.count - 1}`);
-    return this.bytes.subarray(index * this.width, (index + 1) * this.width);
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + index * this.width, this.width);
   }
 
   /** Whether record `index` equals `key`. */
