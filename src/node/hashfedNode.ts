@@ -113,12 +113,21 @@ export class HashfedNode {
     memberServer.addService(withMalformedRequests(MemberService), guarded);
     const publicServer = new Server(serverOptions);
     publicServer.addService(withMalformedRequests(LogService), logService(ledger, report));
-    addHealthAndReflection(memberServer, ["hashfed.v1.Member"]);
-    addHealthAndReflection(publicServer, ["hashfed.v1.Log"]);
+    addHealthAndReflection(memberServer, "hashfed.v1.Member", "hashfed/v1/member.proto");
+    addHealthAndReflection(publicServer, "hashfed.v1.Log", "hashfed/v1/log.proto");
 
     const publicAddress = options.publicAddress ?? memberByName(federation, key.name)!.address;
-    const memberPort = await bind(memberServer, options.memberAddress);
-    const publicPort = await bind(publicServer, publicAddress);
+    let ports: [number, number];
+    try {
+      ports = [await bind(memberServer, options.memberAddress), await bind(publicServer, publicAddress)];
+    } catch (error) {
+      // Half a node must not stay up: a Member service without its Log service misleads operators.
+      memberServer.forceShutdown();
+      publicServer.forceShutdown();
+      await ed25519Pool.close();
+      throw error;
+    }
+    const [memberPort, publicPort] = ports;
     log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log service on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
     return new HashfedNode(ledger, ed25519Pool, sequencer, [memberServer, publicServer], memberPort, publicPort);
   }
@@ -152,12 +161,10 @@ function checkIdentity(federation: Federation, key: PrivateKey): void {
   }
 }
 
-const PROTO_FILES = ["hashfed/v1/member.proto", "hashfed/v1/log.proto"];
-
-function addHealthAndReflection(server: Server, services: string[]): void {
-  const health = new HealthImplementation(Object.fromEntries([["", "SERVING"], ...services.map((name) => [name, "SERVING"])]));
-  health.addToServer(server);
-  new ReflectionService(loadSync(PROTO_FILES, { includeDirs: [protoFolder()] })).addToServer(server);
+/** Health checking for the node ("") and its one service; reflection describing that service only. */
+function addHealthAndReflection(server: Server, service: string, protoFile: string): void {
+  new HealthImplementation({ "": "SERVING", [service]: "SERVING" }).addToServer(server);
+  new ReflectionService(loadSync(protoFile, { includeDirs: [protoFolder()] })).addToServer(server);
 }
 
 const SHUTDOWN_GRACE_MS = 2000;

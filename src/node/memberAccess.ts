@@ -1,11 +1,13 @@
 import { timingSafeEqual } from "node:crypto";
+import { isIPv4 } from "node:net";
 import { status, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+const LOOPBACK_HOSTS = new Set(["localhost", "::1", "[::1]"]);
 
+/** Only IP literals in 127.0.0.0/8, ::1 and localhost: a DNS name like "127.example" may resolve anywhere. */
 export function isLoopbackAddress(address: string): boolean {
   const host = address.slice(0, address.lastIndexOf(":"));
-  return LOOPBACK_HOSTS.has(host) || host.startsWith("127.");
+  return LOOPBACK_HOSTS.has(host) || (isIPv4(host) && host.startsWith("127."));
 }
 
 /**

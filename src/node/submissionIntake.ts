@@ -3,8 +3,8 @@ import type { Signer } from "../crypto/signer";
 import { checkLabels, type Federation, type Member } from "../federation";
 import type { AssembledBatch, BatchEntry } from "../batch";
 import type { Acknowledgement, RetractInput, SignalInput, SignedSubmission, Submission, SubmitResponse } from "../gen/hashfed/v1/member";
-import { RetractReason, type Reveal } from "../gen/hashfed/v1/statement";
-import { checkPdqHash, checkPdqQuality, SALT_BYTES, type SignalTypeName, signalType } from "../signals";
+import type { Reveal } from "../gen/hashfed/v1/statement";
+import { checkPdqHash, checkPdqQuality, SALT_BYTES, signalType } from "../signals";
 import {
   checkStatementReveal,
   checkStatementRules,
@@ -13,7 +13,7 @@ import {
   NONCE_BYTES,
   parseSignedStatement,
   parseStatementId,
-  parseStoredLogEntry,
+  RETRACT_REASONS,
   type StatementContext,
   signatureInvalid,
   statementIdKey,
@@ -40,12 +40,22 @@ export interface IntakeModules {
   readonly onAdmitted: () => void;
 }
 
+/**
+ * What a statement the node signs for its member does, so that asking twice for the same thing
+ * finds the first statement instead of signing a second: `key` names it, `done` finds the log index
+ * of a committed statement that already does it.
+ */
+interface OwnIntent {
+  readonly key: string;
+  done(): number | undefined;
+}
+
 /** A statement the node will sign for the member: its bytes, its reveal, and what it does. */
 interface Draft {
   readonly kind: "draft";
   readonly bytes: Buffer;
   readonly reveal: Reveal | undefined;
-  readonly ownKey: string;
+  readonly intent: OwnIntent;
 }
 
 /** A statement the member signed elsewhere, parsed and checked but for its signature. */
@@ -57,7 +67,7 @@ interface Unverified {
 
 /** What a submission turned into before admission. */
 type Prepared =
-  | { readonly kind: "new"; readonly entry: BatchEntry; readonly ownKey: string | undefined }
+  | { readonly kind: "new"; readonly entry: BatchEntry; readonly intent: OwnIntent | undefined }
   | { readonly kind: "same"; readonly id: StatementId }
   | { readonly kind: "committed"; readonly id: StatementId; readonly logIndex: number };
 
@@ -87,14 +97,13 @@ export class SubmissionIntake {
     if (submissions.length > max) {
       throw invalid("SUBMIT_TOO_MANY", `a submit request holds at most ${max} submissions, got ${submissions.length}; split it`);
     }
-    const drafted: (Prepared | Draft | Unverified)[] = [];
-    for (const [i, submission] of submissions.entries()) drafted.push(await locating(`submissions[${i}]`, () => this.prepare(submission)));
-    const prepared = await this.signAndVerify(drafted);
-    const indexes = await Promise.all(this.admit(prepared));
+    const drafted = submissions.map((submission, i) => locating(`submissions[${i}]`, () => this.prepare(submission)));
+    const { settled, waits } = this.admit(await this.signAndVerify(drafted));
+    const indexes = await Promise.all(waits);
     const treeSize = ledger.treeSize;
     const checkpoint = ledger.checkpoint!;
     const proofs = await ledger.tree.inclusionProofs(indexes.map(BigInt), treeSize);
-    const acknowledgements: Acknowledgement[] = prepared.map((item, i) => ({
+    const acknowledgements: Acknowledgement[] = settled.map((item, i) => ({
       statementId: item.kind === "new" ? item.entry.signed.id : item.id,
       logIndex: BigInt(indexes[i]!),
       alreadyPresent: item.kind === "committed",
@@ -103,68 +112,83 @@ export class SubmissionIntake {
     return { acknowledgements, checkpoint };
   }
 
-  /**
-   * Signs all drafts of a request and checks all signatures made elsewhere, in one call each to the
-   * worker pool. A draft that does what an earlier one in the same request does (the same signal
-   * twice) becomes a reference to it.
-   */
-  private async signAndVerify(items: readonly (Prepared | Draft | Unverified)[]): Promise<Prepared[]> {
-    const { ed25519Pool, ledger } = this.modules;
-    const drafts = items.filter((item): item is Draft => item.kind === "draft");
-    const unverified = items.filter((item): item is Unverified => item.kind === "unverified");
-    const [signatures, valid] = await Promise.all([
-      ed25519Pool.sign("statement", drafts.map((draft) => draft.bytes)),
-      ed25519Pool.verify("statement", unverified.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature }))),
-    ]);
-    const firstByKey = new Map<string, StatementId>();
-    let signature = 0;
-    let check = 0;
-    return items.map((item, position) => {
-      if (item.kind === "unverified") {
-        if (!valid[check++]) throw locate(`submissions[${position}]`, signatureInvalid(item.member));
-        const committed = ledger.indexOf(item.entry.signed.id);
-        return committed === undefined ? { kind: "new", entry: item.entry, ownKey: undefined } : { kind: "committed", id: item.entry.signed.id, logIndex: committed };
-      }
-      if (item.kind !== "draft") return item;
-      const signed = trustedSignedStatement(item.bytes, signatures[signature++]!);
-      const earlier = firstByKey.get(item.ownKey);
-      if (earlier !== undefined) return { kind: "same", id: earlier };
-      firstByKey.set(item.ownKey, signed.id);
-      return { kind: "new", entry: { signed, reveal: item.reveal }, ownKey: item.ownKey };
-    });
-  }
-
   /** Rejections decided when a batch was built (a rule broken by an earlier statement). */
   rejected(entry: BatchEntry, error: HashfedError): void {
     this.forgetOwnId(entry.signed.id);
     this.modules.waiters.rejected(entry.signed.id, error);
   }
 
-  /**
-   * Synchronous from the first check to the last registration, so no commit can slip between
-   * "not yet committed" and waiting for it.
-   */
-  private admit(prepared: readonly Prepared[]): Promise<number>[] {
-    const { ledger, mempool, waiters, signer } = this.modules;
-    const draft = ledger.state.draft();
-    const fresh = prepared.filter((item) => item.kind === "new" && ledger.indexOf(item.entry.signed.id) === undefined && !mempool.has(item.entry.signed.id));
-    fresh.forEach((item) => locating(`submissions[${prepared.indexOf(item)}]`, () => item.kind === "new" && draft.check(item.entry.signed)));
-    mempool.checkRoom(signer.name, fresh.length);
-    const waits = prepared.map((item) => {
-      const id = item.kind === "new" ? item.entry.signed.id : item.id;
-      const committedIndex = item.kind === "committed" ? item.logIndex : ledger.indexOf(id);
-      if (committedIndex !== undefined) return Promise.resolve(committedIndex);
-      if (item.kind === "new" && mempool.add(item.entry) && item.ownKey !== undefined) {
-        this.ownPending.set(item.ownKey, id);
-        this.ownPendingById.set(statementIdKey(id), item.ownKey);
+  /** Signs all drafts of a request and checks all signatures made elsewhere, one worker-pool call each. */
+  private async signAndVerify(items: readonly (Prepared | Draft | Unverified)[]): Promise<Prepared[]> {
+    const drafts = items.filter((item): item is Draft => item.kind === "draft");
+    const unverified = items.filter((item): item is Unverified => item.kind === "unverified");
+    const [signatures, valid] = await Promise.all([
+      this.modules.ed25519Pool.sign("statement", drafts.map((draft) => draft.bytes)),
+      this.modules.ed25519Pool.verify("statement", unverified.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature }))),
+    ]);
+    let signature = 0;
+    let check = 0;
+    return items.map((item, position): Prepared => {
+      if (item.kind === "unverified") {
+        if (!valid[check++]) throw locate(`submissions[${position}]`, signatureInvalid(item.member));
+        return { kind: "new", entry: item.entry, intent: undefined };
       }
-      return waiters.wait(id);
+      if (item.kind !== "draft") return item;
+      return { kind: "new", entry: { signed: trustedSignedStatement(item.bytes, signatures[signature++]!), reveal: item.reveal }, intent: item.intent };
     });
-    if (fresh.length > 0) this.modules.onAdmitted();
-    return waits;
   }
 
-  private prepare(submission: Submission): Promise<Prepared | Draft | Unverified> {
+  /**
+   * Decides, against the log and the mempool as they stand now, what each item waits for, checks the
+   * new ones against the log's rules, and admits them. Synchronous from the first check to the last
+   * registration, so no commit can slip between "not yet committed" and waiting for it, and two
+   * requests for the same thing cannot both sign it onto the log.
+   */
+  private admit(prepared: readonly Prepared[]): { settled: Prepared[]; waits: Promise<number>[] } {
+    const { ledger, mempool, waiters, signer } = this.modules;
+    const settled = this.settle(prepared);
+    const draft = ledger.state.draft();
+    const fresh = settled.filter((item) => item.kind === "new");
+    for (const [position, item] of settled.entries()) {
+      if (item.kind === "new") locating(`submissions[${position}]`, () => draft.check(item.entry.signed));
+    }
+    mempool.checkRoom(signer.name, fresh.length);
+    const waits = settled.map((item) => {
+      if (item.kind === "committed") return Promise.resolve(item.logIndex);
+      if (item.kind === "new") {
+        mempool.add(item.entry);
+        if (item.intent !== undefined) {
+          this.ownPending.set(item.intent.key, item.entry.signed.id);
+          this.ownPendingById.set(statementIdKey(item.entry.signed.id), item.intent.key);
+        }
+      }
+      return waiters.wait(item.kind === "new" ? item.entry.signed.id : item.id);
+    });
+    if (fresh.length > 0) this.modules.onAdmitted();
+    return { settled, waits };
+  }
+
+  /** Turns each new item that is already committed, pending, or earlier in the request into a reference to it. */
+  private settle(prepared: readonly Prepared[]): Prepared[] {
+    const { ledger, mempool } = this.modules;
+    const inRequest = new Map<string, StatementId>();
+    return prepared.map((item): Prepared => {
+      if (item.kind !== "new") return item;
+      const id = item.entry.signed.id;
+      const committed = ledger.indexOf(id) ?? item.intent?.done();
+      if (committed !== undefined) return { kind: "committed", id: ledger.state.statementIdAt(committed), logIndex: committed };
+      const pending = item.intent === undefined ? undefined : this.ownPending.get(item.intent.key);
+      if (pending !== undefined) return { kind: "same", id: pending };
+      if (mempool.has(id)) return { kind: "same", id };
+      const key = item.intent?.key ?? statementIdKey(id);
+      const earlier = inRequest.get(key);
+      if (earlier !== undefined) return { kind: "same", id: earlier };
+      inRequest.set(key, id);
+      return item;
+    });
+  }
+
+  private prepare(submission: Submission): Prepared | Draft | Unverified {
     const kind = submission.kind;
     if (kind === undefined) throw invalid("SUBMISSION_EMPTY", "a submission sets one of add, retract or signed");
     switch (kind.$case) {
@@ -173,11 +197,20 @@ export class SubmissionIntake {
       case "retract":
         return this.prepareRetract(kind.value);
       case "signed":
-        return Promise.resolve(this.prepareSigned(kind.value));
+        return this.prepareSigned(kind.value);
     }
   }
 
-  private async prepareAdd(input: SignalInput): Promise<Prepared | Draft> {
+  /** A draft for an intent, unless it is already done or pending: then what the request waits for. */
+  private draftFor(intent: OwnIntent, encode: () => { bytes: Buffer; reveal: Reveal | undefined }): Prepared | Draft {
+    const done = intent.done();
+    if (done !== undefined) return { kind: "committed", id: this.modules.ledger.state.statementIdAt(done), logIndex: done };
+    const pending = this.ownPending.get(intent.key);
+    if (pending !== undefined) return { kind: "same", id: pending };
+    return { kind: "draft", ...encode(), intent };
+  }
+
+  private prepareAdd(input: SignalInput): Prepared | Draft {
     const { federation, ledger, signer, entropy } = this.modules;
     const type = signalType(input.signalType);
     const value = type.parse(input.value);
@@ -187,41 +220,32 @@ export class SubmissionIntake {
       checkPdqHash(value);
       checkPdqQuality(input.quality, federation.parameters.pdqQualityMin);
     }
-    const ownKey = `add:${type.name}:${value.toString("hex")}`;
-    const pending = this.ownPending.get(ownKey);
-    if (pending !== undefined) return { kind: "same", id: pending };
-    for (const hit of ledger.index.match(type.name, value, 0)) {
-      if (ledger.state.submitterAt(hit.logIndex) === signer.name) return this.committedAt(hit.logIndex);
-    }
-    const salt = entropy.randomBytes(SALT_BYTES);
-    const bytes = encodeAddSignal(this.context(), {
-      signalType: type.name as SignalTypeName,
-      value,
-      labels,
-      taxonomyVersion: federation.taxonomy.version,
-      quality: input.quality,
-      salt,
+    const intent: OwnIntent = {
+      key: `add:${type.name}:${value.toString("hex")}`,
+      done: () => ledger.index.match(type.name, value, 0).find((hit) => ledger.state.submitterAt(hit.logIndex) === signer.name)?.logIndex,
+    };
+    return this.draftFor(intent, () => {
+      const salt = entropy.randomBytes(SALT_BYTES);
+      const draft = { signalType: type.name, value, labels, taxonomyVersion: federation.taxonomy.version, quality: input.quality, salt };
+      return { bytes: encodeAddSignal(this.context(), draft), reveal: { salt, value } };
     });
-    return { kind: "draft", bytes, reveal: { salt, value }, ownKey };
   }
 
-  private async prepareRetract(input: RetractInput): Promise<Prepared | Draft> {
+  private prepareRetract(input: RetractInput): Prepared | Draft {
     const { ledger, signer, mempool } = this.modules;
     const target = parseStatementId(input.target, "retract.target");
-    if (input.reason === RetractReason.RETRACT_REASON_UNSPECIFIED || RetractReason[input.reason] === undefined) {
+    if (!RETRACT_REASONS.has(input.reason)) {
       throw invalid("RETRACT_REASON_MISSING", "a retraction needs a reason: false-positive, out-of-taxonomy, appeal-upheld, duplicate or other");
     }
-    const ownKey = `retract:${target.toString("hex")}`;
-    const pending = this.ownPending.get(ownKey);
-    if (pending !== undefined) return { kind: "same", id: pending };
     const index = ledger.indexOf(target);
     if (index === undefined) {
       const why = mempool.has(target) ? "it is not committed yet; retry once it is" : "no entry on the log has this statement id";
       throw new HashfedError("not-found", "RETRACT_TARGET_UNKNOWN", `cannot retract ${target.toString("hex")}: ${why}`);
     }
-    const retractedBy = ledger.state.retractedBy(index);
-    if (retractedBy !== undefined && ledger.state.submitterAt(index) === signer.name) return this.committedAt(retractedBy);
-    return { kind: "draft", bytes: encodeRetract(this.context(), target, input.reason), reveal: undefined, ownKey };
+    // Another member's entry is refused later, by the log's rules, with their message.
+    const own = ledger.state.submitterAt(index) === signer.name;
+    const intent: OwnIntent = { key: `retract:${target.toString("hex")}`, done: () => (own ? ledger.state.retractedBy(index) : undefined) };
+    return this.draftFor(intent, () => ({ bytes: encodeRetract(this.context(), target, input.reason), reveal: undefined }));
   }
 
   private prepareSigned(input: SignedSubmission): Unverified {
@@ -239,11 +263,6 @@ export class SubmissionIntake {
     checkStatementReveal(signed, input.reveal);
     const reveal = signed.statement.body!.$case === "addSignal" ? input.reveal : undefined;
     return { kind: "unverified", entry: { signed, reveal }, member };
-  }
-
-  private async committedAt(logIndex: number): Promise<Prepared> {
-    const stored = await this.modules.ledger.store.readEntry(BigInt(logIndex));
-    return { kind: "committed", id: parseStoredLogEntry(stored!.entryBytes).id, logIndex };
   }
 
   private context(): StatementContext {

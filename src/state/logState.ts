@@ -42,6 +42,11 @@ export class LogState {
     return this.indexById.first(id);
   }
 
+  /** The statement id of the entry at `index`. */
+  statementIdAt(index: number): StatementId {
+    return Buffer.from(this.indexById.keyAt(index)) as StatementId;
+  }
+
   submitterAt(index: number): string {
     return this.submitterNames[this.submitterColumn.at(index)]!;
   }

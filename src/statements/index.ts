@@ -9,5 +9,5 @@ export {
   signStatement,
   trustedSignedStatement,
 } from "./signedStatement";
-export { NONCE_BYTES } from "./statementShape";
+export { NONCE_BYTES, RETRACT_REASONS } from "./statementShape";
 export { parseStatementId, STATEMENT_ID_BYTES, type StatementId, statementIdKey, statementIdOf } from "./statementId";

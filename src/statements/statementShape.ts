@@ -8,7 +8,7 @@ export const COMMITMENT_BYTES = 32;
 export const SUBMITTER_NAME_BYTES_MAX = 253;
 
 /** The reasons a retraction may give: not UNSPECIFIED, and not the decoder's UNRECOGNIZED (-1). */
-const RETRACT_REASONS: ReadonlySet<RetractReason> = new Set([
+export const RETRACT_REASONS: ReadonlySet<RetractReason> = new Set([
   RetractReason.RETRACT_REASON_FALSE_POSITIVE,
   RetractReason.RETRACT_REASON_OUT_OF_TAXONOMY,
   RetractReason.RETRACT_REASON_APPEAL_UPHELD,

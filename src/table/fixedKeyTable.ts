@@ -24,6 +24,11 @@ export class FixedKeyTable {
     return this.values.length;
   }
 
+  /** The key of the `entryNumber`-th pair inserted (from 0), as a view. */
+  keyAt(entryNumber: number): Buffer {
+    return this.keys.view(entryNumber);
+  }
+
   /** Adds a (key, value) pair; a key may appear many times. */
   insert(key: Uint8Array, value: number): void {
     if ((this.values.length + 1) * 2 > this.slots.length) this.grow();
