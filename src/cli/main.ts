@@ -33,7 +33,20 @@ addDemoCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
-  const message = error instanceof HashfedError ? error.message : isRpcError(error) ? describeRpcError(error) : (error as Error).stack ?? String(error);
-  process.stderr.write(`hashfed: ${message}\n`);
+  process.stderr.write(`hashfed: ${describe(error)}\n`);
   process.exit(1);
 });
+
+/** One line for a person; the stack only for an internal error and only with HASHFED_DEBUG=1. */
+function describe(error: unknown): string {
+  if (error instanceof HashfedError) return error.message;
+  if (isRpcError(error)) return describeRpcError(error);
+  if (isSystemError(error)) return error.message;
+  const internal = error instanceof Error ? error : new Error(String(error));
+  return process.env.HASHFED_DEBUG === "1" ? (internal.stack ?? internal.message) : `internal error: ${internal.message} (HASHFED_DEBUG=1 shows where)`;
+}
+
+/** Errors from the operating system (a missing file, a refused connection) carry a string code like ENOENT. */
+function isSystemError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
+}

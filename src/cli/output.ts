@@ -1,12 +1,15 @@
+/** Fields that hold identifiers: hex in JSON, the form the commands take them in (--id). */
+const HEX_FIELDS = new Set(["statementId", "retractedBy", "target", "federationId"]);
+
 /**
  * Output for people by default and JSON with --json. In JSON, 64-bit numbers are numbers while
- * they fit exactly and strings beyond; hashes and proofs are base64 (as in C2SP and RFC 9162
- * tooling), statement ids hex.
+ * they fit exactly and strings beyond; identifiers (statement and federation ids) are hex; other
+ * bytes (hashes, proofs, signatures) are base64, as in C2SP and RFC 9162 tooling.
  */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => {
+  return JSON.stringify(value, (key, item: unknown) => {
     if (typeof item === "bigint") return item <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(item) : item.toString();
-    if (isBufferJson(item)) return Buffer.from(item.data).toString("base64");
+    if (isBufferJson(item)) return Buffer.from(item.data).toString(HEX_FIELDS.has(key) ? "hex" : "base64");
     return item;
   }, 2);
 }

@@ -43,6 +43,7 @@ export function call<C extends Client, Request, Response>(
 export function describeRpcError(error: ServiceError): string {
   const name = status[error.code] ?? String(error.code);
   if (error.code === status.UNAVAILABLE) return `${name}: cannot reach the node (${error.details})`;
+  if (error.code === status.CANCELLED) return `${name}: the node closed the call (it may be stopping)`;
   return `${name}: ${error.details}`;
 }
 

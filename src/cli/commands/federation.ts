@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { HashfedError } from "../../errors";
 import { parseVerifierKey } from "../../crypto";
 import { faultTolerance, formatFederationFile, type MemberSpec, parseFederation, quorumSize } from "../../federation";
+import { checkWritable, nonNegativeInteger } from "../arguments";
 import { print, toJson } from "../output";
 
 /** `<vkey or vkey file>@<host:port>`: a member as given on the command line. */
@@ -23,14 +24,12 @@ export function addFederationCommands(program: Command): void {
     .requiredOption("--origin <origin>", "the log's origin: the first line of every checkpoint, e.g. hashfed.example/pilot")
     .option("--validator <vkey@address...>", "a validator: its verifier key (text or file) @ its peer address", [])
     .option("--observer <vkey@address...>", "an observer (follows the log, does not vote)", [])
-    .option("--pdq-distance-max <n>", "largest PDQ Hamming distance that counts as a match", (value) => Number(value))
-    .option("--pdq-quality-min <n>", "smallest PDQ quality accepted", (value) => Number(value))
+    .option("--pdq-distance-max <n>", "largest PDQ Hamming distance that counts as a match", nonNegativeInteger)
+    .option("--pdq-quality-min <n>", "smallest PDQ quality accepted", nonNegativeInteger)
     .option("--out <file>", "where to write it", "federation.json")
     .option("--force", "overwrite an existing file")
     .action((options: { origin: string; validator: string[]; observer: string[]; pdqDistanceMax?: number; pdqQualityMin?: number; out: string; force?: boolean }) => {
-      if (existsSync(options.out) && options.force !== true) {
-        throw new HashfedError("exists", "FILE_EXISTS", `${options.out} exists; pass --force to overwrite it`);
-      }
+      checkWritable([options.out], options.force);
       const members = [
         ...options.validator.map((argument) => parseMemberArgument(argument, "validator")),
         ...options.observer.map((argument) => parseMemberArgument(argument, "observer")),

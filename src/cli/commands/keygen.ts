@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { generateSeed, privateKeyFromSeed, writePrivateKeyFile, writeVerifierKeyFile } from "../../crypto";
+import { checkWritable } from "../arguments";
 import { print, toJson } from "../output";
 
 export function addKeygenCommand(program: Command): void {
@@ -12,6 +13,7 @@ export function addKeygenCommand(program: Command): void {
     .option("--force", "overwrite existing files")
     .option("--json", "print JSON")
     .action(async (options: { name: string; out: string; vkeyOut?: string; force?: boolean; json?: boolean }) => {
+      checkWritable([options.out, options.vkeyOut], options.force);
       const key = privateKeyFromSeed(options.name, generateSeed());
       await writePrivateKeyFile(options.out, key, { overwrite: options.force === true });
       if (options.vkeyOut !== undefined) await writeVerifierKeyFile(options.vkeyOut, key.verifierKey, { overwrite: options.force === true });

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { nonNegativeInteger } from "../arguments";
 import { hex, print, toJson } from "../output";
 import { call, connectMember } from "../../client/rpc";
 import { memberConnectionOptions } from "./submit";
@@ -10,7 +11,7 @@ export function addMatchCommand(program: Command): void {
       .description("match a hash against the list: exact for md5 and sha256, within a Hamming distance for pdq")
       .requiredOption("--type <type>", "pdq, md5 or sha256")
       .requiredOption("--value <hex>", "the hash in hex")
-      .option("--distance <n>", "pdq: largest distance to report (default: the federation's)", (value) => Number(value))
+      .option("--distance <n>", "pdq: largest distance to report (default: the federation's)", nonNegativeInteger)
       .option("--proof", "attach inclusion proofs against the current checkpoint"),
   ).action(async (options: { node: string; tokenFile?: string; json?: boolean; type: string; value: string; distance?: number; proof?: boolean }) => {
     const connection = connectMember(options.node, options.tokenFile);

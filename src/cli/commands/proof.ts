@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { nonNegativeBigInteger } from "../arguments";
 import { base64, print, toJson } from "../output";
 import { call, connectLog } from "../../client/rpc";
 
@@ -21,16 +22,16 @@ export function addProofCommands(program: Command): void {
   proof
     .command("inclusion")
     .description("prove that entry INDEX is in the tree of size SIZE")
-    .requiredOption("--index <n>", "log index")
-    .option("--size <n>", "tree size (default: the latest)", "0")
+    .requiredOption("--index <n>", "log index", nonNegativeBigInteger)
+    .option("--size <n>", "tree size (default: the latest)", nonNegativeBigInteger, 0n)
     .option("--node <host:port>", "a node's Log service", "127.0.0.1:7401")
     .option("--json", "print JSON (the input of `hashfed verify inclusion`)")
-    .action(async (options: { index: string; size: string; node: string; json?: boolean }) => {
+    .action(async (options: { index: bigint; size: bigint; node: string; json?: boolean }) => {
       const connection = connectLog(options.node);
-      const response = await call(connection, connection.client.getInclusionProof, { index: BigInt(options.index), treeSize: BigInt(options.size) });
+      const response = await call(connection, connection.client.getInclusionProof, { index: options.index, treeSize: options.size });
       printProof({
         type: "inclusion",
-        index: options.index,
+        index: options.index.toString(),
         treeSize: response.treeSize.toString(),
         leafHash: base64(response.leafHash),
         proof: response.proof.map(base64),
@@ -39,13 +40,13 @@ export function addProofCommands(program: Command): void {
   proof
     .command("consistency")
     .description("prove that the tree of size FIRST is a prefix of the tree of size SECOND")
-    .requiredOption("--first <n>", "the older tree size")
-    .requiredOption("--second <n>", "the newer tree size")
+    .requiredOption("--first <n>", "the older tree size", nonNegativeBigInteger)
+    .requiredOption("--second <n>", "the newer tree size", nonNegativeBigInteger)
     .option("--node <host:port>", "a node's Log service", "127.0.0.1:7401")
     .option("--json", "print JSON (the input of `hashfed verify consistency`)")
-    .action(async (options: { first: string; second: string; node: string; json?: boolean }) => {
+    .action(async (options: { first: bigint; second: bigint; node: string; json?: boolean }) => {
       const connection = connectLog(options.node);
-      const response = await call(connection, connection.client.getConsistencyProof, { first: BigInt(options.first), second: BigInt(options.second) });
-      printProof({ type: "consistency", first: options.first, second: options.second, proof: response.proof.map(base64) }, options.json);
+      const response = await call(connection, connection.client.getConsistencyProof, { first: options.first, second: options.second });
+      printProof({ type: "consistency", first: options.first.toString(), second: options.second.toString(), proof: response.proof.map(base64) }, options.json);
     });
 }

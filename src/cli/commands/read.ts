@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { HashfedError } from "../../errors";
 import type { EntryView } from "../../gen/hashfed/v1/member";
 import { parseStatementId } from "../../statements";
+import { nonNegativeBigInteger } from "../arguments";
 import { hex, print, toJson } from "../output";
 import { call, connectLog, connectMember } from "../../client/rpc";
 import { memberConnectionOptions } from "./submit";
@@ -38,13 +38,13 @@ export function addReadCommands(program: Command): void {
     program
       .command("entry")
       .description("show one committed entry with its reveal")
-      .option("--index <n>", "log index")
+      .option("--index <n>", "log index", nonNegativeBigInteger)
       .option("--id <statement-id>", "statement id (hex)"),
-  ).action(async (options: { node: string; tokenFile?: string; json?: boolean; index?: string; id?: string }) => {
-    if ((options.index === undefined) === (options.id === undefined)) throw new HashfedError("invalid", "ENTRY_KEY", "give exactly one of --index or --id");
+  ).action(async (options: { node: string; tokenFile?: string; json?: boolean; index?: bigint; id?: string }, command: Command) => {
+    if ((options.index === undefined) === (options.id === undefined)) command.error("error: give exactly one of --index or --id");
     const connection = connectMember(options.node, options.tokenFile);
     const key = options.index !== undefined
-      ? { $case: "logIndex" as const, value: BigInt(options.index) }
+      ? { $case: "logIndex" as const, value: options.index }
       : { $case: "statementId" as const, value: parseStatementId(options.id!, "--id") };
     const view = await call(connection, connection.client.getEntry, { key });
     print(options.json ? toJson(view) : describeEntry(view));
@@ -53,10 +53,10 @@ export function addReadCommands(program: Command): void {
     program
       .command("follow")
       .description("stream committed entries with reveals from an index on, then new ones as they commit")
-      .option("--from <n>", "first log index", "0"),
-  ).action((options: { node: string; tokenFile?: string; json?: boolean; from: string }) => {
+      .option("--from <n>", "first log index", nonNegativeBigInteger, 0n),
+  ).action((options: { node: string; tokenFile?: string; json?: boolean; from: bigint }) => {
     const connection = connectMember(options.node, options.tokenFile);
-    const stream = connection.client.follow({ fromIndex: BigInt(options.from) }, connection.metadata);
+    const stream = connection.client.follow({ fromIndex: options.from }, connection.metadata);
     return new Promise<void>((resolve, reject) => {
       stream.on("data", (view: EntryView) => print(options.json ? JSON.stringify(JSON.parse(toJson(view))) : describeEntry(view)));
       stream.on("error", reject);

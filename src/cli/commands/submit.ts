@@ -1,8 +1,8 @@
-import type { Command } from "commander";
-import { HashfedError } from "../../errors";
+import { type Command, Option } from "commander";
 import { RetractReason } from "../../gen/hashfed/v1/statement";
 import type { Submission } from "../../gen/hashfed/v1/member";
 import { parseStatementId } from "../../statements";
+import { nonNegativeInteger } from "../arguments";
 import { base64, hex, print, toJson } from "../output";
 import { call, connectMember } from "../../client/rpc";
 
@@ -48,7 +48,7 @@ export function addSubmitCommands(program: Command): void {
       .requiredOption("--type <type>", "pdq, md5 or sha256")
       .requiredOption("--value <hex>", "the hash in hex")
       .requiredOption("--label <label...>", "labels from the federation's taxonomy")
-      .option("--quality <n>", "PDQ quality 0..100", (value) => Number(value), 100),
+      .option("--quality <n>", "PDQ quality 0..100", nonNegativeInteger, 100),
   ).action((options: ConnectionOptions & { type: string; value: string; label: string[]; quality: number }) =>
     submitAndReport(options, [{ kind: { $case: "add", value: { signalType: options.type, value: options.value, labels: options.label, quality: options.quality } } }]),
   );
@@ -57,10 +57,9 @@ export function addSubmitCommands(program: Command): void {
       .command("retract")
       .description("withdraw one of the member's own entries")
       .requiredOption("--id <statement-id>", "the statement id (hex) of the entry to withdraw")
-      .requiredOption("--reason <reason>", `one of ${Object.keys(REASONS).join(", ")}`),
+      .addOption(new Option("--reason <reason>", "why").choices(Object.keys(REASONS)).makeOptionMandatory()),
   ).action((options: ConnectionOptions & { id: string; reason: string }) => {
-    const reason = REASONS[options.reason];
-    if (reason === undefined) throw new HashfedError("invalid", "REASON_UNKNOWN", `--reason must be one of ${Object.keys(REASONS).join(", ")}`);
+    const reason = REASONS[options.reason]!;
     return submitAndReport(options, [{ kind: { $case: "retract", value: { target: parseStatementId(options.id, "--id"), reason } } }]);
   });
 }

@@ -22,7 +22,7 @@ function loadProof<T extends ProofDocument["type"]>(file: string, type: T): Extr
   } catch (error) {
     throw invalid("PROOF_FILE", `${file} is not JSON: ${(error as Error).message}`);
   }
-  if (document.type !== type) throw invalid("PROOF_FILE", `${file} holds a ${String(document.type)} proof, not a ${type} proof`);
+  if (document.type !== type) throw invalid("PROOF_FILE", `${file} holds a proof of ${String(document.type)}, not of ${type}`);
   return document as Extract<ProofDocument, { type: T }>;
 }
 
