@@ -1,6 +1,6 @@
 /** The pure Merkle log: hashing, addressing, proofs and their verification, the compact range, checkpoints. */
 export { EMPTY_ROOT, HASH_BYTES, hashChildren, hashLeaf } from "./hasher";
-export { foldRangeHashes, isValidSubtree, largestPowerOfTwoBelow, rangeNodes, type LeafRange, type NodeId } from "./subtree";
+export { foldRangeHashes, isValidSubtree, largestPowerOfTwoBelow, perfectNode, rangeNodes, type LeafRange, type NodeId } from "./subtree";
 export { consistencyProofRanges, inclusionProofRanges, subtreeConsistencyProofRanges } from "./proof";
 export {
   ProofError,

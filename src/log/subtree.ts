@@ -59,6 +59,15 @@ export function rangeNodes(start: bigint, end: bigint): NodeId[] {
   return nodes;
 }
 
+/** The perfect node that is exactly [start, end), or undefined when the range is not one node. */
+export function perfectNode(start: bigint, end: bigint): NodeId | undefined {
+  const width = end - start;
+  if (width <= 0n || (width & (width - 1n)) !== 0n) return undefined;
+  const level = bitLength(width) - 1;
+  const index = start >> LEVEL[level]!;
+  return index << LEVEL[level]! === start ? { level, index } : undefined;
+}
+
 /**
  * The RFC 6962 MTH of a valid subtree from the hashes of its rangeNodes(), in that order. Its largest
  * node is exactly the left child the MTH definition splits off (the largest power of two below the

@@ -2,7 +2,7 @@ import { assert } from "../assert";
 import type { NodeWrite } from "../log/compactRange";
 import { HASH_BYTES } from "../log/hasher";
 import { consistencyProofRanges, inclusionProofRanges } from "../log/proof";
-import { foldRangeHashes, type LeafRange, type NodeId, rangeNodes } from "../log/subtree";
+import { foldRangeHashes, type LeafRange, type NodeId, perfectNode, rangeNodes } from "../log/subtree";
 import { GrowableRecords } from "../table";
 import { completedNodeRange, IN_MEMORY_LEVEL_MIN } from "./batchSummary";
 import type { LogStore } from "./logStore";
@@ -85,19 +85,18 @@ export class TreeReader {
 
   /** The hash of every range of every proof, reading all nodes not in memory in one store call. */
   private async rangeHashes(proofs: readonly (readonly LeafRange[])[]): Promise<Buffer[][]> {
-    // Each range is either its hash, already folded, or the nodes to fold it from.
-    const nodes = proofs.map((ranges) => ranges.map((range): Buffer | NodeId[] => this.foldedRanges.get(rangeName(range)) ?? rangeNodes(range.start, range.end)));
+    const plans = proofs.map((ranges) => ranges.map((range) => this.plan(range)));
     const fetched: Map<bigint, Buffer>[] = Array.from({ length: IN_MEMORY_LEVEL_MIN }, () => new Map());
     const missing: NodeId[] = [];
-    for (const proof of nodes) {
-      for (const range of proof) {
-        if (!Array.isArray(range)) continue;
-        for (const node of range) {
-          if (this.inMemory(node) === undefined && !fetched[node.level]!.has(node.index)) {
-            fetched[node.level]!.set(node.index, Buffer.alloc(0));
-            missing.push(node);
-          }
-        }
+    const need = (node: NodeId): void => {
+      if (this.holds(node) || fetched[node.level]!.has(node.index)) return;
+      fetched[node.level]!.set(node.index, Buffer.alloc(0));
+      missing.push(node);
+    };
+    for (const proof of plans) {
+      for (const plan of proof) {
+        if ("node" in plan) need(plan.node);
+        else if ("nodes" in plan) plan.nodes.forEach(need);
       }
     }
     if (missing.length > 0) {
@@ -105,13 +104,21 @@ export class TreeReader {
       missing.forEach((node, i) => fetched[node.level]!.set(node.index, hashes[i]!));
     }
     const hashOf = (node: NodeId): Buffer => this.inMemory(node) ?? fetched[node.level]!.get(node.index)!;
-    return nodes.map((proof, p) =>
-      proof.map((range, r) => {
-        if (!Array.isArray(range)) return range;
-        if (range.length === 1) return hashOf(range[0]!);
-        return this.rememberFolded(proofs[p]![r]!, foldRangeHashes(range.map(hashOf)));
+    return plans.map((proof, p) =>
+      proof.map((plan, r) => {
+        if ("hash" in plan) return plan.hash;
+        if ("node" in plan) return hashOf(plan.node);
+        return this.rememberFolded(proofs[p]![r]!, foldRangeHashes(plan.nodes.map(hashOf)));
       }),
     );
+  }
+
+  /** How to get a range's hash: most ranges are one perfect node; a right-edge range may be folded already. */
+  private plan(range: LeafRange): { node: NodeId } | { hash: Buffer } | { nodes: NodeId[] } {
+    const node = perfectNode(range.start, range.end);
+    if (node !== undefined) return { node };
+    const hash = this.foldedRanges.get(rangeName(range));
+    return hash !== undefined ? { hash } : { nodes: rangeNodes(range.start, range.end) };
   }
 
   /**
@@ -122,6 +129,11 @@ export class TreeReader {
     if (this.foldedRanges.size >= FOLDED_RANGES_MAX) this.foldedRanges.clear();
     this.foldedRanges.set(rangeName(range), hash);
     return hash;
+  }
+
+  private holds(node: NodeId): boolean {
+    if (node.level >= IN_MEMORY_LEVEL_MIN) return node.index < BigInt(this.upper[node.level]!.length);
+    return this.recent[node.level]!.has(node.index);
   }
 
   private inMemory(node: NodeId): Buffer | undefined {
