@@ -47,6 +47,8 @@ export interface NodeModules {
 export class HashfedNode {
   private constructor(
     readonly ledger: Ledger,
+    /** The submit path, for embedding a node without going through gRPC. */
+    readonly intake: SubmissionIntake,
     private readonly ed25519Pool: Ed25519Pool,
     private readonly sequencer: SoloSequencer,
     private readonly servers: Server[],
@@ -129,7 +131,7 @@ export class HashfedNode {
     }
     const [memberPort, publicPort] = ports;
     log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log service on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
-    return new HashfedNode(ledger, ed25519Pool, sequencer, [memberServer, publicServer], memberPort, publicPort);
+    return new HashfedNode(ledger, intake, ed25519Pool, sequencer, [memberServer, publicServer], memberPort, publicPort);
   }
 
   /**
