@@ -18,16 +18,12 @@ import { RetractReason, type Reveal } from "../../src/gen/hashfed/v1/statement";
 import type { HashfedNode } from "../../src/node/hashfedNode";
 import { encodeAddSignal, encodeRetract, type SignedStatement, signStatement, type StatementId } from "../../src/statements";
 import { startInProcessNode, type TestFederation, testFederation } from "../support/inProcessNode";
+import { addSubmission, randomHex32, rpcRejection, signedSubmission } from "../support/submissions";
 
 let setup: TestFederation;
 let node: HashfedNode;
 let member: Connection<MemberClient>;
 let log: Connection<LogClient>;
-
-const sha = (): string => randomBytes(32).toString("hex");
-const add = (signalType: string, value: string, labels = ["graphic-violence"], quality = 90): Submission => ({
-  kind: { $case: "add", value: { signalType, value, labels, quality } },
-});
 
 function signedAdd(key: PrivateKey, options: { federationId?: Buffer } = {}): { signed: SignedStatement; reveal: Reveal } {
   const salt = randomBytes(16);
@@ -39,21 +35,8 @@ function signedAdd(key: PrivateKey, options: { federationId?: Buffer } = {}): { 
   return { signed: signStatement(new KeySigner(key), bytes), reveal: { salt, value } };
 }
 
-const signedSubmission = ({ signed, reveal }: { signed: SignedStatement; reveal: Reveal | undefined }): Submission => ({
-  kind: { $case: "signed", value: { entry: { statement: signed.bytes, signature: signed.signature }, reveal } },
-});
-
-async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error("the request succeeded but should have failed");
-}
-
 async function expectStatus(promise: Promise<unknown>, code: status, phrase: string): Promise<void> {
-  const error = await rejection(promise);
+  const error = await rpcRejection(promise);
   expect({ code: status[error.code], details: error.details }).toEqual({ code: status[code], details: expect.stringContaining(phrase) });
 }
 
@@ -73,7 +56,7 @@ beforeAll(async () => {
   node = await startInProcessNode(setup);
   member = connectMember(`127.0.0.1:${node.memberPort}`);
   log = connectLog(`127.0.0.1:${node.publicPort}`);
-  await call(member, member.client.submit, { submissions: [add("sha256", sha())] });
+  await call(member, member.client.submit, { submissions: [addSubmission("sha256", randomHex32())] });
 });
 
 afterAll(async () => {
@@ -86,18 +69,18 @@ afterAll(async () => {
 describe("Member.Submit rejects", () => {
   const submit = (...submissions: Submission[]): Promise<unknown> => call(member, member.client.submit, { submissions });
 
-  test("bad hex", () => expectStatus(submit(add("md5", "zz".repeat(16))), status.INVALID_ARGUMENT, "submissions[0]"));
-  test("a wrong length", () => expectStatus(submit(add("sha256", "ab".repeat(31))), status.INVALID_ARGUMENT, "64"));
-  test("an unknown signal type", () => expectStatus(submit(add("sha1", "ab".repeat(20))), status.INVALID_ARGUMENT, "sha1"));
-  test("an unknown label", () => expectStatus(submit(add("sha256", sha(), ["gore"])), status.INVALID_ARGUMENT, "gore"));
-  test("no label", () => expectStatus(submit(add("sha256", sha(), [])), status.INVALID_ARGUMENT, "label"));
+  test("bad hex", () => expectStatus(submit(addSubmission("md5", "zz".repeat(16))), status.INVALID_ARGUMENT, "submissions[0]"));
+  test("a wrong length", () => expectStatus(submit(addSubmission("sha256", "ab".repeat(31))), status.INVALID_ARGUMENT, "64"));
+  test("an unknown signal type", () => expectStatus(submit(addSubmission("sha1", "ab".repeat(20))), status.INVALID_ARGUMENT, "sha1"));
+  test("an unknown label", () => expectStatus(submit(addSubmission("sha256", randomHex32(), ["gore"])), status.INVALID_ARGUMENT, "gore"));
+  test("no label", () => expectStatus(submit(addSubmission("sha256", randomHex32(), [])), status.INVALID_ARGUMENT, "label"));
   test("a PDQ hash below the federation's minimum quality", () =>
-    expectStatus(submit(add("pdq", sha(), ["graphic-violence"], 10)), status.INVALID_ARGUMENT, "50"));
+    expectStatus(submit(addSubmission("pdq", randomHex32(), ["graphic-violence"], 10)), status.INVALID_ARGUMENT, "50"));
   test("an empty submission", () => expectStatus(submit({ kind: undefined }), status.INVALID_ARGUMENT, "one of add, retract or signed"));
   test("an empty request", () => expectStatus(submit(), status.INVALID_ARGUMENT, "at least one"));
   test("the second submission of a request, naming it, and admits none of the request", async () => {
-    const good = sha();
-    await expectStatus(submit(add("sha256", good), add("md5", "xyz")), status.INVALID_ARGUMENT, "submissions[1]");
+    const good = randomHex32();
+    await expectStatus(submit(addSubmission("sha256", good), addSubmission("md5", "xyz")), status.INVALID_ARGUMENT, "submissions[1]");
     const matched = await call(member, member.client.match, { queries: [{ signalType: "sha256", value: good }], includeProof: false });
     expect(matched.results[0]!.matches).toHaveLength(0);
   });
@@ -134,11 +117,11 @@ describe("Member.Submit rejects", () => {
   test("the retraction of an unknown statement", () =>
     expectStatus(submit({ kind: { $case: "retract", value: { target: randomBytes(32), reason: RetractReason.RETRACT_REASON_OTHER } } }), status.NOT_FOUND, "no entry"));
   test("a retraction without a reason", async () => {
-    const [ack] = (await call(member, member.client.submit, { submissions: [add("sha256", sha())] })).acknowledgements;
+    const [ack] = (await call(member, member.client.submit, { submissions: [addSubmission("sha256", randomHex32())] })).acknowledgements;
     await expectStatus(submit({ kind: { $case: "retract", value: { target: ack!.statementId, reason: RetractReason.RETRACT_REASON_UNSPECIFIED } } }), status.INVALID_ARGUMENT, "reason");
   });
   test("a second, different retraction of the same entry", async () => {
-    const [ack] = (await call(member, member.client.submit, { submissions: [add("sha256", sha())] })).acknowledgements;
+    const [ack] = (await call(member, member.client.submit, { submissions: [addSubmission("sha256", randomHex32())] })).acknowledgements;
     const retract = (nonce: Buffer): Submission => {
       const bytes = encodeRetract(
         { federationId: setup.federation.id, submitter: setup.key.name, createdAtMs: 1n, nonce },
@@ -151,12 +134,12 @@ describe("Member.Submit rejects", () => {
     await expectStatus(submit(retract(randomBytes(16))), status.FAILED_PRECONDITION, "already retracted");
   });
   test("an oversized message", () =>
-    expectStatus(submit(...Array.from({ length: 900 }, () => add("sha256", sha()))), status.RESOURCE_EXHAUSTED, "message larger than max"));
+    expectStatus(submit(...Array.from({ length: 900 }, () => addSubmission("sha256", randomHex32()))), status.RESOURCE_EXHAUSTED, "message larger than max"));
   test("too many submissions in one request", async () => {
     const small = await testFederation({ submissionsPerRequestMax: 2 });
     const other = await startInProcessNode(small);
     const client = connectMember(`127.0.0.1:${other.memberPort}`);
-    await expectStatus(call(client, client.client.submit, { submissions: [add("sha256", sha()), add("sha256", sha()), add("sha256", sha())] }), status.INVALID_ARGUMENT, "at most 2");
+    await expectStatus(call(client, client.client.submit, { submissions: [addSubmission("sha256", randomHex32()), addSubmission("sha256", randomHex32()), addSubmission("sha256", randomHex32())] }), status.INVALID_ARGUMENT, "at most 2");
     client.client.close();
     await other.stop();
     await rm(small.folder, { recursive: true, force: true });
@@ -185,9 +168,9 @@ describe("Member.Submit rejects", () => {
 
 describe("Member.Match, GetEntry and Follow reject", () => {
   test("a bad query, naming it", () =>
-    expectStatus(call(member, member.client.match, { queries: [{ signalType: "pdq", value: sha() }, { signalType: "pdq", value: "12" }], includeProof: false }), status.INVALID_ARGUMENT, "queries[1]"));
+    expectStatus(call(member, member.client.match, { queries: [{ signalType: "pdq", value: randomHex32() }, { signalType: "pdq", value: "12" }], includeProof: false }), status.INVALID_ARGUMENT, "queries[1]"));
   test("a distance above the federation's maximum", () =>
-    expectStatus(call(member, member.client.match, { queries: [{ signalType: "pdq", value: sha(), distanceMax: 64 }], includeProof: false }), status.INVALID_ARGUMENT, "at most the federation's 31"));
+    expectStatus(call(member, member.client.match, { queries: [{ signalType: "pdq", value: randomHex32(), distanceMax: 64 }], includeProof: false }), status.INVALID_ARGUMENT, "at most the federation's 31"));
   test("an entry index past the log", () =>
     expectStatus(call(member, member.client.getEntry, { key: { $case: "logIndex", value: 1_000_000n } }), status.OUT_OF_RANGE, "beyond"));
   test("an unknown statement id", () =>
@@ -219,8 +202,8 @@ describe("the Log service rejects", () => {
 });
 
 test("after all that, the node still commits, matches and serves", async () => {
-  const value = sha();
-  const response = await call(member, member.client.submit, { submissions: [add("sha256", value)] });
+  const value = randomHex32();
+  const response = await call(member, member.client.submit, { submissions: [addSubmission("sha256", value)] });
   const matched = await call(member, member.client.match, { queries: [{ signalType: "sha256", value }], includeProof: false });
   expect(matched.results[0]!.matches[0]!.logIndex).toBe(response.acknowledgements[0]!.logIndex);
   const { checkpoint } = await call(log, log.client.getCheckpoint, {});

@@ -32,6 +32,7 @@ import { commitment, type SignalTypeName } from "../../src/signals";
 import { encodeAddSignal, signStatement, statementIdOf } from "../../src/statements";
 import { startInProcessNode, type TestFederation, testFederation } from "../support/inProcessNode";
 import { CLI, soloFederation } from "../support/cluster";
+import { randomHex32, rpcRejection } from "../support/submissions";
 
 const execFileAsync = promisify(execFile);
 /** The compiled build (npm test builds it first), for the one test that must run in a child process. */
@@ -42,7 +43,6 @@ let node: HashfedNode;
 let member: Connection<MemberClient>;
 let log: Connection<LogClient>;
 
-const hex32 = (): string => randomBytes(32).toString("hex");
 const add = (signalType: SignalTypeName, value: string, labels = ["graphic-violence"], quality = 90): Submission => ({
   kind: { $case: "add", value: { signalType, value, labels, quality } },
 });
@@ -83,15 +83,6 @@ async function expectAcknowledgementsVerify(response: SubmitResponse): Promise<V
     expect(() => verifyInclusion(ack.logIndex, verified.checkpoint.size, leafHash, ack.inclusionProof, verified.checkpoint.root)).not.toThrow();
   }
   return verified;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error("the request succeeded but should have failed");
 }
 
 /** Reads `count` items from a server stream, failing after `ms`. */
@@ -175,11 +166,11 @@ describe("Submit is idempotent", () => {
   });
 
   test("adding a signal the member already has live acknowledges the existing entry", async () => {
-    const value = hex32();
+    const value = randomHex32();
     const first = await submit(add("sha256", value));
     const size = (await currentStatus()).treeSize;
     const again = await submit(add("sha256", value));
-    const pdqValue = hex32();
+    const pdqValue = randomHex32();
     const pdqFirst = await submit(add("pdq", pdqValue));
     const pdqAgain = await submit(add("pdq", pdqValue));
     expect(again.acknowledgements[0]).toMatchObject({ statementId: first.acknowledgements[0]!.statementId, logIndex: first.acknowledgements[0]!.logIndex, alreadyPresent: true });
@@ -190,7 +181,7 @@ describe("Submit is idempotent", () => {
 
   test("the same signal twice in one request: one entry committed, two acknowledgements with the same id", async () => {
     const before = (await currentStatus()).treeSize;
-    const value = hex32();
+    const value = randomHex32();
     const response = await submit(add("sha256", value), add("sha256", value));
     const [a, b] = response.acknowledgements;
     expect(response.acknowledgements).toHaveLength(2);
@@ -209,7 +200,7 @@ describe("Submit is idempotent", () => {
   // synchronous) re-check ownPending and the index for each own draft and turn a duplicate into
   // { kind: "same" } / { kind: "committed" } before adding it to the mempool.
   test("two concurrent requests adding the same signal get one entry", async () => {
-    const value = hex32();
+    const value = randomHex32();
     const [a, b] = await Promise.all([submit(add("sha256", value)), submit(add("sha256", value))]);
     expect(b.acknowledgements[0]!.statementId.toString("hex")).toBe(a.acknowledgements[0]!.statementId.toString("hex"));
     expect(b.acknowledgements[0]!.logIndex).toBe(a.acknowledgements[0]!.logIndex);
@@ -232,9 +223,9 @@ describe("Submit is idempotent", () => {
   });
 
   test("a mixed request of new and already-present submissions verifies against one checkpoint", async () => {
-    const known = hex32();
+    const known = randomHex32();
     await submit(add("sha256", known));
-    const response = await submit(add("sha256", hex32()), add("sha256", known), add("md5", randomBytes(16).toString("hex")));
+    const response = await submit(add("sha256", randomHex32()), add("sha256", known), add("md5", randomBytes(16).toString("hex")));
     expect(response.acknowledgements.map((ack) => ack.alreadyPresent)).toEqual([false, true, false]);
     await expectAcknowledgementsVerify(response);
   });
@@ -243,7 +234,7 @@ describe("Submit is idempotent", () => {
 describe("Match", () => {
   test("with include_proof returns proofs that verify against the returned checkpoint", async () => {
     const pdq = randomBytes(32);
-    const sha = hex32();
+    const sha = randomHex32();
     await submit(add("pdq", pdq.toString("hex")), add("sha256", sha));
     const near = Buffer.from(pdq);
     near[0]! ^= 0b1011; // distance 3
@@ -353,7 +344,7 @@ describe("Follow", () => {
 describe("Status", () => {
   test("counts tree size, live signals and retractions, and carries the latest checkpoint", async () => {
     const before = await currentStatus();
-    const response = await submit(add("sha256", hex32()), add("md5", randomBytes(16).toString("hex")));
+    const response = await submit(add("sha256", randomHex32()), add("md5", randomBytes(16).toString("hex")));
     await submit(retract(response.acknowledgements[0]!.statementId));
     const after = await currentStatus();
     expect(after).toMatchObject({
@@ -435,15 +426,15 @@ describe("the Member service off loopback", () => {
     right.metadata.set("authorization", `Bearer ${token}`);
     try {
       for (const connection of [bare, wrong, notBearer]) {
-        const statusError = await rejection(call(connection, connection.client.status, {}));
+        const statusError = await rpcRejection(call(connection, connection.client.status, {}));
         expect({ code: status[statusError.code], details: statusError.details }).toEqual({ code: "UNAUTHENTICATED", details: expect.stringContaining("authorization: Bearer") });
-        const submitError = await rejection(call(connection, connection.client.submit, { submissions: [add("sha256", hex32())] }));
+        const submitError = await rpcRejection(call(connection, connection.client.submit, { submissions: [add("sha256", randomHex32())] }));
         expect(status[submitError.code]).toBe("UNAUTHENTICATED");
         const stream = connection.client.follow({ fromIndex: 0n }, connection.metadata);
         const followError = await new Promise<ServiceError>((resolve) => stream.on("error", resolve));
         expect(status[followError.code]).toBe("UNAUTHENTICATED");
       }
-      const submitted = await call(right, right.client.submit, { submissions: [add("sha256", hex32())] });
+      const submitted = await call(right, right.client.submit, { submissions: [add("sha256", randomHex32())] });
       expect(submitted.acknowledgements[0]!.logIndex).toBe(0n);
       expect((await call(right, right.client.status, {})).treeSize).toBe(1n);
       // Nothing the refused calls sent reached the log.
@@ -538,7 +529,7 @@ describe("gRPC health checking and server reflection", () => {
     expect(await check(node.memberPort, "hashfed.v1.Member")).toBe("SERVING");
     expect(await check(node.publicPort, "")).toBe("SERVING");
     expect(await check(node.publicPort, "hashfed.v1.Log")).toBe("SERVING");
-    const unknown = await rejection(check(node.memberPort, "hashfed.v1.Nope"));
+    const unknown = await rpcRejection(check(node.memberPort, "hashfed.v1.Nope"));
     expect(unknown.code).toBe(status.NOT_FOUND);
   });
 
@@ -582,6 +573,6 @@ describe("gRPC health checking and server reflection", () => {
 });
 
 test("after all that, the first node still commits and every acknowledgement verifies", async () => {
-  const response = await submit(add("sha256", hex32()));
+  const response = await submit(add("sha256", randomHex32()));
   await expectAcknowledgementsVerify(response);
 });

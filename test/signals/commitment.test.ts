@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { createHash } from "node:crypto";
 import { AssertionError } from "../../src/assert";
-import { HashfedError } from "../../src/errors";
 import { SALT_BYTES, SIGNAL_TYPE_NAMES, checkReveal, commitment, generateSalt, signalType, type SignalTypeName } from "../../src/signals";
+import { hashfedError as thrown } from "../support/hashfedErrors";
 
 /**
  * Goal: a commitment binds the signal type, the salt and the value, and a reveal is accepted only
@@ -18,15 +18,6 @@ const typeAndValue = typeName.chain((name) =>
   fc.tuple(fc.constant(name), fc.uint8Array({ minLength: signalType(name).valueBytes, maxLength: signalType(name).valueBytes })),
 );
 
-function thrown(action: () => unknown): HashfedError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof HashfedError) return error;
-    throw error;
-  }
-  throw new Error("expected a HashfedError, but nothing was thrown");
-}
 
 describe("commitment", () => {
   test("pinned vector: md5 of the empty file with salt 00..0f", () => {

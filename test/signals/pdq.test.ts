@@ -2,9 +2,9 @@ import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { AssertionError } from "../../src/assert";
-import { HashfedError } from "../../src/errors";
 import { DEFAULT_PARAMETERS } from "../../src/federation";
 import { checkPdqHash, checkPdqQuality, pdqBit, pdqDistance, popcount32, signalType } from "../../src/signals";
+import { hashfedError as thrown } from "../support/hashfedErrors";
 
 /**
  * Goal: the fast PDQ distance equals the definition, the bit order is the reference's, and the
@@ -31,15 +31,6 @@ function naivePopcount(word: number): number {
   return count;
 }
 
-function thrown(action: () => unknown): HashfedError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof HashfedError) return error;
-    throw error;
-  }
-  throw new Error("expected a HashfedError, but nothing was thrown");
-}
 
 describe("popcount32", () => {
   test("edges", () => {

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { AssertionError } from "../../src/assert";
 import { HashfedError } from "../../src/errors";
 import { SIGNAL_TYPE_NAMES, isSignalTypeName, signalType } from "../../src/signals";
+import { hashfedError as thrown } from "../support/hashfedErrors";
 
 /**
  * Goal: hashes are parsed strictly at the edge (ThreatExchange #1609: a corrupt 32-character PDQ
@@ -9,15 +10,6 @@ import { SIGNAL_TYPE_NAMES, isSignalTypeName, signalType } from "../../src/signa
  * inputs per signal type with the exact message, plus round-trip properties on random values.
  */
 
-function thrown(action: () => unknown): HashfedError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof HashfedError) return error;
-    throw error;
-  }
-  throw new Error("expected a HashfedError, but nothing was thrown");
-}
 
 const MD5_EMPTY_FILE = "d41d8cd98f00b204e9800998ecf8427e";
 const SHA256_BRIDGE = "b5b0799616df52d475a3968dc7e54f1d0724c912244ffa6175bc786375dd7298";
