@@ -108,6 +108,18 @@ async function removeIfPresent(path: string): Promise<void> {
   }
 }
 
+/** Bearer tokens shorter than this are guessable. */
+export const TOKEN_CHARS_MIN = 16;
+
+/** A Member service token file: owner-only like a private key file, one line of at least TOKEN_CHARS_MIN characters. */
+export async function readTokenFile(path: string): Promise<string> {
+  const token = (await readKeyFileText(path, { ownerOnly: true })).trim();
+  if (token.length < TOKEN_CHARS_MIN) {
+    throw invalid("TOKEN_TOO_SHORT", `the token in ${path} has ${token.length} characters; use at least ${TOKEN_CHARS_MIN} random ones`);
+  }
+  return token;
+}
+
 /** Reads a key file's text, checking its permissions on the opened file so the check and the read see the same file. */
 async function readKeyFileText(path: string, { ownerOnly }: { ownerOnly: boolean }): Promise<string> {
   const handle = await open(path, "r").catch((error: unknown) => {
@@ -121,7 +133,7 @@ async function readKeyFileText(path: string, { ownerOnly }: { ownerOnly: boolean
       throw new HashfedError(
         "forbidden",
         "KEY_FILE_PERMISSIONS",
-        `private key file ${path} has mode ${mode}, so group or others can reach it; run: chmod 600 ${path}`,
+        `${path} holds a secret but has mode ${mode}, so group or others can reach it; run: chmod 600 ${path}`,
       );
     }
     if (stats.size > KEY_FILE_BYTES_MAX) {

@@ -62,7 +62,8 @@ export function parseFederation(text: string): Federation {
     validators: Object.freeze(members.filter((member) => member.role === "validator")),
     taxonomy,
     parameters,
-    id: federationId(value),
+    // The id covers the parameters in force, defaults included: see federationId.ts.
+    id: federationId({ ...(value as object), parameters }),
     text,
   });
 }

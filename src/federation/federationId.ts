@@ -10,8 +10,10 @@ import { assert } from "../assert";
  * (the same rules as RFC 8785, JCS). So reformatting the file or reordering an object's keys keeps
  * the id, while any change of value, or of the order of a list, changes it.
  *
- * The id is of the file as written: parameters left out are not filled in with their defaults
- * first, so the id covers exactly what the members agreed to.
+ * The id is of the file with its parameters resolved: a parameter left out counts with its
+ * default. Validity rules depend on the parameters, so two releases of hashfed with different
+ * defaults must see different ids (and refuse each other's messages) rather than one id with two
+ * meanings, which would fork the log.
  */
 export const FEDERATION_ID_BYTES = 32;
 

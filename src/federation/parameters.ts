@@ -11,7 +11,6 @@ export interface FederationParameters {
   readonly labelsPerStatementMax: number;
   readonly submissionsPerRequestMax: number;
   readonly batchEntriesMax: number;
-  readonly batchIntervalMs: number;
   readonly followBatchEntriesMax: number;
   readonly timeoutProposeMs: number;
   readonly timeoutPrevoteMs: number;
@@ -45,10 +44,7 @@ export const PARAMETER_RULES: { readonly [name in ParameterName]: ParameterRule 
   // Bounds a proposal and the time to validate it: at ~12,000 signature checks a second, 1000
   // entries take ~80 ms and 10,000 take ~0.8 s, still within a propose timeout.
   batchEntriesMax: { defaultValue: 1000, min: 1, max: 10_000 },
-  // How long a proposer gathers statements before proposing: long enough to amortise a round over
-  // many statements, short enough for the 30 ms submit-to-matchable goal.
-  batchIntervalMs: { defaultValue: 5, min: 0, max: 10_000 },
-  // Entries per message of the Follow stream: bounds the memory each follower costs the node.
+  // Entries a Follow stream reads from the store at a time: bounds the memory each follower costs.
   followBatchEntriesMax: { defaultValue: 256, min: 1, max: 10_000 },
   // Round timeouts of Tendermint; round r waits timeout + r * timeoutDeltaMs. Ten minutes is far
   // beyond any sane network delay.

@@ -1,5 +1,6 @@
 import { assertNever } from "../assert";
 import type { SignalTypeName } from "../signals";
+import type { HashSeed } from "../table";
 import { ExactIndex } from "./exactIndex";
 import { PdqScanIndex } from "./pdqScanIndex";
 
@@ -14,14 +15,24 @@ export interface IndexHit {
  */
 export class MatchIndex {
   /** PDQ hashes are in an exact index too: distance 0 (the node's own duplicate check) is a lookup, not a scan. */
-  private readonly exact = { md5: new ExactIndex(16), sha256: new ExactIndex(32), pdq: new ExactIndex(32) };
+  private readonly exact: Record<SignalTypeName, ExactIndex>;
   private readonly pdq = new PdqScanIndex();
   /** Retractions are rare, so retracted entries stay in the indexes and are filtered out of results. */
   private readonly retracted = new Set<number>();
 
+  /** `seed` keys the exact tables' hash (see FixedKeyTable); a node passes a secret random one. */
+  constructor(seed: HashSeed = [0, 0]) {
+    this.exact = { md5: new ExactIndex(16, seed), sha256: new ExactIndex(32, seed), pdq: new ExactIndex(32, seed) };
+  }
+
   add(type: SignalTypeName, value: Uint8Array, logIndex: number): void {
     if (type === "pdq") this.pdq.add(value, logIndex);
     this.exact[type].add(value, logIndex);
+  }
+
+  /** PDQ hashes a near-duplicate search compares a query with. */
+  get pdqHashes(): number {
+    return this.pdq.size;
   }
 
   retract(logIndex: number): void {

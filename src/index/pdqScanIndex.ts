@@ -1,4 +1,5 @@
 import { assert } from "../assert";
+import { popcount32 } from "../signals";
 
 const WORDS_PER_HASH = 8;
 
@@ -12,8 +13,13 @@ export class PdqScanIndex {
   private logIndexes = new Uint32Array(1024);
   private count = 0;
 
+  get size(): number {
+    return this.count;
+  }
+
   add(value: Uint8Array, logIndex: number): void {
     assert(value.length === 32, "a PDQ hash is 32 bytes");
+    assert(logIndex >= 0 && logIndex < 2 ** 32, "log indexes in memory are 32-bit");
     if (this.count === this.logIndexes.length) this.grow();
     const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     for (let w = 0; w < WORDS_PER_HASH; w++) this.words[this.count * WORDS_PER_HASH + w] = view.readUInt32BE(w * 4);
@@ -47,9 +53,3 @@ export class PdqScanIndex {
   }
 }
 
-function popcount32(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
-}

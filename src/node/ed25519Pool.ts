@@ -38,39 +38,38 @@ export interface SignatureCheck {
   readonly signature: Uint8Array;
 }
 
+interface Reply {
+  readonly id: number;
+  readonly signatures?: Uint8Array[];
+  readonly valid?: boolean[];
+}
+
 interface PendingRequest {
-  resolve(reply: { signatures?: Uint8Array[]; valid?: boolean[] }): void;
+  resolve(reply: Reply): void;
   reject(error: Error): void;
 }
 
 /**
  * Ed25519 on worker threads, so that signing (about 60 µs here) and verification (about 160 µs)
  * run beside the node's event loop instead of on it. Results are byte-identical to the in-thread
- * Signer's and verifyInDomain's: Ed25519 is deterministic.
+ * Signer's and verifyInDomain's: Ed25519 is deterministic. A worker that dies fails only the
+ * requests it held and is replaced.
  */
 export class Ed25519Pool {
-  private readonly workers: Worker[];
+  private readonly workers: Worker[] = [];
+  /** Requests in flight, per worker, by request id. */
+  private readonly pending = new Map<Worker, Map<number, PendingRequest>>();
   private nextWorker = 0;
   private nextRequest = 0;
-  private readonly pending = new Map<number, PendingRequest>();
+  private closing = false;
+  private readonly pkcs8: Buffer;
 
-  constructor(key: PrivateKey, size = Math.max(1, Math.min(2, cpus().length - 1))) {
-    const pkcs8 = key.keyObject.export({ format: "der", type: "pkcs8" });
-    this.workers = Array.from({ length: size }, () => {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pkcs8 } });
-      worker.on("message", (reply: { id: number; signatures?: Uint8Array[]; valid?: boolean[] }) => {
-        const request = this.pending.get(reply.id)!;
-        this.pending.delete(reply.id);
-        request.resolve(reply);
-      });
-      // A worker that dies fails everything in flight rather than leaving callers waiting forever.
-      worker.on("error", (error) => {
-        for (const request of this.pending.values()) request.reject(error);
-        this.pending.clear();
-      });
-      worker.unref();
-      return worker;
-    });
+  constructor(
+    key: PrivateKey,
+    size = Math.max(1, Math.min(2, cpus().length - 1)),
+  ) {
+    this.pkcs8 = key.keyObject.export({ format: "der", type: "pkcs8" });
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
   }
 
   /** The node's signatures over "hashfed/v1/<domain>\n" || each message, in order. */
@@ -90,14 +89,38 @@ export class Ed25519Pool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  private request(body: object): Promise<{ signatures?: Uint8Array[]; valid?: boolean[] }> {
+  private spawn(): Worker {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pkcs8: this.pkcs8 } });
+    const requests = new Map<number, PendingRequest>();
+    this.pending.set(worker, requests);
+    worker.on("message", (reply: Reply) => {
+      const request = requests.get(reply.id);
+      if (request === undefined) return;
+      requests.delete(reply.id);
+      request.resolve(reply);
+    });
+    const fail = (error: Error): void => {
+      for (const request of requests.values()) request.reject(error);
+      requests.clear();
+      this.pending.delete(worker);
+      const position = this.workers.indexOf(worker);
+      if (position >= 0 && !this.closing) this.workers[position] = this.spawn();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`an Ed25519 worker exited with code ${code}`)));
+    worker.unref();
+    return worker;
+  }
+
+  private request(body: object): Promise<Reply> {
     const id = this.nextRequest++;
     const worker = this.workers[this.nextWorker++ % this.workers.length]!;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.get(worker)!.set(id, { resolve, reject });
       worker.postMessage({ id, ...body });
     });
   }

@@ -6,6 +6,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { HashfedError } from "../errors";
 import type { PrivateKey } from "../crypto/keys";
+import { TOKEN_CHARS_MIN } from "../crypto/keyFile";
 import { KeySigner } from "../crypto/signer";
 import { type Federation, memberByName } from "../federation";
 import { LogService } from "../gen/hashfed/v1/log";
@@ -61,6 +62,9 @@ export class HashfedNode {
     checkIdentity(federation, key);
     if (!isLoopbackAddress(options.memberAddress) && options.memberToken === undefined) {
       throw new HashfedError("invalid", "MEMBER_ADDRESS_UNGUARDED", `the Member service on ${options.memberAddress} is not loopback: give it a member token`);
+    }
+    if (options.memberToken !== undefined && options.memberToken.length < TOKEN_CHARS_MIN) {
+      throw new HashfedError("invalid", "TOKEN_TOO_SHORT", `a member token has at least ${TOKEN_CHARS_MIN} characters`);
     }
     await mkdir(options.dataDir, { recursive: true });
     const store = await LogStore.open(join(options.dataDir, "store"));

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { assert } from "../assert";
 import { type AssembledBatch, type ChainHead, genesisHead } from "../batch";
 import { cosignedCheckpoint, verifyCommitCertificate } from "../consensus";
@@ -7,12 +8,12 @@ import type { BatchSummary } from "../gen/hashfed/v1/store";
 import { MatchIndex } from "../index";
 import { CompactRange } from "../log/compactRange";
 import { rangeNodes } from "../log/subtree";
-import type { SignalTypeName } from "../signals";
-import type { SignedStatement, StatementId } from "../statements";
+import { type SignalTypeName, signalType } from "../signals";
+import type { StatementId } from "../statements";
 import { STATEMENT_ID_BYTES } from "../statements";
 import { LogState } from "../state/logState";
 import { LogStore, TreeReader } from "../store";
-import { RETRACTION_KIND, SIGNAL_KINDS, summarizeBatch, VALUE_BYTES } from "../store/batchSummary";
+import { RETRACTION_KIND, SIGNAL_KINDS, summarizeBatch } from "../store/batchSummary";
 
 export type CommitListener = (batch: AssembledBatch, checkpointNote: string) => void;
 export type ReplayProgress = (done: bigint, total: bigint) => void;
@@ -26,8 +27,8 @@ export type ReplayProgress = (done: bigint, total: bigint) => void;
 export class Ledger {
   private committing = false;
   private readonly listeners = new Set<CommitListener>();
-  readonly state = new LogState();
-  readonly index = new MatchIndex();
+  readonly state: LogState;
+  readonly index: MatchIndex;
   readonly tree: TreeReader;
   private currentHead: ChainHead = genesisHead();
   private currentCheckpoint: string | undefined;
@@ -36,6 +37,10 @@ export class Ledger {
     readonly federation: Federation,
     readonly store: LogStore,
   ) {
+    // A secret seed for the in-memory tables' hash, so that no client or peer can flood them.
+    const seed = new Uint32Array(randomBytes(8).buffer);
+    this.state = new LogState([seed[0]!, seed[1]!]);
+    this.index = new MatchIndex([seed[0]!, seed[1]!]);
     this.tree = new TreeReader(store);
   }
 
@@ -85,10 +90,14 @@ export class Ledger {
     try {
       const votes = verifyCommitCertificate(this.federation, certificate, batch);
       const checkpointNote = cosignedCheckpoint(votes, batch.checkpointBody);
-      const summary = summarizeBatch(batch, this.retractionTargets(batch));
-      await this.store.commit({ batch, certificate, checkpointNote, summary });
-      const firstIndex = Number(this.treeSize);
-      batch.entries.forEach((entry, offset) => this.apply(entry.signed, entry.reveal?.value, firstIndex + offset));
+      const targets = this.retractionTargets(batch);
+      await this.store.commit({ batch, certificate, checkpointNote, summary: summarizeBatch(batch, targets) });
+      let retraction = 0;
+      for (const { signed, reveal } of batch.entries) {
+        const body = signed.statement.body!;
+        if (body.$case === "retract") this.appendEntry(signed.id, signed.statement.submitter, targets[retraction++]!, undefined);
+        else this.appendEntry(signed.id, signed.statement.submitter, undefined, { type: body.value.signalType as SignalTypeName, value: reveal!.value });
+      }
       this.tree.remember(batch.nodeWrites);
       this.currentHead = { height: batch.header.height, headerHash: batch.id, range: batch.range };
       this.currentCheckpoint = checkpointNote;
@@ -119,12 +128,12 @@ export class Ledger {
     return targets;
   }
 
-  private apply(signed: SignedStatement, value: Uint8Array | undefined, logIndex: number): void {
-    assert(this.state.size === logIndex, "entries apply in log order");
-    this.state.append(signed);
-    const body = signed.statement.body!;
-    if (body.$case === "addSignal") this.index.add(body.value.signalType as SignalTypeName, value!, logIndex);
-    else this.index.retract(this.state.indexOf(body.value.target)!);
+  /** Adds one committed entry to the state and the match index: a retraction, or a signal with its value. */
+  private appendEntry(id: Uint8Array, submitter: string, retractionTarget: number | undefined, signal: { type: SignalTypeName; value: Uint8Array } | undefined): void {
+    const logIndex = this.state.size;
+    this.state.appendCommitted(id, submitter, retractionTarget);
+    if (retractionTarget !== undefined) this.index.retract(retractionTarget);
+    else this.index.add(signal!.type, signal!.value, logIndex);
   }
 
   private replay(summary: BatchSummary): void {
@@ -137,16 +146,13 @@ export class Ledger {
       const submitter = summary.submitterNames[summary.submitters[i]!]!;
       const kind = summary.kinds[i]!;
       if (kind === RETRACTION_KIND) {
-        const target = Number(summary.retractionTargets[retraction++]!);
-        this.state.appendCommitted(id, submitter, target);
-        this.index.retract(target);
+        this.appendEntry(id, submitter, Number(summary.retractionTargets[retraction++]!), undefined);
         continue;
       }
       const type = SIGNAL_KINDS[kind]!;
-      const value = summary.values.subarray(valueOffset, valueOffset + VALUE_BYTES[type]);
-      valueOffset += VALUE_BYTES[type];
-      this.state.appendCommitted(id, submitter, undefined);
-      this.index.add(type, value, start + i);
+      const valueBytes = signalType(type).valueBytes;
+      this.appendEntry(id, submitter, undefined, { type, value: summary.values.subarray(valueOffset, valueOffset + valueBytes) });
+      valueOffset += valueBytes;
     }
     this.tree.rememberUpper(BigInt(start), BigInt(start + count), summary.upperNodeHashes);
   }

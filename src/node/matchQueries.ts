@@ -1,52 +1,88 @@
-import { invalid, locating } from "../errors";
-import type { MatchRequest, MatchResponse, SignalMatch } from "../gen/hashfed/v1/member";
-import { signalType } from "../signals";
+import { HashfedError, invalid, locating } from "../errors";
+import type { MatchQuery, MatchRequest, MatchResponse, MatchResult, SignalMatch } from "../gen/hashfed/v1/member";
+import type { IndexHit } from "../index";
+import { signalType, type SignalType } from "../signals";
 import { parseStoredLogEntry } from "../statements";
 import type { Ledger } from "./ledger";
 
-/** At most this many queries per Match call, so one call cannot hold the node for long. */
+/** At most this many queries per Match call. */
 export const MATCH_QUERIES_MAX = 10_000;
+/** At most this many matches per query; a hash matching more is a hash that matches everything. */
+export const MATCHES_PER_QUERY_MAX = 100;
+/**
+ * PDQ hash comparisons one call may cost while PDQ matching is a plain scan (about 60 million a
+ * second here): keeps one call near a second of work, so it cannot hold the node for minutes.
+ */
+export const PDQ_COMPARISONS_PER_CALL_MAX = 50_000_000;
 
 /**
- * Answers a batch of match queries from the in-memory index: never waits on consensus. With
- * `includeProof`, every match carries an inclusion proof against the checkpoint returned.
+ * Answers a batch of match queries from the in-memory index: never waits on consensus. Yields to
+ * the event loop between queries, so commits and other calls go on while a large batch is scanned.
+ * With `includeProof`, every match carries an inclusion proof against the checkpoint returned.
  */
 export async function answerMatch(ledger: Ledger, request: MatchRequest): Promise<MatchResponse> {
-  const { parameters } = ledger.federation;
-  if (request.queries.length > MATCH_QUERIES_MAX) {
-    throw invalid("MATCH_TOO_MANY", `a match request holds at most ${MATCH_QUERIES_MAX} queries, got ${request.queries.length}; split it`);
-  }
+  const queries = request.queries.map((query, i) => locating(`queries[${i}]`, () => parseQuery(ledger, query)));
+  checkWork(ledger, queries);
   const treeSize = ledger.treeSize;
   const checkpoint = request.includeProof ? (ledger.checkpoint ?? "") : "";
-  const parsed = request.queries.map((query, i) => {
-    const where = `queries[${i}]`;
-    const type = locating(where, () => signalType(query.signalType));
-    const value = locating(where, () => type.parse(query.value));
-    const distanceMax = query.distanceMax ?? parameters.pdqDistanceMax;
-    if (type.name === "pdq" && (!Number.isInteger(distanceMax) || distanceMax > parameters.pdqDistanceMax)) {
-      throw invalid("MATCH_DISTANCE_TOO_LARGE", `${where}: distance_max is at most the federation's ${parameters.pdqDistanceMax}, got ${distanceMax}`);
-    }
-    return ledger.index.match(type.name, value, distanceMax).filter((hit) => BigInt(hit.logIndex) < treeSize);
-  });
-  const results = await Promise.all(
-    parsed.map(async (hits) => ({
-      matches: await Promise.all(hits.map(async (hit): Promise<SignalMatch> => {
-        const stored = await ledger.store.readEntry(BigInt(hit.logIndex));
-        const signed = parseStoredLogEntry(stored!.entryBytes);
-        const body = signed.statement.body!;
-        const add = body.$case === "addSignal" ? body.value : undefined;
-        return {
-          statementId: signed.id,
-          logIndex: BigInt(hit.logIndex),
-          submitter: signed.statement.submitter,
-          signalType: add?.signalType ?? "",
-          labels: add?.labels ?? [],
-          taxonomyVersion: add?.taxonomyVersion ?? 0,
-          distance: hit.distance,
-          inclusionProof: request.includeProof ? await ledger.tree.inclusionProof(BigInt(hit.logIndex), treeSize) : [],
-        };
-      })),
-    })),
-  );
+  const results: MatchResult[] = [];
+  for (const query of queries) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const hits = ledger.index.match(query.type.name, query.value, query.distanceMax).filter((hit) => BigInt(hit.logIndex) < treeSize);
+    hits.sort((a, b) => a.distance - b.distance || a.logIndex - b.logIndex);
+    const kept = hits.slice(0, MATCHES_PER_QUERY_MAX);
+    const proofs = request.includeProof ? await ledger.tree.inclusionProofs(kept.map((hit) => BigInt(hit.logIndex)), treeSize) : [];
+    const matches = await Promise.all(kept.map((hit, i) => describeMatch(ledger, hit, proofs[i] ?? [])));
+    results.push({ matches, truncated: hits.length > kept.length });
+  }
   return { results, checkpoint };
+}
+
+interface ParsedQuery {
+  readonly type: SignalType;
+  readonly value: Buffer;
+  readonly distanceMax: number;
+}
+
+function parseQuery(ledger: Ledger, query: MatchQuery): ParsedQuery {
+  const { parameters } = ledger.federation;
+  const type = signalType(query.signalType);
+  const value = type.parse(query.value);
+  const distanceMax = query.distanceMax ?? parameters.pdqDistanceMax;
+  if (type.name === "pdq" && distanceMax > parameters.pdqDistanceMax) {
+    throw invalid("MATCH_DISTANCE_TOO_LARGE", `distance_max is at most the federation's ${parameters.pdqDistanceMax}, got ${distanceMax}`);
+  }
+  return { type, value, distanceMax };
+}
+
+function checkWork(ledger: Ledger, queries: readonly ParsedQuery[]): void {
+  if (queries.length > MATCH_QUERIES_MAX) {
+    throw invalid("MATCH_TOO_MANY", `a match request holds at most ${MATCH_QUERIES_MAX} queries, got ${queries.length}; split it`);
+  }
+  const scans = queries.filter((query) => query.type.name === "pdq" && query.distanceMax > 0).length;
+  const perCall = Math.max(1, Math.floor(PDQ_COMPARISONS_PER_CALL_MAX / Math.max(1, ledger.index.pdqHashes)));
+  if (scans > perCall) {
+    throw new HashfedError(
+      "exhausted",
+      "MATCH_TOO_MUCH_WORK",
+      `with ${ledger.index.pdqHashes} PDQ hashes on the list this node scans at most ${perCall} PDQ queries per call, got ${scans}; split the request`,
+    );
+  }
+}
+
+async function describeMatch(ledger: Ledger, hit: IndexHit, inclusionProof: Buffer[]): Promise<SignalMatch> {
+  const stored = await ledger.store.readEntry(BigInt(hit.logIndex));
+  const signed = parseStoredLogEntry(stored!.entryBytes);
+  const body = signed.statement.body!;
+  const add = body.$case === "addSignal" ? body.value : undefined;
+  return {
+    statementId: signed.id,
+    logIndex: BigInt(hit.logIndex),
+    submitter: signed.statement.submitter,
+    signalType: add?.signalType ?? "",
+    labels: add?.labels ?? [],
+    taxonomyVersion: add?.taxonomyVersion ?? 0,
+    distance: hit.distance,
+    inclusionProof,
+  };
 }

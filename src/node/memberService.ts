@@ -21,6 +21,7 @@ export interface MemberServiceModules {
 /** The Member service: the member's own systems submit, match, read and follow through it. */
 export function memberService(modules: MemberServiceModules): MemberServer {
   const { ledger, intake, report } = modules;
+  let followers = 0;
   return {
     submit: unary("Submit", report, (request) => intake.submit(request.submissions)),
     match: unary("Match", report, (request) => answerMatch(ledger, request)),
@@ -41,7 +42,14 @@ export function memberService(modules: MemberServiceModules): MemberServer {
       }
       return entryView(ledger, (await ledger.store.readEntry(index))!);
     }),
-    follow: (call) => void follow(ledger, call, report),
+    follow: (call) => {
+      if (followers >= FOLLOW_STREAMS_MAX) {
+        call.emit("error", grpcStatusOf(new HashfedError("exhausted", "FOLLOWERS_FULL", `this node serves at most ${FOLLOW_STREAMS_MAX} Follow streams at once; close one or retry later`), "Follow", report));
+        return;
+      }
+      followers++;
+      void follow(ledger, call, report).finally(() => followers--);
+    },
     status: unary("Status", report, async () => ({
       member: modules.memberName,
       origin: ledger.federation.origin,
@@ -57,10 +65,13 @@ export function memberService(modules: MemberServiceModules): MemberServer {
   };
 }
 
+/** Each Follow stream holds a listener and up to a chunk of entries: bounded, like everything else. */
+export const FOLLOW_STREAMS_MAX = 64;
+
 /**
  * Streams committed entries from the requested index, then each new batch as it commits, until the
  * client cancels. Honours back-pressure: it reads the next chunk only when the client has taken
- * the last one.
+ * the last one; a client that goes away while the stream is full ends it too.
  */
 async function follow(ledger: Ledger, call: ServerWritableStream<FollowRequest, EntryView>, report: ErrorReporter): Promise<void> {
   let unsubscribe = (): void => {};
@@ -71,7 +82,8 @@ async function follow(ledger: Ledger, call: ServerWritableStream<FollowRequest, 
     }
     let wake: () => void = () => {};
     unsubscribe = ledger.onCommit(() => wake());
-    call.on("cancelled", () => wake());
+    const gone = new Promise<void>((resolve) => call.once("cancelled", resolve));
+    void gone.then(() => wake());
     const chunk = BigInt(ledger.federation.parameters.followBatchEntriesMax);
     while (!call.cancelled) {
       if (next >= ledger.treeSize) {
@@ -80,7 +92,8 @@ async function follow(ledger: Ledger, call: ServerWritableStream<FollowRequest, 
       }
       const end = next + chunk < ledger.treeSize ? next + chunk : ledger.treeSize;
       for (const stored of await ledger.store.readEntries(next, end, true)) {
-        if (!call.write(await entryView(ledger, stored))) await new Promise((resolve) => call.once("drain", resolve));
+        if (call.cancelled) break;
+        if (!call.write(await entryView(ledger, stored))) await Promise.race([new Promise((resolve) => call.once("drain", resolve)), gone]);
       }
       next = end;
     }

@@ -1,3 +1,4 @@
+import { assert } from "../assert";
 import { HashfedError, invalid, locate, locating } from "../errors";
 import type { Signer } from "../crypto/signer";
 import { checkLabels, type Federation, type Member } from "../federation";
@@ -162,7 +163,9 @@ export class SubmissionIntake {
           this.ownPendingById.set(statementIdKey(item.entry.signed.id), item.intent.key);
         }
       }
-      return waiters.wait(item.kind === "new" ? item.entry.signed.id : item.id);
+      const id = item.kind === "new" ? item.entry.signed.id : item.id;
+      assert(mempool.has(id) && ledger.indexOf(id) === undefined, "a request waits only for statements pending now");
+      return waiters.wait(id);
     });
     if (fresh.length > 0) this.modules.onAdmitted();
     return { settled, waits };
@@ -201,12 +204,14 @@ export class SubmissionIntake {
     }
   }
 
-  /** A draft for an intent, unless it is already done or pending: then what the request waits for. */
+  /**
+   * A draft for an intent, unless a committed statement already does it (that cannot change). A
+   * pending one is looked for only at admission, synchronously: it may commit while this draft is
+   * being signed.
+   */
   private draftFor(intent: OwnIntent, encode: () => { bytes: Buffer; reveal: Reveal | undefined }): Prepared | Draft {
     const done = intent.done();
     if (done !== undefined) return { kind: "committed", id: this.modules.ledger.state.statementIdAt(done), logIndex: done };
-    const pending = this.ownPending.get(intent.key);
-    if (pending !== undefined) return { kind: "same", id: pending };
     return { kind: "draft", ...encode(), intent };
   }
 

@@ -1,4 +1,4 @@
-import { hash, randomBytes } from "node:crypto";
+import { hash } from "node:crypto";
 import { assert } from "../assert";
 import { invalid } from "../errors";
 import { SignalTypeName, signalType } from "./signalType";
@@ -19,11 +19,6 @@ const TYPE_LINES: Record<SignalTypeName, Buffer> = {
   md5: Buffer.from("md5\n"),
   sha256: Buffer.from("sha256\n"),
 };
-
-/** A fresh random salt. Randomness belongs to the shell: call this where a statement is built, not in the core. */
-export function generateSalt(): Buffer {
-  return randomBytes(SALT_BYTES);
-}
 
 /** Requires a salt of SALT_BYTES and a value of the type's length: callers check input first (checkReveal does). */
 export function commitment(type: SignalTypeName, salt: Uint8Array, value: Uint8Array): Buffer {

@@ -9,4 +9,4 @@ export {
   pdqDistance,
   popcount32,
 } from "./pdq";
-export { COMMITMENT_BYTES, SALT_BYTES, checkReveal, commitment, generateSalt } from "./commitment";
+export { COMMITMENT_BYTES, SALT_BYTES, checkReveal, commitment } from "./commitment";

@@ -1,7 +1,7 @@
 import { assert } from "../assert";
 import { HashfedError } from "../errors";
 import { statementIdKey, type SignedStatement, type StatementId, STATEMENT_ID_BYTES } from "../statements";
-import { FixedKeyTable, GrowableUint32Array } from "../table";
+import { FixedKeyTable, GrowableUint32Array, type HashSeed } from "../table";
 
 const KIND_ADD = 0;
 const KIND_RETRACT = 1;
@@ -17,13 +17,18 @@ const NOT_RETRACTED = 0xffff_ffff;
  * Log indexes are numbers here: a node holds at most 2^32 entries in memory.
  */
 export class LogState {
-  private readonly indexById = new FixedKeyTable(STATEMENT_ID_BYTES);
+  private readonly indexById: FixedKeyTable;
   private readonly submitterNames: string[] = [];
   private readonly submitterNumbers = new Map<string, number>();
   private readonly submitterColumn = new GrowableUint32Array();
   private readonly kindColumn = new GrowableUint32Array();
   private readonly retractedByColumn = new GrowableUint32Array();
   private retractionCount = 0;
+
+  /** `seed` keys the id table's hash (see FixedKeyTable); a node passes a secret random one. */
+  constructor(seed: HashSeed = [0, 0]) {
+    this.indexById = new FixedKeyTable(STATEMENT_ID_BYTES, seed);
+  }
 
   get size(): number {
     return this.kindColumn.length;
@@ -81,6 +86,7 @@ export class LogState {
    */
   appendCommitted(id: Uint8Array, submitter: string, retractionTarget: number | undefined): void {
     const index = this.size;
+    assert(index < NOT_RETRACTED, "a node holds fewer than 2^32 - 1 entries in memory");
     assert(this.indexOf(id) === undefined, "a statement id appears once in the log");
     this.indexById.insert(id, index);
     this.submitterColumn.push(this.submitterNumber(submitter));

@@ -1,10 +1,10 @@
 import { invalid } from "../errors";
+import { FEDERATION_ID_BYTES } from "../federation/federationId";
+import { COMMITMENT_BYTES } from "../signals/commitment";
 import { RetractReason, type Statement } from "../gen/hashfed/v1/statement";
 import { STATEMENT_ID_BYTES } from "./statementId";
 
 export const NONCE_BYTES = 16;
-export const FEDERATION_ID_BYTES = 32;
-export const COMMITMENT_BYTES = 32;
 export const SUBMITTER_NAME_BYTES_MAX = 253;
 
 /** The reasons a retraction may give: not UNSPECIFIED, and not the decoder's UNRECOGNIZED (-1). */

@@ -9,7 +9,6 @@ export const IN_MEMORY_LEVEL_MIN = 2;
 /** One byte per entry in a summary: the signal type of an AddSignal, or a retraction. */
 export const SIGNAL_KINDS: readonly SignalTypeName[] = ["pdq", "md5", "sha256"];
 export const RETRACTION_KIND = 0xff;
-export const VALUE_BYTES: Readonly<Record<SignalTypeName, number>> = { pdq: 32, md5: 16, sha256: 32 };
 
 /**
  * The summary of a batch about to be committed. `retractionTargets` gives, per retraction in

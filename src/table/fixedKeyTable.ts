@@ -1,4 +1,5 @@
 import { GrowableRecords, GrowableUint32Array } from "./growableArrays";
+import { type HashSeed, keyedHash32 } from "./keyedHash";
 
 const EMPTY = 0;
 const CAPACITY_MIN = 1024;
@@ -6,9 +7,10 @@ const CAPACITY_MIN = 1024;
 /**
  * A multimap from fixed-width byte keys (statement ids, hash values) to numbers (log indexes), in
  * typed arrays: open addressing with linear probing over a power-of-two slot array kept at most half
- * full. Keys are SHA-256 outputs or content hashes, so a multiplicative mix of their words spreads
- * them well. About (width + 12) bytes per entry, no objects, and a replay inserts a million keys in
- * a fraction of a second.
+ * full. Keys come from clients (hash values) and peers (statement ids), so slots are chosen by a
+ * hash keyed with the node's secret seed: nobody can choose keys that pile up in one probe run.
+ * About (width + 12) bytes per entry, no objects, and a replay inserts a million keys in a fraction
+ * of a second. Lookups do not depend on the seed.
  */
 export class FixedKeyTable {
   private readonly keys: GrowableRecords;
@@ -16,7 +18,10 @@ export class FixedKeyTable {
   /** Entry number + 1 per slot; EMPTY for none. */
   private slots = new Uint32Array(CAPACITY_MIN);
 
-  constructor(readonly keyBytes: number) {
+  constructor(
+    readonly keyBytes: number,
+    private readonly seed: HashSeed,
+  ) {
     this.keys = new GrowableRecords(keyBytes);
   }
 
@@ -40,7 +45,7 @@ export class FixedKeyTable {
   /** The value of the first pair with `key`, or undefined. */
   first(key: Uint8Array): number | undefined {
     const mask = this.slots.length - 1;
-    for (let slot = mixKey(key) & mask; this.slots[slot] !== EMPTY; slot = (slot + 1) & mask) {
+    for (let slot = keyedHash32(this.seed, key) & mask; this.slots[slot] !== EMPTY; slot = (slot + 1) & mask) {
       const entry = this.slots[slot]! - 1;
       if (this.keys.equals(entry, key)) return this.values.at(entry);
     }
@@ -51,7 +56,7 @@ export class FixedKeyTable {
   all(key: Uint8Array): number[] {
     const found: number[] = [];
     const mask = this.slots.length - 1;
-    for (let slot = mixKey(key) & mask; this.slots[slot] !== EMPTY; slot = (slot + 1) & mask) {
+    for (let slot = keyedHash32(this.seed, key) & mask; this.slots[slot] !== EMPTY; slot = (slot + 1) & mask) {
       const entry = this.slots[slot]! - 1;
       if (this.keys.equals(entry, key)) found.push(this.values.at(entry));
     }
@@ -60,7 +65,7 @@ export class FixedKeyTable {
 
   private place(entryNumber: number): void {
     const mask = this.slots.length - 1;
-    let slot = mixKey(this.keys.view(entryNumber - 1)) & mask;
+    let slot = keyedHash32(this.seed, this.keys.view(entryNumber - 1)) & mask;
     while (this.slots[slot] !== EMPTY) slot = (slot + 1) & mask;
     this.slots[slot] = entryNumber;
   }
@@ -69,18 +74,4 @@ export class FixedKeyTable {
     this.slots = new Uint32Array(this.slots.length * 2);
     for (let entryNumber = 1; entryNumber <= this.values.length; entryNumber++) this.place(entryNumber);
   }
-}
-
-/** A 32-bit mix of all the key's bytes, four at a time. */
-function mixKey(key: Uint8Array): number {
-  let hash = 0x9e3779b9;
-  let i = 0;
-  for (; i + 4 <= key.length; i += 4) {
-    const word = key[i]! | (key[i + 1]! << 8) | (key[i + 2]! << 16) | (key[i + 3]! << 24);
-    hash = Math.imul(hash ^ word, 0x85ebca6b);
-    hash ^= hash >>> 13;
-  }
-  for (; i < key.length; i++) hash = Math.imul(hash ^ key[i]!, 0xc2b2ae35);
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  return (hash ^ (hash >>> 13)) >>> 0;
 }

@@ -1,2 +1,3 @@
 export { FixedKeyTable } from "./fixedKeyTable";
 export { GrowableRecords, GrowableUint32Array } from "./growableArrays";
+export { type HashSeed, keyedHash32 } from "./keyedHash";

@@ -76,13 +76,17 @@ describe("formatFederationFile and parseFederation", () => {
     );
   });
 
-  test("a file without parameters gets the defaults; its id differs from one that spells them out", () => {
+  test("a file without parameters gets the defaults, and the same id as one that spells them out", () => {
     const minimal = JSON.stringify(pilotFileValue());
     const parsed = parseFederation(minimal);
     expect(parsed.parameters).toEqual(DEFAULT_PARAMETERS);
     const spelled = parseFederation(JSON.stringify({ ...pilotFileValue(), parameters: { ...DEFAULT_PARAMETERS } }));
     expect(spelled.parameters).toEqual(parsed.parameters);
-    expect(spelled.id.equals(parsed.id)).toBe(false);
+    // The id covers the parameters nodes run with: two releases with different defaults give one
+    // file two ids, so their nodes refuse each other's messages instead of forking.
+    expect(spelled.id.equals(parsed.id)).toBe(true);
+    const other = parseFederation(JSON.stringify({ ...pilotFileValue(), parameters: { pdqDistanceMax: 30 } }));
+    expect(other.id.equals(parsed.id)).toBe(false);
   });
 
   test("a single-validator federation is valid", () => {

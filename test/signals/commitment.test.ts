@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { createHash } from "node:crypto";
 import { AssertionError } from "../../src/assert";
-import { SALT_BYTES, SIGNAL_TYPE_NAMES, checkReveal, commitment, generateSalt, signalType, type SignalTypeName } from "../../src/signals";
+import { SALT_BYTES, SIGNAL_TYPE_NAMES, checkReveal, commitment, signalType, type SignalTypeName } from "../../src/signals";
 import { hashfedError as thrown } from "../support/hashfedErrors";
 
 /**
@@ -59,12 +59,6 @@ describe("commitment", () => {
   test("wrong lengths are programmer errors here (checkReveal reports them for input)", () => {
     expect(() => commitment("md5", new Uint8Array(15), MD5_EMPTY_FILE)).toThrow(AssertionError);
     expect(() => commitment("md5", SALT, new Uint8Array(32))).toThrow(AssertionError);
-  });
-
-  test("generateSalt gives 16 fresh bytes", () => {
-    const first = generateSalt();
-    expect(first.length).toBe(SALT_BYTES);
-    expect(first.equals(generateSalt())).toBe(false);
   });
 });
 

@@ -4,7 +4,7 @@
  * Method: fast-check runs random insert/lookup sequences against the naive model.
  */
 import fc from "fast-check";
-import { FixedKeyTable, GrowableRecords } from "../../src/table";
+import { FixedKeyTable, GrowableRecords, keyedHash32 } from "../../src/table";
 
 const model = (pairs: readonly [Uint8Array, number][]): Map<string, number[]> => {
   const map = new Map<string, number[]>();
@@ -21,7 +21,7 @@ describe("FixedKeyTable", () => {
       const key = fc.uint8Array({ minLength: width, maxLength: width });
       fc.assert(
         fc.property(fc.array(fc.tuple(fc.oneof(key, fc.constant(new Uint8Array(width))), fc.nat()), { maxLength: 3000 }), fc.array(key, { maxLength: 50 }), (pairs, probes) => {
-          const table = new FixedKeyTable(width);
+          const table = new FixedKeyTable(width, [0x12345678, 0x9abcdef0]);
           for (const [k, v] of pairs) table.insert(k, v);
           const expected = model(pairs);
           expect(table.size).toBe(pairs.length);
@@ -37,7 +37,7 @@ describe("FixedKeyTable", () => {
   }
 
   test("holds a hundred thousand keys that share their first bytes", () => {
-    const table = new FixedKeyTable(32);
+    const table = new FixedKeyTable(32, [1, 2]);
     const key = (i: number): Buffer => {
       const bytes = Buffer.alloc(32, 0xab);
       bytes.writeUInt32BE(i, 28);
@@ -56,5 +56,31 @@ describe("GrowableRecords", () => {
     for (let i = 0; i < 1000; i += 37) expect(Buffer.from(records.view(i))).toEqual(Buffer.from([i & 255, i >> 8, 0, 7]));
     expect(() => records.push(new Uint8Array(5))).toThrow(RangeError);
     expect(() => records.view(1000)).toThrow(RangeError);
+  });
+});
+
+describe("keyedHash32", () => {
+  test("depends on the seed and on every byte", () => {
+    const data = Buffer.alloc(32, 7);
+    const base = keyedHash32([1, 2], data);
+    expect(keyedHash32([1, 2], data)).toBe(base);
+    expect(keyedHash32([1, 3], data)).not.toBe(base);
+    for (let i = 0; i < 32; i++) {
+      const changed = Buffer.from(data);
+      changed[i]! ^= 1;
+      expect(keyedHash32([1, 2], changed)).not.toBe(base);
+    }
+    expect(keyedHash32([1, 2], data.subarray(0, 31))).not.toBe(keyedHash32([1, 2], data.subarray(0, 30)));
+  });
+
+  test("spreads keys that differ only in their last bytes evenly over the slots", () => {
+    const buckets = new Uint32Array(256);
+    const key = Buffer.alloc(32, 0xab);
+    for (let i = 0; i < 25_600; i++) {
+      key.writeUInt32BE(i, 28);
+      buckets[keyedHash32([5, 6], key) & 255]!++;
+    }
+    expect(Math.max(...buckets)).toBeLessThan(160);
+    expect(Math.min(...buckets)).toBeGreaterThan(50);
   });
 });

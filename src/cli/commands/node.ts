@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { readPrivateKeyFile } from "../../crypto";
+import { readPrivateKeyFile, readTokenFile } from "../../crypto";
 import { parseFederation } from "../../federation";
 import { HashfedNode } from "../../node/hashfedNode";
 import { print } from "../output";
@@ -23,7 +23,7 @@ export function addNodeCommand(program: Command): void {
     .requiredOption("--data <folder>", "where the node keeps its log (created if missing)")
     .option("--member-listen <host:port>", "Member service address (loopback unless a token is set)", "127.0.0.1:7400")
     .option("--listen <host:port>", "Log service address (default: this member's address in the federation file)")
-    .option("--member-token-file <file>", "require `authorization: Bearer <token>` on the Member service")
+    .option("--member-token-file <file>", "require `authorization: Bearer <token>` on the Member service (a file of mode 0600, 16+ characters)")
     .action(async (options: NodeCommandOptions) => {
       const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const node = await HashfedNode.start({
@@ -32,7 +32,7 @@ export function addNodeCommand(program: Command): void {
         key: await readPrivateKeyFile(options.key),
         memberAddress: options.memberListen,
         publicAddress: options.listen,
-        memberToken: options.memberTokenFile === undefined ? undefined : readFileSync(options.memberTokenFile, "utf8").trim(),
+        memberToken: options.memberTokenFile === undefined ? undefined : await readTokenFile(options.memberTokenFile),
         log,
       });
       print(`hashfed node ready: member port ${node.memberPort}, log port ${node.publicPort}`);

@@ -105,7 +105,10 @@ export interface SignalMatch {
 }
 
 export interface MatchResult {
+  /** Closest first (by distance, then log index). */
   matches: SignalMatch[];
+  /** More entries matched than a result carries; the closest are kept. */
+  truncated: boolean;
 }
 
 export interface MatchResponse {
@@ -1281,13 +1284,16 @@ export const SignalMatch: MessageFns<SignalMatch> = {
 };
 
 function createBaseMatchResult(): MatchResult {
-  return { matches: [] };
+  return { matches: [], truncated: false };
 }
 
 export const MatchResult: MessageFns<MatchResult> = {
   encode(message: MatchResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.matches) {
       SignalMatch.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.truncated !== false) {
+      writer.uint32(16).bool(message.truncated);
     }
     return writer;
   },
@@ -1313,6 +1319,14 @@ export const MatchResult: MessageFns<MatchResult> = {
             message.matches.push(SignalMatch.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1328,6 +1342,7 @@ export const MatchResult: MessageFns<MatchResult> = {
   fromJSON(object: any): MatchResult {
     return {
       matches: globalThis.Array.isArray(object?.matches) ? object.matches.map((e: any) => SignalMatch.fromJSON(e)) : [],
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
     };
   },
 
@@ -1335,6 +1350,9 @@ export const MatchResult: MessageFns<MatchResult> = {
     const obj: any = {};
     if (message.matches?.length) {
       obj.matches = message.matches.map((e) => SignalMatch.toJSON(e));
+    }
+    if (message.truncated !== false) {
+      obj.truncated = message.truncated;
     }
     return obj;
   },
@@ -1345,6 +1363,7 @@ export const MatchResult: MessageFns<MatchResult> = {
   fromPartial<I extends Exact<DeepPartial<MatchResult>, I>>(object: I): MatchResult {
     const message = createBaseMatchResult();
     message.matches = object.matches?.map((e) => SignalMatch.fromPartial(e)) || [];
+    message.truncated = object.truncated ?? false;
     return message;
   },
 };
