@@ -52,6 +52,7 @@ export class Ledger {
     const ledger = new Ledger(federation, store);
     const record = await store.readHead();
     if (record === undefined) return ledger;
+    ledger.state.reserve(Number(record.treeSize));
     for await (const summary of store.scanSummaries()) {
       ledger.replay(summary);
       progress?.(BigInt(ledger.state.size), record.treeSize);

@@ -34,6 +34,11 @@ export class LogState {
     return this.kindColumn.length;
   }
 
+  /** Makes room for `count` entries in all, before a replay of known size. */
+  reserve(count: number): void {
+    this.indexById.reserve(count);
+  }
+
   get retractions(): number {
     return this.retractionCount;
   }

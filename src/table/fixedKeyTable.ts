@@ -29,6 +29,12 @@ export class FixedKeyTable {
     return this.values.length;
   }
 
+  /** Makes room for `count` pairs at once, so a replay of known size does not rehash as it grows. */
+  reserve(count: number): void {
+    while (count * 2 > this.slots.length) this.slots = new Uint32Array(this.slots.length * 2);
+    if (this.values.length > 0) this.rehash();
+  }
+
   /** The key of the `entryNumber`-th pair inserted (from 0), as a view. */
   keyAt(entryNumber: number): Buffer {
     return this.keys.view(entryNumber);
@@ -72,6 +78,11 @@ export class FixedKeyTable {
 
   private grow(): void {
     this.slots = new Uint32Array(this.slots.length * 2);
+    this.rehash();
+  }
+
+  private rehash(): void {
+    this.slots.fill(EMPTY);
     for (let entryNumber = 1; entryNumber <= this.values.length; entryNumber++) this.place(entryNumber);
   }
 }

@@ -49,6 +49,16 @@ describe("FixedKeyTable", () => {
   });
 });
 
+test("FixedKeyTable.reserve keeps what was inserted and takes more without losing any", () => {
+  const table = new FixedKeyTable(16, [3, 4]);
+  const key = (i: number): Buffer => Buffer.from(i.toString(16).padStart(32, "0"), "hex");
+  for (let i = 0; i < 500; i++) table.insert(key(i), i);
+  table.reserve(20_000);
+  for (let i = 500; i < 20_000; i++) table.insert(key(i), i);
+  for (let i = 0; i < 20_000; i += 7) expect(table.first(key(i))).toBe(i);
+  expect(table.size).toBe(20_000);
+});
+
 describe("GrowableRecords", () => {
   test("keeps every record through growth and refuses records of another width", () => {
     const records = new GrowableRecords(4, 1);
