@@ -9,8 +9,9 @@ import { checkPdqHash, checkPdqQuality, SALT_BYTES, signalType } from "../signal
 import {
   checkStatementReveal,
   checkStatementRules,
-  encodeAddSignal,
-  encodeRetract,
+  buildAddSignal,
+  buildRetract,
+  type BuiltStatement,
   NONCE_BYTES,
   parseSignedStatement,
   parseStatementId,
@@ -54,7 +55,7 @@ interface OwnIntent {
 /** A statement the node will sign for the member: its bytes, its reveal, and what it does. */
 interface Draft {
   readonly kind: "draft";
-  readonly bytes: Buffer;
+  readonly built: BuiltStatement;
   readonly reveal: Reveal | undefined;
   readonly intent: OwnIntent;
 }
@@ -124,7 +125,7 @@ export class SubmissionIntake {
     const drafts = items.filter((item): item is Draft => item.kind === "draft");
     const unverified = items.filter((item): item is Unverified => item.kind === "unverified");
     const [signatures, valid] = await Promise.all([
-      this.modules.ed25519Pool.sign("statement", drafts.map((draft) => draft.bytes)),
+      this.modules.ed25519Pool.sign("statement", drafts.map((draft) => draft.built.bytes)),
       this.modules.ed25519Pool.verify("statement", unverified.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature }))),
     ]);
     let signature = 0;
@@ -135,7 +136,8 @@ export class SubmissionIntake {
         return { kind: "new", entry: item.entry, intent: undefined };
       }
       if (item.kind !== "draft") return item;
-      return { kind: "new", entry: { signed: trustedSignedStatement(item.bytes, signatures[signature++]!), reveal: item.reveal }, intent: item.intent };
+      const signed = trustedSignedStatement(item.built.bytes, signatures[signature++]!, undefined, item.built.statement);
+      return { kind: "new", entry: { signed, reveal: item.reveal }, intent: item.intent };
     });
   }
 
@@ -209,7 +211,7 @@ export class SubmissionIntake {
    * pending one is looked for only at admission, synchronously: it may commit while this draft is
    * being signed.
    */
-  private draftFor(intent: OwnIntent, encode: () => { bytes: Buffer; reveal: Reveal | undefined }): Prepared | Draft {
+  private draftFor(intent: OwnIntent, encode: () => { built: BuiltStatement; reveal: Reveal | undefined }): Prepared | Draft {
     const done = intent.done();
     if (done !== undefined) return { kind: "committed", id: this.modules.ledger.state.statementIdAt(done), logIndex: done };
     return { kind: "draft", ...encode(), intent };
@@ -232,7 +234,7 @@ export class SubmissionIntake {
     return this.draftFor(intent, () => {
       const salt = entropy.randomBytes(SALT_BYTES);
       const draft = { signalType: type.name, value, labels, taxonomyVersion: federation.taxonomy.version, quality: input.quality, salt };
-      return { bytes: encodeAddSignal(this.context(), draft), reveal: { salt, value } };
+      return { built: buildAddSignal(this.context(), draft), reveal: { salt, value } };
     });
   }
 
@@ -250,7 +252,7 @@ export class SubmissionIntake {
     // Another member's entry is refused later, by the log's rules, with their message.
     const own = ledger.state.submitterAt(index) === signer.name;
     const intent: OwnIntent = { key: `retract:${target.toString("hex")}`, done: () => (own ? ledger.state.retractedBy(index) : undefined) };
-    return this.draftFor(intent, () => ({ bytes: encodeRetract(this.context(), target, input.reason), reveal: undefined }));
+    return this.draftFor(intent, () => ({ built: buildRetract(this.context(), target, input.reason), reveal: undefined }));
   }
 
   private prepareSigned(input: SignedSubmission): Unverified {

@@ -22,7 +22,21 @@ export interface AddSignalDraft {
   readonly salt: Buffer;
 }
 
+/** A statement just built: its bytes, and the message they encode (so nobody decodes them again). */
+export interface BuiltStatement {
+  readonly bytes: Buffer;
+  readonly statement: Statement;
+}
+
 export function encodeAddSignal(context: StatementContext, draft: AddSignalDraft): Buffer {
+  return buildAddSignal(context, draft).bytes;
+}
+
+export function encodeRetract(context: StatementContext, target: StatementId, reason: RetractReason): Buffer {
+  return buildRetract(context, target, reason).bytes;
+}
+
+export function buildAddSignal(context: StatementContext, draft: AddSignalDraft): BuiltStatement {
   const statement: Statement = {
     ...context,
     body: {
@@ -36,10 +50,10 @@ export function encodeAddSignal(context: StatementContext, draft: AddSignalDraft
       },
     },
   };
-  return Buffer.from(Statement.encode(statement).finish());
+  return { bytes: Buffer.from(Statement.encode(statement).finish()), statement };
 }
 
-export function encodeRetract(context: StatementContext, target: StatementId, reason: RetractReason): Buffer {
+export function buildRetract(context: StatementContext, target: StatementId, reason: RetractReason): BuiltStatement {
   const statement: Statement = { ...context, body: { $case: "retract", value: { target, reason } } };
-  return Buffer.from(Statement.encode(statement).finish());
+  return { bytes: Buffer.from(Statement.encode(statement).finish()), statement };
 }

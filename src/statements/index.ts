@@ -1,4 +1,4 @@
-export { type AddSignalDraft, encodeAddSignal, encodeRetract, type StatementContext } from "./build";
+export { type AddSignalDraft, buildAddSignal, buildRetract, type BuiltStatement, encodeAddSignal, encodeRetract, type StatementContext } from "./build";
 export { checkStatementReveal, checkStatementRules, signatureInvalid, verifyStatementSignature } from "./checkStatement";
 export {
   decodeStatement,

@@ -69,12 +69,12 @@ export function parseLogEntryBytes(entryBytes: Uint8Array): SignedStatement {
  * A statement whose bytes this node encoded itself, or stored after checking them: decoded without
  * the canonical-form and shape checks, which would cost more than the rest of a start-up replay.
  */
-export function trustedSignedStatement(bytes: Buffer, signature: Buffer, entryBytes?: Buffer): SignedStatement {
+export function trustedSignedStatement(bytes: Buffer, signature: Buffer, entryBytes?: Buffer, statement?: Statement): SignedStatement {
   return {
     id: statementIdOf(bytes),
     bytes,
     signature,
-    statement: Statement.decode(bytes),
+    statement: statement ?? Statement.decode(bytes),
     entryBytes: entryBytes ?? Buffer.from(LogEntry.encode({ statement: bytes, signature }).finish()),
   };
 }
