@@ -1,2 +1,13 @@
 export { cosignedCheckpoint, signPrecommit, verifyCommitCertificate } from "./commitCertificate";
+export { proposerOf } from "./proposer";
 export { signVote, type VerifiedVote, verifySignedVote } from "./signedVote";
+export {
+  type ConsensusConfig,
+  type ConsensusInput,
+  type ConsensusOutput,
+  type ProposalInput,
+  type RoundState,
+  Tendermint,
+} from "./tendermint";
+export { type Height, type Round, Step, type TimeoutConfig, type TimeoutKind, timeoutMs, type ValueId, type VoteKind } from "./types";
+export { type CountedVote, VoteKeeper } from "./voteKeeper";

@@ -119,6 +119,46 @@ export interface CommittedBatch {
   certificate: CommitCertificate | undefined;
 }
 
+/** A proposer's offer of a batch for (height, round). The batch travels beside it; its id binds it. */
+export interface Proposal {
+  federationId: Buffer;
+  height: bigint;
+  round: number;
+  /** The round in which the proposer saw a quorum of prevotes for this batch; -1 for none. */
+  validRound: number;
+  /** id of the batch proposed. */
+  valueId: Buffer;
+  proposer: string;
+}
+
+export interface SignedProposal {
+  /** The proposal's exact bytes. */
+  proposal: Buffer;
+  /** Ed25519 over "hashfed/v1/proposal\n" || proposal. */
+  signature: Buffer;
+}
+
+/**
+ * Two signed messages by one validator for the same (height, round, kind) that differ: proof that
+ * it equivocated, checkable by anyone with the federation file.
+ */
+export interface Evidence {
+  kind:
+    | { $case: "duplicateVote"; value: DuplicateVote }
+    | { $case: "duplicateProposal"; value: DuplicateProposal }
+    | undefined;
+}
+
+export interface DuplicateVote {
+  first: SignedVote | undefined;
+  second: SignedVote | undefined;
+}
+
+export interface DuplicateProposal {
+  first: SignedProposal | undefined;
+  second: SignedProposal | undefined;
+}
+
 function createBaseBatchHeader(): BatchHeader {
   return {
     federationId: Buffer.alloc(0),
@@ -943,6 +983,538 @@ export const CommittedBatch: MessageFns<CommittedBatch> = {
     message.header = object.header ?? Buffer.alloc(0);
     message.certificate = (object.certificate !== undefined && object.certificate !== null)
       ? CommitCertificate.fromPartial(object.certificate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseProposal(): Proposal {
+  return { federationId: Buffer.alloc(0), height: 0n, round: 0, validRound: 0, valueId: Buffer.alloc(0), proposer: "" };
+}
+
+export const Proposal: MessageFns<Proposal> = {
+  encode(message: Proposal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.federationId.length !== 0) {
+      writer.uint32(10).bytes(message.federationId);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.height);
+    }
+    if (message.round !== 0) {
+      writer.uint32(24).uint32(message.round);
+    }
+    if (message.validRound !== 0) {
+      writer.uint32(32).int32(message.validRound);
+    }
+    if (message.valueId.length !== 0) {
+      writer.uint32(42).bytes(message.valueId);
+    }
+    if (message.proposer !== "") {
+      writer.uint32(50).string(message.proposer);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Proposal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProposal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.federationId = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.round = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.validRound = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.valueId = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.proposer = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Proposal {
+    return {
+      federationId: isSet(object.federationId)
+        ? Buffer.from(bytesFromBase64(object.federationId))
+        : isSet(object.federation_id)
+        ? Buffer.from(bytesFromBase64(object.federation_id))
+        : Buffer.alloc(0),
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      round: isSet(object.round) ? globalThis.Number(object.round) : 0,
+      validRound: isSet(object.validRound)
+        ? globalThis.Number(object.validRound)
+        : isSet(object.valid_round)
+        ? globalThis.Number(object.valid_round)
+        : 0,
+      valueId: isSet(object.valueId)
+        ? Buffer.from(bytesFromBase64(object.valueId))
+        : isSet(object.value_id)
+        ? Buffer.from(bytesFromBase64(object.value_id))
+        : Buffer.alloc(0),
+      proposer: isSet(object.proposer) ? globalThis.String(object.proposer) : "",
+    };
+  },
+
+  toJSON(message: Proposal): unknown {
+    const obj: any = {};
+    if (message.federationId.length !== 0) {
+      obj.federationId = base64FromBytes(message.federationId);
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.round !== 0) {
+      obj.round = Math.round(message.round);
+    }
+    if (message.validRound !== 0) {
+      obj.validRound = Math.round(message.validRound);
+    }
+    if (message.valueId.length !== 0) {
+      obj.valueId = base64FromBytes(message.valueId);
+    }
+    if (message.proposer !== "") {
+      obj.proposer = message.proposer;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Proposal>, I>>(base?: I): Proposal {
+    return Proposal.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Proposal>, I>>(object: I): Proposal {
+    const message = createBaseProposal();
+    message.federationId = object.federationId ?? Buffer.alloc(0);
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.round = object.round ?? 0;
+    message.validRound = object.validRound ?? 0;
+    message.valueId = object.valueId ?? Buffer.alloc(0);
+    message.proposer = object.proposer ?? "";
+    return message;
+  },
+};
+
+function createBaseSignedProposal(): SignedProposal {
+  return { proposal: Buffer.alloc(0), signature: Buffer.alloc(0) };
+}
+
+export const SignedProposal: MessageFns<SignedProposal> = {
+  encode(message: SignedProposal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proposal.length !== 0) {
+      writer.uint32(10).bytes(message.proposal);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(18).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignedProposal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignedProposal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proposal = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignedProposal {
+    return {
+      proposal: isSet(object.proposal) ? Buffer.from(bytesFromBase64(object.proposal)) : Buffer.alloc(0),
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: SignedProposal): unknown {
+    const obj: any = {};
+    if (message.proposal.length !== 0) {
+      obj.proposal = base64FromBytes(message.proposal);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignedProposal>, I>>(base?: I): SignedProposal {
+    return SignedProposal.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignedProposal>, I>>(object: I): SignedProposal {
+    const message = createBaseSignedProposal();
+    message.proposal = object.proposal ?? Buffer.alloc(0);
+    message.signature = object.signature ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseEvidence(): Evidence {
+  return { kind: undefined };
+}
+
+export const Evidence: MessageFns<Evidence> = {
+  encode(message: Evidence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "duplicateVote":
+        DuplicateVote.encode(message.kind.value, writer.uint32(10).fork()).join();
+        break;
+      case "duplicateProposal":
+        DuplicateProposal.encode(message.kind.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Evidence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvidence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = { $case: "duplicateVote", value: DuplicateVote.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = { $case: "duplicateProposal", value: DuplicateProposal.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Evidence {
+    return {
+      kind: isSet(object.duplicateVote)
+        ? { $case: "duplicateVote", value: DuplicateVote.fromJSON(object.duplicateVote) }
+        : isSet(object.duplicate_vote)
+        ? { $case: "duplicateVote", value: DuplicateVote.fromJSON(object.duplicate_vote) }
+        : isSet(object.duplicateProposal)
+        ? { $case: "duplicateProposal", value: DuplicateProposal.fromJSON(object.duplicateProposal) }
+        : isSet(object.duplicate_proposal)
+        ? { $case: "duplicateProposal", value: DuplicateProposal.fromJSON(object.duplicate_proposal) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: Evidence): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "duplicateVote") {
+      obj.duplicateVote = DuplicateVote.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "duplicateProposal") {
+      obj.duplicateProposal = DuplicateProposal.toJSON(message.kind.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Evidence>, I>>(base?: I): Evidence {
+    return Evidence.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Evidence>, I>>(object: I): Evidence {
+    const message = createBaseEvidence();
+    switch (object.kind?.$case) {
+      case "duplicateVote": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "duplicateVote", value: DuplicateVote.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "duplicateProposal": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "duplicateProposal", value: DuplicateProposal.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseDuplicateVote(): DuplicateVote {
+  return { first: undefined, second: undefined };
+}
+
+export const DuplicateVote: MessageFns<DuplicateVote> = {
+  encode(message: DuplicateVote, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.first !== undefined) {
+      SignedVote.encode(message.first, writer.uint32(10).fork()).join();
+    }
+    if (message.second !== undefined) {
+      SignedVote.encode(message.second, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DuplicateVote {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDuplicateVote();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.first = SignedVote.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.second = SignedVote.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DuplicateVote {
+    return {
+      first: isSet(object.first) ? SignedVote.fromJSON(object.first) : undefined,
+      second: isSet(object.second) ? SignedVote.fromJSON(object.second) : undefined,
+    };
+  },
+
+  toJSON(message: DuplicateVote): unknown {
+    const obj: any = {};
+    if (message.first !== undefined) {
+      obj.first = SignedVote.toJSON(message.first);
+    }
+    if (message.second !== undefined) {
+      obj.second = SignedVote.toJSON(message.second);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DuplicateVote>, I>>(base?: I): DuplicateVote {
+    return DuplicateVote.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DuplicateVote>, I>>(object: I): DuplicateVote {
+    const message = createBaseDuplicateVote();
+    message.first = (object.first !== undefined && object.first !== null)
+      ? SignedVote.fromPartial(object.first)
+      : undefined;
+    message.second = (object.second !== undefined && object.second !== null)
+      ? SignedVote.fromPartial(object.second)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDuplicateProposal(): DuplicateProposal {
+  return { first: undefined, second: undefined };
+}
+
+export const DuplicateProposal: MessageFns<DuplicateProposal> = {
+  encode(message: DuplicateProposal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.first !== undefined) {
+      SignedProposal.encode(message.first, writer.uint32(10).fork()).join();
+    }
+    if (message.second !== undefined) {
+      SignedProposal.encode(message.second, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DuplicateProposal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDuplicateProposal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.first = SignedProposal.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.second = SignedProposal.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DuplicateProposal {
+    return {
+      first: isSet(object.first) ? SignedProposal.fromJSON(object.first) : undefined,
+      second: isSet(object.second) ? SignedProposal.fromJSON(object.second) : undefined,
+    };
+  },
+
+  toJSON(message: DuplicateProposal): unknown {
+    const obj: any = {};
+    if (message.first !== undefined) {
+      obj.first = SignedProposal.toJSON(message.first);
+    }
+    if (message.second !== undefined) {
+      obj.second = SignedProposal.toJSON(message.second);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DuplicateProposal>, I>>(base?: I): DuplicateProposal {
+    return DuplicateProposal.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DuplicateProposal>, I>>(object: I): DuplicateProposal {
+    const message = createBaseDuplicateProposal();
+    message.first = (object.first !== undefined && object.first !== null)
+      ? SignedProposal.fromPartial(object.first)
+      : undefined;
+    message.second = (object.second !== undefined && object.second !== null)
+      ? SignedProposal.fromPartial(object.second)
       : undefined;
     return message;
   },
