@@ -1,5 +1,7 @@
 export { cosignedCheckpoint, signPrecommit, verifyCommitCertificate } from "./commitCertificate";
+export { duplicateProposal, duplicateVote, type Equivocation, verifyEvidence } from "./evidence";
 export { proposerOf } from "./proposer";
+export { signProposal, type VerifiedProposal, verifySignedProposal } from "./signedProposal";
 export { signVote, type VerifiedVote, verifySignedVote } from "./signedVote";
 export {
   type ConsensusConfig,

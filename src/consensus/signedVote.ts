@@ -2,7 +2,7 @@ import { HashfedError, invalid } from "../errors";
 import type { Signer } from "../crypto/signer";
 import { verifyInDomain } from "../crypto/signingDomain";
 import { type Federation, isValidator, type Member, memberByName } from "../federation";
-import { type SignedVote, Vote } from "../gen/hashfed/v1/batch";
+import { type SignedVote, Vote, VoteType } from "../gen/hashfed/v1/batch";
 
 export function signVote(signer: Signer, vote: Vote): SignedVote {
   const bytes = Buffer.from(Vote.encode(vote).finish());
@@ -24,6 +24,13 @@ export function verifySignedVote(federation: Federation, signed: SignedVote): Ve
   }
   if (!Buffer.from(Vote.encode(vote).finish()).equals(Buffer.from(signed.vote))) {
     throw invalid("VOTE_NOT_CANONICAL", "vote bytes are not in canonical form");
+  }
+  if (vote.type !== VoteType.VOTE_TYPE_PREVOTE && vote.type !== VoteType.VOTE_TYPE_PRECOMMIT) {
+    throw invalid("VOTE_MALFORMED", "a vote is a prevote or a precommit");
+  }
+  if (vote.valueId.length !== 0 && vote.valueId.length !== 32) throw invalid("VOTE_MALFORMED", "a vote names a 32-byte batch id, or none for nil");
+  if (vote.checkpointSignature.length > 0 && (vote.type !== VoteType.VOTE_TYPE_PRECOMMIT || vote.valueId.length === 0)) {
+    throw invalid("VOTE_MALFORMED", "only a precommit for a batch carries a checkpoint signature");
   }
   if (!Buffer.from(vote.federationId).equals(federation.id)) {
     throw invalid("FEDERATION_MISMATCH", `vote by ${vote.validator} is for another federation`);

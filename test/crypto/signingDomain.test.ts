@@ -74,3 +74,21 @@ describe("KeySigner", () => {
     }
   });
 });
+
+describe("verifyInDomain's memory of recent checks", () => {
+  const key = privateKeyFromSeed("memo.example", pseudoRandomBytes("memo key", 32));
+  const signer = new KeySigner(key);
+
+  test("a valid check answered from memory cannot be reused for bytes shifted between message and signature", () => {
+    const message = pseudoRandomBytes("memo message", 40);
+    const signature = signer.sign("vote", message);
+    expect(verifyInDomain(key.verifierKey, "vote", message, signature)).toBe(true);
+    expect(verifyInDomain(key.verifierKey, "vote", message, signature)).toBe(true);
+    const shifted = Buffer.concat([message, signature.subarray(0, 10)]);
+    expect(verifyInDomain(key.verifierKey, "vote", shifted, signature.subarray(10))).toBe(false);
+    expect(verifyInDomain(key.verifierKey, "proposal", message, signature)).toBe(false);
+    const tampered = Buffer.from(signature);
+    tampered[3]! ^= 1;
+    expect(verifyInDomain(key.verifierKey, "vote", message, tampered)).toBe(false);
+  });
+});
