@@ -1,4 +1,3 @@
-import { Level } from "level";
 import { assert } from "../assert";
 import { HashfedError } from "../errors";
 import type { AssembledBatch } from "../batch";
@@ -7,7 +6,12 @@ import { BatchSummary, ChainHeadRecord } from "../gen/hashfed/v1/store";
 import { Reveal } from "../gen/hashfed/v1/statement";
 import type { NodeId } from "../log/subtree";
 import { CoalescedReads } from "./coalescedReads";
+import type { KeyValueStore, WriteOperation } from "./keyValueStore";
 import { FEDERATION_KEY, HEAD_KEY, KeyPrefix, nodeKey, numberKey } from "./keys";
+import { LevelKeyValueStore } from "./levelKeyValueStore";
+
+/** Batch summaries read per store call during a start-up replay. */
+const SUMMARY_CHUNK = 256;
 
 /** One committed entry as read back: the leaf bytes and, for an AddSignal, its reveal. */
 export interface StoredEntry {
@@ -25,31 +29,31 @@ export interface BatchCommit {
 }
 
 /**
- * A node's durable log on LevelDB: entries, reveals, statement ids, perfect-subtree hashes,
- * cosigned checkpoints, batches with their certificates, and the head. A batch is committed with
- * one atomic, synced write, so after a crash the store holds every batch it acknowledged or none of
- * a batch.
+ * A node's durable log: entries, reveals, statement ids, perfect-subtree hashes, cosigned
+ * checkpoints, batches with their certificates, and the head. A batch is committed with one atomic,
+ * synced write, so after a crash the store holds every batch it acknowledged or none of a batch.
+ *
+ * It runs on any KeyValueStore: LevelDB on a node (open), a simulated disk in the simulator (on).
  */
 export class LogStore {
   private readonly nodeReads: CoalescedReads<Buffer, Buffer>;
 
-  private constructor(private readonly db: Level<Buffer, Buffer>) {
-    this.nodeReads = new CoalescedReads((keys) => db.getMany(keys));
+  private constructor(private readonly kv: KeyValueStore) {
+    this.nodeReads = new CoalescedReads((keys) => kv.getMany(keys));
   }
 
+  /** The store in the LevelDB at `path`; STORE_OPEN_FAILED if it is locked or unreadable. */
   static async open(path: string): Promise<LogStore> {
-    const db = new Level<Buffer, Buffer>(path, { keyEncoding: "buffer", valueEncoding: "buffer" });
-    try {
-      await db.open();
-    } catch (error) {
-      const cause = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
-      throw new HashfedError("unavailable", "STORE_OPEN_FAILED", `cannot open the store at ${path}: ${cause}`);
-    }
-    return new LogStore(db);
+    return new LogStore(await LevelKeyValueStore.open(path));
+  }
+
+  /** The store held in `kv`, which it then owns: close() closes it. */
+  static on(kv: KeyValueStore): LogStore {
+    return new LogStore(kv);
   }
 
   async close(): Promise<void> {
-    await this.db.close();
+    await this.kv.close();
   }
 
   /**
@@ -57,9 +61,9 @@ export class LogStore {
    * meaningful under the federation whose members signed it.
    */
   async bindFederation(federationId: Buffer): Promise<void> {
-    const bound = await this.db.get(FEDERATION_KEY);
+    const bound = await this.kv.get(FEDERATION_KEY);
     if (bound === undefined) {
-      await this.db.put(FEDERATION_KEY, federationId, { sync: true });
+      await this.kv.write([{ type: "put", key: FEDERATION_KEY, value: federationId }], { sync: true });
       return;
     }
     if (!bound.equals(federationId)) {
@@ -72,43 +76,47 @@ export class LogStore {
   }
 
   async readHead(): Promise<ChainHeadRecord | undefined> {
-    const bytes = await this.db.get(HEAD_KEY);
+    const bytes = await this.kv.get(HEAD_KEY);
     return bytes === undefined ? undefined : ChainHeadRecord.decode(bytes);
   }
 
   async commit({ batch, certificate, checkpointNote, summary }: BatchCommit): Promise<void> {
     const { header } = batch;
     const firstIndex = header.treeSize - BigInt(batch.entries.length);
-    const write = this.db.batch();
+    const operations: WriteOperation[] = [];
+    const put = (key: Buffer, value: Buffer): void => {
+      operations.push({ type: "put", key, value });
+    };
     batch.entries.forEach((entry, offset) => {
       const index = firstIndex + BigInt(offset);
-      write.put(numberKey(KeyPrefix.Entry, index), entry.signed.entryBytes);
-      if (entry.reveal !== undefined) write.put(numberKey(KeyPrefix.Reveal, index), Buffer.from(Reveal.encode(entry.reveal).finish()));
+      put(numberKey(KeyPrefix.Entry, index), entry.signed.entryBytes);
+      if (entry.reveal !== undefined) put(numberKey(KeyPrefix.Reveal, index), Buffer.from(Reveal.encode(entry.reveal).finish()));
     });
-    for (const node of batch.nodeWrites) write.put(nodeKey(node.level, node.index), node.hash);
-    write.put(numberKey(KeyPrefix.Checkpoint, header.treeSize), Buffer.from(checkpointNote, "utf8"));
+    for (const node of batch.nodeWrites) put(nodeKey(node.level, node.index), node.hash);
+    put(numberKey(KeyPrefix.Checkpoint, header.treeSize), Buffer.from(checkpointNote, "utf8"));
     const committed = CommittedBatch.encode({ header: batch.headerBytes, certificate }).finish();
-    write.put(numberKey(KeyPrefix.Batch, header.height), Buffer.from(committed));
-    write.put(numberKey(KeyPrefix.Summary, header.height), Buffer.from(BatchSummary.encode(summary).finish()));
+    put(numberKey(KeyPrefix.Batch, header.height), Buffer.from(committed));
+    put(numberKey(KeyPrefix.Summary, header.height), Buffer.from(BatchSummary.encode(summary).finish()));
     const head = ChainHeadRecord.encode({ height: header.height, treeSize: header.treeSize, headerHash: batch.id }).finish();
-    write.put(HEAD_KEY, Buffer.from(head));
-    await write.write({ sync: true });
+    put(HEAD_KEY, Buffer.from(head));
+    await this.kv.write(operations, { sync: true });
   }
 
   async readEntry(index: bigint): Promise<StoredEntry | undefined> {
-    const [entryBytes, revealBytes] = await this.db.getMany([numberKey(KeyPrefix.Entry, index), numberKey(KeyPrefix.Reveal, index)]);
+    const [entryBytes, revealBytes] = await this.kv.getMany([numberKey(KeyPrefix.Entry, index), numberKey(KeyPrefix.Reveal, index)]);
     if (entryBytes === undefined) return undefined;
     return { index, entryBytes, reveal: revealBytes === undefined ? undefined : Reveal.decode(revealBytes) };
   }
 
   /** Entries [start, end) in order, with reveals when `withReveals`. */
   async readEntries(start: bigint, end: bigint, withReveals: boolean): Promise<StoredEntry[]> {
-    const entries = await this.db.values({ gte: numberKey(KeyPrefix.Entry, start), lt: numberKey(KeyPrefix.Entry, end) }).all();
+    const entries: Buffer[] = [];
+    for await (const entryBytes of this.kv.values({ gte: numberKey(KeyPrefix.Entry, start), lt: numberKey(KeyPrefix.Entry, end) })) entries.push(entryBytes);
     assert(BigInt(entries.length) === end - start, `the store holds every entry in [${start}, ${end})`);
     const reveals = new Map<bigint, Reveal>();
     if (withReveals) {
       const range = { gte: numberKey(KeyPrefix.Reveal, start), lt: numberKey(KeyPrefix.Reveal, end) };
-      for await (const [key, value] of this.db.iterator(range)) reveals.set(key.readBigUInt64BE(1), Reveal.decode(value));
+      for await (const [key, value] of this.kv.entries(range)) reveals.set(key.readBigUInt64BE(1), Reveal.decode(value));
     }
     return entries.map((entryBytes, offset) => {
       const index = start + BigInt(offset);
@@ -129,23 +137,17 @@ export class LogStore {
 
   /** Every batch summary in height order, read a few hundred at a time. */
   async *scanSummaries(): AsyncGenerator<BatchSummary> {
-    const iterator = this.db.values({ gte: numberKey(KeyPrefix.Summary, 0n), lt: Buffer.from([KeyPrefix.Summary + 1]) });
-    try {
-      for (let chunk = await iterator.nextv(256); chunk.length > 0; chunk = await iterator.nextv(256)) {
-        for (const value of chunk) yield BatchSummary.decode(value);
-      }
-    } finally {
-      await iterator.close();
-    }
+    const range = { gte: numberKey(KeyPrefix.Summary, 0n), lt: Buffer.from([KeyPrefix.Summary + 1]) };
+    for await (const value of this.kv.values(range, SUMMARY_CHUNK)) yield BatchSummary.decode(value);
   }
 
   async readCheckpoint(treeSize: bigint): Promise<string | undefined> {
-    const note = await this.db.get(numberKey(KeyPrefix.Checkpoint, treeSize));
+    const note = await this.kv.get(numberKey(KeyPrefix.Checkpoint, treeSize));
     return note?.toString("utf8");
   }
 
   async readBatch(height: bigint): Promise<CommittedBatch | undefined> {
-    const bytes = await this.db.get(numberKey(KeyPrefix.Batch, height));
+    const bytes = await this.kv.get(numberKey(KeyPrefix.Batch, height));
     return bytes === undefined ? undefined : CommittedBatch.decode(bytes);
   }
 }

@@ -1,0 +1,67 @@
+import { Level } from "level";
+import { HashfedError } from "../errors";
+import { assertChunk, type KeyRange, type KeyValueStore, type WriteOperation } from "./keyValueStore";
+
+/**
+ * Entries read per native call when the caller names no chunk: what abstract-level's all() reads,
+ * large enough that the ~50 µs cost of a call is spread over many entries.
+ */
+const CHUNK_DEFAULT = 1000;
+
+/** The production KeyValueStore: LevelDB through `level`, keys and values as raw bytes. */
+export class LevelKeyValueStore implements KeyValueStore {
+  private constructor(private readonly db: Level<Buffer, Buffer>) {}
+
+  /** Opens (creating if needed) the LevelDB at `path`; fails, as an operating error, if it is locked or unreadable. */
+  static async open(path: string): Promise<LevelKeyValueStore> {
+    const db = new Level<Buffer, Buffer>(path, { keyEncoding: "buffer", valueEncoding: "buffer" });
+    try {
+      await db.open();
+    } catch (error) {
+      const cause = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
+      throw new HashfedError("unavailable", "STORE_OPEN_FAILED", `cannot open the store at ${path}: ${cause}`);
+    }
+    return new LevelKeyValueStore(db);
+  }
+
+  get(key: Buffer): Promise<Buffer | undefined> {
+    return this.db.get(key);
+  }
+
+  getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
+    return this.db.getMany([...keys]);
+  }
+
+  async *values(range: KeyRange, chunk = CHUNK_DEFAULT): AsyncGenerator<Buffer> {
+    assertChunk(chunk);
+    const iterator = this.db.values(levelRange(range));
+    try {
+      for (let values = await iterator.nextv(chunk); values.length > 0; values = await iterator.nextv(chunk)) yield* values;
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  async *entries(range: KeyRange, chunk = CHUNK_DEFAULT): AsyncGenerator<[Buffer, Buffer]> {
+    assertChunk(chunk);
+    const iterator = this.db.iterator(levelRange(range));
+    try {
+      for (let entries = await iterator.nextv(chunk); entries.length > 0; entries = await iterator.nextv(chunk)) yield* entries;
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  write(operations: readonly WriteOperation[], { sync }: { readonly sync: boolean }): Promise<void> {
+    return this.db.batch([...operations], { sync });
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+/** abstract-level reads a present but undefined bound as a key, so only the bounds given are passed. */
+function levelRange({ gte, lt }: KeyRange): KeyRange {
+  return { ...(gte === undefined ? {} : { gte }), ...(lt === undefined ? {} : { lt }) };
+}
