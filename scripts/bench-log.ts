@@ -15,7 +15,7 @@ import { call, connectLog, connectMember } from "../src/client/rpc";
 import { parsePrivateKey } from "../src/crypto";
 import { parseFederation } from "../src/federation";
 import type { Submission } from "../src/gen/hashfed/v1/member";
-import { Ledger } from "../src/node/ledger";
+import { Ledger } from "../src/ledger/ledger";
 import { LogStore } from "../src/store";
 import { type SoloSetup, soloFederation, startNodeProcess } from "../test/support/cluster";
 import { fillLedger, formatRate, median, seconds, signedAdds } from "./benchSupport";

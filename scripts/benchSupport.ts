@@ -4,7 +4,7 @@ import { type BatchEntry, buildBatch } from "../src/batch";
 import { signPrecommit } from "../src/consensus";
 import { KeySigner, type PrivateKey } from "../src/crypto";
 import type { Federation } from "../src/federation";
-import type { Ledger } from "../src/node/ledger";
+import type { Ledger } from "../src/ledger/ledger";
 import { encodeAddSignal, signStatement } from "../src/statements";
 
 export function median(values: readonly number[]): number {

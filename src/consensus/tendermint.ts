@@ -43,7 +43,9 @@ export type ConsensusInput<P> =
   | { readonly kind: "vote"; readonly vote: CountedVote<P> }
   | { readonly kind: "timeout"; readonly timeout: TimeoutKind; readonly height: Height; readonly round: Round }
   /** The value this node proposes, in answer to needValue. */
-  | { readonly kind: "valueReady"; readonly height: Height; readonly round: Round; readonly valueId: ValueId };
+  | { readonly kind: "valueReady"; readonly height: Height; readonly round: Round; readonly valueId: ValueId }
+  /** The height was decided elsewhere: the shell verified a commit certificate and committed the batch. */
+  | { readonly kind: "synced"; readonly height: Height };
 
 export type ConsensusOutput<P> =
   /** L19: sign, persist and broadcast a proposal (the shell attaches the batch). */
@@ -146,6 +148,9 @@ export class Tendermint<P> {
         break;
       case "valueReady":
         this.onValueReady(input.height, input.round, input.valueId, out);
+        break;
+      case "synced":
+        if (input.height === this.state.height) this.decided = true;
         break;
       default:
         assertNever(input);

@@ -2,7 +2,7 @@ import type { EntryView } from "../gen/hashfed/v1/member";
 import { LogEntry } from "../gen/hashfed/v1/statement";
 import { parseStoredLogEntry } from "../statements";
 import type { StoredEntry } from "../store";
-import type { Ledger } from "./ledger";
+import type { Ledger } from "../ledger/ledger";
 
 /** A committed entry as the Member service shows it: the signed bytes, decoded, with its reveal. */
 export async function entryView(ledger: Ledger, stored: StoredEntry): Promise<EntryView> {

@@ -3,7 +3,7 @@ import type { LogServer } from "../gen/hashfed/v1/log";
 import { LogEntry } from "../gen/hashfed/v1/statement";
 import { hashLeaf } from "../log/hasher";
 import { type ErrorReporter, unary } from "./grpcHandlers";
-import type { Ledger } from "./ledger";
+import type { Ledger } from "../ledger/ledger";
 
 /** At most this many entries per GetEntries call. */
 export const ENTRIES_PER_CALL_MAX = 1000n;

@@ -3,7 +3,7 @@ import type { MatchQuery, MatchRequest, MatchResponse, MatchResult, SignalMatch 
 import type { IndexHit } from "../index";
 import { signalType, type SignalType } from "../signals";
 import { parseStoredLogEntry } from "../statements";
-import type { Ledger } from "./ledger";
+import type { Ledger } from "../ledger/ledger";
 
 /** At most this many queries per Match call. */
 export const MATCH_QUERIES_MAX = 10_000;

@@ -4,9 +4,9 @@ import type { EntryView, FollowRequest, MemberServer } from "../gen/hashfed/v1/m
 import { parseStatementId } from "../statements";
 import { checkDecoded, type ErrorReporter, grpcStatusOf, unary } from "./grpcHandlers";
 import { entryView } from "./entryView";
-import type { Ledger } from "./ledger";
+import type { Ledger } from "../ledger/ledger";
 import { answerMatch } from "./matchQueries";
-import type { Mempool } from "./mempool";
+import type { Mempool } from "../replica/mempool";
 import type { SubmissionIntake } from "./submissionIntake";
 
 export interface MemberServiceModules {

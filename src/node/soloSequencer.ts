@@ -4,8 +4,8 @@ import type { Federation } from "../federation";
 import { type BatchEntry, buildBatch } from "../batch";
 import { signPrecommit } from "../consensus";
 import type { Clock } from "./environment";
-import type { Ledger } from "./ledger";
-import type { Mempool } from "./mempool";
+import type { Ledger } from "../ledger/ledger";
+import type { Mempool } from "../replica/mempool";
 
 export interface SoloSequencerModules {
   readonly federation: Federation;

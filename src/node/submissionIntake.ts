@@ -22,10 +22,10 @@ import {
   trustedSignedStatement,
   type StatementId,
 } from "../statements";
-import type { CommitWaiters } from "./commitWaiters";
+import type { CommitWaiters } from "../replica/commitWaiters";
 import type { Clock, Entropy } from "./environment";
-import type { Ledger } from "./ledger";
-import type { Mempool } from "./mempool";
+import type { Ledger } from "../ledger/ledger";
+import type { Mempool } from "../replica/mempool";
 import type { Ed25519Pool } from "./ed25519Pool";
 
 export interface IntakeModules {

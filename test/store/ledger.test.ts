@@ -7,7 +7,7 @@ import { type AssembledBatch, assembleBatch, type BatchEntry, buildBatch, checkB
 import { signPrecommit } from "../../src/consensus";
 import { CommitCertificate } from "../../src/gen/hashfed/v1/batch";
 import { hashLeaf } from "../../src/log/hasher";
-import { Ledger } from "../../src/node/ledger";
+import { Ledger } from "../../src/ledger/ledger";
 import type { SignalTypeName } from "../../src/signals";
 import type { StatementId } from "../../src/statements";
 import { LogStore } from "../../src/store";

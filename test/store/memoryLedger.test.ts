@@ -1,7 +1,7 @@
 import { type AssembledBatch, type BatchEntry, buildBatch } from "../../src/batch";
 import { hashLeaf } from "../../src/log/hasher";
 import { verifyInclusion } from "../../src/log/verify";
-import { Ledger } from "../../src/node/ledger";
+import { Ledger } from "../../src/ledger/ledger";
 import type { StatementId } from "../../src/statements";
 import { type DurableImage, LogStore, MemoryKeyValueStore } from "../../src/store";
 import { hashfedRejection } from "../support/hashfedErrors";

@@ -6,7 +6,7 @@ import { buildBatch } from "../../src/batch";
 import { BatchHeader } from "../../src/gen/hashfed/v1/batch";
 import { hashLeaf } from "../../src/log/hasher";
 import { verifyConsistency, verifyInclusion } from "../../src/log/verify";
-import { Ledger } from "../../src/node/ledger";
+import { Ledger } from "../../src/ledger/ledger";
 import { LogStore, type TreeReader } from "../../src/store";
 import { ReferenceTree } from "../log/referenceTree";
 import { hashfedRejection } from "../support/hashfedErrors";

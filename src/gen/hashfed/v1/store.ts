@@ -43,6 +43,22 @@ export interface BatchSummary {
   upperNodeHashes: Buffer;
 }
 
+/**
+ * A validator's consensus round state, written with every message it signs: after a restart it
+ * resumes from here and never signs a second, different message for a (height, round, kind).
+ */
+export interface ConsensusState {
+  height: bigint;
+  round: number;
+  /** 0 propose, 1 prevote, 2 precommit. */
+  step: number;
+  /** Empty for none. */
+  lockedValue: Buffer;
+  lockedRound: number;
+  validValue: Buffer;
+  validRound: number;
+}
+
 function createBaseChainHeadRecord(): ChainHeadRecord {
   return { height: 0n, treeSize: 0n, headerHash: Buffer.alloc(0) };
 }
@@ -376,6 +392,198 @@ export const BatchSummary: MessageFns<BatchSummary> = {
     message.values = object.values ?? Buffer.alloc(0);
     message.retractionTargets = object.retractionTargets?.map((e) => BigInt(e)) || [];
     message.upperNodeHashes = object.upperNodeHashes ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseConsensusState(): ConsensusState {
+  return {
+    height: 0n,
+    round: 0,
+    step: 0,
+    lockedValue: Buffer.alloc(0),
+    lockedRound: 0,
+    validValue: Buffer.alloc(0),
+    validRound: 0,
+  };
+}
+
+export const ConsensusState: MessageFns<ConsensusState> = {
+  encode(message: ConsensusState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.height);
+    }
+    if (message.round !== 0) {
+      writer.uint32(16).uint32(message.round);
+    }
+    if (message.step !== 0) {
+      writer.uint32(24).uint32(message.step);
+    }
+    if (message.lockedValue.length !== 0) {
+      writer.uint32(34).bytes(message.lockedValue);
+    }
+    if (message.lockedRound !== 0) {
+      writer.uint32(40).int32(message.lockedRound);
+    }
+    if (message.validValue.length !== 0) {
+      writer.uint32(50).bytes(message.validValue);
+    }
+    if (message.validRound !== 0) {
+      writer.uint32(56).int32(message.validRound);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsensusState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsensusState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.round = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lockedValue = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.lockedRound = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.validValue = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.validRound = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsensusState {
+    return {
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      round: isSet(object.round) ? globalThis.Number(object.round) : 0,
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      lockedValue: isSet(object.lockedValue)
+        ? Buffer.from(bytesFromBase64(object.lockedValue))
+        : isSet(object.locked_value)
+        ? Buffer.from(bytesFromBase64(object.locked_value))
+        : Buffer.alloc(0),
+      lockedRound: isSet(object.lockedRound)
+        ? globalThis.Number(object.lockedRound)
+        : isSet(object.locked_round)
+        ? globalThis.Number(object.locked_round)
+        : 0,
+      validValue: isSet(object.validValue)
+        ? Buffer.from(bytesFromBase64(object.validValue))
+        : isSet(object.valid_value)
+        ? Buffer.from(bytesFromBase64(object.valid_value))
+        : Buffer.alloc(0),
+      validRound: isSet(object.validRound)
+        ? globalThis.Number(object.validRound)
+        : isSet(object.valid_round)
+        ? globalThis.Number(object.valid_round)
+        : 0,
+    };
+  },
+
+  toJSON(message: ConsensusState): unknown {
+    const obj: any = {};
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.round !== 0) {
+      obj.round = Math.round(message.round);
+    }
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    if (message.lockedValue.length !== 0) {
+      obj.lockedValue = base64FromBytes(message.lockedValue);
+    }
+    if (message.lockedRound !== 0) {
+      obj.lockedRound = Math.round(message.lockedRound);
+    }
+    if (message.validValue.length !== 0) {
+      obj.validValue = base64FromBytes(message.validValue);
+    }
+    if (message.validRound !== 0) {
+      obj.validRound = Math.round(message.validRound);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConsensusState>, I>>(base?: I): ConsensusState {
+    return ConsensusState.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConsensusState>, I>>(object: I): ConsensusState {
+    const message = createBaseConsensusState();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.round = object.round ?? 0;
+    message.step = object.step ?? 0;
+    message.lockedValue = object.lockedValue ?? Buffer.alloc(0);
+    message.lockedRound = object.lockedRound ?? 0;
+    message.validValue = object.validValue ?? Buffer.alloc(0);
+    message.validRound = object.validRound ?? 0;
     return message;
   },
 };

@@ -1,0 +1,1 @@
+export { type CommitListener, Ledger, type ReplayProgress } from "./ledger";

@@ -1,0 +1,51 @@
+import { invalid } from "../errors";
+import type { AssembledBatch } from "../batch";
+import { type Batch, BatchHeader } from "../gen/hashfed/v1/batch";
+import { PeerMessage, type SyncedBatch } from "../gen/hashfed/v1/peer";
+import { LogEntry } from "../gen/hashfed/v1/statement";
+import type { LogStore } from "../store";
+
+/** The largest message a replica decodes; anything bigger is dropped unread. */
+export const PEER_MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
+
+export function encodePeerMessage(message: PeerMessage): Buffer {
+  return Buffer.from(PeerMessage.encode(message).finish());
+}
+
+export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
+  if (bytes.length > PEER_MESSAGE_BYTES_MAX) throw invalid("PEER_MESSAGE_TOO_LARGE", `a peer message is at most ${PEER_MESSAGE_BYTES_MAX} bytes`);
+  let message: PeerMessage;
+  try {
+    message = PeerMessage.decode(bytes);
+  } catch (error) {
+    throw invalid("PEER_MESSAGE_MALFORMED", `not a PeerMessage: ${(error as Error).message}`);
+  }
+  if (message.kind === undefined) throw invalid("PEER_MESSAGE_MALFORMED", "a peer message has a kind");
+  return message;
+}
+
+/** A batch as it travels: header bytes, entries, and one reveal per entry (empty for a retraction). */
+export function wireBatch(batch: AssembledBatch): Batch {
+  return {
+    header: batch.headerBytes,
+    entries: batch.entries.map((entry) => LogEntry.decode(entry.signed.entryBytes)),
+    reveals: batch.entries.map((entry) => entry.reveal ?? { salt: Buffer.alloc(0), value: Buffer.alloc(0) }),
+  };
+}
+
+/** A committed height as a peer that is behind asks for it: the batch, entries and reveals, and its certificate. */
+export async function readSyncedBatch(store: LogStore, height: bigint): Promise<SyncedBatch | undefined> {
+  const committed = await store.readBatch(height);
+  if (committed === undefined) return undefined;
+  const header = BatchHeader.decode(committed.header);
+  const first = header.treeSize - BigInt(header.entryCount);
+  const stored = await store.readEntries(first, header.treeSize, true);
+  return {
+    batch: {
+      header: committed.header,
+      entries: stored.map((entry) => LogEntry.decode(entry.entryBytes)),
+      reveals: stored.map((entry) => entry.reveal ?? { salt: Buffer.alloc(0), value: Buffer.alloc(0) }),
+    },
+    certificate: committed.certificate,
+  };
+}

@@ -1,0 +1,184 @@
+import { assert } from "../assert";
+import type { RoundState } from "../consensus";
+import { Step } from "../consensus";
+import { ConsensusState } from "../gen/hashfed/v1/store";
+import type { KeyValueStore, WriteOperation } from "../store/keyValueStore";
+
+/** What a validator signs in a round: ordered as it happens within a round. */
+export type SignedKind = "proposal" | "prevote" | "precommit";
+const KIND_ORDER: Readonly<Record<SignedKind, number>> = { proposal: 0, prevote: 1, precommit: 2 };
+
+export interface Slot {
+  readonly height: bigint;
+  readonly round: number;
+  readonly kind: SignedKind;
+}
+
+/** W | 0x00 -> ConsensusState;  W | 0x01 | u64 height | u32 round | u8 kind -> the signed PeerMessage. */
+const PREFIX = 0x57;
+const STATE_KEY = Buffer.from([PREFIX, 0x00]);
+const MESSAGE = 0x01;
+
+/**
+ * The write-ahead state of a validator's consensus: every message it signs, and its round state,
+ * written durably (one synced write) before the message leaves the node. It is also the
+ * double-sign guard: a slot (height, round, kind) holds at most one message, and asking to sign a
+ * slot again yields the stored message, never a second signature.
+ *
+ * Signatures only move forward: a validator signs slots in increasing (height, round, kind) order,
+ * so it never signs a slot at or below the highest slot it holds a message for (CometBFT's
+ * LastSigned rule). A node restored from an old copy of its disk does not know what it signed after
+ * that copy; it learns from its peers, who send it back its own messages: each one it did not know
+ * of is adopted (recorded as signed), which raises that bar past everything it had signed.
+ */
+export class WriteAheadState {
+  private readonly messages = new Map<string, Buffer>();
+  /** The highest slot holding a message, recorded or adopted. */
+  private highest: Slot | undefined;
+
+  private constructor(
+    private readonly kv: KeyValueStore,
+    private state: RoundState | undefined,
+  ) {}
+
+  static async open(kv: KeyValueStore): Promise<WriteAheadState> {
+    const stateBytes = await kv.get(STATE_KEY);
+    const wal = new WriteAheadState(kv, stateBytes === undefined ? undefined : decodeState(stateBytes));
+    for await (const [key, value] of kv.entries({ gte: Buffer.from([PREFIX, MESSAGE]), lt: Buffer.from([PREFIX, MESSAGE + 1]) })) {
+      const slot = parseSlotKey(key);
+      wal.messages.set(slotName(slot), value);
+      wal.raise(slot);
+    }
+    return wal;
+  }
+
+  /** The round state saved with the last signature, if any. */
+  get roundState(): RoundState | undefined {
+    return this.state;
+  }
+
+  /** Whether this validator has ever signed anything (a fresh node cannot have). */
+  get hasSigned(): boolean {
+    return this.messages.size > 0;
+  }
+
+  signedAt(slot: Slot): Buffer | undefined {
+    return this.messages.get(slotName(slot));
+  }
+
+  /** The messages signed at `height`, in slot order: what a restarted node sends again. */
+  signedAtHeight(height: bigint): Buffer[] {
+    return [...this.messages.entries()]
+      .map(([name, message]) => ({ slot: parseSlotName(name), message }))
+      .filter(({ slot }) => slot.height === height)
+      .sort((a, b) => compareSlots(a.slot, b.slot))
+      .map(({ message }) => message);
+  }
+
+  /** Whether a new signature may be made for `slot`: only above every slot already holding a message. */
+  maySign(slot: Slot): boolean {
+    return this.highest === undefined || compareSlots(slot, this.highest) > 0;
+  }
+
+  /** Records a message signed for `slot` and the round state after it, durably, before it is sent. */
+  async record(slot: Slot, message: Buffer, state: RoundState): Promise<void> {
+    assert(this.maySign(slot), "a slot is signed once");
+    await this.kv.write(
+      [
+        { type: "put", key: slotKey(slot), value: message },
+        { type: "put", key: STATE_KEY, value: encodeState(state) },
+      ],
+      { sync: true },
+    );
+    this.messages.set(slotName(slot), message);
+    this.raise(slot);
+    this.state = state;
+  }
+
+  /**
+   * Records a message of this validator's that came back from the network without being in the
+   * write-ahead state: proof that this state is older than what was signed. Returns false when the
+   * slot already holds that message.
+   */
+  async adopt(slot: Slot, message: Buffer): Promise<boolean> {
+    const known = this.messages.get(slotName(slot));
+    if (known !== undefined) return false;
+    await this.kv.write([{ type: "put", key: slotKey(slot), value: message }], { sync: true });
+    this.messages.set(slotName(slot), message);
+    this.raise(slot);
+    return true;
+  }
+
+  private raise(slot: Slot): void {
+    if (this.highest === undefined || compareSlots(slot, this.highest) > 0) this.highest = slot;
+  }
+
+  /** Drops the messages of heights below `height`: they are decided, nothing signs them again. */
+  async forgetBelow(height: bigint): Promise<void> {
+    const operations: WriteOperation[] = [];
+    for (const name of [...this.messages.keys()]) {
+      const slot = parseSlotName(name);
+      if (slot.height >= height) continue;
+      this.messages.delete(name);
+      operations.push({ type: "del", key: slotKey(slot) });
+    }
+    if (operations.length > 0) await this.kv.write(operations, { sync: false });
+  }
+}
+
+function compareSlots(a: Slot, b: Slot): number {
+  if (a.height !== b.height) return a.height < b.height ? -1 : 1;
+  if (a.round !== b.round) return a.round - b.round;
+  return KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+}
+
+function slotKey(slot: Slot): Buffer {
+  const key = Buffer.alloc(2 + 8 + 4 + 1);
+  key[0] = PREFIX;
+  key[1] = MESSAGE;
+  key.writeBigUInt64BE(slot.height, 2);
+  key.writeUInt32BE(slot.round, 10);
+  key[14] = KIND_ORDER[slot.kind];
+  return key;
+}
+
+function parseSlotKey(key: Buffer): Slot {
+  const kind = (Object.keys(KIND_ORDER) as SignedKind[]).find((name) => KIND_ORDER[name] === key[14])!;
+  return { height: key.readBigUInt64BE(2), round: key.readUInt32BE(10), kind };
+}
+
+function slotName(slot: Slot): string {
+  return `${slot.height}/${slot.round}/${slot.kind}`;
+}
+
+function parseSlotName(name: string): Slot {
+  const [height, round, kind] = name.split("/") as [string, string, SignedKind];
+  return { height: BigInt(height), round: Number(round), kind };
+}
+
+function encodeState(state: RoundState): Buffer {
+  return Buffer.from(
+    ConsensusState.encode({
+      height: state.height,
+      round: state.round,
+      step: state.step,
+      lockedValue: state.lockedValue === null ? Buffer.alloc(0) : Buffer.from(state.lockedValue, "hex"),
+      lockedRound: state.lockedRound,
+      validValue: state.validValue === null ? Buffer.alloc(0) : Buffer.from(state.validValue, "hex"),
+      validRound: state.validRound,
+    }).finish(),
+  );
+}
+
+function decodeState(bytes: Buffer): RoundState {
+  const state = ConsensusState.decode(bytes);
+  return {
+    height: state.height,
+    round: state.round,
+    step: state.step as Step,
+    lockedValue: state.lockedValue.length === 0 ? null : Buffer.from(state.lockedValue).toString("hex"),
+    lockedRound: state.lockedRound,
+    validValue: state.validValue.length === 0 ? null : Buffer.from(state.validValue).toString("hex"),
+    validRound: state.validRound,
+  };
+}
