@@ -27,8 +27,14 @@ import type { EventQueue } from "./eventQueue";
  *     starts no real timers, and does not depend on GC (WeakRef, FinalizationRegistry);
  *  3. it does not poll with setImmediate forever (that is "unsettled").
  *
- * With `detectRealAsync` (on by default) a breach of 2 that is still pending after settling, a real
- * timer or an I/O request the run started, fails loudly instead of making a seed flaky.
+ * With `detectRealAsync` (on by default) a breach of 2 that is still pending after settling fails
+ * loudly instead of making a seed flaky: it sees what Node lists in getActiveResourcesInfo (real
+ * timers, fs and dns requests, sockets), but not a native addon's work (classic-level, under
+ * `level`) nor webcrypto, so those must be kept out by construction (MemoryKeyValueStore, sync crypto).
+ *
+ * Immediates are counted process-wide, so immediates from outside the simulation only add rounds;
+ * that changes nothing for code that keeps rule 1, and store code that batches with setImmediate
+ * (src/store/coalescedReads.ts) is settled completely, round after round.
  *
  * Semantics this gives the code under test: everything a handler does "immediately" (its promise
  * chain up to the first await on a simulated, queue-backed operation) completes at the virtual
