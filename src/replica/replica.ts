@@ -1,0 +1,573 @@
+import { createHash } from "node:crypto";
+import { assert } from "../assert";
+import type { Signer } from "../crypto/signer";
+import { HashfedError } from "../errors";
+import { type Federation, quorumSize, roundSkipSize } from "../federation";
+import { type AssembledBatch, type BatchEntry, buildBatch, checkBatch } from "../batch";
+import {
+  type ConsensusInput,
+  type ConsensusOutput,
+  duplicateProposal,
+  duplicateVote,
+  signProposal,
+  signVote,
+  Tendermint,
+  verifySignedProposal,
+  verifySignedVote,
+} from "../consensus";
+import { noteSignatureBytes } from "../crypto/signedNote";
+import { type Batch, BatchHeader, type CommitCertificate, type Evidence, type SignedProposal, type SignedVote, type Vote, VoteType } from "../gen/hashfed/v1/batch";
+import type { GossipedStatement, PeerMessage, PeerStatus, ProposalWithBatch, SyncedBatch } from "../gen/hashfed/v1/peer";
+import { Ledger } from "../ledger";
+import { LogStore } from "../store";
+import type { KeyValueStore } from "../store/keyValueStore";
+import { CommitWaiters } from "./commitWaiters";
+import type { Timers, Transport } from "./environment";
+import { Mempool } from "./mempool";
+import { decodePeerMessage, encodePeerMessage, readSyncedBatch, wireBatch } from "./peerMessages";
+import { admitGossiped } from "./statementAdmission";
+import { type SignedKind, type Slot, WriteAheadState } from "./writeAheadState";
+
+/** A signed consensus message, as the core carries it to certificates and evidence. */
+type Signed = { readonly vote: SignedVote } | { readonly proposal: SignedProposal };
+
+export interface ReplicaOptions {
+  readonly federation: Federation;
+  readonly signer: Signer;
+  /** Holds the log and the write-ahead state. */
+  readonly kv: KeyValueStore;
+  readonly transport: Transport;
+  readonly timers: Timers;
+  readonly tuning?: Partial<ReplicaTuning>;
+  readonly log?: (line: string) => void;
+  /** A bug (a failed assertion) in handling an input: the replica stops, and this says why. */
+  readonly onFatal: (error: unknown) => void;
+}
+
+/** Intervals of the replica's own housekeeping; consensus timeouts come from the federation file. */
+export interface ReplicaTuning {
+  /** How often a replica tells its peers where it stands (and so learns whom to help or ask). */
+  readonly statusIntervalMs: number;
+  /** How often uncommitted statements are pushed to the peers again. */
+  readonly regossipIntervalMs: number;
+  /** After a restart, how long to listen before signing anything, unless a quorum answers sooner. */
+  readonly listenAfterRestartMs: number;
+  /** Heights asked for per sync request. */
+  readonly syncBatchesMax: number;
+}
+
+const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalMs: 1000, listenAfterRestartMs: 600, syncBatchesMax: 16 };
+/** Messages for heights after the current one are kept (bounded) until that height starts. */
+const FUTURE_MESSAGES_MAX = 4096;
+const REGOSSIP_STATEMENTS_MAX = 256;
+
+/**
+ * A validator's replica: everything it decides, behind injected I/O (Transport, Timers, a
+ * KeyValueStore, a Signer), so it runs the same on gRPC and LevelDB as in the simulator. It admits
+ * statements into a bounded mempool and gossips them; drives the Tendermint core, signing and
+ * persisting every message before it leaves (the write-ahead state is also the double-sign guard);
+ * proposes and validates batches; commits each decided batch with its certificate through the
+ * Ledger; exchanges status so that lost votes are sent again and lagging peers catch up by syncing
+ * whole heights; and keeps evidence of equivocation.
+ *
+ * Inputs are handled one at a time, in arrival order, so the core never sees two at once and every
+ * write completes before anything depending on it is sent.
+ */
+export class Replica {
+  readonly mempool: Mempool;
+  readonly waiters = new CommitWaiters();
+  readonly evidence: Evidence[] = [];
+  private readonly core: Tendermint<Signed> | undefined;
+  private readonly tuning: ReplicaTuning;
+  private readonly peers: readonly string[];
+  /** Batches proposed at the current height, by id; `checked` once valid(v) was computed. */
+  private values = new Map<string, { batch: Batch; checked?: AssembledBatch }>();
+  private futureMessages: { from: string; message: PeerMessage }[] = [];
+  private waitingForValue: { height: bigint; round: number } | undefined;
+  private listening = false;
+  private readonly heardSinceRestart = new Set<string>();
+  private syncInFlight: { peer: string; until: number } | undefined;
+  private readonly timerHandles: ReturnType<Timers["setTimeout"]>[] = [];
+  private work: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly options: ReplicaOptions,
+    readonly ledger: Ledger,
+    private readonly wal: WriteAheadState,
+  ) {
+    const { federation, signer } = options;
+    this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    const validators = federation.validators.map((member) => member.name);
+    this.peers = validators.filter((name) => name !== signer.name);
+    this.mempool = new Mempool({ statementsMax: federation.parameters.mempoolStatementsMax, perSubmitterMax: federation.parameters.mempoolPerSubmitterMax });
+    if (validators.includes(signer.name)) {
+      const { parameters } = federation;
+      this.core = new Tendermint<Signed>({
+        self: signer.name,
+        validators,
+        quorum: quorumSize(validators.length),
+        roundSkip: roundSkipSize(validators.length),
+        timeouts: { proposeMs: parameters.timeoutProposeMs, prevoteMs: parameters.timeoutPrevoteMs, precommitMs: parameters.timeoutPrecommitMs, deltaMs: parameters.timeoutDeltaMs },
+      });
+    }
+    ledger.onCommit((batch) => this.onCommitted(batch));
+  }
+
+  static async open(options: ReplicaOptions): Promise<Replica> {
+    const store = LogStore.on(options.kv);
+    await store.bindFederation(options.federation.id);
+    const ledger = await Ledger.open(options.federation, store);
+    const replica = new Replica(options, ledger, await WriteAheadState.open(options.kv));
+    replica.start();
+    return replica;
+  }
+
+  get name(): string {
+    return this.options.signer.name;
+  }
+
+  /** Admits the member's own statements (already checked and signed) and gossips them; each promise resolves with the log index at commit. */
+  submit(entries: readonly BatchEntry[]): Promise<number>[] {
+    const waits = entries.map((entry) => this.waiters.wait(entry.signed.id));
+    this.enqueue(() => this.admit(entries, undefined));
+    return waits;
+  }
+
+  /** Delivers an encoded PeerMessage from a peer. Malformed or unverifiable messages are dropped. */
+  receive(from: string, bytes: Uint8Array): void {
+    this.enqueue(() => this.handleMessage(from, bytes));
+  }
+
+  /** Stops timers and ignores every later input; the store stays open (the owner closes it). */
+  close(): void {
+    this.closed = true;
+    for (const handle of this.timerHandles) this.options.timers.clearTimeout(handle);
+  }
+
+  private start(): void {
+    this.every(this.tuning.statusIntervalMs, () => this.broadcast({ kind: { $case: "status", value: this.status() } }));
+    this.every(this.tuning.regossipIntervalMs, () => this.regossip());
+    if (this.core === undefined) return;
+    if (!this.wal.hasSigned) {
+      this.enqueue(() => this.beginHeight());
+      return;
+    }
+    // A restarted validator listens first: its peers send back what they hold of its messages, and
+    // anything it signed that its disk forgot is adopted before it signs again.
+    this.listening = true;
+    this.broadcast({ kind: { $case: "status", value: this.status() } });
+    this.later(this.tuning.listenAfterRestartMs, () => this.stopListening());
+  }
+
+  private stopListening(): Promise<void> | void {
+    if (!this.listening) return;
+    this.listening = false;
+    return this.beginHeight();
+  }
+
+  // ---- inputs ------------------------------------------------------------------------------
+
+  private async handleMessage(from: string, bytes: Uint8Array): Promise<void> {
+    let message: PeerMessage;
+    try {
+      message = decodePeerMessage(bytes);
+    } catch {
+      return;
+    }
+    try {
+      await this.dispatch(from, message);
+    } catch (error) {
+      if (!(error instanceof HashfedError)) throw error;
+      this.options.log?.(`${this.name}: dropped a message from ${from}: ${error.message}`);
+    }
+  }
+
+  private async dispatch(from: string, message: PeerMessage): Promise<void> {
+    const kind = message.kind!;
+    switch (kind.$case) {
+      case "statements":
+        return this.admitGossip(from, kind.value.statements);
+      case "vote":
+        return this.onVote(from, message, kind.value);
+      case "proposal":
+        return this.onProposal(from, message, kind.value);
+      case "status":
+        return this.onStatus(from, kind.value);
+      case "syncRequest":
+        return this.onSyncRequest(from, kind.value.fromHeight, kind.value.count);
+      case "syncResponse":
+        return this.onSyncResponse(from, kind.value.batches);
+    }
+  }
+
+  private async onVote(from: string, message: PeerMessage, signed: SignedVote): Promise<void> {
+    const { vote } = verifySignedVote(this.options.federation, signed);
+    if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
+    const height = this.consensusHeight();
+    if (vote.height > height) return this.keepForLater(from, message);
+    if (vote.height < height || this.core === undefined || this.listening) return;
+    await this.stepCore({
+      kind: "vote",
+      vote: { kind: vote.type === VoteType.VOTE_TYPE_PREVOTE ? "prevote" : "precommit", round: vote.round, valueId: valueIdOf(vote.valueId), validator: vote.validator, payload: { vote: signed } },
+    });
+  }
+
+  private async onProposal(from: string, message: PeerMessage, value: ProposalWithBatch): Promise<void> {
+    if (value.proposal === undefined || value.batch === undefined) return;
+    const { proposal } = verifySignedProposal(this.options.federation, value.proposal);
+    if (proposal.proposer === this.name) await this.adoptOwn({ height: proposal.height, round: proposal.round, kind: "proposal" }, message);
+    const height = this.consensusHeight();
+    if (proposal.height > height) return this.keepForLater(from, message);
+    if (proposal.height < height || this.core === undefined || this.listening) return;
+    const valueId = Buffer.from(proposal.valueId).toString("hex");
+    if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
+    if (!this.values.has(valueId)) this.values.set(valueId, { batch: value.batch });
+    await this.stepCore({
+      kind: "proposal",
+      proposal: { round: proposal.round, valueId, validRound: proposal.validRound, proposer: proposal.proposer, payload: { proposal: value.proposal } },
+    });
+  }
+
+  private async onStatus(from: string, status: PeerStatus): Promise<void> {
+    if (!this.peers.includes(from)) return;
+    if (this.listening) {
+      this.heardSinceRestart.add(from);
+      if (this.heardSinceRestart.size >= quorumSize(this.peers.length + 1) - 1) await this.stopListening();
+    }
+    if (status.committedHeight > this.ledger.head.height) this.requestSync(from);
+    if (this.core !== undefined && status.height === this.consensusHeight()) this.resendRound(from, status.round);
+  }
+
+  private async onSyncRequest(from: string, fromHeight: bigint, count: number): Promise<void> {
+    const batches: SyncedBatch[] = [];
+    const last = this.ledger.head.height;
+    for (let height = fromHeight; height <= last && batches.length < Math.min(count, this.tuning.syncBatchesMax); height++) {
+      const synced = await readSyncedBatch(this.ledger.store, height);
+      if (synced !== undefined) batches.push(synced);
+    }
+    if (batches.length > 0) this.options.transport.send(from, encodePeerMessage({ kind: { $case: "syncResponse", value: { batches } } }));
+  }
+
+  /** Applies synced heights in order, each checked as valid(v) and by its certificate: no peer is trusted. */
+  private async onSyncResponse(from: string, batches: readonly SyncedBatch[]): Promise<void> {
+    if (this.syncInFlight?.peer === from) this.syncInFlight = undefined;
+    let applied = false;
+    for (const synced of batches) {
+      if (synced.batch === undefined || synced.certificate === undefined) return;
+      if (headerHeight(synced.batch.header) !== this.ledger.head.height + 1n) continue;
+      const assembled = checkBatch(this.options.federation, this.ledger.state, this.ledger.head, synced.batch, () => false);
+      await this.ledger.commit(assembled, synced.certificate);
+      applied = true;
+    }
+    if (applied && this.core !== undefined && !this.listening) {
+      if (!this.core.isDecided) await this.stepCore({ kind: "synced", height: this.core.roundState.height });
+      await this.beginHeight();
+    }
+  }
+
+  // ---- statements ----------------------------------------------------------------------------
+
+  private async admitGossip(from: string, statements: readonly GossipedStatement[]): Promise<void> {
+    const entries: BatchEntry[] = [];
+    for (const gossiped of statements) {
+      const entry = admitGossiped(this.options.federation, gossiped);
+      if (entry !== undefined) entries.push(entry);
+    }
+    await this.admit(entries, from);
+  }
+
+  /** Adds new statements to the mempool, passes them on, and wakes the core if the height was idle. */
+  private async admit(entries: readonly BatchEntry[], from: string | undefined): Promise<void> {
+    const fresh = entries.filter((entry) => this.ledger.indexOf(entry.signed.id) === undefined && !this.mempool.has(entry.signed.id));
+    const admitted = fresh.filter((entry) => {
+      try {
+        return this.mempool.add(entry);
+      } catch (error) {
+        if (error instanceof HashfedError) {
+          this.waiters.rejected(entry.signed.id, error);
+          return false;
+        }
+        throw error;
+      }
+    });
+    if (admitted.length === 0) return;
+    const message = { kind: { $case: "statements" as const, value: { statements: admitted.map(gossipOf) } } };
+    for (const peer of this.peers) if (peer !== from) this.options.transport.send(peer, encodePeerMessage(message));
+    if (this.core !== undefined && !this.listening && !this.core.isDecided) await this.stepCore({ kind: "work" });
+    await this.answerValueRequest();
+  }
+
+  private regossip(): void {
+    const pending = this.mempool.oldest(REGOSSIP_STATEMENTS_MAX);
+    if (pending.length > 0) this.broadcast({ kind: { $case: "statements", value: { statements: pending.map(gossipOf) } } });
+  }
+
+  // ---- consensus -----------------------------------------------------------------------------
+
+  /** The height consensus works on: the one after the last committed batch. */
+  private consensusHeight(): bigint {
+    return this.ledger.head.height + 1n;
+  }
+
+  /** Starts consensus for the next height, resuming from the write-ahead state after a restart. */
+  private async beginHeight(): Promise<void> {
+    const core = this.core!;
+    const height = this.consensusHeight();
+    this.values = new Map();
+    this.waitingForValue = undefined;
+    const saved = this.wal.roundState;
+    const hasWork = this.mempool.size > 0;
+    if (saved !== undefined && saved.height === height && core.roundState.height !== height) {
+      await this.apply(core.resume(saved, hasWork));
+      for (const bytes of this.wal.signedAtHeight(height)) {
+        this.broadcastBytes(bytes);
+        await this.dispatch(this.name, decodePeerMessage(bytes));
+      }
+    } else if (core.roundState.height < height) {
+      await this.apply(core.step({ kind: "startHeight", height, hasWork }));
+    }
+    await this.wal.forgetBelow(height);
+    const kept = this.futureMessages;
+    this.futureMessages = [];
+    for (const { from, message } of kept) await this.dispatch(from, message);
+  }
+
+  private async stepCore(input: ConsensusInput<Signed>): Promise<void> {
+    await this.apply(this.core!.step(input));
+  }
+
+  /** Carries out the core's outputs in order; each may feed the core again. */
+  private async apply(outputs: readonly ConsensusOutput<Signed>[]): Promise<void> {
+    for (const output of outputs) {
+      switch (output.kind) {
+        case "vote":
+          await this.castVote(output.voteKind, output.height, output.round, output.valueId);
+          break;
+        case "propose":
+          await this.castProposal(output.height, output.round, output.valueId, output.validRound);
+          break;
+        case "needValue":
+          this.waitingForValue = { height: output.height, round: output.round };
+          await this.answerValueRequest();
+          break;
+        case "checkValue":
+          await this.checkValue(output.valueId);
+          break;
+        case "scheduleTimeout": {
+          const input = { kind: "timeout" as const, timeout: output.timeout, height: output.height, round: output.round };
+          this.later(output.delayMs, () => (this.listening ? undefined : this.stepCore(input)));
+          break;
+        }
+        case "decide":
+          await this.commitDecision(output.height, output.round, output.valueId, output.precommits.map((vote) => (vote.payload as { vote: SignedVote }).vote));
+          break;
+        case "evidence":
+          this.evidence.push(evidenceOf(output.first, output.second));
+          break;
+      }
+    }
+  }
+
+  /** L18: the proposer builds a batch from the mempool, now or when statements arrive. */
+  private async answerValueRequest(): Promise<void> {
+    const request = this.waitingForValue;
+    if (request === undefined || this.core === undefined || request.height !== this.core.roundState.height || request.round !== this.core.roundState.round) return;
+    const { federation, signer, timers } = this.options;
+    const { batch, rejected } = buildBatch(federation, this.ledger.state, this.ledger.head, this.mempool.oldest(federation.parameters.batchEntriesMax), {
+      proposer: signer.name,
+      proposerTimeMs: BigInt(Math.floor(timers.now())),
+    });
+    for (const { entry, error } of rejected) {
+      this.mempool.remove(entry.signed.id);
+      this.waiters.rejected(entry.signed.id, error);
+    }
+    if (batch === undefined) return;
+    this.waitingForValue = undefined;
+    const valueId = batch.id.toString("hex");
+    this.values.set(valueId, { batch: wireBatch(batch), checked: batch });
+    await this.stepCore({ kind: "valueReady", height: request.height, round: request.round, valueId });
+  }
+
+  /** valid(v): the batch of a proposal, checked against the log as it stands. */
+  private async checkValue(valueId: string): Promise<void> {
+    const value = this.values.get(valueId);
+    if (value === undefined) return;
+    let valid = true;
+    if (value.checked === undefined) {
+      try {
+        value.checked = checkBatch(this.options.federation, this.ledger.state, this.ledger.head, value.batch, () => false);
+      } catch (error) {
+        if (!(error instanceof HashfedError)) throw error;
+        valid = false;
+      }
+    }
+    await this.stepCore({ kind: "valueChecked", valueId, valid });
+  }
+
+  private async castVote(kind: "prevote" | "precommit", height: bigint, round: number, valueId: string | null): Promise<void> {
+    const slot: Slot = { height, round, kind };
+    const { federation, signer } = this.options;
+    const checked = valueId === null ? undefined : this.values.get(valueId)?.checked;
+    const vote: Vote = {
+      federationId: federation.id,
+      type: kind === "prevote" ? VoteType.VOTE_TYPE_PREVOTE : VoteType.VOTE_TYPE_PRECOMMIT,
+      height,
+      round,
+      valueId: valueId === null ? Buffer.alloc(0) : Buffer.from(valueId, "hex"),
+      validator: signer.name,
+      checkpointSignature: kind === "precommit" && checked !== undefined ? noteSignatureBytes(signer.signNote(checked.checkpointBody)) : Buffer.alloc(0),
+    };
+    await this.signAndSend(slot, () => ({ kind: { $case: "vote", value: signVote(signer, vote) } }));
+  }
+
+  private async castProposal(height: bigint, round: number, valueId: string, validRound: number): Promise<void> {
+    const value = this.values.get(valueId);
+    if (value === undefined) return;
+    const { federation, signer } = this.options;
+    const proposal = { federationId: federation.id, height, round, validRound, valueId: Buffer.from(valueId, "hex"), proposer: signer.name };
+    await this.signAndSend({ height, round, kind: "proposal" }, () => ({
+      kind: { $case: "proposal", value: { proposal: signProposal(signer, proposal), batch: value.batch } },
+    }));
+  }
+
+  /**
+   * The double-sign guard: a slot already signed sends its stored message again, unchanged; a slot
+   * at or below one signed before is not signed; otherwise the message is signed, persisted with the
+   * round state (synced), and only then sent. The node then hears its own message like a peer's.
+   */
+  private async signAndSend(slot: Slot, make: () => PeerMessage): Promise<void> {
+    let bytes = this.wal.signedAt(slot);
+    if (bytes === undefined) {
+      if (!this.wal.maySign(slot)) return;
+      bytes = encodePeerMessage(make());
+      await this.wal.record(slot, bytes, this.core!.roundState);
+    }
+    this.broadcastBytes(bytes);
+    await this.dispatch(this.name, decodePeerMessage(bytes));
+  }
+
+  private async commitDecision(height: bigint, round: number, valueId: string, precommits: SignedVote[]): Promise<void> {
+    const checked = this.values.get(valueId)?.checked;
+    assert(checked !== undefined, "the core decides only on a value it saw checked valid");
+    const certificate: CommitCertificate = { height, round, valueId: Buffer.from(valueId, "hex"), precommits };
+    await this.ledger.commit(checked, certificate);
+    await this.beginHeight();
+  }
+
+  /** A message of this validator's that it has no record of: its disk is older than its signatures. */
+  private async adoptOwn(slot: Slot, message: PeerMessage): Promise<void> {
+    if (slot.height < this.consensusHeight()) return;
+    if (await this.wal.adopt(slot, encodePeerMessage(message))) this.options.log?.(`${this.name}: adopted a message it signed before its disk was restored (${slot.height}/${slot.round}/${slot.kind})`);
+  }
+
+  // ---- relay and catch-up --------------------------------------------------------------------
+
+  private status(): PeerStatus {
+    const round = this.core?.roundState.round ?? 0;
+    return { height: this.consensusHeight(), round, committedHeight: this.ledger.head.height };
+  }
+
+  /** Sends a peer at our height the proposal and votes we hold for its round and ours. */
+  private resendRound(peer: string, round: number): void {
+    const core = this.core!;
+    const rounds = new Set([round, core.roundState.round]);
+    for (const r of rounds) {
+      const proposal = core.proposalIn(r);
+      const value = proposal === undefined ? undefined : this.values.get(proposal.valueId);
+      if (proposal !== undefined && value !== undefined && "proposal" in proposal.payload) {
+        this.sendTo(peer, { kind: { $case: "proposal", value: { proposal: proposal.payload.proposal, batch: value.batch } } });
+      }
+      for (const vote of core.votes.votesInRound(r)) {
+        if ("vote" in vote.payload) this.sendTo(peer, { kind: { $case: "vote", value: vote.payload.vote } });
+      }
+    }
+  }
+
+  private requestSync(peer: string): void {
+    const now = this.options.timers.now();
+    if (this.syncInFlight !== undefined && this.syncInFlight.until > now) return;
+    this.syncInFlight = { peer, until: now + 4 * this.tuning.statusIntervalMs };
+    this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight: this.ledger.head.height + 1n, count: this.tuning.syncBatchesMax } } });
+  }
+
+  private keepForLater(from: string, message: PeerMessage): void {
+    if (this.futureMessages.length < FUTURE_MESSAGES_MAX) this.futureMessages.push({ from, message });
+  }
+
+  private onCommitted(batch: AssembledBatch): void {
+    const first = Number(this.ledger.treeSize) - batch.entries.length;
+    batch.entries.forEach((entry, offset) => {
+      this.mempool.remove(entry.signed.id);
+      this.waiters.committed(entry.signed.id, first + offset);
+    });
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------------
+
+  private broadcast(message: PeerMessage): void {
+    this.broadcastBytes(encodePeerMessage(message));
+  }
+
+  private broadcastBytes(bytes: Uint8Array): void {
+    if (this.closed) return;
+    for (const peer of this.peers) this.options.transport.send(peer, bytes);
+  }
+
+  private sendTo(peer: string, message: PeerMessage): void {
+    if (!this.closed) this.options.transport.send(peer, encodePeerMessage(message));
+  }
+
+  /** Runs `task` after every input before it, one at a time. */
+  private enqueue(task: () => Promise<void> | void): void {
+    if (this.closed) return;
+    this.work = this.work
+      .then(() => (this.closed ? undefined : task()))
+      .catch((error: unknown) => {
+        // Far better to stop than to go on in a state the code does not understand.
+        this.close();
+        this.options.onFatal(error);
+      });
+  }
+
+  private later(delayMs: number, task: () => Promise<void> | void): void {
+    this.timerHandles.push(this.options.timers.setTimeout(delayMs, () => this.enqueue(task)));
+  }
+
+  private every(intervalMs: number, task: () => void): void {
+    const tick = (): void => {
+      if (this.closed) return;
+      this.enqueue(task);
+      this.timerHandles.push(this.options.timers.setTimeout(intervalMs, tick));
+    };
+    this.timerHandles.push(this.options.timers.setTimeout(intervalMs, tick));
+  }
+}
+
+/** The height a batch header claims; malformed bytes are the sender's problem, not a crash. */
+function headerHeight(bytes: Uint8Array): bigint | undefined {
+  try {
+    return BatchHeader.decode(bytes).height;
+  } catch {
+    return undefined;
+  }
+}
+
+function valueIdOf(bytes: Uint8Array): string | null {
+  return bytes.length === 0 ? null : Buffer.from(bytes).toString("hex");
+}
+
+function slotOfVote(vote: Vote): Slot {
+  const kind: SignedKind = vote.type === VoteType.VOTE_TYPE_PREVOTE ? "prevote" : "precommit";
+  return { height: vote.height, round: vote.round, kind };
+}
+
+function gossipOf(entry: BatchEntry): { entry: { statement: Buffer; signature: Buffer }; reveal: BatchEntry["reveal"] } {
+  return { entry: { statement: entry.signed.bytes, signature: entry.signed.signature }, reveal: entry.reveal };
+}
+
+function evidenceOf(first: Signed, second: Signed): Evidence {
+  if ("vote" in first && "vote" in second) return duplicateVote(first.vote, second.vote);
+  return duplicateProposal((first as { proposal: SignedProposal }).proposal, (second as { proposal: SignedProposal }).proposal);
+}
+
