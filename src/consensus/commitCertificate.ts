@@ -59,8 +59,11 @@ export function verifyCommitCertificate(federation: Federation, certificate: Com
   return [...byValidator.values()].sort((a, b) => (a.validator.name < b.validator.name ? -1 : 1));
 }
 
-/** A malformed signature throws (invalid); a well-formed one that does not verify returns false. */
-function checkpointSignatureVerifies(validator: Member, signatureBytes: Uint8Array, checkpointBody: string): boolean {
+/**
+ * Whether a precommit's checkpoint signature is its validator's over `checkpointBody`. A malformed
+ * signature throws (invalid); a well-formed one that does not verify returns false.
+ */
+export function checkpointSignatureVerifies(validator: Member, signatureBytes: Uint8Array, checkpointBody: string): boolean {
   const signature = noteSignatureFromBytes(validator.name, signatureBytes);
   try {
     return verifyNoteSignatures({ text: checkpointBody, signatures: [signature] }, [validator.key]).length === 1;

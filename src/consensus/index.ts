@@ -1,4 +1,4 @@
-export { cosignedCheckpoint, signPrecommit, verifyCommitCertificate } from "./commitCertificate";
+export { checkpointSignatureVerifies, cosignedCheckpoint, signPrecommit, verifyCommitCertificate } from "./commitCertificate";
 export { duplicateProposal, duplicateVote, type Equivocation, verifyEvidence } from "./evidence";
 export { proposerOf } from "./proposer";
 export { signProposal, type VerifiedProposal, verifySignedProposal } from "./signedProposal";

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { assert } from "../assert";
+import { assert, AssertionError } from "../assert";
 import type { Signer } from "../crypto/signer";
 import { HashfedError } from "../errors";
-import { type Federation, quorumSize, roundSkipSize } from "../federation";
+import { type Federation, type Member, quorumSize, roundSkipSize } from "../federation";
 import { type AssembledBatch, type BatchEntry, buildBatch, checkBatch } from "../batch";
 import {
   type ConsensusInput,
@@ -11,6 +11,7 @@ import {
   duplicateVote,
   signProposal,
   signVote,
+  checkpointSignatureVerifies,
   Tendermint,
   verifySignedProposal,
   verifySignedVote,
@@ -60,6 +61,8 @@ const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalM
 /** Messages for heights after the current one are kept (bounded) until that height starts. */
 const FUTURE_MESSAGES_MAX = 4096;
 const REGOSSIP_STATEMENTS_MAX = 256;
+/** Precommits held for one unseen batch: one per validator per round at most matter. */
+const HELD_PRECOMMITS_PER_VALUE_MAX = 1024;
 
 /**
  * A validator's replica: everything it decides, behind injected I/O (Transport, Timers, a
@@ -80,8 +83,14 @@ export class Replica {
   private readonly core: Tendermint<Signed> | undefined;
   private readonly tuning: ReplicaTuning;
   private readonly peers: readonly string[];
-  /** Batches proposed at the current height, by id; `checked` once valid(v) was computed. */
-  private values = new Map<string, { batch: Batch; checked?: AssembledBatch }>();
+  /** Batches proposed at the current height, by id; `checked` or `invalid` once valid(v) was computed. */
+  private values = new Map<string, { batch: Batch; checked?: AssembledBatch; invalid?: boolean }>();
+  /**
+   * Precommits for batches not seen yet: a precommit counts only once its checkpoint signature is
+   * checked against the batch's checkpoint, or a Byzantine validator could help reach a decision
+   * that no certificate can then prove.
+   */
+  private heldPrecommits = new Map<string, { signed: SignedVote; vote: Vote; validator: Member }[]>();
   private futureMessages: { from: string; message: PeerMessage }[] = [];
   private waitingForValue: { height: bigint; round: number } | undefined;
   private listening = false;
@@ -202,15 +211,61 @@ export class Replica {
   }
 
   private async onVote(from: string, message: PeerMessage, signed: SignedVote): Promise<void> {
-    const { vote } = verifySignedVote(this.options.federation, signed);
+    const { vote, validator } = verifySignedVote(this.options.federation, signed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
     const height = this.consensusHeight();
     if (vote.height > height) return this.keepForLater(from, message);
     if (vote.height < height || this.core === undefined || this.listening) return;
+    const valueId = valueIdOf(vote.valueId);
+    if (vote.type === VoteType.VOTE_TYPE_PRECOMMIT && valueId !== null) {
+      const value = this.values.get(valueId);
+      if (value?.invalid) return;
+      if (value === undefined) return this.hold(valueId, signed, vote, validator);
+      const checked = this.ensureChecked(valueId);
+      if (checked === undefined || !checkpointSignatureVerifies(validator, vote.checkpointSignature, checked.checkpointBody)) return;
+    }
+    await this.feedVote(signed, vote);
+  }
+
+  private async feedVote(signed: SignedVote, vote: Vote): Promise<void> {
     await this.stepCore({
       kind: "vote",
       vote: { kind: vote.type === VoteType.VOTE_TYPE_PREVOTE ? "prevote" : "precommit", round: vote.round, valueId: valueIdOf(vote.valueId), validator: vote.validator, payload: { vote: signed } },
     });
+  }
+
+  private hold(valueId: string, signed: SignedVote, vote: Vote, validator: Member): void {
+    const held = this.heldPrecommits.get(valueId) ?? [];
+    if (held.length >= HELD_PRECOMMITS_PER_VALUE_MAX) return;
+    held.push({ signed, vote, validator });
+    this.heldPrecommits.set(valueId, held);
+  }
+
+  /** A batch arrived or was checked: its held precommits with valid checkpoint signatures now count. */
+  private async releaseHeld(valueId: string): Promise<void> {
+    const held = this.heldPrecommits.get(valueId);
+    if (held === undefined) return;
+    this.heldPrecommits.delete(valueId);
+    const checked = this.ensureChecked(valueId);
+    if (checked === undefined) return;
+    for (const { signed, vote, validator } of held) {
+      if (checkpointSignatureVerifies(validator, vote.checkpointSignature, checked.checkpointBody)) await this.feedVote(signed, vote);
+    }
+  }
+
+  /** valid(v) for a batch of this height, computed once: the assembled batch, or undefined if invalid. */
+  private ensureChecked(valueId: string): AssembledBatch | undefined {
+    const value = this.values.get(valueId);
+    if (value === undefined || value.invalid) return undefined;
+    if (value.checked === undefined) {
+      try {
+        value.checked = checkBatch(this.options.federation, this.ledger.state, this.ledger.head, value.batch, () => false);
+      } catch (error) {
+        if (!(error instanceof HashfedError)) throw error;
+        value.invalid = true;
+      }
+    }
+    return value.checked;
   }
 
   private async onProposal(from: string, message: PeerMessage, value: ProposalWithBatch): Promise<void> {
@@ -223,6 +278,7 @@ export class Replica {
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
     if (!this.values.has(valueId)) this.values.set(valueId, { batch: value.batch });
+    await this.releaseHeld(valueId);
     await this.stepCore({
       kind: "proposal",
       proposal: { round: proposal.round, valueId, validRound: proposal.validRound, proposer: proposal.proposer, payload: { proposal: value.proposal } },
@@ -315,6 +371,7 @@ export class Replica {
     const core = this.core!;
     const height = this.consensusHeight();
     this.values = new Map();
+    this.heldPrecommits = new Map();
     this.waitingForValue = undefined;
     const saved = this.wal.roundState;
     const hasWork = this.mempool.size > 0;
@@ -391,18 +448,8 @@ export class Replica {
 
   /** valid(v): the batch of a proposal, checked against the log as it stands. */
   private async checkValue(valueId: string): Promise<void> {
-    const value = this.values.get(valueId);
-    if (value === undefined) return;
-    let valid = true;
-    if (value.checked === undefined) {
-      try {
-        value.checked = checkBatch(this.options.federation, this.ledger.state, this.ledger.head, value.batch, () => false);
-      } catch (error) {
-        if (!(error instanceof HashfedError)) throw error;
-        valid = false;
-      }
-    }
-    await this.stepCore({ kind: "valueChecked", valueId, valid });
+    if (!this.values.has(valueId)) return;
+    await this.stepCore({ kind: "valueChecked", valueId, valid: this.ensureChecked(valueId) !== undefined });
   }
 
   private async castVote(kind: "prevote" | "precommit", height: bigint, round: number, valueId: string | null): Promise<void> {
@@ -451,7 +498,10 @@ export class Replica {
     const checked = this.values.get(valueId)?.checked;
     assert(checked !== undefined, "the core decides only on a value it saw checked valid");
     const certificate: CommitCertificate = { height, round, valueId: Buffer.from(valueId, "hex"), precommits };
-    await this.ledger.commit(checked, certificate);
+    // Every precommit counted was checked on arrival, so the certificate verifies; if not, that is a bug.
+    await this.ledger.commit(checked, certificate).catch((error: unknown) => {
+      throw new AssertionError(`the certificate of a decision does not verify: ${(error as Error).message}`);
+    });
     await this.beginHeight();
   }
 
