@@ -86,13 +86,18 @@ describe("one validator", () => {
     ["for another batch", () => signPrecommit(federation, alpha.signer, otherBatch, 0)],
     ["at another round than the certificate's", () => signPrecommit(federation, alpha.signer, batch, 1)],
     ["at another height", () => precommitWith(solo, alpha.signer, batch, { height: 2n })],
-    ["that is a prevote", () => precommitWith(solo, alpha.signer, batch, { type: VoteType.VOTE_TYPE_PREVOTE })],
+    ["that is a prevote", () => precommitWith(solo, alpha.signer, batch, { type: VoteType.VOTE_TYPE_PREVOTE, checkpointSignature: Buffer.alloc(0) })],
   ])("refuses a precommit %s", (_, precommit) => {
     expect(refusal(certifiedBy(precommit()))).toEqual({
       kind: "invalid",
       code: "CERTIFICATE_MISMATCH",
       message: `the certificate holds a vote by ${alpha.name} that is not a precommit for this height, round and batch`,
     });
+  });
+
+  test("refuses a prevote that carries a checkpoint signature, which only a precommit for a batch has", () => {
+    const prevote = precommitWith(solo, alpha.signer, batch, { type: VoteType.VOTE_TYPE_PREVOTE });
+    expect(refusal(certifiedBy(prevote))).toMatchObject({ kind: "invalid", code: "VOTE_MALFORMED" });
   });
 
   test.each([
