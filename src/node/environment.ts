@@ -31,3 +31,13 @@ export class SystemEntropy implements Entropy {
     return bytes;
   }
 }
+
+/** The replica's Timers on the process clock and setTimeout. */
+export const systemTimers = {
+  now: (): number => Date.now(),
+  setTimeout: (delayMs: number, callback: () => void): { id: number } => {
+    const timer = setTimeout(callback, delayMs);
+    return { id: Number(timer[Symbol.toPrimitive]()) };
+  },
+  clearTimeout: (handle: { id: number }): void => clearTimeout(handle.id),
+};

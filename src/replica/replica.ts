@@ -97,6 +97,9 @@ export class Replica {
   private readonly heardSinceRestart = new Set<string>();
   private syncInFlight: { peer: string; until: number } | undefined;
   private readonly timerHandles: ReturnType<Timers["setTimeout"]>[] = [];
+  private readonly rejectionListeners: ((entry: BatchEntry, error: HashfedError) => void)[] = [];
+  /** Every other member: statuses go to observers too, so that they learn what to sync. */
+  private readonly members: readonly string[];
   private work: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -109,6 +112,7 @@ export class Replica {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     const validators = federation.validators.map((member) => member.name);
     this.peers = validators.filter((name) => name !== signer.name);
+    this.members = federation.members.map((member) => member.name).filter((name) => name !== signer.name);
     this.mempool = new Mempool({ statementsMax: federation.parameters.mempoolStatementsMax, perSubmitterMax: federation.parameters.mempoolPerSubmitterMax });
     if (validators.includes(signer.name)) {
       const { parameters } = federation;
@@ -136,11 +140,21 @@ export class Replica {
     return this.options.signer.name;
   }
 
-  /** Admits the member's own statements (already checked and signed) and gossips them; each promise resolves with the log index at commit. */
+  /**
+   * Admits the member's own statements (already checked and signed) into the mempool now, and
+   * gossips them; each promise resolves with the log index at commit, or rejects if a rule of the
+   * log refuses the statement when a batch is built.
+   */
   submit(entries: readonly BatchEntry[]): Promise<number>[] {
     const waits = entries.map((entry) => this.waiters.wait(entry.signed.id));
-    this.enqueue(() => this.admit(entries, undefined));
+    const admitted = this.addToMempool(entries);
+    this.enqueue(() => this.announce(admitted, undefined));
     return waits;
+  }
+
+  /** Called with each statement a rule of the log refused when a batch was built. */
+  onRejected(listener: (entry: BatchEntry, error: HashfedError) => void): void {
+    this.rejectionListeners.push(listener);
   }
 
   /** Delivers an encoded PeerMessage from a peer. Malformed or unverifiable messages are dropped. */
@@ -155,7 +169,7 @@ export class Replica {
   }
 
   private start(): void {
-    this.every(this.tuning.statusIntervalMs, () => this.broadcast({ kind: { $case: "status", value: this.status() } }));
+    this.every(this.tuning.statusIntervalMs, () => this.sendStatus());
     this.every(this.tuning.regossipIntervalMs, () => this.regossip());
     if (this.core === undefined) return;
     if (!this.wal.hasSigned) {
@@ -165,7 +179,7 @@ export class Replica {
     // A restarted validator listens first: its peers send back what they hold of its messages, and
     // anything it signed that its disk forgot is adopted before it signs again.
     this.listening = true;
-    this.broadcast({ kind: { $case: "status", value: this.status() } });
+    this.sendStatus();
     this.later(this.tuning.listenAfterRestartMs, () => this.stopListening());
   }
 
@@ -286,13 +300,14 @@ export class Replica {
   }
 
   private async onStatus(from: string, status: PeerStatus): Promise<void> {
-    if (!this.peers.includes(from)) return;
-    if (this.listening) {
+    if (!this.members.includes(from)) return;
+    const validator = this.peers.includes(from);
+    if (this.listening && validator) {
       this.heardSinceRestart.add(from);
       if (this.heardSinceRestart.size >= quorumSize(this.peers.length + 1) - 1) await this.stopListening();
     }
     if (status.committedHeight > this.ledger.head.height) this.requestSync(from);
-    if (this.core !== undefined && status.height === this.consensusHeight()) this.resendRound(from, status.round);
+    if (this.core !== undefined && validator && status.height === this.consensusHeight()) this.resendRound(from, status.round);
   }
 
   private async onSyncRequest(from: string, fromHeight: bigint, count: number): Promise<void> {
@@ -330,23 +345,25 @@ export class Replica {
       const entry = admitGossiped(this.options.federation, gossiped);
       if (entry !== undefined) entries.push(entry);
     }
-    await this.admit(entries, from);
+    await this.announce(this.addToMempool(entries), from);
   }
 
-  /** Adds new statements to the mempool, passes them on, and wakes the core if the height was idle. */
-  private async admit(entries: readonly BatchEntry[], from: string | undefined): Promise<void> {
+  /** Adds the statements not yet committed or pending to the mempool; returns those added. */
+  private addToMempool(entries: readonly BatchEntry[]): BatchEntry[] {
     const fresh = entries.filter((entry) => this.ledger.indexOf(entry.signed.id) === undefined && !this.mempool.has(entry.signed.id));
-    const admitted = fresh.filter((entry) => {
+    return fresh.filter((entry) => {
       try {
         return this.mempool.add(entry);
       } catch (error) {
-        if (error instanceof HashfedError) {
-          this.waiters.rejected(entry.signed.id, error);
-          return false;
-        }
-        throw error;
+        if (!(error instanceof HashfedError)) throw error;
+        this.reject(entry, error);
+        return false;
       }
     });
+  }
+
+  /** Passes newly admitted statements on, and wakes the core if the height was idle. */
+  private async announce(admitted: readonly BatchEntry[], from: string | undefined): Promise<void> {
     if (admitted.length === 0) return;
     const message = { kind: { $case: "statements" as const, value: { statements: admitted.map(gossipOf) } } };
     for (const peer of this.peers) if (peer !== from) this.options.transport.send(peer, encodePeerMessage(message));
@@ -437,7 +454,7 @@ export class Replica {
     });
     for (const { entry, error } of rejected) {
       this.mempool.remove(entry.signed.id);
-      this.waiters.rejected(entry.signed.id, error);
+      this.reject(entry, error);
     }
     if (batch === undefined) return;
     this.waitingForValue = undefined;
@@ -513,6 +530,11 @@ export class Replica {
 
   // ---- relay and catch-up --------------------------------------------------------------------
 
+  private sendStatus(): void {
+    const bytes = encodePeerMessage({ kind: { $case: "status", value: this.status() } });
+    if (!this.closed) for (const member of this.members) this.options.transport.send(member, bytes);
+  }
+
   private status(): PeerStatus {
     const round = this.core?.roundState.round ?? 0;
     return { height: this.consensusHeight(), round, committedHeight: this.ledger.head.height };
@@ -551,6 +573,11 @@ export class Replica {
       this.mempool.remove(entry.signed.id);
       this.waiters.committed(entry.signed.id, first + offset);
     });
+  }
+
+  private reject(entry: BatchEntry, error: HashfedError): void {
+    this.waiters.rejected(entry.signed.id, error);
+    for (const listener of this.rejectionListeners) listener(entry, error);
   }
 
   // ---- plumbing ------------------------------------------------------------------------------

@@ -6,6 +6,17 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientDuplexStream,
+  type ClientOptions,
+  type handleBidiStreamingCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import { Batch, CommitCertificate, SignedProposal, SignedVote } from "./batch";
 import { LogEntry, Reveal } from "./statement";
 
@@ -75,6 +86,30 @@ export interface SyncResponse {
 export interface SyncedBatch {
   batch: Batch | undefined;
   certificate: CommitCertificate | undefined;
+}
+
+export interface PeerFrame {
+  kind: { $case: "hello"; value: PeerHello } | { $case: "proof"; value: PeerProof } | //
+  /** An encoded PeerMessage. */
+  { $case: "message"; value: Buffer } | undefined;
+}
+
+/** Opens a connection (from the caller) and answers it (from the callee, with its signature). */
+export interface PeerHello {
+  federationId: Buffer;
+  member: string;
+  /** 32 random bytes. */
+  nonce: Buffer;
+  /**
+   * The callee's Ed25519 signature in the peer-auth domain over the handshake transcript
+   * (see src/peer/handshake.ts); empty in the caller's hello.
+   */
+  signature: Buffer;
+}
+
+/** The caller's signature over the handshake transcript: it proves it holds its member's key. */
+export interface PeerProof {
+  signature: Buffer;
 }
 
 function createBasePeerMessage(): PeerMessage {
@@ -875,6 +910,357 @@ export const SyncedBatch: MessageFns<SyncedBatch> = {
     return message;
   },
 };
+
+function createBasePeerFrame(): PeerFrame {
+  return { kind: undefined };
+}
+
+export const PeerFrame: MessageFns<PeerFrame> = {
+  encode(message: PeerFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "hello":
+        PeerHello.encode(message.kind.value, writer.uint32(10).fork()).join();
+        break;
+      case "proof":
+        PeerProof.encode(message.kind.value, writer.uint32(18).fork()).join();
+        break;
+      case "message":
+        writer.uint32(26).bytes(message.kind.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = { $case: "hello", value: PeerHello.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = { $case: "proof", value: PeerProof.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = { $case: "message", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerFrame {
+    return {
+      kind: isSet(object.hello)
+        ? { $case: "hello", value: PeerHello.fromJSON(object.hello) }
+        : isSet(object.proof)
+        ? { $case: "proof", value: PeerProof.fromJSON(object.proof) }
+        : isSet(object.message)
+        ? { $case: "message", value: Buffer.from(bytesFromBase64(object.message)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: PeerFrame): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "hello") {
+      obj.hello = PeerHello.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "proof") {
+      obj.proof = PeerProof.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "message") {
+      obj.message = base64FromBytes(message.kind.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PeerFrame>, I>>(base?: I): PeerFrame {
+    return PeerFrame.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PeerFrame>, I>>(object: I): PeerFrame {
+    const message = createBasePeerFrame();
+    switch (object.kind?.$case) {
+      case "hello": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "hello", value: PeerHello.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "proof": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "proof", value: PeerProof.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "message": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "message", value: object.kind.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBasePeerHello(): PeerHello {
+  return { federationId: Buffer.alloc(0), member: "", nonce: Buffer.alloc(0), signature: Buffer.alloc(0) };
+}
+
+export const PeerHello: MessageFns<PeerHello> = {
+  encode(message: PeerHello, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.federationId.length !== 0) {
+      writer.uint32(10).bytes(message.federationId);
+    }
+    if (message.member !== "") {
+      writer.uint32(18).string(message.member);
+    }
+    if (message.nonce.length !== 0) {
+      writer.uint32(26).bytes(message.nonce);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(34).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerHello {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerHello();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.federationId = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.member = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nonce = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerHello {
+    return {
+      federationId: isSet(object.federationId)
+        ? Buffer.from(bytesFromBase64(object.federationId))
+        : isSet(object.federation_id)
+        ? Buffer.from(bytesFromBase64(object.federation_id))
+        : Buffer.alloc(0),
+      member: isSet(object.member) ? globalThis.String(object.member) : "",
+      nonce: isSet(object.nonce) ? Buffer.from(bytesFromBase64(object.nonce)) : Buffer.alloc(0),
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: PeerHello): unknown {
+    const obj: any = {};
+    if (message.federationId.length !== 0) {
+      obj.federationId = base64FromBytes(message.federationId);
+    }
+    if (message.member !== "") {
+      obj.member = message.member;
+    }
+    if (message.nonce.length !== 0) {
+      obj.nonce = base64FromBytes(message.nonce);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PeerHello>, I>>(base?: I): PeerHello {
+    return PeerHello.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PeerHello>, I>>(object: I): PeerHello {
+    const message = createBasePeerHello();
+    message.federationId = object.federationId ?? Buffer.alloc(0);
+    message.member = object.member ?? "";
+    message.nonce = object.nonce ?? Buffer.alloc(0);
+    message.signature = object.signature ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBasePeerProof(): PeerProof {
+  return { signature: Buffer.alloc(0) };
+}
+
+export const PeerProof: MessageFns<PeerProof> = {
+  encode(message: PeerProof, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signature.length !== 0) {
+      writer.uint32(10).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerProof {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerProof();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerProof {
+    return { signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: PeerProof): unknown {
+    const obj: any = {};
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PeerProof>, I>>(base?: I): PeerProof {
+    return PeerProof.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PeerProof>, I>>(object: I): PeerProof {
+    const message = createBasePeerProof();
+    message.signature = object.signature ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+/**
+ * The validators' channel: each node keeps one stream open to every other validator and sends
+ * its PeerMessages on it. The first frames authenticate both ends with their members' keys.
+ */
+export type PeerService = typeof PeerService;
+export const PeerService = {
+  connect: {
+    path: "/hashfed.v1.Peer/Connect" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: PeerFrame): Buffer => Buffer.from(PeerFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PeerFrame => PeerFrame.decode(value),
+    responseSerialize: (value: PeerFrame): Buffer => Buffer.from(PeerFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PeerFrame => PeerFrame.decode(value),
+  },
+} as const;
+
+export interface PeerServer extends UntypedServiceImplementation {
+  connect: handleBidiStreamingCall<PeerFrame, PeerFrame>;
+}
+
+export interface PeerClient extends Client {
+  connect(): ClientDuplexStream<PeerFrame, PeerFrame>;
+  connect(options: Partial<CallOptions>): ClientDuplexStream<PeerFrame, PeerFrame>;
+  connect(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<PeerFrame, PeerFrame>;
+}
+
+export const PeerClient = makeGenericClientConstructor(PeerService, "hashfed.v1.Peer") as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): PeerClient;
+  service: typeof PeerService;
+  serviceName: string;
+};
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

@@ -1,0 +1,111 @@
+import { type ClientDuplexStream, credentials } from "@grpc/grpc-js";
+import { HashfedError } from "../errors";
+import type { Signer } from "../crypto/signer";
+import type { Federation, Member } from "../federation";
+import { PeerClient, type PeerFrame } from "../gen/hashfed/v1/peer";
+import type { Entropy } from "../node/environment";
+import { type HandshakeTranscript, PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
+
+export interface OutboundOptions {
+  readonly federation: Federation;
+  readonly signer: Signer;
+  readonly entropy: Entropy;
+  readonly messageBytesMax: number;
+  readonly log: (line: string) => void;
+}
+
+/** Messages held while a connection is (re)opening; beyond this the oldest are dropped. */
+const QUEUED_MESSAGES_MAX = 1024;
+const RETRY_MS_MIN = 50;
+const RETRY_MS_MAX = 2000;
+
+/**
+ * The caller side of one peer link: keeps a stream open to one member, authenticates it (the
+ * callee must prove it holds that member's key), sends messages on it, and reconnects with
+ * backoff when it breaks. Delivery is best effort, as the replica's Transport promises.
+ */
+export class OutboundPeer {
+  private readonly client: PeerClient;
+  private stream: ClientDuplexStream<PeerFrame, PeerFrame> | undefined;
+  private ready = false;
+  private queued: Uint8Array[] = [];
+  private retryMs = RETRY_MS_MIN;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly options: OutboundOptions,
+    private readonly member: Member,
+  ) {
+    this.client = new PeerClient(member.address, credentials.createInsecure(), {
+      "grpc.max_send_message_length": options.messageBytesMax,
+      "grpc.max_receive_message_length": options.messageBytesMax,
+    });
+    this.open();
+  }
+
+  send(message: Uint8Array): void {
+    if (this.closed) return;
+    if (this.ready && this.stream !== undefined) {
+      this.stream.write({ kind: { $case: "message", value: Buffer.from(message) } });
+      return;
+    }
+    this.queued.push(message);
+    if (this.queued.length > QUEUED_MESSAGES_MAX) this.queued.shift();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.stream?.cancel();
+    this.client.close();
+  }
+
+  private open(): void {
+    const { federation, signer, entropy } = this.options;
+    const transcript: HandshakeTranscript = {
+      federationId: federation.id,
+      caller: signer.name,
+      callee: this.member.name,
+      callerNonce: entropy.randomBytes(PEER_NONCE_BYTES),
+      calleeNonce: Buffer.alloc(0),
+    };
+    const stream = this.client.connect();
+    this.stream = stream;
+    stream.on("data", (frame: PeerFrame) => this.onFrame(stream, transcript, frame));
+    stream.on("error", () => this.broken(stream));
+    stream.on("end", () => this.broken(stream));
+    stream.write({ kind: { $case: "hello", value: { federationId: federation.id, member: signer.name, nonce: transcript.callerNonce, signature: Buffer.alloc(0) } } });
+  }
+
+  private onFrame(stream: ClientDuplexStream<PeerFrame, PeerFrame>, transcript: HandshakeTranscript, frame: PeerFrame): void {
+    if (this.ready || frame.kind?.$case !== "hello") return;
+    const hello = frame.kind.value;
+    const full = { ...transcript, calleeNonce: Buffer.from(hello.nonce) };
+    try {
+      if (hello.member !== this.member.name) throw new HashfedError("unauthenticated", "PEER_WRONG_MEMBER", `${this.member.address} answered as ${hello.member}, not ${this.member.name}`);
+      verifyHandshake(this.options.federation, "callee", full, hello.signature);
+    } catch (error) {
+      if (!(error instanceof HashfedError)) throw error;
+      this.options.log(`peer ${this.member.name}: ${error.message}`);
+      stream.cancel();
+      return;
+    }
+    stream.write({ kind: { $case: "proof", value: { signature: signHandshake(this.options.signer, "caller", full) } } });
+    this.ready = true;
+    this.retryMs = RETRY_MS_MIN;
+    const queued = this.queued;
+    this.queued = [];
+    for (const message of queued) this.send(message);
+  }
+
+  private broken(stream: ClientDuplexStream<PeerFrame, PeerFrame>): void {
+    if (stream !== this.stream) return;
+    this.stream = undefined;
+    this.ready = false;
+    if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.open(), this.retryMs);
+    this.retryMs = Math.min(RETRY_MS_MAX, this.retryMs * 2);
+  }
+}
