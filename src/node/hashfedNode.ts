@@ -11,19 +11,20 @@ import { KeySigner } from "../crypto/signer";
 import { type Federation, memberByName } from "../federation";
 import { LogService } from "../gen/hashfed/v1/log";
 import { MemberService } from "../gen/hashfed/v1/member";
-import { LogStore } from "../store";
-import { CommitWaiters } from "../replica/commitWaiters";
-import { type Clock, type Entropy, systemClock, SystemEntropy } from "./environment";
+import { PeerService } from "../gen/hashfed/v1/peer";
+import { PeerNetwork } from "../peer/peerNetwork";
+import { Replica } from "../replica/replica";
+import { LevelKeyValueStore } from "../store";
+import type { KeyValueStore } from "../store/keyValueStore";
+import { type Clock, type Entropy, systemClock, SystemEntropy, systemTimers } from "./environment";
 import type { ErrorReporter } from "./grpcHandlers";
 import { withMalformedRequests } from "./grpcHandlers";
-import { Ledger } from "../ledger/ledger";
+import type { Ledger } from "../ledger/ledger";
 import { logService } from "./logService";
 import { isLoopbackAddress, withBearerToken } from "./memberAccess";
 import { memberService } from "./memberService";
-import { Mempool } from "../replica/mempool";
 import { packageVersion, protoFolder } from "./projectFiles";
 import { Ed25519Pool } from "./ed25519Pool";
-import { SoloSequencer } from "./soloSequencer";
 import { SubmissionIntake } from "./submissionIntake";
 
 export interface NodeOptions {
@@ -37,6 +38,8 @@ export interface NodeOptions {
   readonly publicAddress?: string;
   readonly memberToken?: string;
   readonly log: (line: string) => void;
+  /** A failed internal check: by default the process stops (exit 70), the safe way to fail. */
+  readonly onFatal?: (error: unknown) => void;
 }
 
 export interface NodeModules {
@@ -50,15 +53,18 @@ export class HashfedNode {
     readonly ledger: Ledger,
     /** The submit path, for embedding a node without going through gRPC. */
     readonly intake: SubmissionIntake,
+    /** The validator this node runs; for embedding and tests. */
+    readonly replica: Replica,
     private readonly ed25519Pool: Ed25519Pool,
-    private readonly sequencer: SoloSequencer,
+    private readonly peers: PeerNetwork,
+    private readonly kv: KeyValueStore,
     private readonly servers: Server[],
     readonly memberPort: number,
     readonly publicPort: number,
   ) {}
 
   static async start(options: NodeOptions, modules: NodeModules = { clock: systemClock, entropy: new SystemEntropy() }): Promise<HashfedNode> {
-    const { federation, key, log } = options;
+    const { federation, key } = options;
     checkIdentity(federation, key);
     if (!isLoopbackAddress(options.memberAddress) && options.memberToken === undefined) {
       throw new HashfedError("invalid", "MEMBER_ADDRESS_UNGUARDED", `the Member service on ${options.memberAddress} is not loopback: give it a member token`);
@@ -67,60 +73,48 @@ export class HashfedNode {
       throw new HashfedError("invalid", "TOKEN_TOO_SHORT", `a member token has at least ${TOKEN_CHARS_MIN} characters`);
     }
     await mkdir(options.dataDir, { recursive: true });
-    const store = await LogStore.open(join(options.dataDir, "store"));
+    const kv = await LevelKeyValueStore.open(join(options.dataDir, "store"));
+    const peers = new PeerNetwork({ federation, signer: new KeySigner(key), entropy: modules.entropy, log: options.log });
     try {
-      await store.bindFederation(federation.id);
-      let reported = 0n;
-      const ledger = await Ledger.open(federation, store, (done, total) => {
-        // About every tenth of the way: a million-entry replay should not print hundreds of lines.
-        if (done === total || (done - reported) * 10n >= total) {
-          log(`replaying the log: ${done} of ${total} entries`);
-          reported = done;
-        }
+      const replica = await Replica.open({
+        federation,
+        signer: new KeySigner(key),
+        kv,
+        transport: peers,
+        timers: systemTimers,
+        log: options.log,
+        progress: replayProgress(options.log),
+        onFatal: options.onFatal ?? ((error) => {
+          options.log(`fatal: ${(error as Error).stack ?? String(error)}; stopping`);
+          process.exit(70);
+        }),
       });
-      return await HashfedNode.serve(options, modules, ledger);
+      peers.attach((from, message) => replica.receive(from, message));
+      return await HashfedNode.serve(options, modules, replica, peers, kv);
     } catch (error) {
-      await store.close();
+      peers.close();
+      await kv.close();
       throw error;
     }
   }
 
-  private static async serve(options: NodeOptions, modules: NodeModules, ledger: Ledger): Promise<HashfedNode> {
+  private static async serve(options: NodeOptions, modules: NodeModules, replica: Replica, peers: PeerNetwork, kv: KeyValueStore): Promise<HashfedNode> {
     const { federation, key, log } = options;
+    const { ledger } = replica;
     const report: ErrorReporter = (error, method) => log(`internal error in ${method}: ${(error as Error).stack ?? String(error)}`);
-    const signer = new KeySigner(key);
-    const mempool = new Mempool({
-      statementsMax: federation.parameters.mempoolStatementsMax,
-      perSubmitterMax: federation.parameters.mempoolPerSubmitterMax,
-    });
-    const waiters = new CommitWaiters();
-    const sequencer: SoloSequencer = new SoloSequencer({
-      federation, ledger, mempool, signer, clock: modules.clock,
-      onRejected: (entry, error) => intake.rejected(entry, error),
-      onFatal: (error) => {
-        log(`fatal: a commit failed, stopping: ${(error as Error).stack ?? String(error)}`);
-        process.exit(70);
-      },
-    });
     const ed25519Pool = new Ed25519Pool(key);
-    const intake = new SubmissionIntake({ federation, signer, ed25519Pool, ledger, mempool, waiters, ...modules, onAdmitted: () => sequencer.poke() });
-    ledger.onCommit((batch) => {
-      const first = Number(ledger.treeSize) - batch.entries.length;
-      batch.entries.forEach((entry, offset) => {
-        mempool.remove(entry.signed.id);
-        waiters.committed(entry.signed.id, first + offset);
-      });
-    });
+    const intake = new SubmissionIntake({ federation, signer: new KeySigner(key), ed25519Pool, replica, ...modules });
 
     const serverOptions = { "grpc.max_receive_message_length": federation.parameters.messageBytesMax };
     const memberServer = new Server(serverOptions);
-    const member = memberService({ ledger, intake, mempool, memberName: key.name, version: packageVersion(), report });
+    const member = memberService({ ledger, intake, mempool: replica.mempool, memberName: key.name, version: packageVersion(), report });
     const guarded = options.memberToken === undefined ? member : withBearerToken(MemberService, member, options.memberToken);
     memberServer.addService(withMalformedRequests(MemberService), guarded);
     const publicServer = new Server(serverOptions);
-    publicServer.addService(withMalformedRequests(LogService), logService(ledger, report));
-    addHealthAndReflection(memberServer, "hashfed.v1.Member", "hashfed/v1/member.proto");
-    addHealthAndReflection(publicServer, "hashfed.v1.Log", "hashfed/v1/log.proto");
+    publicServer.addService(withMalformedRequests(LogService), logService(ledger, replica, report));
+    publicServer.addService(withMalformedRequests(PeerService), peers.service);
+    addHealthAndReflection(memberServer, ["hashfed.v1.Member"], ["hashfed/v1/member.proto"]);
+    addHealthAndReflection(publicServer, ["hashfed.v1.Log", "hashfed.v1.Peer"], ["hashfed/v1/log.proto", "hashfed/v1/peer.proto"]);
 
     const publicAddress = options.publicAddress ?? memberByName(federation, key.name)!.address;
     let ports: [number, number];
@@ -130,12 +124,13 @@ export class HashfedNode {
       // Half a node must not stay up: a Member service without its Log service misleads operators.
       memberServer.forceShutdown();
       publicServer.forceShutdown();
+      replica.close();
       await ed25519Pool.close();
       throw error;
     }
     const [memberPort, publicPort] = ports;
-    log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log service on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
-    return new HashfedNode(ledger, intake, ed25519Pool, sequencer, [memberServer, publicServer], memberPort, publicPort);
+    log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log and Peer services on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
+    return new HashfedNode(ledger, intake, replica, ed25519Pool, peers, kv, [memberServer, publicServer], memberPort, publicPort);
   }
 
   /**
@@ -144,10 +139,23 @@ export class HashfedNode {
    */
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((server) => shutdown(server)));
-    await this.sequencer.stop();
+    this.replica.close();
+    this.peers.close();
+    await this.replica.idle();
     await this.ed25519Pool.close();
-    await this.ledger.store.close();
+    await this.kv.close();
   }
+}
+
+/** Logs a start-up replay about every tenth of the way: a million entries should not print hundreds of lines. */
+function replayProgress(log: (line: string) => void): (done: bigint, total: bigint) => void {
+  let reported = 0n;
+  return (done, total) => {
+    if (done === total || (done - reported) * 10n >= total) {
+      log(`replaying the log: ${done} of ${total} entries`);
+      reported = done;
+    }
+  };
 }
 
 function checkIdentity(federation: Federation, key: PrivateKey): void {
@@ -158,19 +166,12 @@ function checkIdentity(federation: Federation, key: PrivateKey): void {
   if (!member.key.publicKey.equals(key.publicKey)) {
     throw new HashfedError("invalid", "KEY_MISMATCH", `the key is not ${key.name}'s key in the federation file (${member.key.text})`);
   }
-  if (federation.validators.length !== 1 || federation.validators[0]!.name !== key.name) {
-    throw new HashfedError(
-      "invalid",
-      "CONSENSUS_UNAVAILABLE",
-      `this node decides batches alone, so its federation must have exactly one validator, itself; this one has ${federation.validators.length}`,
-    );
-  }
 }
 
-/** Health checking for the node ("") and its one service; reflection describing that service only. */
-function addHealthAndReflection(server: Server, service: string, protoFile: string): void {
-  new HealthImplementation({ "": "SERVING", [service]: "SERVING" }).addToServer(server);
-  new ReflectionService(loadSync(protoFile, { includeDirs: [protoFolder()] })).addToServer(server);
+/** Health checking for the node ("") and the services of one port; reflection describing those only. */
+function addHealthAndReflection(server: Server, services: readonly string[], protoFiles: readonly string[]): void {
+  new HealthImplementation(Object.fromEntries([["", "SERVING"], ...services.map((service) => [service, "SERVING"])])).addToServer(server);
+  new ReflectionService(loadSync([...protoFiles], { includeDirs: [protoFolder()] })).addToServer(server);
 }
 
 const SHUTDOWN_GRACE_MS = 2000;

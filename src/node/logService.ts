@@ -3,13 +3,15 @@ import type { LogServer } from "../gen/hashfed/v1/log";
 import { LogEntry } from "../gen/hashfed/v1/statement";
 import { hashLeaf } from "../log/hasher";
 import { type ErrorReporter, unary } from "./grpcHandlers";
+import type { Evidence } from "../gen/hashfed/v1/batch";
 import type { Ledger } from "../ledger/ledger";
+import { readSyncedBatch } from "../replica/peerMessages";
 
 /** At most this many entries per GetEntries call. */
 export const ENTRIES_PER_CALL_MAX = 1000n;
 
 /** The Log service: read-only, safe for auditors; nothing here discloses a hash. */
-export function logService(ledger: Ledger, report: ErrorReporter): LogServer {
+export function logService(ledger: Ledger, evidence: { readonly evidence: readonly Evidence[] }, report: ErrorReporter): LogServer {
   return {
     getCheckpoint: unary("GetCheckpoint", report, async () => {
       if (ledger.checkpoint === undefined) throw new HashfedError("not-found", "LOG_EMPTY", "the log is empty: nothing has been committed yet");
@@ -36,6 +38,14 @@ export function logService(ledger: Ledger, report: ErrorReporter): LogServer {
       return { proof: await ledger.tree.consistencyProof(first, second), leafHash: Buffer.alloc(0), treeSize: second };
     }),
     getFederation: unary("GetFederation", report, async () => ({ federationJson: ledger.federation.text, federationId: ledger.federation.id })),
+    getBatch: unary("GetBatch", report, async ({ height }) => {
+      if (height === 0n || height > ledger.head.height) {
+        throw new HashfedError("out-of-range", "HEIGHT_OUT_OF_RANGE", `batches are numbered from 1 to the log's height ${ledger.head.height}, asked for ${height}`);
+      }
+      const synced = await readSyncedBatch(ledger.store, height);
+      return { header: synced!.batch!.header, entries: synced!.batch!.entries, certificate: synced!.certificate };
+    }),
+    getEvidence: unary("GetEvidence", report, async () => ({ evidence: [...evidence.evidence] })),
   };
 }
 

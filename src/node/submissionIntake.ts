@@ -22,10 +22,9 @@ import {
   trustedSignedStatement,
   type StatementId,
 } from "../statements";
-import type { CommitWaiters } from "../replica/commitWaiters";
 import type { Clock, Entropy } from "./environment";
 import type { Ledger } from "../ledger/ledger";
-import type { Mempool } from "../replica/mempool";
+import type { Replica } from "../replica/replica";
 import type { Ed25519Pool } from "./ed25519Pool";
 
 export interface IntakeModules {
@@ -35,11 +34,8 @@ export interface IntakeModules {
   readonly ed25519Pool: Ed25519Pool;
   readonly clock: Clock;
   readonly entropy: Entropy;
-  readonly ledger: Ledger;
-  readonly mempool: Mempool;
-  readonly waiters: CommitWaiters;
-  /** Called after new statements enter the mempool. */
-  readonly onAdmitted: () => void;
+  /** Where statements go: the replica gossips them and commits them by consensus. */
+  readonly replica: Replica;
 }
 
 /**
@@ -67,10 +63,17 @@ interface Unverified {
   readonly member: Member;
 }
 
+/** What an admitted submission came to: the entry that acknowledges it. */
+interface Outcome {
+  readonly id: StatementId;
+  readonly logIndex: number;
+  readonly alreadyPresent: boolean;
+}
+
 /** What a submission turned into before admission. */
 type Prepared =
   | { readonly kind: "new"; readonly entry: BatchEntry; readonly intent: OwnIntent | undefined }
-  | { readonly kind: "same"; readonly id: StatementId }
+  | { readonly kind: "same"; readonly id: StatementId; readonly intent?: OwnIntent }
   | { readonly kind: "committed"; readonly id: StatementId; readonly logIndex: number };
 
 /**
@@ -88,36 +91,34 @@ export class SubmissionIntake {
   /** The same, from statement id (statementIdKey) back to what it does. */
   private readonly ownPendingById = new Map<string, string>();
 
+  private readonly ledger: Ledger;
+
   constructor(private readonly modules: IntakeModules) {
-    modules.ledger.onCommit((batch) => this.forgetOwn(batch));
+    this.ledger = modules.replica.ledger;
+    this.ledger.onCommit((batch) => this.forgetOwn(batch));
+    modules.replica.onRejected((entry) => this.forgetOwnId(entry.signed.id));
   }
 
   async submit(submissions: readonly Submission[]): Promise<SubmitResponse> {
-    const { federation, ledger } = this.modules;
+    const { federation } = this.modules;
+    const { ledger } = this;
     if (submissions.length === 0) throw invalid("SUBMIT_EMPTY", "a submit request holds at least one submission");
     const max = federation.parameters.submissionsPerRequestMax;
     if (submissions.length > max) {
       throw invalid("SUBMIT_TOO_MANY", `a submit request holds at most ${max} submissions, got ${submissions.length}; split it`);
     }
     const drafted = submissions.map((submission, i) => locating(`submissions[${i}]`, () => this.prepare(submission)));
-    const { settled, waits } = this.admit(await this.signAndVerify(drafted));
-    const indexes = await Promise.all(waits);
+    const outcomes = await Promise.all(this.admit(await this.signAndVerify(drafted)));
     const treeSize = ledger.treeSize;
     const checkpoint = ledger.checkpoint!;
-    const proofs = await ledger.tree.inclusionProofs(indexes.map(BigInt), treeSize);
-    const acknowledgements: Acknowledgement[] = settled.map((item, i) => ({
-      statementId: item.kind === "new" ? item.entry.signed.id : item.id,
-      logIndex: BigInt(indexes[i]!),
-      alreadyPresent: item.kind === "committed",
+    const proofs = await ledger.tree.inclusionProofs(outcomes.map((outcome) => BigInt(outcome.logIndex)), treeSize);
+    const acknowledgements: Acknowledgement[] = outcomes.map((outcome, i) => ({
+      statementId: outcome.id,
+      logIndex: BigInt(outcome.logIndex),
+      alreadyPresent: outcome.alreadyPresent,
       inclusionProof: proofs[i]!,
     }));
     return { acknowledgements, checkpoint };
-  }
-
-  /** Rejections decided when a batch was built (a rule broken by an earlier statement). */
-  rejected(entry: BatchEntry, error: HashfedError): void {
-    this.forgetOwnId(entry.signed.id);
-    this.modules.waiters.rejected(entry.signed.id, error);
   }
 
   /** Signs all drafts of a request and checks all signatures made elsewhere, one worker-pool call each. */
@@ -147,35 +148,45 @@ export class SubmissionIntake {
    * registration, so no commit can slip between "not yet committed" and waiting for it, and two
    * requests for the same thing cannot both sign it onto the log.
    */
-  private admit(prepared: readonly Prepared[]): { settled: Prepared[]; waits: Promise<number>[] } {
-    const { ledger, mempool, waiters, signer } = this.modules;
+  private admit(prepared: readonly Prepared[]): Promise<Outcome>[] {
+    const { replica, signer } = this.modules;
     const settled = this.settle(prepared);
-    const draft = ledger.state.draft();
-    const fresh = settled.filter((item) => item.kind === "new");
-    for (const [position, item] of settled.entries()) {
-      if (item.kind === "new") locating(`submissions[${position}]`, () => draft.check(item.entry.signed));
+    const draft = this.ledger.state.draft();
+    const fresh = settled.flatMap((item, position) => (item.kind === "new" ? [{ item, position }] : []));
+    for (const { item, position } of fresh) locating(`submissions[${position}]`, () => draft.check(item.entry.signed));
+    replica.mempool.checkRoom(signer.name, fresh.length);
+    for (const { item } of fresh) {
+      if (item.intent === undefined) continue;
+      this.ownPending.set(item.intent.key, item.entry.signed.id);
+      this.ownPendingById.set(statementIdKey(item.entry.signed.id), item.intent.key);
     }
-    mempool.checkRoom(signer.name, fresh.length);
-    const waits = settled.map((item) => {
-      if (item.kind === "committed") return Promise.resolve(item.logIndex);
-      if (item.kind === "new") {
-        mempool.add(item.entry);
-        if (item.intent !== undefined) {
-          this.ownPending.set(item.intent.key, item.entry.signed.id);
-          this.ownPendingById.set(statementIdKey(item.entry.signed.id), item.intent.key);
-        }
-      }
+    const submitted = replica.submit(fresh.map(({ item }) => item.entry));
+    return settled.map((item, position) => {
+      if (item.kind === "committed") return Promise.resolve({ id: item.id, logIndex: item.logIndex, alreadyPresent: true });
       const id = item.kind === "new" ? item.entry.signed.id : item.id;
-      assert(mempool.has(id) && ledger.indexOf(id) === undefined, "a request waits only for statements pending now");
-      return waiters.wait(id);
+      if (item.kind === "same") assert(replica.mempool.has(id), "a request waits only for statements pending now");
+      const wait = item.kind === "new" ? submitted[fresh.findIndex((candidate) => candidate.position === position)]! : replica.waiters.wait(id);
+      return wait.then(
+        (logIndex) => ({ id, logIndex, alreadyPresent: false }),
+        (error: unknown) => this.existingInstead(item.intent, error),
+      );
     });
-    if (fresh.length > 0) this.modules.onAdmitted();
-    return { settled, waits };
+  }
+
+  /**
+   * A statement left out because its member's signal was already live (the node forgot a pending
+   * statement in a crash, and its member asked again) is acknowledged by the entry already there.
+   */
+  private existingInstead(intent: OwnIntent | undefined, error: unknown): Outcome {
+    const done = error instanceof HashfedError && error.code === "SIGNAL_ALREADY_LIVE" ? intent?.done() : undefined;
+    if (done === undefined) throw error;
+    return { id: this.ledger.state.statementIdAt(done), logIndex: done, alreadyPresent: true };
   }
 
   /** Turns each new item that is already committed, pending, or earlier in the request into a reference to it. */
   private settle(prepared: readonly Prepared[]): Prepared[] {
-    const { ledger, mempool } = this.modules;
+    const { ledger } = this;
+    const { mempool } = this.modules.replica;
     const inRequest = new Map<string, StatementId>();
     return prepared.map((item): Prepared => {
       if (item.kind !== "new") return item;
@@ -183,11 +194,11 @@ export class SubmissionIntake {
       const committed = ledger.indexOf(id) ?? item.intent?.done();
       if (committed !== undefined) return { kind: "committed", id: ledger.state.statementIdAt(committed), logIndex: committed };
       const pending = item.intent === undefined ? undefined : this.ownPending.get(item.intent.key);
-      if (pending !== undefined) return { kind: "same", id: pending };
+      if (pending !== undefined) return { kind: "same", id: pending, intent: item.intent };
       if (mempool.has(id)) return { kind: "same", id };
       const key = item.intent?.key ?? statementIdKey(id);
       const earlier = inRequest.get(key);
-      if (earlier !== undefined) return { kind: "same", id: earlier };
+      if (earlier !== undefined) return { kind: "same", id: earlier, intent: item.intent };
       inRequest.set(key, id);
       return item;
     });
@@ -213,12 +224,13 @@ export class SubmissionIntake {
    */
   private draftFor(intent: OwnIntent, encode: () => { built: BuiltStatement; reveal: Reveal | undefined }): Prepared | Draft {
     const done = intent.done();
-    if (done !== undefined) return { kind: "committed", id: this.modules.ledger.state.statementIdAt(done), logIndex: done };
+    if (done !== undefined) return { kind: "committed", id: this.ledger.state.statementIdAt(done), logIndex: done };
     return { kind: "draft", ...encode(), intent };
   }
 
   private prepareAdd(input: SignalInput): Prepared | Draft {
-    const { federation, ledger, signer, entropy } = this.modules;
+    const { federation, signer, entropy } = this.modules;
+    const { ledger } = this;
     const type = signalType(input.signalType);
     const value = type.parse(input.value);
     const labels = [...input.labels].sort();
@@ -239,7 +251,9 @@ export class SubmissionIntake {
   }
 
   private prepareRetract(input: RetractInput): Prepared | Draft {
-    const { ledger, signer, mempool } = this.modules;
+    const { signer, replica } = this.modules;
+    const { ledger } = this;
+    const { mempool } = replica;
     const target = parseStatementId(input.target, "retract.target");
     if (!RETRACT_REASONS.has(input.reason)) {
       throw invalid("RETRACT_REASON_MISSING", "a retraction needs a reason: false-positive, out-of-taxonomy, appeal-upheld, duplicate or other");

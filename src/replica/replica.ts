@@ -19,7 +19,8 @@ import {
 import { noteSignatureBytes } from "../crypto/signedNote";
 import { type Batch, BatchHeader, type CommitCertificate, type Evidence, type SignedProposal, type SignedVote, type Vote, VoteType } from "../gen/hashfed/v1/batch";
 import type { GossipedStatement, PeerMessage, PeerStatus, ProposalWithBatch, SyncedBatch } from "../gen/hashfed/v1/peer";
-import { Ledger } from "../ledger";
+import { Ledger, type ReplayProgress } from "../ledger";
+import type { SignalTypeName } from "../signals";
 import { LogStore } from "../store";
 import type { KeyValueStore } from "../store/keyValueStore";
 import { CommitWaiters } from "./commitWaiters";
@@ -41,6 +42,8 @@ export interface ReplicaOptions {
   readonly timers: Timers;
   readonly tuning?: Partial<ReplicaTuning>;
   readonly log?: (line: string) => void;
+  /** Reports the start-up replay of the log. */
+  readonly progress?: ReplayProgress;
   /** A bug (a failed assertion) in handling an input: the replica stops, and this says why. */
   readonly onFatal: (error: unknown) => void;
 }
@@ -130,7 +133,7 @@ export class Replica {
   static async open(options: ReplicaOptions): Promise<Replica> {
     const store = LogStore.on(options.kv);
     await store.bindFederation(options.federation.id);
-    const ledger = await Ledger.open(options.federation, store);
+    const ledger = await Ledger.open(options.federation, store, options.progress);
     const replica = new Replica(options, ledger, await WriteAheadState.open(options.kv));
     replica.start();
     return replica;
@@ -166,6 +169,11 @@ export class Replica {
   close(): void {
     this.closed = true;
     for (const handle of this.timerHandles) this.options.timers.clearTimeout(handle);
+  }
+
+  /** Resolves once the input being handled, if any, is done (after close, no other starts). */
+  idle(): Promise<void> {
+    return this.work;
   }
 
   private start(): void {
@@ -448,7 +456,8 @@ export class Replica {
     const request = this.waitingForValue;
     if (request === undefined || this.core === undefined || request.height !== this.core.roundState.height || request.round !== this.core.roundState.round) return;
     const { federation, signer, timers } = this.options;
-    const { batch, rejected } = buildBatch(federation, this.ledger.state, this.ledger.head, this.mempool.oldest(federation.parameters.batchEntriesMax), {
+    const candidates = this.withoutRepeatedSignals(this.mempool.oldest(federation.parameters.batchEntriesMax));
+    const { batch, rejected } = buildBatch(federation, this.ledger.state, this.ledger.head, candidates, {
       proposer: signer.name,
       proposerTimeMs: BigInt(Math.floor(timers.now())),
     });
@@ -461,6 +470,33 @@ export class Replica {
     const valueId = batch.id.toString("hex");
     this.values.set(valueId, { batch: wireBatch(batch), checked: batch });
     await this.stepCore({ kind: "valueReady", height: request.height, round: request.round, valueId });
+  }
+
+  /**
+   * A member adds a signal once while it is live: a statement adding a signal its submitter already
+   * has on the log, or earlier among the candidates, is left out and reported (SIGNAL_ALREADY_LIVE),
+   * so that the submitting node can acknowledge the existing entry. This happens when a node forgot
+   * its pending statements in a crash and its member submitted them again. It is the proposer's
+   * policy, not a rule of valid(v): the commitment hides the value from the log's rules.
+   */
+  private withoutRepeatedSignals(candidates: readonly BatchEntry[]): BatchEntry[] {
+    const seen = new Set<string>();
+    return candidates.filter((entry) => {
+      const body = entry.signed.statement.body!;
+      if (body.$case !== "addSignal" || entry.reveal === undefined) return true;
+      const submitter = entry.signed.statement.submitter;
+      const key = `${submitter}/${body.value.signalType}/${Buffer.from(entry.reveal.value).toString("hex")}`;
+      const live = this.ledger.index
+        .match(body.value.signalType as SignalTypeName, entry.reveal.value, 0)
+        .some((hit) => this.ledger.state.submitterAt(hit.logIndex) === submitter);
+      if (!live && !seen.has(key)) {
+        seen.add(key);
+        return true;
+      }
+      this.mempool.remove(entry.signed.id);
+      this.reject(entry, new HashfedError("exists", "SIGNAL_ALREADY_LIVE", `${submitter} already has this ${body.value.signalType} signal on the log or pending`));
+      return false;
+    });
   }
 
   /** valid(v): the batch of a proposal, checked against the log as it stands. */

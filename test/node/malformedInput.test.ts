@@ -8,14 +8,13 @@
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { credentials, makeGenericClientConstructor, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { buildBatch } from "../../src/batch";
 import { call, connectLog, connectMember, type Connection } from "../../src/client/rpc";
 import { KeySigner, type PrivateKey } from "../../src/crypto";
-import { signPrecommit } from "../../src/consensus";
 import type { LogClient } from "../../src/gen/hashfed/v1/log";
 import type { MemberClient, Submission } from "../../src/gen/hashfed/v1/member";
 import { RetractReason, type Reveal } from "../../src/gen/hashfed/v1/statement";
 import type { HashfedNode } from "../../src/node/hashfedNode";
+import { encodePeerMessage } from "../../src/replica/peerMessages";
 import { encodeAddSignal, encodeRetract, type SignedStatement, signStatement, type StatementId } from "../../src/statements";
 import { startInProcessNode, type TestFederation, testFederation } from "../support/inProcessNode";
 import { addSubmission, randomHex32, rpcRejection, signedSubmission } from "../support/submissions";
@@ -40,15 +39,13 @@ async function expectStatus(promise: Promise<unknown>, code: status, phrase: str
   expect({ code: status[error.code], details: error.details }).toEqual({ code: status[code], details: expect.stringContaining(phrase) });
 }
 
-/** Commits a batch of another member's statements through the ledger, as consensus will. */
+/** Another member's statement reaches the node by gossip, as from that member's node, and commits. */
 async function commitForeignEntry(): Promise<StatementId> {
-  const entry = signedAdd(setup.otherKey);
-  const ledger = node.ledger;
-  const meta = { proposer: setup.key.name, proposerTimeMs: 1n };
-  const { batch } = buildBatch(setup.federation, ledger.state, ledger.head, [entry], meta);
-  const precommit = signPrecommit(setup.federation, new KeySigner(setup.key), batch!, 0);
-  await ledger.commit(batch!, { height: batch!.header.height, round: 0, valueId: batch!.id, precommits: [precommit] });
-  return entry.signed.id;
+  const { signed, reveal } = signedAdd(setup.otherKey);
+  const gossip = encodePeerMessage({ kind: { $case: "statements", value: { statements: [{ entry: { statement: signed.bytes, signature: signed.signature }, reveal }] } } });
+  node.replica.receive(setup.otherKey.name, gossip);
+  while (node.ledger.indexOf(signed.id) === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  return signed.id;
 }
 
 beforeAll(async () => {

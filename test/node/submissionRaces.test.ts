@@ -1,23 +1,19 @@
 /**
  * Goal: a Submit never waits for a statement that committed while the request was being signed,
  * and never signs a second statement for a signal that committed meanwhile.
- * Method: the node's real parts (LevelDB store, ledger, mempool, sequencer, intake, worker pool)
+ * Method: a one-validator replica (which decides alone) and the node's intake and worker pool,
  * wired as HashfedNode wires them, with the worker pool's signing held at a gate for the second
  * request, so that the first request's statement commits in between.
  */
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { KeySigner } from "../../src/crypto";
 import type { SigningDomain } from "../../src/crypto/signingDomain";
-import { CommitWaiters } from "../../src/replica/commitWaiters";
 import { Ed25519Pool } from "../../src/node/ed25519Pool";
-import { systemClock, SystemEntropy } from "../../src/node/environment";
-import { Ledger } from "../../src/ledger/ledger";
-import { Mempool } from "../../src/replica/mempool";
-import { SoloSequencer } from "../../src/node/soloSequencer";
+import { systemClock, SystemEntropy, systemTimers } from "../../src/node/environment";
+import { Replica } from "../../src/replica/replica";
 import { SubmissionIntake } from "../../src/node/submissionIntake";
-import { LogStore } from "../../src/store";
+import { MemoryKeyValueStore } from "../../src/store";
 import { testFederation } from "../support/inProcessNode";
 import { addSubmission } from "../support/submissions";
 
@@ -36,35 +32,27 @@ class GatedPool extends Ed25519Pool {
 test("a request whose statement commits while it is being signed is answered with the committed entry", async () => {
   const setup = await testFederation();
   const { federation, key } = setup;
-  const store = await LogStore.open(join(setup.folder, "store"));
-  await store.bindFederation(federation.id);
-  const ledger = await Ledger.open(federation, store);
-  const mempool = new Mempool({ statementsMax: 1000, perSubmitterMax: 1000 });
-  const waiters = new CommitWaiters();
+  const replica = await Replica.open({
+    federation,
+    signer: new KeySigner(key),
+    // A disk whose writes take 20 ms, so a statement stays pending long enough to be asked for again.
+    kv: new MemoryKeyValueStore({ completeWrite: (complete) => setTimeout(complete, 20) }),
+    transport: { send: () => {} },
+    timers: systemTimers,
+    onFatal: (error) => {
+      throw error;
+    },
+  });
   const pool = new GatedPool(key, 1);
-  const signer = new KeySigner(key);
-  let intake: SubmissionIntake | undefined;
-  const sequencer = new SoloSequencer({
-    federation, ledger, mempool, signer, clock: systemClock,
-    onRejected: (entry, error) => intake!.rejected(entry, error),
-    onFatal: (error) => { throw error; },
-  });
-  intake = new SubmissionIntake({ federation, signer, ed25519Pool: pool, ledger, mempool, waiters, clock: systemClock, entropy: new SystemEntropy(), onAdmitted: () => sequencer.poke() });
-  ledger.onCommit((batch) => {
-    const first = Number(ledger.treeSize) - batch.entries.length;
-    batch.entries.forEach((entry, offset) => {
-      mempool.remove(entry.signed.id);
-      waiters.committed(entry.signed.id, first + offset);
-    });
-  });
+  const intake = new SubmissionIntake({ federation, signer: new KeySigner(key), ed25519Pool: pool, replica, clock: systemClock, entropy: new SystemEntropy() });
 
   const signalA = addSubmission("sha256", randomBytes(32).toString("hex"));
   const signalB = addSubmission("sha256", randomBytes(32).toString("hex"));
   pool.holdCall = 1;
   const first = intake.submit([signalA]);
   // The second request comes while the first one's statement is pending, not yet committed.
-  while (mempool.size === 0) await new Promise((resolve) => setImmediate(resolve));
-  expect(ledger.treeSize).toBe(0n);
+  while (replica.mempool.size === 0) await new Promise((resolve) => setImmediate(resolve));
+  expect(replica.ledger.treeSize).toBe(0n);
   const second = intake.submit([signalA, signalB]);
   const answeredFirst = await first;
   expect(answeredFirst.acknowledgements[0]!.logIndex).toBe(0n);
@@ -73,11 +61,11 @@ test("a request whose statement commits while it is being signed is answered wit
   const answeredSecond = await second;
   expect(answeredSecond.acknowledgements.map((ack) => [ack.logIndex, ack.alreadyPresent])).toEqual([[0n, true], [1n, false]]);
   expect(answeredSecond.acknowledgements[0]!.statementId).toEqual(answeredFirst.acknowledgements[0]!.statementId);
-  expect(ledger.treeSize).toBe(2n);
-  expect(mempool.size).toBe(0);
+  expect(replica.ledger.treeSize).toBe(2n);
+  expect(replica.mempool.size).toBe(0);
 
-  await sequencer.stop();
+  replica.close();
+  await replica.idle();
   await pool.close();
-  await store.close();
   await rm(setup.folder, { recursive: true, force: true });
 });

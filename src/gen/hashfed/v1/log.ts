@@ -18,11 +18,30 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { CommitCertificate, Evidence } from "./batch";
 import { LogEntry } from "./statement";
 
 export const protobufPackage = "hashfed.v1";
 
 export const protobufFileName = "hashfed/v1/log.proto";
+
+export interface GetBatchRequest {
+  height: bigint;
+}
+
+export interface GetBatchResponse {
+  /** The header's exact bytes. */
+  header: Buffer;
+  entries: LogEntry[];
+  certificate: CommitCertificate | undefined;
+}
+
+export interface GetEvidenceRequest {
+}
+
+export interface GetEvidenceResponse {
+  evidence: Evidence[];
+}
 
 export interface GetCheckpointRequest {
 }
@@ -66,6 +85,300 @@ export interface GetFederationResponse {
   federationJson: string;
   federationId: Buffer;
 }
+
+function createBaseGetBatchRequest(): GetBatchRequest {
+  return { height: 0n };
+}
+
+export const GetBatchRequest: MessageFns<GetBatchRequest> = {
+  encode(message: GetBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.height);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetBatchRequest {
+    return { height: isSet(object.height) ? BigInt(object.height) : 0n };
+  },
+
+  toJSON(message: GetBatchRequest): unknown {
+    const obj: any = {};
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetBatchRequest>, I>>(base?: I): GetBatchRequest {
+    return GetBatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetBatchRequest>, I>>(object: I): GetBatchRequest {
+    const message = createBaseGetBatchRequest();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    return message;
+  },
+};
+
+function createBaseGetBatchResponse(): GetBatchResponse {
+  return { header: Buffer.alloc(0), entries: [], certificate: undefined };
+}
+
+export const GetBatchResponse: MessageFns<GetBatchResponse> = {
+  encode(message: GetBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header.length !== 0) {
+      writer.uint32(10).bytes(message.header);
+    }
+    for (const v of message.entries) {
+      LogEntry.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.certificate !== undefined) {
+      CommitCertificate.encode(message.certificate, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entries.push(LogEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.certificate = CommitCertificate.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetBatchResponse {
+    return {
+      header: isSet(object.header) ? Buffer.from(bytesFromBase64(object.header)) : Buffer.alloc(0),
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => LogEntry.fromJSON(e)) : [],
+      certificate: isSet(object.certificate) ? CommitCertificate.fromJSON(object.certificate) : undefined,
+    };
+  },
+
+  toJSON(message: GetBatchResponse): unknown {
+    const obj: any = {};
+    if (message.header.length !== 0) {
+      obj.header = base64FromBytes(message.header);
+    }
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => LogEntry.toJSON(e));
+    }
+    if (message.certificate !== undefined) {
+      obj.certificate = CommitCertificate.toJSON(message.certificate);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetBatchResponse>, I>>(base?: I): GetBatchResponse {
+    return GetBatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetBatchResponse>, I>>(object: I): GetBatchResponse {
+    const message = createBaseGetBatchResponse();
+    message.header = object.header ?? Buffer.alloc(0);
+    message.entries = object.entries?.map((e) => LogEntry.fromPartial(e)) || [];
+    message.certificate = (object.certificate !== undefined && object.certificate !== null)
+      ? CommitCertificate.fromPartial(object.certificate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetEvidenceRequest(): GetEvidenceRequest {
+  return {};
+}
+
+export const GetEvidenceRequest: MessageFns<GetEvidenceRequest> = {
+  encode(_: GetEvidenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEvidenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEvidenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetEvidenceRequest {
+    return {};
+  },
+
+  toJSON(_: GetEvidenceRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetEvidenceRequest>, I>>(base?: I): GetEvidenceRequest {
+    return GetEvidenceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetEvidenceRequest>, I>>(_: I): GetEvidenceRequest {
+    const message = createBaseGetEvidenceRequest();
+    return message;
+  },
+};
+
+function createBaseGetEvidenceResponse(): GetEvidenceResponse {
+  return { evidence: [] };
+}
+
+export const GetEvidenceResponse: MessageFns<GetEvidenceResponse> = {
+  encode(message: GetEvidenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.evidence) {
+      Evidence.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEvidenceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEvidenceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.evidence.push(Evidence.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetEvidenceResponse {
+    return {
+      evidence: globalThis.Array.isArray(object?.evidence) ? object.evidence.map((e: any) => Evidence.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetEvidenceResponse): unknown {
+    const obj: any = {};
+    if (message.evidence?.length) {
+      obj.evidence = message.evidence.map((e) => Evidence.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetEvidenceResponse>, I>>(base?: I): GetEvidenceResponse {
+    return GetEvidenceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetEvidenceResponse>, I>>(object: I): GetEvidenceResponse {
+    const message = createBaseGetEvidenceResponse();
+    message.evidence = object.evidence?.map((e) => Evidence.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseGetCheckpointRequest(): GetCheckpointRequest {
   return {};
@@ -843,6 +1156,26 @@ export const LogService = {
       Buffer.from(GetFederationResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetFederationResponse => GetFederationResponse.decode(value),
   },
+  /** A committed batch with the certificate that committed it, by height; entries without reveals. */
+  getBatch: {
+    path: "/hashfed.v1.Log/GetBatch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetBatchRequest): Buffer => Buffer.from(GetBatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetBatchRequest => GetBatchRequest.decode(value),
+    responseSerialize: (value: GetBatchResponse): Buffer => Buffer.from(GetBatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetBatchResponse => GetBatchResponse.decode(value),
+  },
+  /** Evidence of equivocation this node holds: pairs of conflicting messages signed by one validator. */
+  getEvidence: {
+    path: "/hashfed.v1.Log/GetEvidence" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetEvidenceRequest): Buffer => Buffer.from(GetEvidenceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetEvidenceRequest => GetEvidenceRequest.decode(value),
+    responseSerialize: (value: GetEvidenceResponse): Buffer => Buffer.from(GetEvidenceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetEvidenceResponse => GetEvidenceResponse.decode(value),
+  },
 } as const;
 
 export interface LogServer extends UntypedServiceImplementation {
@@ -854,6 +1187,10 @@ export interface LogServer extends UntypedServiceImplementation {
   getConsistencyProof: handleUnaryCall<GetConsistencyProofRequest, ProofResponse>;
   /** The federation file this node runs, and its id. */
   getFederation: handleUnaryCall<GetFederationRequest, GetFederationResponse>;
+  /** A committed batch with the certificate that committed it, by height; entries without reveals. */
+  getBatch: handleUnaryCall<GetBatchRequest, GetBatchResponse>;
+  /** Evidence of equivocation this node holds: pairs of conflicting messages signed by one validator. */
+  getEvidence: handleUnaryCall<GetEvidenceRequest, GetEvidenceResponse>;
 }
 
 export interface LogClient extends Client {
@@ -934,6 +1271,38 @@ export interface LogClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetFederationResponse) => void,
+  ): ClientUnaryCall;
+  /** A committed batch with the certificate that committed it, by height; entries without reveals. */
+  getBatch(
+    request: GetBatchRequest,
+    callback: (error: ServiceError | null, response: GetBatchResponse) => void,
+  ): ClientUnaryCall;
+  getBatch(
+    request: GetBatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetBatchResponse) => void,
+  ): ClientUnaryCall;
+  getBatch(
+    request: GetBatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetBatchResponse) => void,
+  ): ClientUnaryCall;
+  /** Evidence of equivocation this node holds: pairs of conflicting messages signed by one validator. */
+  getEvidence(
+    request: GetEvidenceRequest,
+    callback: (error: ServiceError | null, response: GetEvidenceResponse) => void,
+  ): ClientUnaryCall;
+  getEvidence(
+    request: GetEvidenceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetEvidenceResponse) => void,
+  ): ClientUnaryCall;
+  getEvidence(
+    request: GetEvidenceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetEvidenceResponse) => void,
   ): ClientUnaryCall;
 }
 
