@@ -103,7 +103,7 @@ async function ensureFixture(options: Options): Promise<SoloSetup> {
   }
   await rm(options.fixture, { recursive: true, force: true });
   const fixture = await soloFederation("videohost.example", { batchEntriesMax: 10_000 }, options.fixture);
-  const store = await LogStore.open(join(fixture.folder, "data", "store"));
+  const store = await LogStore.open(join(fixture.folder, "data", fixture.key.name, "store"));
   await store.bindFederation(fixture.federation.id);
   const ledger = await Ledger.open(fixture.federation, store);
   const start = process.hrtime.bigint();
@@ -126,7 +126,7 @@ interface SavedFixture {
 
 async function benchProofsInProcess(setup: SoloSetup, runs: number): Promise<{ rates: number[]; openSeconds: number }> {
   const openStart = process.hrtime.bigint();
-  const store = await LogStore.open(join(setup.folder, "data", "store"));
+  const store = await LogStore.open(join(setup.folder, "data", setup.key.name, "store"));
   const ledger = await Ledger.open(setup.federation, store);
   const openSeconds = seconds(openStart);
   const size = ledger.treeSize;

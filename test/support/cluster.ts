@@ -39,21 +39,40 @@ export async function soloFederation(
   parameters: Partial<FederationParameters> = {},
   folder?: string,
 ): Promise<SoloSetup> {
+  return (await localFederation([name], parameters, folder))[0]!;
+}
+
+/**
+ * A federation of validators on loopback in one temporary folder: a key file per member, one
+ * federation file, and free ports for each member's Member and Log/Peer services.
+ */
+export async function localFederation(
+  names: readonly string[],
+  parameters: Partial<FederationParameters> = {},
+  folder?: string,
+): Promise<SoloSetup[]> {
   if (folder === undefined) folder = await mkdtemp(join(tmpdir(), "hashfed-test-"));
   else await mkdir(folder, { recursive: true });
-  const key = privateKeyFromSeed(name, generateSeed());
-  const memberAddress = `127.0.0.1:${await freePort()}`;
-  const publicAddress = `127.0.0.1:${await freePort()}`;
+  const members = [];
+  for (const name of names) {
+    const key = privateKeyFromSeed(name, generateSeed());
+    members.push({ name, key, memberAddress: `127.0.0.1:${await freePort()}`, publicAddress: `127.0.0.1:${await freePort()}` });
+  }
   const text = formatFederationFile({
     origin: "hashfed.example/test",
-    members: [{ name, key: key.verifierKey.text, address: publicAddress, role: "validator" }],
+    members: members.map(({ name, key, publicAddress }) => ({ name, key: key.verifierKey.text, address: publicAddress, role: "validator" as const })),
     parameters,
   });
-  const keyFile = join(folder, `${name}.key`);
   const federationFile = join(folder, "federation.json");
-  await writePrivateKeyFile(keyFile, key);
   await writeFile(federationFile, text);
-  return { folder, key, keyFile, federation: parseFederation(text), federationFile, memberAddress, publicAddress };
+  const federation = parseFederation(text);
+  return Promise.all(
+    members.map(async ({ name, key, memberAddress, publicAddress }) => {
+      const keyFile = join(folder!, `${name}.key`);
+      await writePrivateKeyFile(keyFile, key);
+      return { folder: folder!, key, keyFile, federation, federationFile, memberAddress, publicAddress };
+    }),
+  );
 }
 
 export interface NodeProcess {
@@ -63,7 +82,7 @@ export interface NodeProcess {
 }
 
 /** Starts `hashfed node` as a real process and resolves once it serves. */
-export function startNodeProcess(setup: SoloSetup, dataDir = join(setup.folder, "data")): Promise<NodeProcess> {
+export function startNodeProcess(setup: SoloSetup, dataDir = join(setup.folder, "data", setup.key.name)): Promise<NodeProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
   const args = [CLI, "node", "--key", setup.keyFile, "--federation", setup.federationFile, "--data", dataDir, "--member-listen", setup.memberAddress];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
