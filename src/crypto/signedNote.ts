@@ -1,5 +1,6 @@
 import { HashfedError, invalid } from "../errors";
-import { SIGNATURE_BYTES, signEd25519, verifyEd25519 } from "./ed25519";
+import { SIGNATURE_BYTES, signEd25519 } from "./ed25519";
+import { verifyRemembered } from "./verifyRemembered";
 import { checkKeyName, KEY_ID_BYTES, type PrivateKey, type VerifierKey } from "./keys";
 import { startsWithDomainPrefix } from "./signingDomain";
 
@@ -116,7 +117,7 @@ export function verifyNoteSignatures(note: Note, keys: readonly VerifierKey[]): 
     const lookup = keyLookup(signature.name, signature.keyId);
     const key = keysByNameAndId.get(lookup);
     if (key === undefined) continue;
-    if (!verifyEd25519(key.keyObject, textBytes, signature.signature)) {
+    if (!verifyRemembered(key, textBytes, signature.signature)) {
       throw new HashfedError(
         "unauthenticated",
         "NOTE_SIGNATURE_INVALID",

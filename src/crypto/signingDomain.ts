@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import { assert } from "../assert";
-import { verifyEd25519 } from "./ed25519";
+import { verifyRemembered } from "./verifyRemembered";
 import type { VerifierKey } from "./keys";
 
 /**
@@ -27,27 +26,9 @@ export function domainMessage(domain: SigningDomain, bytes: Uint8Array): Buffer 
   return Buffer.concat([prefix, bytes]);
 }
 
-/**
- * Outcomes of recent checks, by a hash of everything checked: consensus messages reach a node
- * several times (relay, re-sends to lagging peers), and a check costs ~160 µs, a hash ~2 µs.
- * Bounded: cleared when full.
- */
-const recentChecks = new Map<string, boolean>();
-const RECENT_CHECKS_MAX = 1 << 16;
-
 /** True only if `signature` is `key`'s Ed25519 signature of `bytes` in `domain`; false for a malformed signature too. */
 export function verifyInDomain(key: VerifierKey, domain: SigningDomain, bytes: Uint8Array, signature: Uint8Array): boolean {
-  const message = domainMessage(domain, bytes);
-  // The signature's length goes first, so that no other (message, signature) split hashes the same.
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(signature.length);
-  const name = createHash("sha256").update(key.publicKey).update(length).update(signature).update(message).digest("base64");
-  const known = recentChecks.get(name);
-  if (known !== undefined) return known;
-  const valid = verifyEd25519(key.keyObject, message, signature);
-  if (recentChecks.size >= RECENT_CHECKS_MAX) recentChecks.clear();
-  recentChecks.set(name, valid);
-  return valid;
+  return verifyRemembered(key, domainMessage(domain, bytes), signature);
 }
 
 /**

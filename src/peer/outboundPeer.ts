@@ -40,6 +40,10 @@ export class OutboundPeer {
     this.client = new PeerClient(member.address, credentials.createInsecure(), {
       "grpc.max_send_message_length": options.messageBytesMax,
       "grpc.max_receive_message_length": options.messageBytesMax,
+      // A peer that is down comes back within seconds (a restart); gRPC's default first retry after
+      // a second would leave consensus waiting on it for longer than a round.
+      "grpc.initial_reconnect_backoff_ms": RETRY_MS_MIN,
+      "grpc.max_reconnect_backoff_ms": RETRY_MS_MAX,
     });
     this.open();
   }

@@ -1,134 +1,202 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { verifyCosignedCheckpoint, type VerifiedCheckpoint } from "../../audit";
-import { generateSeed, privateKeyFromSeed } from "../../crypto";
-import { type Federation, formatFederationFile, parseFederation } from "../../federation";
-import { hashLeaf, verifyConsistency, verifyInclusion } from "../../log";
-import { HashfedNode } from "../../node/hashfedNode";
-import { LogEntry, RetractReason } from "../../gen/hashfed/v1/statement";
-import { print } from "../output";
 import { call, type Connection, connectLog, connectMember } from "../../client/rpc";
+import { generateSeed, type PrivateKey, privateKeyFromSeed } from "../../crypto";
+import { type Federation, formatFederationFile, parseFederation } from "../../federation";
 import type { LogClient } from "../../gen/hashfed/v1/log";
 import type { MemberClient, Submission } from "../../gen/hashfed/v1/member";
+import { LogEntry, RetractReason } from "../../gen/hashfed/v1/statement";
+import { hashLeaf, verifyConsistency, verifyInclusion } from "../../log";
+import { HashfedNode } from "../../node/hashfedNode";
+import { print } from "../output";
 
-const MEMBER = "videohost.example";
+const MEMBERS = ["forum.example", "photoshare.example", "streaming.example", "videohost.example"];
 
-/** A PDQ hash at exactly `distance` bits from `hash`. */
-function nearDuplicate(hash: Buffer, distance: number): Buffer {
-  const copy = Buffer.from(hash);
-  for (let bit = 0; bit < distance; bit++) copy[bit * 3 >> 3]! ^= 1 << ((bit * 3) & 7);
-  return copy;
+interface DemoMember {
+  readonly name: string;
+  readonly key: PrivateKey;
+  readonly publicAddress: string;
+  node: HashfedNode | undefined;
 }
 
-interface Items {
-  readonly pdq: Buffer;
-  readonly md5: Buffer;
-  readonly sha256: Buffer;
+/** A port the operating system says is free now: the federation file must name each peer's address. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** A PDQ hash at exactly `distance` bits from `hash`: a re-encoded or lightly edited copy. */
+function nearDuplicate(hash: Buffer, distance: number): Buffer {
+  const copy = Buffer.from(hash);
+  for (let bit = 0; bit < distance; bit++) copy[(bit * 3) >> 3]! ^= 1 << ((bit * 3) & 7);
+  return copy;
 }
 
 const add = (signalType: string, value: Buffer, label: string, quality = 0): Submission => ({
   kind: { $case: "add", value: { signalType, value: value.toString("hex"), labels: [label], quality } },
 });
 
-async function submitItems(member: Connection<MemberClient>, federation: Federation, items: Items): Promise<{ md5Statement: Buffer; checkpoint: VerifiedCheckpoint }> {
-  print("2. Moderators confirm three items; the node signs them and commits them to the log");
-  const response = await call(member, member.client.submit, {
-    submissions: [add("pdq", items.pdq, "graphic-violence", 92), add("md5", items.md5, "content-incident-protocol"), add("sha256", items.sha256, "attacker-manifesto")],
-  });
-  for (const ack of response.acknowledgements) print(`   committed at log index ${ack.logIndex}: statement ${ack.statementId.toString("hex").slice(0, 16)}…`);
-  return { md5Statement: response.acknowledgements[1]!.statementId, checkpoint: verifyCosignedCheckpoint(federation, response.checkpoint) };
-}
+class Demo {
+  private readonly connections: Connection<MemberClient | LogClient>[] = [];
 
-async function matchUploads(member: Connection<MemberClient>, items: Items): Promise<void> {
-  print("3. Uploads are matched in microseconds: a re-encoded copy (PDQ distance 9), the exact file, an unrelated image");
-  const matches = await call(member, member.client.match, {
-    queries: [
-      { signalType: "pdq", value: nearDuplicate(items.pdq, 9).toString("hex") },
-      { signalType: "md5", value: items.md5.toString("hex") },
-      { signalType: "pdq", value: randomBytes(32).toString("hex") },
-    ],
-    includeProof: false,
-  });
-  for (const [i, result] of matches.results.entries()) {
-    const found = result.matches.map((m) => `log index ${m.logIndex} (distance ${m.distance}, labels ${m.labels.join(",")})`);
-    print(`   query ${i + 1}: ${found.length > 0 ? `match at ${found.join("; ")}` : "no match"}`);
+  constructor(
+    readonly folder: string,
+    readonly federation: Federation,
+    readonly members: DemoMember[],
+  ) {}
+
+  async start(member: DemoMember): Promise<void> {
+    member.node = await HashfedNode.start({
+      dataDir: join(this.folder, member.name),
+      federation: this.federation,
+      key: member.key,
+      memberAddress: "127.0.0.1:0",
+      publicAddress: member.publicAddress,
+      log: () => {},
+    });
+  }
+
+  async stop(member: DemoMember): Promise<void> {
+    await member.node?.stop();
+    member.node = undefined;
+  }
+
+  member(member: DemoMember): Connection<MemberClient> {
+    const connection = connectMember(`127.0.0.1:${member.node!.memberPort}`);
+    this.connections.push(connection);
+    return connection;
+  }
+
+  log(member: DemoMember): Connection<LogClient> {
+    const connection = connectLog(member.publicAddress);
+    this.connections.push(connection);
+    return connection;
+  }
+
+  closeConnections(): void {
+    for (const connection of this.connections.splice(0)) connection.client.close();
+  }
+
+  /** Waits until `member` has committed at least `size` entries. */
+  async reaches(member: DemoMember, size: bigint): Promise<void> {
+    while (member.node!.ledger.treeSize < size) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
-async function retractMistake(member: Connection<MemberClient>, items: Items, md5Statement: Buffer): Promise<void> {
-  print("4. The md5 entry was a mistake: the member retracts it, and it stops matching");
-  await call(member, member.client.submit, {
-    submissions: [{ kind: { $case: "retract", value: { target: md5Statement, reason: RetractReason.RETRACT_REASON_FALSE_POSITIVE } } }],
-  });
-  const after = await call(member, member.client.match, { queries: [{ signalType: "md5", value: items.md5.toString("hex") }], includeProof: false });
-  print(`   md5 query now: ${after.results[0]!.matches.length === 0 ? "no match" : "still matches (unexpected)"}`);
+async function createDemo(): Promise<Demo> {
+  const folder = await mkdtemp(join(tmpdir(), "hashfed-demo-"));
+  const members: DemoMember[] = [];
+  for (const name of MEMBERS) members.push({ name, key: privateKeyFromSeed(name, generateSeed()), publicAddress: `127.0.0.1:${await freePort()}`, node: undefined });
+  const federation = parseFederation(
+    formatFederationFile({
+      origin: "hashfed.example/demo",
+      members: members.map((member) => ({ name: member.name, key: member.key.verifierKey.text, address: member.publicAddress, role: "validator" as const })),
+      parameters: { timeoutProposeMs: 500, timeoutPrevoteMs: 300, timeoutPrecommitMs: 300, timeoutDeltaMs: 200 },
+    }),
+  );
+  print(`1. A federation of four platforms, each running a node on loopback, storage in ${folder}`);
+  print(`   federation ${federation.id.toString("hex").slice(0, 16)}…: ${MEMBERS.join(", ")}; a quorum is 3 of 4`);
+  const demo = new Demo(folder, federation, members);
+  for (const member of members) await demo.start(member);
+  return demo;
 }
 
-/** What an auditor does, with the Log service and the federation file only. */
-async function audit(log: Connection<LogClient>, federation: Federation, earlier: VerifiedCheckpoint): Promise<VerifiedCheckpoint> {
-  print("5. An auditor checks the log without seeing any hash: checkpoint, inclusion and consistency");
-  const latest = verifyCosignedCheckpoint(federation, (await call(log, log.client.getCheckpoint, {})).checkpoint);
+/** Submits at one member, then waits until the items are matchable at every other member. */
+async function shareItems(demo: Demo): Promise<{ pdq: Buffer; md5Statement: Buffer; first: VerifiedCheckpoint }> {
+  const [forum, photoshare, streaming, videohost] = demo.members as [DemoMember, DemoMember, DemoMember, DemoMember];
+  const pdq = randomBytes(32);
+  const md5 = createHash("md5").update("attacker video, first upload").digest();
+  const sha256 = createHash("sha256").update("attacker manifesto.pdf").digest();
+  print(`2. Moderators at ${videohost.name} confirm a video frame (PDQ), the video file (MD5) and a manifesto (SHA-256)`);
+  const started = process.hrtime.bigint();
+  const at = demo.member(videohost);
+  const response = await call(at, at.client.submit, {
+    submissions: [add("pdq", pdq, "graphic-violence", 92), add("md5", md5, "content-incident-protocol"), add("sha256", sha256, "attacker-manifesto")],
+  });
+  const first = verifyCosignedCheckpoint(demo.federation, response.checkpoint);
+  const ackMs = Number(process.hrtime.bigint() - started) / 1e6;
+  print(`   committed by consensus at log indexes ${response.acknowledgements.map((ack) => ack.logIndex).join(", ")} in ${ackMs.toFixed(0)} ms, checkpoint cosigned by ${first.signers.length} of 4`);
+  print("3. Minutes matter: a re-upload of an edited copy (PDQ distance 12) is caught at every other platform");
+  for (const member of [forum, photoshare, streaming]) {
+    const other = demo.member(member);
+    await demo.reaches(member, first.checkpoint.size);
+    const matched = await call(other, other.client.match, { queries: [{ signalType: "pdq", value: nearDuplicate(pdq, 12).toString("hex") }], includeProof: false });
+    const match = matched.results[0]!.matches[0];
+    const sinceMs = Number(process.hrtime.bigint() - started) / 1e6;
+    print(`   ${member.name.padEnd(19)} ${match === undefined ? "no match" : `match: distance ${match.distance}, shared by ${match.submitter}, labels ${match.labels.join(",")}`} (${sinceMs.toFixed(0)} ms after the submit)`);
+  }
+  return { pdq, md5Statement: response.acknowledgements[1]!.statementId, first };
+}
+
+/** One node goes down; the others keep committing; it comes back and catches up. */
+async function survivesACrash(demo: Demo, md5Statement: Buffer): Promise<void> {
+  const [forum, , streaming, videohost] = demo.members as [DemoMember, DemoMember, DemoMember, DemoMember];
+  print(`4. ${streaming.name}'s node goes down; the other three keep committing`);
+  await demo.stop(streaming);
+  const at = demo.member(forum);
+  const more = await call(at, at.client.submit, { submissions: [add("sha256", randomBytes(32), "recruitment")] });
+  const checkpoint = verifyCosignedCheckpoint(demo.federation, more.checkpoint);
+  print(`   ${forum.name} added an entry at index ${more.acknowledgements[0]!.logIndex}; checkpoint cosigned by ${checkpoint.signers.join(", ")}`);
+  const owner = demo.member(videohost);
+  await call(owner, owner.client.submit, {
+    submissions: [{ kind: { $case: "retract", value: { target: md5Statement, reason: RetractReason.RETRACT_REASON_FALSE_POSITIVE } } }],
+  });
+  print(`   ${videohost.name} retracts its MD5 entry (a false positive): it stops matching everywhere`);
+  print(`5. ${streaming.name}'s node restarts and catches up from its peers`);
+  await demo.start(streaming);
+  const size = videohost.node!.ledger.treeSize;
+  await demo.reaches(streaming, size);
+  const same = streaming.node!.ledger.head.range.root().equals(videohost.node!.ledger.head.range.root());
+  print(`   it holds ${streaming.node!.ledger.treeSize} entries, root equal to ${videohost.name}'s: ${same}`);
+}
+
+/** What an auditor checks, with the federation file and one node's Log service only. */
+async function audit(demo: Demo, first: VerifiedCheckpoint): Promise<void> {
+  print("6. An auditor verifies the log without seeing a single hash");
+  const log = demo.log(demo.members[1]!);
+  const latest = verifyCosignedCheckpoint(demo.federation, (await call(log, log.client.getCheckpoint, {})).checkpoint);
   for (const line of latest.note.trimEnd().split("\n")) print(`   | ${line}`);
-  print(`   cosigned by ${latest.signers.join(", ")}: a quorum of the federation's validators`);
+  print(`   cosigned by ${latest.signers.length} validators (${latest.signers.join(", ")}); a quorum is 3`);
   const { size, root } = latest.checkpoint;
   const inclusion = await call(log, log.client.getInclusionProof, { index: 0n, treeSize: size });
   verifyInclusion(0n, size, inclusion.leafHash, inclusion.proof, root);
   const entries = await call(log, log.client.getEntries, { start: 0n, end: 1n });
   const leafOk = hashLeaf(LogEntry.encode(entries.entries[0]!).finish()).equals(inclusion.leafHash);
-  print(`   entry 0 is included in the tree of size ${size} (leaf served matches: ${leafOk})`);
-  const consistency = await call(log, log.client.getConsistencyProof, { first: earlier.checkpoint.size, second: size });
-  verifyConsistency(earlier.checkpoint.size, size, earlier.checkpoint.root, root, consistency.proof);
-  print(`   the tree of size ${earlier.checkpoint.size} is a prefix of the tree of size ${size}: the log only grew`);
-  return latest;
+  print(`   entry 0 is included in the tree of size ${size} (the leaf served matches: ${leafOk})`);
+  const consistency = await call(log, log.client.getConsistencyProof, { first: first.checkpoint.size, second: size });
+  verifyConsistency(first.checkpoint.size, size, first.checkpoint.root, root, consistency.proof);
+  print(`   the tree of size ${first.checkpoint.size} is a prefix of the tree of size ${size}: the log only grew`);
 }
 
 async function runDemo(keep: boolean): Promise<void> {
-  const folder = await mkdtemp(join(tmpdir(), "hashfed-demo-"));
-  const key = privateKeyFromSeed(MEMBER, generateSeed());
-  const federation = parseFederation(formatFederationFile({
-    origin: "hashfed.example/demo",
-    members: [{ name: MEMBER, key: key.verifierKey.text, address: "127.0.0.1:7401", role: "validator" }],
-  }));
-  print(`1. A federation of one member, ${MEMBER}, in ${folder}`);
-  print(`   federation id ${federation.id.toString("hex")}`);
-  const options = { dataDir: join(folder, MEMBER), federation, key, memberAddress: "127.0.0.1:0", publicAddress: "127.0.0.1:0", log: () => {} };
-  let node = await HashfedNode.start(options);
+  const demo = await createDemo();
   try {
-    const items: Items = {
-      pdq: randomBytes(32),
-      md5: createHash("md5").update("attacker video, first upload").digest(),
-      sha256: createHash("sha256").update("attacker manifesto.pdf").digest(),
-    };
-    const member = connectMember(`127.0.0.1:${node.memberPort}`);
-    const log = connectLog(`127.0.0.1:${node.publicPort}`);
-    const { md5Statement, checkpoint } = await submitItems(member, federation, items);
-    await matchUploads(member, items);
-    await retractMistake(member, items, md5Statement);
-    const latest = await audit(log, federation, checkpoint);
-    member.client.close();
-    log.client.close();
-
-    print("6. The node restarts from its data folder and serves the same log");
-    await node.stop();
-    node = await HashfedNode.start(options);
-    const restarted = connectMember(`127.0.0.1:${node.memberPort}`);
-    const status = await call(restarted, restarted.client.status, {});
-    print(`   log size ${status.treeSize}, ${status.liveSignals} live signals, ${status.retractions} retraction; checkpoint unchanged: ${status.checkpoint === latest.note}`);
-    restarted.client.close();
+    const { md5Statement, first } = await shareItems(demo);
+    await survivesACrash(demo, md5Statement);
+    await audit(demo, first);
     print("Done.");
   } finally {
-    await node.stop();
-    if (!keep) await rm(folder, { recursive: true, force: true });
+    demo.closeConnections();
+    for (const member of demo.members) await demo.stop(member);
+    if (!keep) await rm(demo.folder, { recursive: true, force: true });
   }
 }
 
 export function addDemoCommand(program: Command): void {
   program
     .command("demo")
-    .description("run a local federation demo with embedded storage in a temporary folder")
+    .description("run a local federation of four nodes with embedded storage in a temporary folder")
     .option("--keep", "keep the temporary folder")
     .action((options: { keep?: boolean }) => runDemo(options.keep === true));
 }
