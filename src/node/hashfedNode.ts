@@ -75,6 +75,7 @@ export class HashfedNode {
     await mkdir(options.dataDir, { recursive: true });
     const kv = await LevelKeyValueStore.open(join(options.dataDir, "store"));
     const peers = new PeerNetwork({ federation, signer: new KeySigner(key), entropy: modules.entropy, log: options.log });
+    const ed25519Pool = new Ed25519Pool(key);
     try {
       const replica = await Replica.open({
         federation,
@@ -82,6 +83,7 @@ export class HashfedNode {
         kv,
         transport: peers,
         timers: systemTimers,
+        verifier: ed25519Pool,
         log: options.log,
         progress: replayProgress(options.log),
         onFatal: options.onFatal ?? ((error) => {
@@ -90,19 +92,26 @@ export class HashfedNode {
         }),
       });
       peers.attach((from, message) => replica.receive(from, message));
-      return await HashfedNode.serve(options, modules, replica, peers, kv);
+      return await HashfedNode.serve(options, modules, replica, peers, kv, ed25519Pool);
     } catch (error) {
       peers.close();
+      await ed25519Pool.close();
       await kv.close();
       throw error;
     }
   }
 
-  private static async serve(options: NodeOptions, modules: NodeModules, replica: Replica, peers: PeerNetwork, kv: KeyValueStore): Promise<HashfedNode> {
+  private static async serve(
+    options: NodeOptions,
+    modules: NodeModules,
+    replica: Replica,
+    peers: PeerNetwork,
+    kv: KeyValueStore,
+    ed25519Pool: Ed25519Pool,
+  ): Promise<HashfedNode> {
     const { federation, key, log } = options;
     const { ledger } = replica;
     const report: ErrorReporter = (error, method) => log(`internal error in ${method}: ${(error as Error).stack ?? String(error)}`);
-    const ed25519Pool = new Ed25519Pool(key);
     const intake = new SubmissionIntake({ federation, signer: new KeySigner(key), ed25519Pool, replica, ...modules });
 
     const serverOptions = { "grpc.max_receive_message_length": federation.parameters.messageBytesMax };
@@ -125,7 +134,6 @@ export class HashfedNode {
       memberServer.forceShutdown();
       publicServer.forceShutdown();
       replica.close();
-      await ed25519Pool.close();
       throw error;
     }
     const [memberPort, publicPort] = ports;

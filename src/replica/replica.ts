@@ -27,7 +27,9 @@ import { CommitWaiters } from "./commitWaiters";
 import type { Timers, Transport } from "./environment";
 import { Mempool } from "./mempool";
 import { decodePeerMessage, encodePeerMessage, readSyncedBatch, wireBatch } from "./peerMessages";
-import { admitGossiped } from "./statementAdmission";
+import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
+import { parseGossiped } from "./statementAdmission";
+import { checkStatementRules, parseSignedStatement } from "../statements";
 import { type SignedKind, type Slot, WriteAheadState } from "./writeAheadState";
 
 /** A signed consensus message, as the core carries it to certificates and evidence. */
@@ -40,6 +42,8 @@ export interface ReplicaOptions {
   readonly kv: KeyValueStore;
   readonly transport: Transport;
   readonly timers: Timers;
+  /** Where statement signatures are checked; on the calling thread unless given (a node uses worker threads). */
+  readonly verifier?: SignatureVerifier;
   readonly tuning?: Partial<ReplicaTuning>;
   readonly log?: (line: string) => void;
   /** Reports the start-up replay of the log. */
@@ -83,6 +87,8 @@ export class Replica {
   readonly mempool: Mempool;
   readonly waiters = new CommitWaiters();
   readonly evidence: Evidence[] = [];
+  private readonly verified = new VerifiedStatements();
+  private readonly verifier: SignatureVerifier;
   private readonly core: Tendermint<Signed> | undefined;
   private readonly tuning: ReplicaTuning;
   private readonly peers: readonly string[];
@@ -113,6 +119,7 @@ export class Replica {
   ) {
     const { federation, signer } = options;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.verifier = options.verifier ?? inThreadVerifier;
     const validators = federation.validators.map((member) => member.name);
     this.peers = validators.filter((name) => name !== signer.name);
     this.members = federation.members.map((member) => member.name).filter((name) => name !== signer.name);
@@ -150,6 +157,7 @@ export class Replica {
    */
   submit(entries: readonly BatchEntry[]): Promise<number>[] {
     const waits = entries.map((entry) => this.waiters.wait(entry.signed.id));
+    for (const entry of entries) this.verified.add(entry.signed);
     const admitted = this.addToMempool(entries);
     this.enqueue(() => this.announce(admitted, undefined));
     return waits;
@@ -243,7 +251,7 @@ export class Replica {
       const value = this.values.get(valueId);
       if (value?.invalid) return;
       if (value === undefined) return this.hold(valueId, signed, vote, validator);
-      const checked = this.ensureChecked(valueId);
+      const checked = await this.ensureChecked(valueId);
       if (checked === undefined || !checkpointSignatureVerifies(validator, vote.checkpointSignature, checked.checkpointBody)) return;
     }
     await this.feedVote(signed, vote);
@@ -268,7 +276,7 @@ export class Replica {
     const held = this.heldPrecommits.get(valueId);
     if (held === undefined) return;
     this.heldPrecommits.delete(valueId);
-    const checked = this.ensureChecked(valueId);
+    const checked = await this.ensureChecked(valueId);
     if (checked === undefined) return;
     for (const { signed, vote, validator } of held) {
       if (checkpointSignatureVerifies(validator, vote.checkpointSignature, checked.checkpointBody)) await this.feedVote(signed, vote);
@@ -276,18 +284,42 @@ export class Replica {
   }
 
   /** valid(v) for a batch of this height, computed once: the assembled batch, or undefined if invalid. */
-  private ensureChecked(valueId: string): AssembledBatch | undefined {
+  private async ensureChecked(valueId: string): Promise<AssembledBatch | undefined> {
     const value = this.values.get(valueId);
     if (value === undefined || value.invalid) return undefined;
     if (value.checked === undefined) {
       try {
-        value.checked = checkBatch(this.options.federation, this.ledger.state, this.ledger.head, value.batch, () => false);
+        value.checked = await this.checkAgainstLog(value.batch);
       } catch (error) {
         if (!(error instanceof HashfedError)) throw error;
         value.invalid = true;
       }
     }
     return value.checked;
+  }
+
+  /**
+   * checkBatch against the log as it stands, with the statement signatures not verified before
+   * (most were, when gossiped) verified in bulk by the verifier first. Throws HashfedError if invalid.
+   */
+  private async checkAgainstLog(batch: Batch): Promise<AssembledBatch> {
+    const { federation } = this.options;
+    const unverified = batch.entries.flatMap((logEntry) => {
+      try {
+        const signed = parseSignedStatement(logEntry.statement, logEntry.signature);
+        const member = checkStatementRules(federation, signed);
+        return this.verified.has(signed) ? [] : [{ signed, member }];
+      } catch (error) {
+        if (error instanceof HashfedError) return [];
+        throw error;
+      }
+    });
+    const valid = await this.verifier.verify(
+      "statement",
+      unverified.map(({ signed, member }) => ({ key: member.key, bytes: signed.bytes, signature: signed.signature })),
+    );
+    unverified.forEach(({ signed }, i) => valid[i] && this.verified.add(signed));
+    return checkBatch(federation, this.ledger.state, this.ledger.head, batch, (signed) => this.verified.has(signed));
   }
 
   private async onProposal(from: string, message: PeerMessage, value: ProposalWithBatch): Promise<void> {
@@ -335,7 +367,7 @@ export class Replica {
     for (const synced of batches) {
       if (synced.batch === undefined || synced.certificate === undefined) return;
       if (headerHeight(synced.batch.header) !== this.ledger.head.height + 1n) continue;
-      const assembled = checkBatch(this.options.federation, this.ledger.state, this.ledger.head, synced.batch, () => false);
+      const assembled = await this.checkAgainstLog(synced.batch);
       await this.ledger.commit(assembled, synced.certificate);
       applied = true;
     }
@@ -348,11 +380,14 @@ export class Replica {
   // ---- statements ----------------------------------------------------------------------------
 
   private async admitGossip(from: string, statements: readonly GossipedStatement[]): Promise<void> {
-    const entries: BatchEntry[] = [];
-    for (const gossiped of statements) {
-      const entry = admitGossiped(this.options.federation, gossiped);
-      if (entry !== undefined) entries.push(entry);
-    }
+    const parsed = statements.flatMap((gossiped) => parseGossiped(this.options.federation, gossiped) ?? []);
+    const unknown = parsed.filter(({ entry }) => this.ledger.indexOf(entry.signed.id) === undefined && !this.mempool.has(entry.signed.id));
+    const valid = await this.verifier.verify(
+      "statement",
+      unknown.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature })),
+    );
+    const entries = unknown.filter((_, i) => valid[i]).map(({ entry }) => entry);
+    for (const entry of entries) this.verified.add(entry.signed);
     await this.announce(this.addToMempool(entries), from);
   }
 
@@ -502,7 +537,7 @@ export class Replica {
   /** valid(v): the batch of a proposal, checked against the log as it stands. */
   private async checkValue(valueId: string): Promise<void> {
     if (!this.values.has(valueId)) return;
-    await this.stepCore({ kind: "valueChecked", valueId, valid: this.ensureChecked(valueId) !== undefined });
+    await this.stepCore({ kind: "valueChecked", valueId, valid: (await this.ensureChecked(valueId)) !== undefined });
   }
 
   private async castVote(kind: "prevote" | "precommit", height: bigint, round: number, valueId: string | null): Promise<void> {

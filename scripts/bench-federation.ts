@@ -1,0 +1,160 @@
+/**
+ * Benchmarks of a federation on loopback (issue: federation over gRPC), medians of several runs,
+ * for 4 and 7 validators, each a real `hashfed node` process on this machine:
+ *   1. sustained committed statements per second, with clients submitting at every member;
+ *   2. submit-to-matchable-at-every-node latency, p50 and p99, at 200 statements per second;
+ *   3. throughput as a share of the machine's Ed25519 verification bound: every node but the
+ *      submitter checks every statement's signature once, so the machine can commit at most
+ *      cores x (verifications per second per core) / (n - 1) statements per second.
+ *
+ * Usage: npm run bench:federation -- [--runs N] [--seconds S] [--validators 4,7]
+ */
+import { cpus } from "node:os";
+import { rm } from "node:fs/promises";
+import { generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
+import { call, connectMember } from "../src/client/rpc";
+import type { EntryView, Submission } from "../src/gen/hashfed/v1/member";
+import { localFederation, type NodeProcess, type SoloSetup, startNodeProcess } from "../test/support/cluster";
+import { formatRate, median, seconds } from "./benchSupport";
+
+interface Options {
+  runs: number;
+  seconds: number;
+  validators: number[];
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { runs: 3, seconds: 10, validators: [4, 7] };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === "--runs") options.runs = Number(argv[++i]);
+    else if (flag === "--seconds") options.seconds = Number(argv[++i]);
+    else if (flag === "--validators") options.validators = argv[++i]!.split(",").map(Number);
+    else throw new Error(`unknown option ${flag}`);
+  }
+  return options;
+}
+
+function verifyRatePerCore(): number {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const message = randomBytes(200);
+  const signature = sign(null, message, privateKey);
+  const samples = [0, 1, 2].map(() => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < 2000; i++) verify(null, message, publicKey, signature);
+    return 2000 / seconds(start);
+  });
+  return median(samples);
+}
+
+const addition = (): Submission => ({
+  kind: { $case: "add", value: { signalType: "sha256", value: randomBytes(32).toString("hex"), labels: ["graphic-violence"], quality: 0 } },
+});
+
+async function withFederation<T>(validators: number, work: (members: SoloSetup[]) => Promise<T>): Promise<T> {
+  const names = Array.from({ length: validators }, (_, i) => `member${i}.example`);
+  const members = await localFederation(names, { batchEntriesMax: 2000, mempoolPerSubmitterMax: 100_000, mempoolStatementsMax: 400_000 });
+  const nodes: NodeProcess[] = await Promise.all(members.map((member) => startNodeProcess(member)));
+  try {
+    return await work(members);
+  } finally {
+    await Promise.all(nodes.map((node) => node.kill("SIGTERM")));
+    await rm(members[0]!.folder, { recursive: true, force: true });
+  }
+}
+
+/** Clients at every member submit requests of 500 statements, 2 in flight each, for `durationS`. */
+async function throughput(members: SoloSetup[], durationS: number): Promise<number> {
+  const clients = members.map((member) => connectMember(member.memberAddress));
+  const statusOf = async (): Promise<bigint> => (await call(clients[0]!, clients[0]!.client.status, {})).treeSize;
+  // Warm up: connections open, first heights decided.
+  await call(clients[0]!, clients[0]!.client.submit, { submissions: [addition()] });
+  const startSize = await statusOf();
+  const start = process.hrtime.bigint();
+  const deadline = Date.now() + durationS * 1000;
+  const worker = async (client: (typeof clients)[number]): Promise<void> => {
+    while (Date.now() < deadline) {
+      await call(client, client.client.submit, { submissions: Array.from({ length: 500 }, addition) }).catch(() => undefined);
+    }
+  };
+  await Promise.all(clients.flatMap((client) => [worker(client), worker(client)]));
+  const rate = Number((await statusOf()) - startSize) / seconds(start);
+  for (const client of clients) client.client.close();
+  return rate;
+}
+
+/** One statement every 5 ms at the first member; the time until every member's Follow stream shows it. */
+async function latency(members: SoloSetup[], durationS: number): Promise<{ p50: number; p99: number }> {
+  const submitter = connectMember(members[0]!.memberAddress);
+  await call(submitter, submitter.client.submit, { submissions: [addition()] });
+  const from = (await call(submitter, submitter.client.status, {})).treeSize;
+  const seen = new Map<string, number[]>();
+  const sentAt = new Map<string, number>();
+  const followers = members.map((member) => {
+    const client = connectMember(member.memberAddress);
+    const stream = client.client.follow({ fromIndex: from }, client.metadata);
+    stream.on("data", (view: EntryView) => {
+      const id = view.statementId.toString("hex");
+      const times = seen.get(id) ?? [];
+      times.push(performance.now());
+      seen.set(id, times);
+    });
+    stream.on("error", () => {});
+    return { client, stream };
+  });
+  const pending: Promise<unknown>[] = [];
+  const count = durationS * 200;
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = start + i * 5;
+    while (performance.now() < due) await new Promise((resolve) => setImmediate(resolve));
+    const submitted = performance.now();
+    pending.push(call(submitter, submitter.client.submit, { submissions: [addition()] }).then((response) => {
+      sentAt.set(response.acknowledgements[0]!.statementId.toString("hex"), submitted);
+    }));
+  }
+  await Promise.all(pending);
+  const complete = (): boolean => [...sentAt.keys()].every((id) => (seen.get(id)?.length ?? 0) === members.length);
+  for (let waited = 0; !complete() && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  const latencies = [...sentAt].map(([id, at]) => Math.max(...(seen.get(id) ?? [Infinity])) - at).sort((a, b) => a - b);
+  for (const { client, stream } of followers) {
+    stream.cancel();
+    client.client.close();
+  }
+  submitter.client.close();
+  return { p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const perCore = verifyRatePerCore();
+  const cores = cpus().length;
+  console.log(`baseline: Ed25519 verification ${formatRate(perCore)}/s on one core, ${cores} cores`);
+  const rows: string[] = [];
+  for (const validators of options.validators) {
+    const rates: number[] = [];
+    const p50s: number[] = [];
+    const p99s: number[] = [];
+    for (let run = 0; run < options.runs; run++) {
+      const rate = await withFederation(validators, (members) => throughput(members, options.seconds));
+      const { p50, p99 } = await withFederation(validators, (members) => latency(members, options.seconds));
+      console.log(`  n=${validators} run ${run + 1}: ${formatRate(rate)} statements/s committed; latency p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
+      rates.push(rate);
+      p50s.push(p50);
+      p99s.push(p99);
+    }
+    const bound = (cores * perCore) / (validators - 1);
+    const rate = median(rates);
+    rows.push(
+      `  ${validators} validators: ${formatRate(rate)} statements/s (${((100 * rate) / bound).toFixed(0)}% of the verification bound ${formatRate(bound)}/s); ` +
+        `submit-to-matchable-everywhere at 200/s: p50 ${median(p50s).toFixed(1)} ms, p99 ${median(p99s).toFixed(1)} ms`,
+    );
+  }
+  console.log("\nresults (medians):");
+  for (const row of rows) console.log(row);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
