@@ -7,7 +7,7 @@ import { MemberClient } from "../gen/hashfed/v1/member";
  * A unary method of a generated client. TypeScript infers from the last overload, which is the
  * (request, metadata, options, callback) form.
  */
-type UnaryMethod<Request, Response> = (
+export type UnaryMethod<Request, Response> = (
   request: Request,
   metadata: Metadata,
   options: Partial<CallOptions>,

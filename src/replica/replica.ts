@@ -58,13 +58,11 @@ export interface ReplicaTuning {
   readonly statusIntervalMs: number;
   /** How often uncommitted statements are pushed to the peers again. */
   readonly regossipIntervalMs: number;
-  /** After a restart, how long to listen before signing anything, unless a quorum answers sooner. */
-  readonly listenAfterRestartMs: number;
   /** Heights asked for per sync request. */
   readonly syncBatchesMax: number;
 }
 
-const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalMs: 1000, listenAfterRestartMs: 600, syncBatchesMax: 16 };
+const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalMs: 1000, syncBatchesMax: 16 };
 /** Messages for heights after the current one are kept (bounded) until that height starts. */
 const FUTURE_MESSAGES_MAX = 4096;
 const REGOSSIP_STATEMENTS_MAX = 256;
@@ -104,6 +102,8 @@ export class Replica {
   private waitingForValue: { height: bigint; round: number } | undefined;
   private listening = false;
   private readonly heardSinceRestart = new Set<string>();
+  /** The highest committed height each other validator has reported in its statuses. */
+  private readonly reportedCommitted = new Map<string, bigint>();
   private syncInFlight: { peer: string; until: number } | undefined;
   private readonly timerHandles: ReturnType<Timers["setTimeout"]>[] = [];
   private readonly rejectionListeners: ((entry: BatchEntry, error: HashfedError) => void)[] = [];
@@ -188,21 +188,44 @@ export class Replica {
     this.every(this.tuning.statusIntervalMs, () => this.sendStatus());
     this.every(this.tuning.regossipIntervalMs, () => this.regossip());
     if (this.core === undefined) return;
-    if (!this.wal.hasSigned) {
+    if (this.peers.length === 0) {
       this.enqueue(() => this.beginHeight());
       return;
     }
-    // A restarted validator listens first: its peers send back what they hold of its messages, and
-    // anything it signed that its disk forgot is adopted before it signs again.
+    // A validator listens before it signs: its peers send back what they hold of its messages, and
+    // anything it signed that its disk forgot (it was restored from an old copy) is adopted; their
+    // statuses tell it which heights are decided already, so that it syncs those instead of signing.
+    // It listens until a quorum with itself has reported, however long that takes: without a quorum
+    // nothing can be decided anyway, and a guess at what its peers hold could make it equivocate.
     this.listening = true;
     this.sendStatus();
-    this.later(this.tuning.listenAfterRestartMs, () => this.stopListening());
   }
 
   private stopListening(): Promise<void> | void {
     if (!this.listening) return;
     this.listening = false;
-    return this.beginHeight();
+    return this.joinConsensus();
+  }
+
+  /** Works on the next height, unless peers report it decided: then it syncs up to them first. */
+  private async joinConsensus(): Promise<void> {
+    const decided = this.decidedElsewhere();
+    if (this.ledger.head.height >= decided) return this.beginHeight();
+    const ahead = [...this.reportedCommitted].find(([, height]) => height >= decided)![0];
+    this.requestSync(ahead);
+  }
+
+  /**
+   * The highest height that at least f+1 other validators report committed. One of them at least
+   * is correct, so the height is decided, and no f Byzantine validators can raise it by lying. A
+   * validator never signs at or below it: a node restored from an old copy of its disk cannot know
+   * what it signed there.
+   */
+  private decidedElsewhere(): bigint {
+    const validators = this.peers.length + 1;
+    const faultsTolerated = validators - quorumSize(validators);
+    const reports = [...this.reportedCommitted.values()].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+    return reports[faultsTolerated] ?? 0n;
   }
 
   // ---- inputs ------------------------------------------------------------------------------
@@ -342,6 +365,7 @@ export class Replica {
   private async onStatus(from: string, status: PeerStatus): Promise<void> {
     if (!this.members.includes(from)) return;
     const validator = this.peers.includes(from);
+    if (validator && status.committedHeight > (this.reportedCommitted.get(from) ?? 0n)) this.reportedCommitted.set(from, status.committedHeight);
     if (this.listening && validator) {
       this.heardSinceRestart.add(from);
       if (this.heardSinceRestart.size >= quorumSize(this.peers.length + 1) - 1) await this.stopListening();
@@ -373,7 +397,7 @@ export class Replica {
     }
     if (applied && this.core !== undefined && !this.listening) {
       if (!this.core.isDecided) await this.stepCore({ kind: "synced", height: this.core.roundState.height });
-      await this.beginHeight();
+      await this.joinConsensus();
     }
   }
 
@@ -574,7 +598,7 @@ export class Replica {
   private async signAndSend(slot: Slot, make: () => PeerMessage): Promise<void> {
     let bytes = this.wal.signedAt(slot);
     if (bytes === undefined) {
-      if (!this.wal.maySign(slot)) return;
+      if (!this.wal.maySign(slot) || slot.height <= this.decidedElsewhere()) return;
       bytes = encodePeerMessage(make());
       await this.wal.record(slot, bytes, this.core!.roundState);
     }
@@ -590,7 +614,7 @@ export class Replica {
     await this.ledger.commit(checked, certificate).catch((error: unknown) => {
       throw new AssertionError(`the certificate of a decision does not verify: ${(error as Error).message}`);
     });
-    await this.beginHeight();
+    await this.joinConsensus();
   }
 
   /** A message of this validator's that it has no record of: its disk is older than its signatures. */

@@ -57,11 +57,6 @@ export class WriteAheadState {
     return this.state;
   }
 
-  /** Whether this validator has ever signed anything (a fresh node cannot have). */
-  get hasSigned(): boolean {
-    return this.messages.size > 0;
-  }
-
   signedAt(slot: Slot): Buffer | undefined {
     return this.messages.get(slotName(slot));
   }

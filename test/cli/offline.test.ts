@@ -301,11 +301,18 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
 });
 
 test("demo (the README's quick start) exits 0 and prints Done.", async () => {
-  const result = await runCli(["demo"], { timeoutMs: 30_000 });
+  const result = await runCli(["demo"], { timeoutMs: 60_000 });
   expect(result.stderr).toBe("");
   expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(/query 1: match at log index 0 \(distance 9/);
-  expect(result.stdout).toContain("md5 query now: no match");
-  expect(result.stdout).toContain("checkpoint unchanged: true");
-  expect(result.stdout.trimEnd().endsWith("Done.")).toBe(true);
+  const { stdout } = result;
+  expect(stdout).toMatch(/committed by consensus at log indexes 0, 1, 2 in \d+ ms, checkpoint cosigned by [34] of 4/);
+  for (const other of ["forum.example", "photoshare.example", "streaming.example"]) {
+    expect(stdout).toMatch(new RegExp(`${other} +match: distance 12, shared by videohost.example`));
+  }
+  for (const member of ["forum.example", "photoshare.example", "videohost.example"]) expect(stdout).toMatch(new RegExp(`${member} +no match`));
+  expect(stdout).toMatch(/it holds 5 entries, root equal to videohost.example's: true/);
+  expect(stdout).toMatch(/cosigned by [34] validators/);
+  expect(stdout).toContain("(the leaf served matches: true)");
+  expect(stdout).toContain("the log only grew");
+  expect(stdout.trimEnd().endsWith("Done.")).toBe(true);
 });

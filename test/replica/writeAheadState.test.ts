@@ -15,7 +15,7 @@ const slot = (height: bigint, round: number, kind: "proposal" | "prevote" | "pre
 test("a recorded slot holds its message across a crash, and nothing at or below it may be signed again", async () => {
   const disk = new MemoryKeyValueStore();
   const wal = await WriteAheadState.open(disk);
-  expect(wal.hasSigned).toBe(false);
+  expect(wal.roundState).toBeUndefined();
   expect(wal.maySign(slot(5n, 0, "prevote"))).toBe(true);
   await wal.record(slot(5n, 0, "prevote"), Buffer.from("prevote 5/0"), state(5n, 0));
   await wal.record(slot(5n, 1, "precommit"), Buffer.from("precommit 5/1"), { ...state(5n, 1), step: Step.Precommit, lockedValue: "ab".repeat(32), lockedRound: 1 });

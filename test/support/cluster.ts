@@ -81,10 +81,25 @@ export interface NodeProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Round timeouts short enough that a test crossing many rounds (nodes killed, restarted) stays quick. */
+export const SHORT_TIMEOUTS = { timeoutProposeMs: 300, timeoutPrevoteMs: 200, timeoutPrecommitMs: 200, timeoutDeltaMs: 100 } as const;
+
+export interface NodeStart {
+  /** The data folder; by default `<folder>/data/<name>`. */
+  readonly dataDir?: string;
+  /** `--listen`: where the Log and Peer services bind instead of the federation file's address. */
+  readonly listen?: string;
+}
+
+export function defaultDataDir(setup: SoloSetup): string {
+  return join(setup.folder, "data", setup.key.name);
+}
+
 /** Starts `hashfed node` as a real process and resolves once it serves. */
-export function startNodeProcess(setup: SoloSetup, dataDir = join(setup.folder, "data", setup.key.name)): Promise<NodeProcess> {
+export function startNodeProcess(setup: SoloSetup, start: NodeStart = {}): Promise<NodeProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
-  const args = [CLI, "node", "--key", setup.keyFile, "--federation", setup.federationFile, "--data", dataDir, "--member-listen", setup.memberAddress];
+  const args = [CLI, "node", "--key", setup.keyFile, "--federation", setup.federationFile, "--data", start.dataDir ?? defaultDataDir(setup), "--member-listen", setup.memberAddress];
+  if (start.listen !== undefined) args.push("--listen", start.listen);
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -93,7 +108,7 @@ export function startNodeProcess(setup: SoloSetup, dataDir = join(setup.folder, 
     child,
     stderr: () => stderr,
     kill: (signal) => {
-      child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };
@@ -103,6 +118,6 @@ export function startNodeProcess(setup: SoloSetup, dataDir = join(setup.folder, 
       stdout += chunk.toString();
       if (stdout.includes("hashfed node ready")) resolveReady(handle);
     });
-    void exited.then((code) => reject(new Error(`the node exited with ${code} before serving:\n${stderr}`)));
+    void exited.then((code) => reject(new Error(`${setup.key.name}'s node exited with ${code} before serving:\n${stderr}`)));
   });
 }

@@ -113,7 +113,7 @@ async function createDemo(): Promise<Demo> {
 }
 
 /** Submits at one member, then waits until the items are matchable at every other member. */
-async function shareItems(demo: Demo): Promise<{ pdq: Buffer; md5Statement: Buffer; first: VerifiedCheckpoint }> {
+async function shareItems(demo: Demo): Promise<{ md5: Buffer; md5Statement: Buffer; first: VerifiedCheckpoint }> {
   const [forum, photoshare, streaming, videohost] = demo.members as [DemoMember, DemoMember, DemoMember, DemoMember];
   const pdq = randomBytes(32);
   const md5 = createHash("md5").update("attacker video, first upload").digest();
@@ -136,12 +136,12 @@ async function shareItems(demo: Demo): Promise<{ pdq: Buffer; md5Statement: Buff
     const sinceMs = Number(process.hrtime.bigint() - started) / 1e6;
     print(`   ${member.name.padEnd(19)} ${match === undefined ? "no match" : `match: distance ${match.distance}, shared by ${match.submitter}, labels ${match.labels.join(",")}`} (${sinceMs.toFixed(0)} ms after the submit)`);
   }
-  return { pdq, md5Statement: response.acknowledgements[1]!.statementId, first };
+  return { md5, md5Statement: response.acknowledgements[1]!.statementId, first };
 }
 
 /** One node goes down; the others keep committing; it comes back and catches up. */
-async function survivesACrash(demo: Demo, md5Statement: Buffer): Promise<void> {
-  const [forum, , streaming, videohost] = demo.members as [DemoMember, DemoMember, DemoMember, DemoMember];
+async function survivesACrash(demo: Demo, md5: Buffer, md5Statement: Buffer): Promise<void> {
+  const [forum, photoshare, streaming, videohost] = demo.members as [DemoMember, DemoMember, DemoMember, DemoMember];
   print(`4. ${streaming.name}'s node goes down; the other three keep committing`);
   await demo.stop(streaming);
   const at = demo.member(forum);
@@ -149,10 +149,16 @@ async function survivesACrash(demo: Demo, md5Statement: Buffer): Promise<void> {
   const checkpoint = verifyCosignedCheckpoint(demo.federation, more.checkpoint);
   print(`   ${forum.name} added an entry at index ${more.acknowledgements[0]!.logIndex}; checkpoint cosigned by ${checkpoint.signers.join(", ")}`);
   const owner = demo.member(videohost);
-  await call(owner, owner.client.submit, {
+  const retraction = await call(owner, owner.client.submit, {
     submissions: [{ kind: { $case: "retract", value: { target: md5Statement, reason: RetractReason.RETRACT_REASON_FALSE_POSITIVE } } }],
   });
-  print(`   ${videohost.name} retracts its MD5 entry (a false positive): it stops matching everywhere`);
+  print(`   ${videohost.name} retracts its MD5 entry (a false positive); the MD5 now matches at:`);
+  for (const member of [forum, photoshare, videohost]) {
+    await demo.reaches(member, retraction.acknowledgements[0]!.logIndex + 1n);
+    const client = demo.member(member);
+    const matched = await call(client, client.client.match, { queries: [{ signalType: "md5", value: md5.toString("hex") }], includeProof: false });
+    print(`   ${member.name.padEnd(19)} ${matched.results[0]!.matches.length === 0 ? "no match" : "still a match"}`);
+  }
   print(`5. ${streaming.name}'s node restarts and catches up from its peers`);
   await demo.start(streaming);
   const size = videohost.node!.ledger.treeSize;
@@ -182,8 +188,8 @@ async function audit(demo: Demo, first: VerifiedCheckpoint): Promise<void> {
 async function runDemo(keep: boolean): Promise<void> {
   const demo = await createDemo();
   try {
-    const { md5Statement, first } = await shareItems(demo);
-    await survivesACrash(demo, md5Statement);
+    const { md5, md5Statement, first } = await shareItems(demo);
+    await survivesACrash(demo, md5, md5Statement);
     await audit(demo, first);
     print("Done.");
   } finally {
