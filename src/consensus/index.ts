@@ -1,4 +1,5 @@
 export { checkpointSignatureVerifies, cosignedCheckpoint, signPrecommit, verifyCommitCertificate } from "./commitCertificate";
+export { evidenceFromConflictingCertificates } from "./conflictingCertificates";
 export { duplicateProposal, duplicateVote, type Equivocation, verifyEvidence } from "./evidence";
 export { proposerOf } from "./proposer";
 export { signProposal, type VerifiedProposal, verifySignedProposal } from "./signedProposal";
@@ -12,4 +13,4 @@ export {
   Tendermint,
 } from "./tendermint";
 export { type Height, type Round, Step, type TimeoutConfig, type TimeoutKind, timeoutMs, type ValueId, type VoteKind } from "./types";
-export { type CountedVote, VoteKeeper } from "./voteKeeper";
+export { type CountedVote, VoteKeeper, VOTES_PER_VALIDATOR_MAX } from "./voteKeeper";

@@ -13,20 +13,32 @@ export interface CountedVote<P> {
 
 export type VoteAddition<P> =
   | { readonly kind: "added" }
+  /** Nothing new: the same vote again, or a vote past the bound below. */
   | { readonly kind: "repeated" }
-  /** The validator already voted differently for this (round, kind): the first vote stays counted. */
+  /** The validator already voted differently for this (round, kind); `first` is its first vote. */
   | { readonly kind: "equivocation"; readonly first: CountedVote<P> };
 
-/** The votes of one kind in one round: the first vote of each validator, and tallies per value. */
+/**
+ * How many different votes of one validator count per (round, kind). Two suffice for an
+ * equivocator's polka to be seen everywhere; the bound keeps a spamming one from growing memory.
+ */
+export const VOTES_PER_VALIDATOR_MAX = 4;
+
+/** The votes of one kind in one round: each validator's votes in arrival order, and who voted for each value. */
 class RoundVotes<P> {
-  readonly byValidator = new Map<string, CountedVote<P>>();
-  readonly tally = new Map<ValueId | null, number>();
+  readonly byValidator = new Map<string, CountedVote<P>[]>();
+  readonly byValue = new Map<ValueId | null, Map<string, CountedVote<P>>>();
 }
 
 /**
  * Counts the votes of one height, separately from the round state machine (as Malachite's
- * core-votekeeper does). Each validator counts once per (round, kind): a second, different vote is
- * equivocation, reported as evidence and not counted, so equivocators cannot inflate a tally.
+ * core-votekeeper does). A validator counts once per (round, kind, value). A validator that votes
+ * for two values in one (round, kind) equivocates: that is reported as evidence, and both votes
+ * count, each for its own value. Counting only the first would let an equivocator hide a polka
+ * from the nodes that heard its other vote first, so that some correct nodes lock on a value the
+ * others can never accept again (reference/consensus.md §1.4 erratum 6, the hidden lock). It is
+ * safe: the paper's thresholds count distinct senders per value, and a Byzantine sender could
+ * have sent each correct node either vote anyway. "Votes of any kind" count each validator once.
  * Thresholds are by count of validators: quorum = floor(2n/3)+1, round skip = floor(n/3)+1.
  */
 export class VoteKeeper<P> {
@@ -45,12 +57,15 @@ export class VoteKeeper<P> {
   add(vote: CountedVote<P>): VoteAddition<P> {
     assert(this.validators.has(vote.validator), "only validators' votes are counted");
     const votes = this.roundVotes(vote.kind, vote.round);
-    const first = votes.byValidator.get(vote.validator);
-    if (first !== undefined) return first.valueId === vote.valueId ? { kind: "repeated" } : { kind: "equivocation", first };
-    votes.byValidator.set(vote.validator, vote);
-    votes.tally.set(vote.valueId, (votes.tally.get(vote.valueId) ?? 0) + 1);
+    const earlier = votes.byValidator.get(vote.validator) ?? [];
+    // Past the bound nothing new is learnt: the validator's equivocation is on record already.
+    if (earlier.length >= VOTES_PER_VALIDATOR_MAX || earlier.some((counted) => counted.valueId === vote.valueId)) return { kind: "repeated" };
+    votes.byValidator.set(vote.validator, [...earlier, vote]);
+    let voters = votes.byValue.get(vote.valueId);
+    if (voters === undefined) votes.byValue.set(vote.valueId, (voters = new Map()));
+    voters.set(vote.validator, vote);
     this.heardFrom(vote.round, vote.validator);
-    return { kind: "added" };
+    return earlier.length === 0 ? { kind: "added" } : { kind: "equivocation", first: earlier[0] };
   }
 
   /** Records that a validator sent something (a proposal) in a round, for the round-skip rule. */
@@ -62,7 +77,7 @@ export class VoteKeeper<P> {
 
   /** Whether a quorum voted `kind` for `valueId` (null: nil) in `round`. */
   hasQuorumFor(kind: VoteKind, round: Round, valueId: ValueId | null): boolean {
-    return (this.rounds.get(key(kind, round))?.tally.get(valueId) ?? 0) >= this.quorum;
+    return (this.rounds.get(key(kind, round))?.byValue.get(valueId)?.size ?? 0) >= this.quorum;
   }
 
   /** Whether a quorum voted `kind` in `round`, for anything. */
@@ -84,8 +99,8 @@ export class VoteKeeper<P> {
     const found: { round: Round; valueId: ValueId }[] = [];
     for (const [name, votes] of this.rounds) {
       if (!name.startsWith("precommit/")) continue;
-      for (const [valueId, count] of votes.tally) {
-        if (valueId !== null && count >= this.quorum) found.push({ round: Number(name.slice("precommit/".length)), valueId });
+      for (const [valueId, voters] of votes.byValue) {
+        if (valueId !== null && voters.size >= this.quorum) found.push({ round: Number(name.slice("precommit/".length)), valueId });
       }
     }
     return found;
@@ -93,14 +108,14 @@ export class VoteKeeper<P> {
 
   /** The votes of `kind` for `valueId` in `round`, one per validator, in validator order. */
   votesFor(kind: VoteKind, round: Round, valueId: ValueId | null): CountedVote<P>[] {
-    const votes = this.rounds.get(key(kind, round));
-    if (votes === undefined) return [];
-    return [...votes.byValidator.values()].filter((vote) => vote.valueId === valueId).sort((a, b) => (a.validator < b.validator ? -1 : 1));
+    const voters = this.rounds.get(key(kind, round))?.byValue.get(valueId);
+    if (voters === undefined) return [];
+    return [...voters.values()].sort((a, b) => (a.validator < b.validator ? -1 : 1));
   }
 
   /** Every counted vote of `round`, both kinds: what a lagging peer may lack. */
   votesInRound(round: Round): CountedVote<P>[] {
-    return (["prevote", "precommit"] as const).flatMap((kind) => [...(this.rounds.get(key(kind, round))?.byValidator.values() ?? [])]);
+    return (["prevote", "precommit"] as const).flatMap((kind) => [...(this.rounds.get(key(kind, round))?.byValidator.values() ?? [])].flat());
   }
 
   private roundVotes(kind: VoteKind, round: Round): RoundVotes<P> {

@@ -9,6 +9,7 @@ import {
   type ConsensusOutput,
   duplicateProposal,
   duplicateVote,
+  evidenceFromConflictingCertificates,
   signProposal,
   signVote,
   checkpointSignatureVerifies,
@@ -85,6 +86,8 @@ export class Replica {
   readonly mempool: Mempool;
   readonly waiters = new CommitWaiters();
   readonly evidence: Evidence[] = [];
+  /** The signature pairs of the evidence held, so that one equivocation is kept once. */
+  private readonly evidenceKeys = new Set<string>();
   private readonly verified = new VerifiedStatements();
   private readonly verifier: SignatureVerifier;
   private readonly core: Tendermint<Signed> | undefined;
@@ -105,6 +108,8 @@ export class Replica {
   /** The highest committed height each other validator has reported in its statuses. */
   private readonly reportedCommitted = new Map<string, bigint>();
   private syncInFlight: { peer: string; until: number } | undefined;
+  /** The height whose batch each peer was last asked for because its id differs from ours. */
+  private readonly forkChecks = new Map<string, bigint>();
   private readonly timerHandles: ReturnType<Timers["setTimeout"]>[] = [];
   private readonly rejectionListeners: ((entry: BatchEntry, error: HashfedError) => void)[] = [];
   /** Every other member: statuses go to observers too, so that they learn what to sync. */
@@ -370,7 +375,9 @@ export class Replica {
       this.heardSinceRestart.add(from);
       if (this.heardSinceRestart.size >= quorumSize(this.peers.length + 1) - 1) await this.stopListening();
     }
-    if (status.committedHeight > this.ledger.head.height) this.requestSync(from);
+    const head = this.ledger.head;
+    if (status.committedHeight > head.height) this.requestSync(from);
+    else if (status.committedHeight === head.height && head.height > 0n && !head.headerHash.equals(status.committedBatchId)) this.requestForkCheck(from, head.height);
     if (this.core !== undefined && validator && status.height === this.consensusHeight()) this.resendRound(from, status.round);
   }
 
@@ -390,7 +397,15 @@ export class Replica {
     let applied = false;
     for (const synced of batches) {
       if (synced.batch === undefined || synced.certificate === undefined) return;
-      if (headerHeight(synced.batch.header) !== this.ledger.head.height + 1n) continue;
+      const header = decodedHeader(synced.batch.header);
+      const head = this.ledger.head;
+      if (header === undefined) return;
+      if (header.height <= head.height) {
+        await this.compareCommitted(header.height, synced.certificate);
+        continue;
+      }
+      if (header.height !== head.height + 1n) continue;
+      if (!head.headerHash.equals(header.previousHeaderHash)) return this.requestForkCheck(from, head.height);
       const assembled = await this.checkAgainstLog(synced.batch);
       await this.ledger.commit(assembled, synced.certificate);
       applied = true;
@@ -504,7 +519,7 @@ export class Replica {
           await this.commitDecision(output.height, output.round, output.valueId, output.precommits.map((vote) => (vote.payload as { vote: SignedVote }).vote));
           break;
         case "evidence":
-          this.evidence.push(evidenceOf(output.first, output.second));
+          this.recordEvidence(evidenceOf(output.first, output.second));
           break;
       }
     }
@@ -632,13 +647,21 @@ export class Replica {
 
   private status(): PeerStatus {
     const round = this.core?.roundState.round ?? 0;
-    return { height: this.consensusHeight(), round, committedHeight: this.ledger.head.height };
+    const head = this.ledger.head;
+    return { height: this.consensusHeight(), round, committedHeight: head.height, committedBatchId: head.headerHash };
   }
 
-  /** Sends a peer at our height the proposal and votes we hold for its round and ours. */
+  /**
+   * Sends a peer at our height the proposal and votes we hold for its round and ours, and the votes
+   * of the rounds those proposals and our valid value name: a proposal re-proposed from round vr is
+   * accepted only with the polka of vr, which a peer that missed it gets from nowhere else
+   * (reference/consensus.md §1.4 erratum 7).
+   */
   private resendRound(peer: string, round: number): void {
     const core = this.core!;
-    const rounds = new Set([round, core.roundState.round]);
+    const current = [round, core.roundState.round];
+    const polkas = [core.roundState.validRound, ...current.map((r) => core.proposalIn(r)?.validRound ?? -1)];
+    const rounds = new Set([...current, ...polkas.filter((r) => r >= 0)]);
     for (const r of rounds) {
       const proposal = core.proposalIn(r);
       const value = proposal === undefined ? undefined : this.values.get(proposal.valueId);
@@ -656,6 +679,34 @@ export class Replica {
     if (this.syncInFlight !== undefined && this.syncInFlight.until > now) return;
     this.syncInFlight = { peer, until: now + 4 * this.tuning.statusIntervalMs };
     this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight: this.ledger.head.height + 1n, count: this.tuning.syncBatchesMax } } });
+  }
+
+  /** Asks a peer whose chain differs from ours for its batch at `height`, once per height. */
+  private requestForkCheck(peer: string, height: bigint): void {
+    if (this.forkChecks.get(peer) === height) return;
+    this.forkChecks.set(peer, height);
+    this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight: height, count: 1 } } });
+  }
+
+  /**
+   * A certificate for a height this replica committed already: if it is for another batch the log
+   * has forked, which takes more than f Byzantine validators, and the precommits in both
+   * certificates name them.
+   */
+  private async compareCommitted(height: bigint, theirs: CommitCertificate): Promise<void> {
+    const ours = (await this.ledger.store.readBatch(height))?.certificate;
+    if (ours === undefined || Buffer.from(ours.valueId).equals(Buffer.from(theirs.valueId))) return;
+    const found = evidenceFromConflictingCertificates(this.options.federation, ours, theirs);
+    this.options.log?.(`${this.name}: the log forked at height ${height}: a certificate for another batch, naming ${found.length} double signers`);
+    for (const evidence of found) this.recordEvidence(evidence);
+  }
+
+  private recordEvidence(evidence: Evidence): void {
+    const { first, second } = evidence.kind!.value;
+    const key = [first!.signature, second!.signature].map((signature) => Buffer.from(signature).toString("hex")).sort().join("/");
+    if (this.evidenceKeys.has(key)) return;
+    this.evidenceKeys.add(key);
+    this.evidence.push(evidence);
   }
 
   private keepForLater(from: string, message: PeerMessage): void {
@@ -717,9 +768,9 @@ export class Replica {
 }
 
 /** The height a batch header claims; malformed bytes are the sender's problem, not a crash. */
-function headerHeight(bytes: Uint8Array): bigint | undefined {
+function decodedHeader(bytes: Uint8Array): BatchHeader | undefined {
   try {
-    return BatchHeader.decode(bytes).height;
+    return BatchHeader.decode(bytes);
   } catch {
     return undefined;
   }

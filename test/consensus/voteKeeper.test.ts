@@ -1,10 +1,11 @@
 /**
  * Goal: the vote keeper's tallies and thresholds are exact at the 2/3 and 1/3 boundaries, each
- * validator counts once per (round, kind), and the proposer rotation is fair.
+ * validator counts once per (round, kind, value), an equivocator's votes count for each value it
+ * signed (no hidden polka, erratum 6), and the proposer rotation is fair.
  * Method: property tests over validator-set sizes 1..31 against plain counting.
  */
 import fc from "fast-check";
-import { proposerOf, VoteKeeper } from "../../src/consensus";
+import { proposerOf, VOTES_PER_VALIDATOR_MAX, VoteKeeper } from "../../src/consensus";
 import { quorumSize, roundSkipSize } from "../../src/federation";
 
 const names = (n: number): string[] => Array.from({ length: n }, (_, i) => `v${String(i).padStart(2, "0")}`);
@@ -41,16 +42,32 @@ test("the round skip needs floor(n/3)+1 validators heard in one higher round", (
   );
 });
 
-test("a second, different vote is equivocation and is not counted; the same vote again is ignored", () => {
+test("a second, different vote is equivocation and counts for its own value; the same vote again is ignored", () => {
   const votes = keeper(4);
   expect(votes.add({ kind: "precommit", round: 2, valueId: "X", validator: "v01", payload: "a" })).toEqual({ kind: "added" });
   expect(votes.add({ kind: "precommit", round: 2, valueId: "X", validator: "v01", payload: "a again" })).toEqual({ kind: "repeated" });
   const second = votes.add({ kind: "precommit", round: 2, valueId: null, validator: "v01", payload: "b" });
-  expect(second.kind).toBe("equivocation");
+  expect(second).toEqual({ kind: "equivocation", first: expect.objectContaining({ payload: "a" }) });
   expect(votes.votesFor("precommit", 2, "X").map((vote) => vote.payload)).toEqual(["a"]);
-  expect(votes.votesFor("precommit", 2, null)).toEqual([]);
+  expect(votes.votesFor("precommit", 2, null).map((vote) => vote.payload)).toEqual(["b"]);
+  expect(votes.add({ kind: "precommit", round: 2, valueId: null, validator: "v01", payload: "b again" })).toEqual({ kind: "repeated" });
   // A prevote in the same round is another kind: not equivocation.
   expect(votes.add({ kind: "prevote", round: 2, valueId: null, validator: "v01", payload: "c" })).toEqual({ kind: "added" });
+});
+
+test("whichever of an equivocator's votes arrives first, every node sees the same polka (no hidden lock)", () => {
+  for (const order of [["X", null], [null, "X"]] as const) {
+    const votes = keeper(4);
+    for (const valueId of order) votes.add({ kind: "prevote", round: 0, valueId, validator: "v03", payload: `v03 ${valueId}` });
+    for (const validator of ["v00", "v01"]) votes.add({ kind: "prevote", round: 0, valueId: "X", validator, payload: validator });
+    expect(votes.hasQuorumFor("prevote", 0, "X")).toBe(true);
+  }
+});
+
+test("a validator's different votes per (round, kind) are bounded", () => {
+  const votes = keeper(4);
+  for (let i = 0; i < VOTES_PER_VALIDATOR_MAX + 3; i++) votes.add({ kind: "prevote", round: 0, valueId: `V${i}`, validator: "v02", payload: `${i}` });
+  expect(votes.votesInRound(0)).toHaveLength(VOTES_PER_VALIDATOR_MAX);
 });
 
 test("precommit quorums are found in any round", () => {

@@ -70,6 +70,11 @@ export interface PeerStatus {
   round: number;
   /** The height of the sender's last committed batch. */
   committedHeight: bigint;
+  /**
+   * The id (header hash) of that batch: two validators at one committed height with different ids
+   * have forked, and compare certificates to name who signed both.
+   */
+  committedBatchId: Buffer;
 }
 
 /** Asks for committed batches from `from_height` on, at most `count` of them. */
@@ -549,7 +554,7 @@ export const GossipedStatement: MessageFns<GossipedStatement> = {
 };
 
 function createBasePeerStatus(): PeerStatus {
-  return { height: 0n, round: 0, committedHeight: 0n };
+  return { height: 0n, round: 0, committedHeight: 0n, committedBatchId: Buffer.alloc(0) };
 }
 
 export const PeerStatus: MessageFns<PeerStatus> = {
@@ -568,6 +573,9 @@ export const PeerStatus: MessageFns<PeerStatus> = {
         throw new globalThis.Error("value provided for field message.committedHeight of type uint64 too large");
       }
       writer.uint32(24).uint64(message.committedHeight);
+    }
+    if (message.committedBatchId.length !== 0) {
+      writer.uint32(34).bytes(message.committedBatchId);
     }
     return writer;
   },
@@ -609,6 +617,14 @@ export const PeerStatus: MessageFns<PeerStatus> = {
             message.committedHeight = reader.uint64() as bigint;
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.committedBatchId = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -630,6 +646,11 @@ export const PeerStatus: MessageFns<PeerStatus> = {
         : isSet(object.committed_height)
         ? BigInt(object.committed_height)
         : 0n,
+      committedBatchId: isSet(object.committedBatchId)
+        ? Buffer.from(bytesFromBase64(object.committedBatchId))
+        : isSet(object.committed_batch_id)
+        ? Buffer.from(bytesFromBase64(object.committed_batch_id))
+        : Buffer.alloc(0),
     };
   },
 
@@ -644,6 +665,9 @@ export const PeerStatus: MessageFns<PeerStatus> = {
     if (message.committedHeight !== 0n) {
       obj.committedHeight = message.committedHeight.toString();
     }
+    if (message.committedBatchId.length !== 0) {
+      obj.committedBatchId = base64FromBytes(message.committedBatchId);
+    }
     return obj;
   },
 
@@ -657,6 +681,7 @@ export const PeerStatus: MessageFns<PeerStatus> = {
     message.committedHeight = (object.committedHeight !== undefined && object.committedHeight !== null)
       ? BigInt(object.committedHeight)
       : 0n;
+    message.committedBatchId = object.committedBatchId ?? Buffer.alloc(0);
     return message;
   },
 };
