@@ -39,6 +39,11 @@ export interface FaultScheduleOptions {
   readonly chaosEndMs: number;
   /** At most this many nodes crashed at once (the cluster passes, for example, f). */
   readonly crashedAtOnceMax: number;
+  /**
+   * Consulted before each crash, after crashedAtOnceMax: false skips it. For budgets the schedule
+   * cannot see, such as nodes restored from a stale disk, which stay faulty after they are back up.
+   */
+  readonly mayCrash?: (node: string) => boolean;
   readonly crash: (node: string) => void;
   readonly restart: (node: string, options: { stale: boolean }) => void;
   /** Called at chaosEndMs, after the network healed. */
@@ -52,7 +57,7 @@ export type FaultPhase = "idle" | "chaos" | "liveness";
 export interface FaultCounters {
   readonly partitions: number;
   readonly crashes: number;
-  /** Crashes not done because crashedAtOnceMax nodes were already down. */
+  /** Crashes not done because crashedAtOnceMax nodes were already down, or mayCrash said no. */
   readonly crashesSkipped: number;
   readonly restarts: number;
   readonly staleRestarts: number;
@@ -186,7 +191,7 @@ export class FaultSchedule {
   private crashNode(node: string): void {
     const { queue, faults } = this.options;
     const prng = this.crashPrng(node);
-    if (this.crashed.size >= this.options.crashedAtOnceMax) {
+    if (this.crashed.size >= this.options.crashedAtOnceMax || this.options.mayCrash?.(node) === false) {
       this.counts.crashesSkipped++;
       this.scheduleNextCrash(node);
       return;

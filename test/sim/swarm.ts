@@ -104,11 +104,11 @@ export function drawFaults(prng: Prng, options: DrawFaultsOptions): SwarmFaults 
 /** One line for failure reports, e.g. "delay 1+exp(4)<=17ms, drop 12.5%, dup off, partitions 0.12/s ~800ms [oneWay,isolateOne], ...". */
 export function describeFaults(faults: SwarmFaults): string {
   const partitions =
-    faults.partitionRatePerSecond === 0 ? "partitions off" : `partitions ${faults.partitionRatePerSecond}/s ~${faults.partitionMeanMs}ms [${faults.partitionKinds.join(",")}]`;
+    faults.partitionRatePerSecond === 0 ? "partitions off" : `partitions ${rounded(faults.partitionRatePerSecond)}/s ~${faults.partitionMeanMs}ms [${faults.partitionKinds.join(",")}]`;
   const crashes =
     faults.crashRatePerNodePerSecond === 0
       ? "crashes off"
-      : `crashes ${faults.crashRatePerNodePerSecond}/node/s restart ${faults.restartDelayMinMs}..${faults.restartDelayMaxMs}ms stale ${percent(faults.staleRestoreRate)}`;
+      : `crashes ${rounded(faults.crashRatePerNodePerSecond)}/node/s restart ${faults.restartDelayMinMs}..${faults.restartDelayMaxMs}ms stale ${percent(faults.staleRestoreRate)}`;
   return [
     `delay ${faults.delayMinMs}+exp(${faults.delayMeanMs})<=${faults.delayMaxMs}ms`,
     `drop ${percent(faults.dropRate)}`,
@@ -144,6 +144,11 @@ function drawPartitionKinds(prng: Prng): PartitionKind[] {
   const chosen = PARTITION_KINDS.filter(() => prng.chance(0.5));
   const fallback = prng.pick(PARTITION_KINDS);
   return chosen.length > 0 ? chosen : [fallback];
+}
+
+/** A rate as printed: at most 4 decimals (scaled rates carry float noise). */
+function rounded(rate: number): number {
+  return Number(rate.toFixed(4));
 }
 
 function percent(rate: number): string {

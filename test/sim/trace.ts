@@ -16,8 +16,17 @@ export class Trace {
   private readonly hasher: Hash = createHash("sha256");
   private recordedCount = 0;
 
-  /** Keeps the last `capacity` (>= 1) lines. */
-  constructor(readonly capacity: number) {
+  private keptCount = 0;
+
+  /**
+   * Keeps the last `capacity` (>= 1) lines. Lines for which `hashOnly(label)` is true go into the
+   * hash but not into the ring: routine events (deliveries, timers) would otherwise push the lines
+   * that explain a failure out of a report.
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly hashOnly: (label: string) => boolean = () => false,
+  ) {
     assert(Number.isSafeInteger(capacity) && capacity >= 1, `trace capacity must be a positive integer, got ${capacity}`);
     this.ring = new Array<string>(capacity);
   }
@@ -30,11 +39,13 @@ export class Trace {
   /** Records one line; `node` is "" for cluster-wide lines. Labels should not contain newlines. */
   record(timeMs: number, node: string, label: string): void {
     this.hasher.update(`${String(timeMs)}\t${node}\t${label}\n`);
-    this.ring[this.recordedCount % this.capacity] = `${timeMs.toFixed(3).padStart(12)}ms ${(node === "" ? "-" : node).padEnd(8)} ${label}`;
     this.recordedCount++;
+    if (this.hashOnly(label)) return;
+    this.ring[this.keptCount % this.capacity] = `${timeMs.toFixed(3).padStart(12)}ms ${(node === "" ? "-" : node).padEnd(8)} ${label}`;
+    this.keptCount++;
   }
 
-  /** How many lines were ever recorded (the ring holds at most `capacity` of them). */
+  /** How many lines were ever recorded (the ring holds at most `capacity` of those kept). */
   get count(): number {
     return this.recordedCount;
   }
@@ -46,17 +57,18 @@ export class Trace {
 
   /** The kept lines, oldest first. */
   lines(): string[] {
-    const kept = Math.min(this.recordedCount, this.capacity);
-    const first = this.recordedCount - kept;
+    const kept = Math.min(this.keptCount, this.capacity);
+    const first = this.keptCount - kept;
     const lines: string[] = [];
-    for (let index = first; index < this.recordedCount; index++) lines.push(this.ring[index % this.capacity] as string);
+    for (let index = first; index < this.keptCount; index++) lines.push(this.ring[index % this.capacity] as string);
     return lines;
   }
 
   /** The failure report's trace section: a header saying how much was left out, then the kept lines. */
   format(): string {
-    const kept = Math.min(this.recordedCount, this.capacity);
-    const header = `last ${kept} of ${this.recordedCount} events (trace hash ${this.hash.slice(0, 16)}):`;
+    const kept = Math.min(this.keptCount, this.capacity);
+    const hidden = this.recordedCount - this.keptCount;
+    const header = `last ${kept} of ${this.recordedCount} events${hidden > 0 ? ` (${hidden} routine ones hashed, not shown)` : ""} (trace hash ${this.hash.slice(0, 16)}):`;
     return [header, ...this.lines()].join("\n");
   }
 }
