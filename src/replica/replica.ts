@@ -85,7 +85,8 @@ const HELD_PRECOMMITS_PER_VALUE_MAX = 1024;
 export class Replica {
   readonly mempool: Mempool;
   readonly waiters = new CommitWaiters();
-  readonly evidence: Evidence[] = [];
+  /** Evidence of equivocation found, kept in the store: served by the Log service. */
+  readonly evidence: Evidence[];
   /** The signature pairs of the evidence held, so that one equivocation is kept once. */
   private readonly evidenceKeys = new Set<string>();
   private readonly verified = new VerifiedStatements();
@@ -121,7 +122,10 @@ export class Replica {
     private readonly options: ReplicaOptions,
     readonly ledger: Ledger,
     private readonly wal: WriteAheadState,
+    evidence: Evidence[],
   ) {
+    this.evidence = evidence;
+    for (const kept of evidence) this.evidenceKeys.add(evidenceKey(kept));
     const { federation, signer } = options;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.verifier = options.verifier ?? inThreadVerifier;
@@ -146,7 +150,7 @@ export class Replica {
     const store = LogStore.on(options.kv);
     await store.bindFederation(options.federation.id);
     const ledger = await Ledger.open(options.federation, store, options.progress);
-    const replica = new Replica(options, ledger, await WriteAheadState.open(options.kv));
+    const replica = new Replica(options, ledger, await WriteAheadState.open(options.kv), await store.readEvidence());
     replica.start();
     return replica;
   }
@@ -519,7 +523,7 @@ export class Replica {
           await this.commitDecision(output.height, output.round, output.valueId, output.precommits.map((vote) => (vote.payload as { vote: SignedVote }).vote));
           break;
         case "evidence":
-          this.recordEvidence(evidenceOf(output.first, output.second));
+          await this.recordEvidence(evidenceOf(output.first, output.second));
           break;
       }
     }
@@ -698,15 +702,15 @@ export class Replica {
     if (ours === undefined || Buffer.from(ours.valueId).equals(Buffer.from(theirs.valueId))) return;
     const found = evidenceFromConflictingCertificates(this.options.federation, ours, theirs);
     this.options.log?.(`${this.name}: the log forked at height ${height}: a certificate for another batch, naming ${found.length} double signers`);
-    for (const evidence of found) this.recordEvidence(evidence);
+    for (const evidence of found) await this.recordEvidence(evidence);
   }
 
-  private recordEvidence(evidence: Evidence): void {
-    const { first, second } = evidence.kind!.value;
-    const key = [first!.signature, second!.signature].map((signature) => Buffer.from(signature).toString("hex")).sort().join("/");
+  private async recordEvidence(evidence: Evidence): Promise<void> {
+    const key = evidenceKey(evidence);
     if (this.evidenceKeys.has(key)) return;
     this.evidenceKeys.add(key);
     this.evidence.push(evidence);
+    await this.ledger.store.addEvidence(this.evidence.length - 1, evidence);
   }
 
   private keepForLater(from: string, message: PeerMessage): void {
@@ -787,6 +791,12 @@ function slotOfVote(vote: Vote): Slot {
 
 function gossipOf(entry: BatchEntry): { entry: { statement: Buffer; signature: Buffer }; reveal: BatchEntry["reveal"] } {
   return { entry: { statement: entry.signed.bytes, signature: entry.signed.signature }, reveal: entry.reveal };
+}
+
+/** The pair of signatures a piece of evidence holds, in either order: one equivocation is kept once. */
+function evidenceKey(evidence: Evidence): string {
+  const { first, second } = evidence.kind!.value;
+  return [first!.signature, second!.signature].map((signature) => Buffer.from(signature).toString("hex")).sort().join("/");
 }
 
 function evidenceOf(first: Signed, second: Signed): Evidence {

@@ -17,6 +17,8 @@ export enum KeyPrefix {
   Batch = 0x42,
   /** S | u64 height -> encoded BatchSummary (what a start-up replay needs from the batch) */
   Summary = 0x53,
+  /** V | u64 sequence -> encoded Evidence (two conflicting messages signed by one validator) */
+  Evidence = 0x56,
   /** H -> encoded ChainHeadRecord */
   Head = 0x48,
   /** F -> the 32-byte id of the federation this store belongs to */

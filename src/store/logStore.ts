@@ -1,7 +1,7 @@
 import { assert } from "../assert";
 import { HashfedError } from "../errors";
 import type { AssembledBatch } from "../batch";
-import { type CommitCertificate, CommittedBatch } from "../gen/hashfed/v1/batch";
+import { type CommitCertificate, CommittedBatch, Evidence } from "../gen/hashfed/v1/batch";
 import { BatchSummary, ChainHeadRecord } from "../gen/hashfed/v1/store";
 import { Reveal } from "../gen/hashfed/v1/statement";
 import type { NodeId } from "../log/subtree";
@@ -30,7 +30,7 @@ export interface BatchCommit {
 
 /**
  * A node's durable log: entries, reveals, statement ids, perfect-subtree hashes, cosigned
- * checkpoints, batches with their certificates, and the head. A batch is committed with one atomic,
+ * checkpoints, batches with their certificates, the head, and the evidence of equivocation found. A batch is committed with one atomic,
  * synced write, so after a crash the store holds every batch it acknowledged or none of a batch.
  *
  * It runs on any KeyValueStore: LevelDB on a node (open), a simulated disk in the simulator (on).
@@ -149,5 +149,19 @@ export class LogStore {
   async readBatch(height: bigint): Promise<CommittedBatch | undefined> {
     const bytes = await this.kv.get(numberKey(KeyPrefix.Batch, height));
     return bytes === undefined ? undefined : CommittedBatch.decode(bytes);
+  }
+
+  /** Keeps the `sequence`th piece of evidence, synced: it is the only proof that a validator equivocated. */
+  async addEvidence(sequence: number, evidence: Evidence): Promise<void> {
+    const value = Buffer.from(Evidence.encode(evidence).finish());
+    await this.kv.write([{ type: "put", key: numberKey(KeyPrefix.Evidence, BigInt(sequence)), value }], { sync: true });
+  }
+
+  /** Every piece of evidence kept, in the order it was found. */
+  async readEvidence(): Promise<Evidence[]> {
+    const evidence: Evidence[] = [];
+    const range = { gte: numberKey(KeyPrefix.Evidence, 0n), lt: Buffer.from([KeyPrefix.Evidence + 1]) };
+    for await (const value of this.kv.values(range)) evidence.push(Evidence.decode(value));
+    return evidence;
   }
 }
