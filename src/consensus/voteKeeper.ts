@@ -13,14 +13,14 @@ export interface CountedVote<P> {
 
 export type VoteAddition<P> =
   | { readonly kind: "added" }
-  /** Nothing new: the same vote again, or a vote past the bound below. */
+  /** Nothing new: the same vote again, or a spammer's vote past the bound below. */
   | { readonly kind: "repeated" }
   /** The validator already voted differently for this (round, kind); `first` is its first vote. */
   | { readonly kind: "equivocation"; readonly first: CountedVote<P> };
 
 /**
- * How many different votes of one validator count per (round, kind). Two suffice for an
- * equivocator's polka to be seen everywhere; the bound keeps a spamming one from growing memory.
+ * How many different votes of one validator count per (round, kind) for values nobody else voted
+ * for: the bound keeps a spamming equivocator from growing memory without bound.
  */
 export const VOTES_PER_VALIDATOR_MAX = 4;
 
@@ -58,8 +58,11 @@ export class VoteKeeper<P> {
     assert(this.validators.has(vote.validator), "only validators' votes are counted");
     const votes = this.roundVotes(vote.kind, vote.round);
     const earlier = votes.byValidator.get(vote.validator) ?? [];
-    // Past the bound nothing new is learnt: the validator's equivocation is on record already.
-    if (earlier.length >= VOTES_PER_VALIDATOR_MAX || earlier.some((counted) => counted.valueId === vote.valueId)) return { kind: "repeated" };
+    if (earlier.some((counted) => counted.valueId === vote.valueId)) return { kind: "repeated" };
+    // Past the bound a vote counts only for a value another validator voted for, so a spammer
+    // cannot grow memory or push out the vote that completes a real polka. Dropped otherwise:
+    // the equivocation is on record already.
+    if (earlier.length >= VOTES_PER_VALIDATOR_MAX && (votes.byValue.get(vote.valueId)?.size ?? 0) === 0) return { kind: "repeated" };
     votes.byValidator.set(vote.validator, [...earlier, vote]);
     let voters = votes.byValue.get(vote.valueId);
     if (voters === undefined) votes.byValue.set(vote.valueId, (voters = new Map()));

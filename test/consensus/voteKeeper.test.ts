@@ -64,10 +64,13 @@ test("whichever of an equivocator's votes arrives first, every node sees the sam
   }
 });
 
-test("a validator's different votes per (round, kind) are bounded", () => {
+test("a spamming equivocator's votes are bounded, yet its vote that completes a polka still counts", () => {
   const votes = keeper(4);
   for (let i = 0; i < VOTES_PER_VALIDATOR_MAX + 3; i++) votes.add({ kind: "prevote", round: 0, valueId: `V${i}`, validator: "v02", payload: `${i}` });
   expect(votes.votesInRound(0)).toHaveLength(VOTES_PER_VALIDATOR_MAX);
+  for (const validator of ["v00", "v01"]) votes.add({ kind: "prevote", round: 0, valueId: "X", validator, payload: validator });
+  expect(votes.add({ kind: "prevote", round: 0, valueId: "X", validator: "v02", payload: "v02 X" }).kind).toBe("equivocation");
+  expect(votes.hasQuorumFor("prevote", 0, "X")).toBe(true);
 });
 
 test("precommit quorums are found in any round", () => {
