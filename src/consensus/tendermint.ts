@@ -106,6 +106,11 @@ export class Tendermint<P> {
     return this.proposals.get(round);
   }
 
+  /** Every proposal and vote of `validator` this node holds at the current height. */
+  signedBy(validator: string): { proposals: ProposalInput<P>[]; votes: CountedVote<P>[] } {
+    return { proposals: [...this.proposals.values()].filter((proposal) => proposal.proposer === validator), votes: this.keeper.votesBy(validator) };
+  }
+
   /** Whether the current height is decided (the shell commits, then starts the next height). */
   get isDecided(): boolean {
     return this.decided;

@@ -121,6 +121,11 @@ export class VoteKeeper<P> {
     return (["prevote", "precommit"] as const).flatMap((kind) => [...(this.rounds.get(key(kind, round))?.byValidator.values() ?? [])].flat());
   }
 
+  /** Every counted vote of one validator at this height, all rounds and kinds. */
+  votesBy(validator: string): CountedVote<P>[] {
+    return [...this.rounds.values()].flatMap((votes) => votes.byValidator.get(validator) ?? []);
+  }
+
   private roundVotes(kind: VoteKind, round: Round): RoundVotes<P> {
     const name = key(kind, round);
     let votes = this.rounds.get(name);

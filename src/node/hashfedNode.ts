@@ -116,7 +116,7 @@ export class HashfedNode {
 
     const serverOptions = { "grpc.max_receive_message_length": federation.parameters.messageBytesMax };
     const memberServer = new Server(serverOptions);
-    const member = memberService({ ledger, intake, mempool: replica.mempool, memberName: key.name, version: packageVersion(), report });
+    const member = memberService({ ledger, intake, replica, memberName: key.name, version: packageVersion(), report });
     const guarded = options.memberToken === undefined ? member : withBearerToken(MemberService, member, options.memberToken);
     memberServer.addService(withMalformedRequests(MemberService), guarded);
     const publicServer = new Server(serverOptions);

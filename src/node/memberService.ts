@@ -6,13 +6,13 @@ import { checkDecoded, type ErrorReporter, grpcStatusOf, unary } from "./grpcHan
 import { entryView } from "./entryView";
 import type { Ledger } from "../ledger/ledger";
 import { answerMatch } from "./matchQueries";
-import type { Mempool } from "../replica/mempool";
+import type { Replica } from "../replica/replica";
 import type { SubmissionIntake } from "./submissionIntake";
 
 export interface MemberServiceModules {
   readonly ledger: Ledger;
   readonly intake: SubmissionIntake;
-  readonly mempool: Mempool;
+  readonly replica: Pick<Replica, "mempool" | "participation">;
   readonly memberName: string;
   readonly version: string;
   readonly report: ErrorReporter;
@@ -59,8 +59,9 @@ export function memberService(modules: MemberServiceModules): MemberServer {
       checkpoint: ledger.checkpoint ?? "",
       liveSignals: BigInt(ledger.state.liveSignals),
       retractions: BigInt(ledger.state.retractions),
-      pendingStatements: modules.mempool.size,
+      pendingStatements: modules.replica.mempool.size,
       version: modules.version,
+      participation: modules.replica.participation,
     })),
   };
 }

@@ -7,6 +7,8 @@ import { type AssembledBatch, type BatchEntry, buildBatch, checkBatch } from "..
 import {
   type ConsensusInput,
   type ConsensusOutput,
+  type CountedVote,
+  type ProposalInput,
   duplicateProposal,
   duplicateVote,
   evidenceFromConflictingCertificates,
@@ -66,6 +68,8 @@ export interface ReplicaTuning {
 const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalMs: 1000, syncBatchesMax: 16 };
 /** Messages for heights after the current one are kept (bounded) until that height starts. */
 const FUTURE_MESSAGES_MAX = 4096;
+/** After a quorum has answered a listening validator, how many status intervals the others get. */
+export const LISTEN_GRACE_INTERVALS = 2;
 const REGOSSIP_STATEMENTS_MAX = 256;
 /** Precommits held for one unseen batch: one per validator per round at most matter. */
 const HELD_PRECOMMITS_PER_VALUE_MAX = 1024;
@@ -104,8 +108,12 @@ export class Replica {
   private heldPrecommits = new Map<string, { signed: SignedVote; vote: Vote; validator: Member }[]>();
   private futureMessages: { from: string; message: PeerMessage }[] = [];
   private waitingForValue: { height: bigint; round: number } | undefined;
+  /** From start until the validator joins consensus at the height in progress: see listen(). */
   private listening = false;
-  private readonly heardSinceRestart = new Set<string>();
+  /** The current listening phase's nonce, which peers echo. */
+  private listenNonce = 0n;
+  /** The validators that echoed it at our height. */
+  private readonly echoed = new Set<string>();
   /** The highest committed height each other validator has reported in its statuses. */
   private readonly reportedCommitted = new Map<string, bigint>();
   private syncInFlight: { peer: string; until: number } | undefined;
@@ -155,6 +163,12 @@ export class Replica {
     return replica;
   }
 
+  /** This node's part in consensus: not a validator, a validator listening after its start, or validating. */
+  get participation(): "observer" | "listening" | "validating" {
+    if (this.core === undefined) return "observer";
+    return this.listening ? "listening" : "validating";
+  }
+
   get name(): string {
     return this.options.signer.name;
   }
@@ -201,27 +215,62 @@ export class Replica {
       this.enqueue(() => this.beginHeight());
       return;
     }
-    // A validator listens before it signs: its peers send back what they hold of its messages, and
-    // anything it signed that its disk forgot (it was restored from an old copy) is adopted; their
-    // statuses tell it which heights are decided already, so that it syncs those instead of signing.
-    // It listens until a quorum with itself has reported, however long that takes: without a quorum
-    // nothing can be decided anyway, and a guess at what its peers hold could make it equivocate.
     this.listening = true;
+    this.listen();
+  }
+
+  /**
+   * A validator listens before it signs, after every start: a start from an old copy of its disk
+   * looks like any other, and what it signed since that copy is known only to its peers. It sends
+   * a fresh nonce; each peer at its height answers with one status that echoes the nonce and holds
+   * every message of this validator it has at that height, which this one adopts (it will never
+   * sign those slots differently). Heights that f+1 peers report committed it syncs instead, then
+   * listens again at the new height. It joins once every other validator has answered, or once a
+   * quorum with itself has and the others had LISTEN_GRACE_INTERVALS status intervals more: with
+   * fewer nothing can be decided, and a guess at what its peers hold could make it equivocate.
+   */
+  private listen(): void {
+    const now = BigInt(Math.floor(this.options.timers.now())) + 1n;
+    this.listenNonce = now > this.listenNonce ? now : this.listenNonce + 1n;
+    this.echoed.clear();
     this.sendStatus();
   }
 
-  private stopListening(): Promise<void> | void {
-    if (!this.listening) return;
-    this.listening = false;
-    return this.joinConsensus();
+  private async onEcho(from: string, yours: readonly Uint8Array[]): Promise<void> {
+    const nonce = this.listenNonce;
+    for (const bytes of yours) await this.handleMessage(from, bytes);
+    if (!this.listening || this.listenNonce !== nonce) return;
+    this.echoed.add(from);
+    if (this.echoed.size === this.peers.length) return this.joinConsensus();
+    if (this.echoed.size === quorumSize(this.peers.length + 1) - 1) {
+      this.later(LISTEN_GRACE_INTERVALS * this.tuning.statusIntervalMs, () => (this.listening && this.listenNonce === nonce ? this.joinConsensus() : undefined));
+    }
   }
 
-  /** Works on the next height, unless peers report it decided: then it syncs up to them first. */
+  /** Answers a validator that listens at our height: our status, echoing its nonce, with its messages we hold. */
+  private answerListener(peer: string, nonce: bigint): void {
+    const core = this.core!;
+    const yours: Buffer[] = [];
+    if (core.roundState.height === this.consensusHeight()) {
+      const { proposals, votes } = core.signedBy(peer);
+      for (const proposal of proposals) yours.push(...this.proposalMessage(proposal));
+      for (const vote of votes) yours.push(...this.voteMessage(vote));
+    }
+    for (const held of this.heldPrecommits.values()) {
+      for (const { signed, vote } of held) if (vote.validator === peer) yours.push(encodePeerMessage({ kind: { $case: "vote", value: signed } }));
+    }
+    this.sendTo(peer, { kind: { $case: "status", value: { ...this.status(), echo: nonce, yours } } });
+  }
+
+  /** Works on the next height, unless peers report it decided: then it syncs up to them first (listening again after, if it was). */
   private async joinConsensus(): Promise<void> {
     const decided = this.decidedElsewhere();
-    if (this.ledger.head.height >= decided) return this.beginHeight();
-    const ahead = [...this.reportedCommitted].find(([, height]) => height >= decided)![0];
-    this.requestSync(ahead);
+    if (this.ledger.head.height < decided) {
+      const ahead = [...this.reportedCommitted].find(([, height]) => height >= decided)![0];
+      return this.requestSync(ahead);
+    }
+    this.listening = false;
+    return this.beginHeight();
   }
 
   /**
@@ -375,10 +424,10 @@ export class Replica {
     if (!this.members.includes(from)) return;
     const validator = this.peers.includes(from);
     if (validator && status.committedHeight > (this.reportedCommitted.get(from) ?? 0n)) this.reportedCommitted.set(from, status.committedHeight);
-    if (this.listening && validator) {
-      this.heardSinceRestart.add(from);
-      if (this.heardSinceRestart.size >= quorumSize(this.peers.length + 1) - 1) await this.stopListening();
-    }
+    // An answer is not answered again, or two listening validators would answer each other forever.
+    const answerable = status.listening !== 0n && status.echo === 0n;
+    if (this.core !== undefined && validator && answerable && status.height === this.consensusHeight()) this.answerListener(from, status.listening);
+    if (this.listening && validator && status.echo !== 0n && status.echo === this.listenNonce && status.height === this.consensusHeight()) await this.onEcho(from, status.yours);
     const head = this.ledger.head;
     if (status.committedHeight > head.height) this.requestSync(from);
     else if (status.committedHeight === head.height && head.height > 0n && !head.headerHash.equals(status.committedBatchId)) this.requestForkCheck(from, head.height);
@@ -414,7 +463,8 @@ export class Replica {
       await this.ledger.commit(assembled, synced.certificate);
       applied = true;
     }
-    if (applied && this.core !== undefined && !this.listening) {
+    if (applied && this.listening) this.listen();
+    else if (applied && this.core !== undefined) {
       if (!this.core.isDecided) await this.stepCore({ kind: "synced", height: this.core.roundState.height });
       await this.joinConsensus();
     }
@@ -652,7 +702,7 @@ export class Replica {
   private status(): PeerStatus {
     const round = this.core?.roundState.round ?? 0;
     const head = this.ledger.head;
-    return { height: this.consensusHeight(), round, committedHeight: head.height, committedBatchId: head.headerHash };
+    return { height: this.consensusHeight(), round, committedHeight: head.height, committedBatchId: head.headerHash, listening: this.listening ? this.listenNonce : 0n, echo: 0n, yours: [] };
   }
 
   /**
@@ -668,14 +718,20 @@ export class Replica {
     const rounds = new Set([...current, ...polkas.filter((r) => r >= 0)]);
     for (const r of rounds) {
       const proposal = core.proposalIn(r);
-      const value = proposal === undefined ? undefined : this.values.get(proposal.valueId);
-      if (proposal !== undefined && value !== undefined && "proposal" in proposal.payload) {
-        this.sendTo(peer, { kind: { $case: "proposal", value: { proposal: proposal.payload.proposal, batch: value.batch } } });
-      }
-      for (const vote of core.votes.votesInRound(r)) {
-        if ("vote" in vote.payload) this.sendTo(peer, { kind: { $case: "vote", value: vote.payload.vote } });
-      }
+      const messages = [...(proposal === undefined ? [] : this.proposalMessage(proposal)), ...core.votes.votesInRound(r).flatMap((vote) => this.voteMessage(vote))];
+      for (const bytes of messages) this.sendBytesTo(peer, bytes);
     }
+  }
+
+  /** A proposal the core holds, as a peer message with its batch (none if the batch is not known). */
+  private proposalMessage(proposal: ProposalInput<Signed>): Buffer[] {
+    const value = this.values.get(proposal.valueId);
+    if (value === undefined || !("proposal" in proposal.payload)) return [];
+    return [encodePeerMessage({ kind: { $case: "proposal", value: { proposal: proposal.payload.proposal, batch: value.batch } } })];
+  }
+
+  private voteMessage(vote: CountedVote<Signed>): Buffer[] {
+    return "vote" in vote.payload ? [encodePeerMessage({ kind: { $case: "vote", value: vote.payload.vote } })] : [];
   }
 
   private requestSync(peer: string): void {
@@ -742,7 +798,11 @@ export class Replica {
   }
 
   private sendTo(peer: string, message: PeerMessage): void {
-    if (!this.closed) this.options.transport.send(peer, encodePeerMessage(message));
+    this.sendBytesTo(peer, encodePeerMessage(message));
+  }
+
+  private sendBytesTo(peer: string, bytes: Uint8Array): void {
+    if (!this.closed) this.options.transport.send(peer, bytes);
   }
 
   /** Runs `task` after every input before it, one at a time. */

@@ -146,6 +146,9 @@ test("restarted from an old copy of its data folder, a validator is named in no 
     expect(await processes.get(STALE)!.kill("SIGTERM")).toBe(0);
     await cp(original, oldCopy, { recursive: true });
     processes.set(STALE, await startNodeProcess(members[C]!, { dataDir: original }));
+    // C listens after its start and signs nothing until its peers have answered: the load waits
+    // for it, so that C is live at the next height and signs there what the old copy lacks.
+    await waitFor("C to join consensus after its restart", async () => ((await c.status()).participation === "validating" ? true : undefined), 10_000);
     load = new Load(nodes);
     await waitForHeight(copiedAtHeight + 17n, `every node, C included, to commit 17 heights past the copy (height ${copiedAtHeight})`);
 

@@ -445,7 +445,7 @@ export class ByzantineNode {
     const replica = this.replica!;
     const committedHeight = replica.ledger.head.height + BigInt(this.prng.int(1, 50));
     this.count("lying status");
-    this.broadcast(encodePeerMessage({ kind: { $case: "status", value: { height: committedHeight + 1n, round: this.prng.int(0, 5), committedHeight, committedBatchId: this.prng.bytes(32) } } }));
+    this.broadcast(encodePeerMessage({ kind: { $case: "status", value: { height: committedHeight + 1n, round: this.prng.int(0, 5), committedHeight, committedBatchId: this.prng.bytes(32), listening: 0n, echo: 0n, yours: [] } } }));
   }
 
   private nilPrevote(height: bigint, round: number, validator: string): Vote {

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { faultTolerance, quorumSize } from "../../src/federation";
 import { PeerMessage } from "../../src/gen/hashfed/v1/peer";
-import type { Replica } from "../../src/replica/replica";
+import { LISTEN_GRACE_INTERVALS, type Replica } from "../../src/replica/replica";
 import { ByzantineNode, describeBehaviour, drawBehaviour, ForkAttack } from "./byzantine";
 import { Cluster, SIM_TIMEOUTS, type SimNode } from "./cluster";
 import { FaultSchedule } from "./faultSchedule";
@@ -560,11 +560,12 @@ function isRoutine(label: string): boolean {
  * with a correct proposer, which decides when the implementation relays what it must (the polka
  * of the proposer's valid round, erratum 7). The first height starts in round R, the highest round
  * a correct replica is in at the heal; later heights start in round 0. Before all that, a
- * restarted node listens until a quorum has reported its status (one status interval and a trip
- * after the heal) and a lagging one syncs (one status interval to notice, then a round trip per
- * syncBatchesMax heights; two intervals cover it here).
+ * restarted node listens, L = (1 + LISTEN_GRACE_INTERVALS) * statusIntervalMs + 2 * trip (its next
+ * status, the echoes, the grace for the last peers), and if it is behind it syncs (one status
+ * interval to notice, then a round trip per syncBatchesMax heights; two intervals cover it here)
+ * and listens again at the new height.
  *
- *   bound(K, R) = 3 * statusIntervalMs + trip
+ *   bound(K, R) = 2 * L + 2 * statusIntervalMs
  *               + sum_{r=R}^{R+f+1} T(r) + (K-1) * sum_{r=0}^{f+1} T(r)
  *
  * For n = 4 (f = 1), K = 3, R = 0 and messages of at most 20 ms that is about 11 s of virtual time;
@@ -585,7 +586,8 @@ export function livenessBoundMs(f: number, heights: number, startRound: number, 
     for (let round = firstRound; round < firstRound + roundsPerHeight; round++) total += roundMs(round);
     return total;
   };
-  const total = 3 * SIM_TUNING.statusIntervalMs + trip + heightMs(startRound) + (heights - 1) * heightMs(0);
+  const listenMs = (1 + LISTEN_GRACE_INTERVALS) * SIM_TUNING.statusIntervalMs + 2 * trip;
+  const total = 2 * listenMs + 2 * SIM_TUNING.statusIntervalMs + heightMs(startRound) + (heights - 1) * heightMs(0);
   return Math.ceil(total);
 }
 

@@ -30,7 +30,7 @@ export function addReadCommands(program: Command): void {
       const connection = connectMember(options.node, options.tokenFile);
       const status = await call(connection, connection.client.status, {});
       if (options.json) return print(toJson({ ...status, federationId: hex(status.federationId) }));
-      print(`${status.member} (hashfed ${status.version}), federation ${hex(status.federationId)} origin ${status.origin}`);
+      print(`${status.member} (hashfed ${status.version}, ${status.participation}), federation ${hex(status.federationId)} origin ${status.origin}`);
       print(`log size ${status.treeSize} at height ${status.height}: ${status.liveSignals} live signals, ${status.retractions} retractions, ${status.pendingStatements} pending`);
     },
   );

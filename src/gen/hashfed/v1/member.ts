@@ -159,6 +159,11 @@ export interface StatusResponse {
   retractions: bigint;
   pendingStatements: number;
   version: string;
+  /**
+   * This node's part in consensus: "validating"; "listening" (a validator after a start, learning
+   * from its peers what it signed before, signing nothing yet); or "observer" (not a validator).
+   */
+  participation: string;
 }
 
 function createBaseSignalInput(): SignalInput {
@@ -1878,6 +1883,7 @@ function createBaseStatusResponse(): StatusResponse {
     retractions: 0n,
     pendingStatements: 0,
     version: "",
+    participation: "",
   };
 }
 
@@ -1924,6 +1930,9 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     }
     if (message.version !== "") {
       writer.uint32(82).string(message.version);
+    }
+    if (message.participation !== "") {
+      writer.uint32(90).string(message.participation);
     }
     return writer;
   },
@@ -2021,6 +2030,14 @@ export const StatusResponse: MessageFns<StatusResponse> = {
             message.version = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.participation = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2061,6 +2078,7 @@ export const StatusResponse: MessageFns<StatusResponse> = {
         ? globalThis.Number(object.pending_statements)
         : 0,
       version: isSet(object.version) ? globalThis.String(object.version) : "",
+      participation: isSet(object.participation) ? globalThis.String(object.participation) : "",
     };
   },
 
@@ -2096,6 +2114,9 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     if (message.version !== "") {
       obj.version = message.version;
     }
+    if (message.participation !== "") {
+      obj.participation = message.participation;
+    }
     return obj;
   },
 
@@ -2118,6 +2139,7 @@ export const StatusResponse: MessageFns<StatusResponse> = {
       : 0n;
     message.pendingStatements = object.pendingStatements ?? 0;
     message.version = object.version ?? "";
+    message.participation = object.participation ?? "";
     return message;
   },
 };

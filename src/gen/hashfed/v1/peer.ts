@@ -75,6 +75,18 @@ export interface PeerStatus {
    * have forked, and compare certificates to name who signed both.
    */
   committedBatchId: Buffer;
+  /**
+   * Nonzero while the sender listens after a restart, before it signs anything: a nonce that peers
+   * at its height echo, each in one status that also carries what they hold of its own messages.
+   */
+  listening: bigint;
+  /** The receiver's listening nonce this status answers (0: none). */
+  echo: bigint;
+  /**
+   * With echo: every proposal and vote the receiver signed at this height that the sender holds,
+   * as encoded PeerMessages, so that a node restored from an old disk copy learns what it signed.
+   */
+  yours: Buffer[];
 }
 
 /** Asks for committed batches from `from_height` on, at most `count` of them. */
@@ -554,7 +566,15 @@ export const GossipedStatement: MessageFns<GossipedStatement> = {
 };
 
 function createBasePeerStatus(): PeerStatus {
-  return { height: 0n, round: 0, committedHeight: 0n, committedBatchId: Buffer.alloc(0) };
+  return {
+    height: 0n,
+    round: 0,
+    committedHeight: 0n,
+    committedBatchId: Buffer.alloc(0),
+    listening: 0n,
+    echo: 0n,
+    yours: [],
+  };
 }
 
 export const PeerStatus: MessageFns<PeerStatus> = {
@@ -576,6 +596,21 @@ export const PeerStatus: MessageFns<PeerStatus> = {
     }
     if (message.committedBatchId.length !== 0) {
       writer.uint32(34).bytes(message.committedBatchId);
+    }
+    if (message.listening !== 0n) {
+      if (BigInt.asUintN(64, message.listening) !== message.listening) {
+        throw new globalThis.Error("value provided for field message.listening of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.listening);
+    }
+    if (message.echo !== 0n) {
+      if (BigInt.asUintN(64, message.echo) !== message.echo) {
+        throw new globalThis.Error("value provided for field message.echo of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.echo);
+    }
+    for (const v of message.yours) {
+      writer.uint32(58).bytes(v!);
     }
     return writer;
   },
@@ -625,6 +660,30 @@ export const PeerStatus: MessageFns<PeerStatus> = {
             message.committedBatchId = Buffer.from(reader.bytes());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.listening = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.echo = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.yours.push(Buffer.from(reader.bytes()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -651,6 +710,11 @@ export const PeerStatus: MessageFns<PeerStatus> = {
         : isSet(object.committed_batch_id)
         ? Buffer.from(bytesFromBase64(object.committed_batch_id))
         : Buffer.alloc(0),
+      listening: isSet(object.listening) ? BigInt(object.listening) : 0n,
+      echo: isSet(object.echo) ? BigInt(object.echo) : 0n,
+      yours: globalThis.Array.isArray(object?.yours)
+        ? object.yours.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
     };
   },
 
@@ -668,6 +732,15 @@ export const PeerStatus: MessageFns<PeerStatus> = {
     if (message.committedBatchId.length !== 0) {
       obj.committedBatchId = base64FromBytes(message.committedBatchId);
     }
+    if (message.listening !== 0n) {
+      obj.listening = message.listening.toString();
+    }
+    if (message.echo !== 0n) {
+      obj.echo = message.echo.toString();
+    }
+    if (message.yours?.length) {
+      obj.yours = message.yours.map((e) => base64FromBytes(e));
+    }
     return obj;
   },
 
@@ -682,6 +755,9 @@ export const PeerStatus: MessageFns<PeerStatus> = {
       ? BigInt(object.committedHeight)
       : 0n;
     message.committedBatchId = object.committedBatchId ?? Buffer.alloc(0);
+    message.listening = (object.listening !== undefined && object.listening !== null) ? BigInt(object.listening) : 0n;
+    message.echo = (object.echo !== undefined && object.echo !== null) ? BigInt(object.echo) : 0n;
+    message.yours = object.yours?.map((e) => e) || [];
     return message;
   },
 };
