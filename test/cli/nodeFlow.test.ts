@@ -9,7 +9,6 @@
  * ports for the whole file; every step runs the compiled CLI as a real process; results are checked
  * against the auditor's functions (verifyCosignedCheckpoint, verifyInclusion) over leaves read
  * from the node's Log service. Tests run in order and share the log they build.
- * Tests marked `test.failing` expose bugs, named in the comment above each.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";

@@ -8,7 +8,6 @@
  * Method: the compiled CLI (dist/src/cli/main.js) run as a real process in a temporary folder;
  * outputs are parsed with the project's own parsers (parseVerifierKey, readPrivateKeyFile); the
  * multi-validator checkpoints are signed here with the validators' keys, as their nodes would.
- * Tests marked `test.failing` expose bugs, named in the comment above each.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";

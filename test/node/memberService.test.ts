@@ -7,8 +7,7 @@
  * Method: one in-process node (test/support/inProcessNode.ts) on loopback for the whole file,
  * driven through real gRPC clients (src/client/rpc.ts); every proof is checked with the auditor's
  * own functions (verifyCosignedCheckpoint, verifyInclusion) against leaves read from the Log
- * service. A few tests start a second, short-lived node (token guard, start failures). Tests
- * marked `test.failing` expose bugs, named in the comment above each.
+ * service. A few tests start a second, short-lived node (token guard, start failures).
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";

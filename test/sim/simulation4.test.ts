@@ -8,4 +8,4 @@
  */
 import { describeSeeds } from "./seedSuite";
 
-describeSeeds("four validators", { validators: 4 }, 1, 160);
+describeSeeds("four validators", { validators: 4 }, 1, 165);
