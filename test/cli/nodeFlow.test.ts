@@ -92,6 +92,7 @@ test("on an empty log, status --json shows size 0 and checkpoint says the log is
     retractions: 0,
     pendingStatements: 0,
     version: "0.1.0",
+    participation: "validating",
   });
   expectRefused(checkpoint, "NOT_FOUND: the log is empty");
 });
