@@ -10,7 +10,6 @@
 import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
 import { call, connectLog, connectMember } from "../src/client/rpc";
 import { parsePrivateKey } from "../src/crypto";
 import { parseFederation } from "../src/federation";
@@ -18,7 +17,7 @@ import type { Submission } from "../src/gen/hashfed/v1/member";
 import { Ledger } from "../src/ledger/ledger";
 import { LogStore } from "../src/store";
 import { type SoloSetup, soloFederation, startNodeProcess } from "../test/support/cluster";
-import { fillLedger, formatRate, median, seconds, signedAdds } from "./benchSupport";
+import { ed25519RatesPerCore, fillLedger, formatRate, median, seconds, sha256Addition, signedAdds } from "./benchSupport";
 
 interface Options {
   entries: number;
@@ -38,22 +37,6 @@ function parseOptions(argv: string[]): Options {
     else throw new Error(`unknown option ${flag}`);
   }
   return options;
-}
-
-function ed25519Baseline(): { signPerSecond: number; verifyPerSecond: number } {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  const message = randomBytes(180);
-  const signature = sign(null, message, privateKey);
-  const rate = (work: () => void): number => {
-    const samples: number[] = [];
-    for (let run = 0; run < 3; run++) {
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < 3000; i++) work();
-      samples.push(3000 / seconds(start));
-    }
-    return median(samples);
-  };
-  return { signPerSecond: rate(() => sign(null, message, privateKey)), verifyPerSecond: rate(() => verify(null, message, publicKey, signature)) };
 }
 
 const REQUEST_SUBMISSIONS = 1000;
@@ -78,9 +61,7 @@ async function benchAppend(setup: SoloSetup, runs: number): Promise<{ nodeSigns:
   const nodeSigns: number[] = [];
   const clientSigns: number[] = [];
   for (let run = 0; run < runs; run++) {
-    nodeSigns.push(await appendRate(count, () => Array.from({ length: REQUEST_SUBMISSIONS }, () => ({
-      kind: { $case: "add", value: { signalType: "sha256", value: randomBytes(32).toString("hex"), labels: ["graphic-violence"], quality: 0 } },
-    })), submit));
+    nodeSigns.push(await appendRate(count, () => Array.from({ length: REQUEST_SUBMISSIONS }, sha256Addition), submit));
     clientSigns.push(await appendRate(count, (i) => signedAdds(setup.federation, setup.key, REQUEST_SUBMISSIONS, i).map((entry) => ({
       kind: { $case: "signed", value: { entry: { statement: entry.signed.bytes, signature: entry.signed.signature }, reveal: entry.reveal } },
     })), submit));
@@ -181,7 +162,7 @@ async function benchStartAndGrpcProofs(setup: SoloSetup, runs: number): Promise<
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   console.log("baseline: Ed25519 on one core (node:crypto)");
-  const baseline = ed25519Baseline();
+  const baseline = ed25519RatesPerCore();
   console.log(`  sign ${formatRate(baseline.signPerSecond)}/s, verify ${formatRate(baseline.verifyPerSecond)}/s`);
 
   console.log(`append through gRPC: requests of ${REQUEST_SUBMISSIONS}, ${REQUESTS_IN_FLIGHT} in flight, 20,000 statements per run`);

@@ -12,11 +12,10 @@
  *
  * Usage: npm run bench:replica -- [--runs N] [--statements S] [--validators 4,7]
  */
-import { generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
 import type { BatchEntry } from "../src/batch";
 import { Cluster } from "../test/sim/cluster";
 import { runUntil } from "../test/sim/runLoop";
-import { formatRate, median, signedAdds } from "./benchSupport";
+import { ed25519RatesPerCore, formatRate, median, signedAdds } from "./benchSupport";
 
 interface Options {
   runs: number;
@@ -41,16 +40,6 @@ function parseOptions(argv: readonly string[]): Options {
     else throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
   return options;
-}
-
-function verifyRatePerCore(): number {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  const message = randomBytes(200);
-  const signature = sign(null, message, privateKey);
-  const count = 5_000;
-  const start = process.cpuUsage();
-  for (let i = 0; i < count; i++) verify(null, message, publicKey, signature);
-  return count / cpuSeconds(start);
 }
 
 function cpuSeconds(start: NodeJS.CpuUsage): number {
@@ -104,7 +93,7 @@ async function run(validators: number, statements: number, seed: number): Promis
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const verifyRate = median([verifyRatePerCore(), verifyRatePerCore(), verifyRatePerCore()]);
+  const verifyRate = ed25519RatesPerCore().verifyPerSecond;
   console.log(`baseline: Ed25519 verifications per CPU-second, one core: ${formatRate(verifyRate)}`);
   for (const validators of options.validators) {
     const runs: RunFigures[] = [];

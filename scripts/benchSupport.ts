@@ -1,9 +1,10 @@
 /** Shared pieces of the benchmark scripts: timing, medians, and a log fixture built through the commit path. */
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
 import { type BatchEntry, buildBatch } from "../src/batch";
 import { signPrecommit } from "../src/consensus";
 import { KeySigner, type PrivateKey } from "../src/crypto";
 import type { Federation } from "../src/federation";
+import type { Submission } from "../src/gen/hashfed/v1/member";
 import type { Ledger } from "../src/ledger/ledger";
 import { encodeAddSignal, signStatement } from "../src/statements";
 
@@ -19,6 +20,31 @@ export function seconds(startNs: bigint): number {
 
 export function formatRate(value: number): string {
   return Math.round(value).toLocaleString("en-US");
+}
+
+/**
+ * This machine's Ed25519 rates on one core (node:crypto), per CPU-second of this thread: the
+ * median of 3 samples. The baseline every benchmark states its figures against.
+ */
+export function ed25519RatesPerCore(): { signPerSecond: number; verifyPerSecond: number } {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const message = randomBytes(200);
+  const signature = sign(null, message, privateKey);
+  const rate = (work: () => void): number => {
+    const samples = [0, 1, 2].map(() => {
+      const start = process.cpuUsage();
+      for (let i = 0; i < 3000; i++) work();
+      const used = process.cpuUsage(start);
+      return 3000 / ((used.user + used.system) / 1e6);
+    });
+    return median(samples);
+  };
+  return { signPerSecond: rate(() => sign(null, message, privateKey)), verifyPerSecond: rate(() => verify(null, message, publicKey, signature)) };
+}
+
+/** A Member-service submission of a fresh SHA-256 hash, as the benchmarks' clients send it. */
+export function sha256Addition(): Submission {
+  return { kind: { $case: "add", value: { signalType: "sha256", value: randomBytes(32).toString("hex"), labels: ["graphic-violence"], quality: 0 } } };
 }
 
 const SIGNAL_TYPES = ["pdq", "md5", "sha256"] as const;

@@ -1,5 +1,5 @@
 import type { Federation } from "../federation";
-import type { CommitCertificate, Evidence } from "../gen/hashfed/v1/batch";
+import { type CommitCertificate, type Evidence, type SignedVote, Vote } from "../gen/hashfed/v1/batch";
 import { duplicateVote, verifyEvidence } from "./evidence";
 
 /**
@@ -11,17 +11,31 @@ import { duplicateVote, verifyEvidence } from "./evidence";
  */
 export function evidenceFromConflictingCertificates(federation: Federation, ours: CommitCertificate, theirs: CommitCertificate): Evidence[] {
   if (ours.height !== theirs.height || ours.round !== theirs.round || Buffer.from(ours.valueId).equals(Buffer.from(theirs.valueId))) return [];
+  const theirsByValidator = new Map<string, SignedVote[]>();
+  for (const signed of theirs.precommits) {
+    const name = claimedSigner(signed.vote);
+    if (name !== undefined) theirsByValidator.set(name, [...(theirsByValidator.get(name) ?? []), signed]);
+  }
   const found: Evidence[] = [];
   for (const first of ours.precommits) {
-    for (const second of theirs.precommits) {
+    for (const second of theirsByValidator.get(claimedSigner(first.vote) ?? "") ?? []) {
       const evidence = duplicateVote(first, second);
       try {
         verifyEvidence(federation, evidence);
       } catch {
-        continue; // not the same validator, or not a valid signature: proves nothing
+        continue; // a signature that does not verify proves nothing
       }
       found.push(evidence);
     }
   }
   return found;
+}
+
+/** The validator a vote names, unverified: only to pair the two certificates' votes before checking them. */
+function claimedSigner(voteBytes: Uint8Array): string | undefined {
+  try {
+    return Vote.decode(voteBytes).validator;
+  } catch {
+    return undefined;
+  }
 }

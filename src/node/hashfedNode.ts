@@ -134,6 +134,7 @@ export class HashfedNode {
       memberServer.forceShutdown();
       publicServer.forceShutdown();
       replica.close();
+      await replica.idle(); // the caller closes the store next: no write may still be in flight
       throw error;
     }
     const [memberPort, publicPort] = ports;
@@ -148,8 +149,8 @@ export class HashfedNode {
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((server) => shutdown(server)));
     this.replica.close();
-    this.peers.close();
     await this.replica.idle();
+    this.peers.close();
     await this.ed25519Pool.close();
     await this.kv.close();
   }

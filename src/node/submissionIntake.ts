@@ -161,11 +161,12 @@ export class SubmissionIntake {
       this.ownPendingById.set(statementIdKey(item.entry.signed.id), item.intent.key);
     }
     const submitted = replica.submit(fresh.map(({ item }) => item.entry));
+    const freshIndex = new Map(fresh.map(({ position }, index) => [position, index]));
     return settled.map((item, position) => {
       if (item.kind === "committed") return Promise.resolve({ id: item.id, logIndex: item.logIndex, alreadyPresent: true });
       const id = item.kind === "new" ? item.entry.signed.id : item.id;
       if (item.kind === "same") assert(replica.mempool.has(id), "a request waits only for statements pending now");
-      const wait = item.kind === "new" ? submitted[fresh.findIndex((candidate) => candidate.position === position)]! : replica.waiters.wait(id);
+      const wait = item.kind === "new" ? submitted[freshIndex.get(position)!]! : replica.waiters.wait(id);
       return wait.then(
         (logIndex) => ({ id, logIndex, alreadyPresent: false }),
         (error: unknown) => this.existingInstead(item.intent, error),

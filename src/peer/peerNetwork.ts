@@ -1,5 +1,5 @@
 import type { Signer } from "../crypto/signer";
-import type { Federation } from "../federation";
+import { type Federation, memberByName } from "../federation";
 import type { PeerServer } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import type { Transport } from "../replica/environment";
@@ -22,10 +22,13 @@ export class PeerNetwork implements Transport {
   private readonly outbound = new Map<string, OutboundPeer>();
   private deliver: (from: string, message: Uint8Array) => void = () => {};
   readonly service: PeerServer;
+  private readonly messageBytesMax: number;
+  private closed = false;
 
   constructor(private readonly options: PeerNetworkOptions) {
     const { federation } = options;
     const messageBytesMax = federation.parameters.messageBytesMax;
+    this.messageBytesMax = messageBytesMax;
     this.service = inboundPeers({
       ...options,
       now: () => Date.now(),
@@ -43,17 +46,19 @@ export class PeerNetwork implements Transport {
   }
 
   send(to: string, message: Uint8Array): void {
+    if (this.closed) return; // a message sent while the node stops must not open a connection again
     let peer = this.outbound.get(to);
     if (peer === undefined) {
-      const member = this.options.federation.members.find((candidate) => candidate.name === to);
+      const member = memberByName(this.options.federation, to);
       if (member === undefined) return;
-      peer = new OutboundPeer({ ...this.options, messageBytesMax: this.options.federation.parameters.messageBytesMax }, member);
+      peer = new OutboundPeer({ ...this.options, messageBytesMax: this.messageBytesMax }, member);
       this.outbound.set(to, peer);
     }
     peer.send(message);
   }
 
   close(): void {
+    this.closed = true;
     for (const peer of this.outbound.values()) peer.close();
     this.outbound.clear();
   }

@@ -119,7 +119,8 @@ export class Replica {
   private syncInFlight: { peer: string; until: number } | undefined;
   /** The height whose batch each peer was last asked for because its id differs from ours. */
   private readonly forkChecks = new Map<string, bigint>();
-  private readonly timerHandles: ReturnType<Timers["setTimeout"]>[] = [];
+  /** Timers not yet fired, cleared on close; each leaves the set when it fires. */
+  private readonly timerHandles = new Set<ReturnType<Timers["setTimeout"]>>();
   private readonly rejectionListeners: ((entry: BatchEntry, error: HashfedError) => void)[] = [];
   /** Every other member: statuses go to observers too, so that they learn what to sync. */
   private readonly members: readonly string[];
@@ -360,7 +361,14 @@ export class Replica {
     const checked = await this.ensureChecked(valueId);
     if (checked === undefined) return;
     for (const { signed, vote, validator } of held) {
-      if (checkpointSignatureVerifies(validator, vote.checkpointSignature, checked.checkpointBody)) await this.feedVote(signed, vote);
+      // One malformed signature must not cost the honest precommits held beside it.
+      let verifies = false;
+      try {
+        verifies = checkpointSignatureVerifies(validator, vote.checkpointSignature, checked.checkpointBody);
+      } catch (error) {
+        if (!(error instanceof HashfedError)) throw error;
+      }
+      if (verifies) await this.feedVote(signed, vote);
     }
   }
 
@@ -501,8 +509,8 @@ export class Replica {
   /** Passes newly admitted statements on, and wakes the core if the height was idle. */
   private async announce(admitted: readonly BatchEntry[], from: string | undefined): Promise<void> {
     if (admitted.length === 0) return;
-    const message = { kind: { $case: "statements" as const, value: { statements: admitted.map(gossipOf) } } };
-    for (const peer of this.peers) if (peer !== from) this.options.transport.send(peer, encodePeerMessage(message));
+    const bytes = encodePeerMessage({ kind: { $case: "statements", value: { statements: admitted.map(gossipOf) } } });
+    for (const peer of this.peers) if (peer !== from) this.sendBytesTo(peer, bytes);
     if (this.core !== undefined && !this.listening && !this.core.isDecided) await this.stepCore({ kind: "work" });
     await this.answerValueRequest();
   }
@@ -688,7 +696,7 @@ export class Replica {
 
   /** A message of this validator's that it has no record of: its disk is older than its signatures. */
   private async adoptOwn(slot: Slot, message: PeerMessage): Promise<void> {
-    if (slot.height < this.consensusHeight()) return;
+    if (slot.height < this.consensusHeight() || this.wal.signedAt(slot) !== undefined) return;
     if (await this.wal.adopt(slot, encodePeerMessage(message))) this.options.log?.(`${this.name}: adopted a message it signed before its disk was restored (${slot.height}/${slot.round}/${slot.kind})`);
   }
 
@@ -818,16 +826,24 @@ export class Replica {
   }
 
   private later(delayMs: number, task: () => Promise<void> | void): void {
-    this.timerHandles.push(this.options.timers.setTimeout(delayMs, () => this.enqueue(task)));
+    this.schedule(delayMs, () => this.enqueue(task));
   }
 
   private every(intervalMs: number, task: () => void): void {
     const tick = (): void => {
       if (this.closed) return;
       this.enqueue(task);
-      this.timerHandles.push(this.options.timers.setTimeout(intervalMs, tick));
+      this.schedule(intervalMs, tick);
     };
-    this.timerHandles.push(this.options.timers.setTimeout(intervalMs, tick));
+    this.schedule(intervalMs, tick);
+  }
+
+  private schedule(delayMs: number, fire: () => void): void {
+    const handle = this.options.timers.setTimeout(delayMs, () => {
+      this.timerHandles.delete(handle);
+      fire();
+    });
+    this.timerHandles.add(handle);
   }
 }
 

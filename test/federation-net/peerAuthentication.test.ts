@@ -14,11 +14,12 @@
  */
 import { rm } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
+import { isRpcError } from "../../src/client/rpc";
 import { generateSeed, KeySigner, privateKeyFromSeed } from "../../src/crypto";
 import { memberByName } from "../../src/federation";
 import type { PeerMessage } from "../../src/gen/hashfed/v1/peer";
 import { localFederation, type NodeProcess, SHORT_TIMEOUTS, type SoloSetup, startNodeProcess } from "../support/cluster";
-import { isServiceError, NodeClients, unary, waitFor } from "../support/federationNet";
+import { NodeClients, unary, waitFor } from "../support/federationNet";
 import { PeerStream } from "../support/peerStream";
 import { type AddedEntry, StatementMaker } from "../support/statements";
 import { addSubmission, randomHex32 } from "../support/submissions";
@@ -62,7 +63,7 @@ async function logIndexes(id: Buffer): Promise<(bigint | undefined)[]> {
       try {
         return (await unary(node.member, node.member.getEntry, { key: { $case: "statementId", value: id } })).logIndex;
       } catch (error) {
-        if (isServiceError(error) && error.code === status.NOT_FOUND) return undefined;
+        if (isRpcError(error) && error.code === status.NOT_FOUND) return undefined;
         throw error;
       }
     }),

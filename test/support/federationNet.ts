@@ -1,4 +1,4 @@
-import { type Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { type Client, credentials, Metadata, status } from "@grpc/grpc-js";
 import { type VerifiedCheckpoint, verifyCosignedCheckpoint } from "../../src/audit";
 import type { Federation } from "../../src/federation";
 import { LogClient } from "../../src/gen/hashfed/v1/log";
@@ -6,7 +6,7 @@ import { MemberClient, type StatusResponse, type SubmitResponse } from "../../sr
 import { LogEntry } from "../../src/gen/hashfed/v1/statement";
 import { CompactRange, hashLeaf, verifyConsistency } from "../../src/log";
 import { statementIdOf } from "../../src/statements";
-import type { UnaryMethod } from "../../src/client/rpc";
+import { isRpcError, type UnaryMethod } from "../../src/client/rpc";
 import type { SoloSetup } from "./cluster";
 import { addSubmission, randomHex32 } from "./submissions";
 
@@ -31,9 +31,6 @@ export function unary<C extends Client, Request, Response>(client: C, method: Un
   });
 }
 
-export function isServiceError(error: unknown): error is ServiceError {
-  return typeof error === "object" && error !== null && "code" in error && "details" in error;
-}
 
 /** The Member and Log clients of one node. */
 export class NodeClients {
@@ -62,7 +59,7 @@ export class NodeClients {
       const { checkpoint } = await unary(this.log, this.log.getCheckpoint, {}, 2000);
       return verifyCosignedCheckpoint(this.setup.federation, checkpoint);
     } catch (error) {
-      if (isServiceError(error) && error.code === status.NOT_FOUND) return undefined;
+      if (isRpcError(error) && error.code === status.NOT_FOUND) return undefined;
       throw error;
     }
   }
@@ -72,7 +69,7 @@ export class NodeClients {
     try {
       return (await this.checkpoint())?.checkpoint.size ?? 0n;
     } catch (error) {
-      if (isServiceError(error)) return undefined;
+      if (isRpcError(error)) return undefined;
       throw error;
     }
   }
@@ -335,7 +332,7 @@ export class CheckpointAuditor {
       note = (await unary(node.log, node.log.getCheckpoint, {}, 2000)).checkpoint;
     } catch (error) {
       // A node that is down or has an empty log serves nothing to check.
-      if (isServiceError(error) && (error.code === status.UNAVAILABLE || error.code === status.NOT_FOUND || error.code === status.DEADLINE_EXCEEDED)) return;
+      if (isRpcError(error) && (error.code === status.UNAVAILABLE || error.code === status.NOT_FOUND || error.code === status.DEADLINE_EXCEEDED)) return;
       this.failures.push(`${node.name}: GetCheckpoint failed: ${(error as Error).message}`);
       return;
     }

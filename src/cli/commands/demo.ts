@@ -25,6 +25,9 @@ interface DemoMember {
 }
 
 /** A port the operating system says is free now: the federation file must name each peer's address. */
+/** How long one step of the demo may wait for a node; on loopback each takes well under a second. */
+const DEMO_STEP_TIMEOUT_MS = 30_000;
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -88,9 +91,13 @@ class Demo {
     for (const connection of this.connections.splice(0)) connection.client.close();
   }
 
-  /** Waits until `member` has committed at least `size` entries. */
+  /** Waits until `member` has committed at least `size` entries; a demo that stalls says so instead of hanging. */
   async reaches(member: DemoMember, size: bigint): Promise<void> {
-    while (member.node!.ledger.treeSize < size) await new Promise((resolve) => setTimeout(resolve, 5));
+    const deadline = Date.now() + DEMO_STEP_TIMEOUT_MS;
+    while (member.node!.ledger.treeSize < size) {
+      if (Date.now() > deadline) throw new Error(`${member.name} did not reach log size ${size} within ${DEMO_STEP_TIMEOUT_MS / 1000} s (it holds ${member.node!.ledger.treeSize})`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 }
 
