@@ -1,6 +1,7 @@
 import { invalid } from "../errors";
 import type { Federation } from "../federation";
 import { type Batch, BatchHeader } from "../gen/hashfed/v1/batch";
+import type { LogEntry } from "../gen/hashfed/v1/statement";
 import type { LogState } from "../state/logState";
 import {
   checkStatementReveal,
@@ -17,7 +18,8 @@ import type { ChainHead } from "./chainHead";
  * federation's rules, carries a valid signature (unless `signatureVerified` says it was checked at
  * gossip time) and a reveal that opens its commitment; the log rules hold in order; and the header
  * is exactly the one this node computes from the entries: height, previous hash, tree size, root,
- * reveals digest. Pure; throws a HashfedError saying what is wrong.
+ * reveals digest. Pure; throws a HashfedError saying what is wrong. `parseEntry` may return a
+ * statement parsed before from the same bytes and signature (the replica's mempool holds most).
  */
 export function checkBatch(
   federation: Federation,
@@ -25,6 +27,7 @@ export function checkBatch(
   head: ChainHead,
   batch: Batch,
   signatureVerified: (signed: SignedStatement) => boolean,
+  parseEntry: (logEntry: LogEntry) => SignedStatement = (logEntry) => parseSignedStatement(logEntry.statement, logEntry.signature),
 ): AssembledBatch {
   let header: BatchHeader;
   try {
@@ -42,7 +45,7 @@ export function checkBatch(
   }
   const draft = state.draft();
   const entries: BatchEntry[] = batch.entries.map((logEntry, i) => {
-    const signed = parseSignedStatement(logEntry.statement, logEntry.signature);
+    const signed = parseEntry(logEntry);
     const member = checkStatementRules(federation, signed);
     if (!signatureVerified(signed)) verifyStatementSignature(member, signed);
     checkStatementReveal(signed, batch.reveals[i]);

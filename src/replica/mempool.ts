@@ -27,6 +27,10 @@ export class Mempool {
     return this.pending.has(statementIdKey(id));
   }
 
+  get(id: StatementId): BatchEntry | undefined {
+    return this.pending.get(statementIdKey(id));
+  }
+
   /** Throws RESOURCE_EXHAUSTED unless `count` more statements by `submitter` fit. */
   checkRoom(submitter: string, count: number): void {
     if (this.pending.size + count > this.limits.statementsMax) {

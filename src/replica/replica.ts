@@ -21,6 +21,7 @@ import {
 } from "../consensus";
 import { noteSignatureBytes } from "../crypto/signedNote";
 import { type Batch, BatchHeader, type CommitCertificate, type Evidence, type SignedProposal, type SignedVote, type Vote, VoteType } from "../gen/hashfed/v1/batch";
+import type { LogEntry } from "../gen/hashfed/v1/statement";
 import type { GossipedStatement, PeerMessage, PeerStatus, ProposalWithBatch, SyncedBatch } from "../gen/hashfed/v1/peer";
 import { Ledger, type ReplayProgress } from "../ledger";
 import type { SignalTypeName } from "../signals";
@@ -29,10 +30,12 @@ import type { KeyValueStore } from "../store/keyValueStore";
 import { CommitWaiters } from "./commitWaiters";
 import type { Timers, Transport } from "./environment";
 import { Mempool } from "./mempool";
+import { RecentSends } from "./recentSends";
 import { decodePeerMessage, encodePeerMessage, readSyncedBatch, wireBatch } from "./peerMessages";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
 import { parseGossiped } from "./statementAdmission";
-import { checkStatementRules, parseSignedStatement } from "../statements";
+import { checkStatementRules, parseSignedStatement, type SignedStatement, statementIdKey, statementIdOf } from "../statements";
+import { bitmapHas, voterBitmap } from "./voterBitmap";
 import { type SignedKind, type Slot, WriteAheadState } from "./writeAheadState";
 
 /** A signed consensus message, as the core carries it to certificates and evidence. */
@@ -70,7 +73,8 @@ const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalM
 const FUTURE_MESSAGES_MAX = 4096;
 /** After a quorum has answered a listening validator, how many status intervals the others get. */
 export const LISTEN_GRACE_INTERVALS = 2;
-const REGOSSIP_STATEMENTS_MAX = 256;
+/** Statements per gossip message: a message stays within HTTP/2's first flow-control window (64 KiB) or near it. */
+const GOSSIP_STATEMENTS_PER_MESSAGE = 256;
 /** Precommits held for one unseen batch: one per validator per round at most matter. */
 const HELD_PRECOMMITS_PER_VALUE_MAX = 1024;
 
@@ -98,6 +102,11 @@ export class Replica {
   private readonly core: Tendermint<Signed> | undefined;
   private readonly tuning: ReplicaTuning;
   private readonly peers: readonly string[];
+  /** The validators in federation file order: the order of the bitmaps in statuses. */
+  private readonly validators: readonly string[];
+  private readonly recentSends: RecentSends;
+  /** Proposals of this height as peer messages, by signature: a batch is encoded once, not at every re-send. */
+  private encodedProposals = new Map<string, Buffer>();
   /** Batches proposed at the current height, by id; `checked` or `invalid` once valid(v) was computed. */
   private values = new Map<string, { batch: Batch; checked?: AssembledBatch; invalid?: boolean }>();
   /**
@@ -107,6 +116,10 @@ export class Replica {
    */
   private heldPrecommits = new Map<string, { signed: SignedVote; vote: Vote; validator: Member }[]>();
   private futureMessages: { from: string; message: PeerMessage }[] = [];
+  /** Statements admitted since gossip last went out, each with the peer it came from (not sent back to it). */
+  private outgoing: { entry: BatchEntry; from: string | undefined }[] = [];
+  /** Gossiped statements whose signatures are being checked, by id key: a copy from another peer meanwhile is dropped. */
+  private readonly checking = new Set<string>();
   private waitingForValue: { height: bigint; round: number } | undefined;
   /** From start until the validator joins consensus at the height in progress: see listen(). */
   private listening = false;
@@ -139,7 +152,9 @@ export class Replica {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.verifier = options.verifier ?? inThreadVerifier;
     const validators = federation.validators.map((member) => member.name);
+    this.validators = validators;
     this.peers = validators.filter((name) => name !== signer.name);
+    this.recentSends = new RecentSends(this.tuning.statusIntervalMs);
     this.members = federation.members.map((member) => member.name).filter((name) => name !== signer.name);
     this.mempool = new Mempool({ statementsMax: federation.parameters.mempoolStatementsMax, perSubmitterMax: federation.parameters.mempoolPerSubmitterMax });
     if (validators.includes(signer.name)) {
@@ -194,7 +209,14 @@ export class Replica {
 
   /** Delivers an encoded PeerMessage from a peer. Malformed or unverifiable messages are dropped. */
   receive(from: string, bytes: Uint8Array): void {
-    this.enqueue(() => this.handleMessage(from, bytes));
+    if (this.closed) return;
+    let message: PeerMessage;
+    try {
+      message = decodePeerMessage(bytes);
+    } catch {
+      return;
+    }
+    this.enqueue(() => this.handle(from, message));
   }
 
   /** Stops timers and ignores every later input; the store stays open (the owner closes it). */
@@ -296,6 +318,10 @@ export class Replica {
     } catch {
       return;
     }
+    await this.handle(from, message);
+  }
+
+  private async handle(from: string, message: PeerMessage): Promise<void> {
     try {
       await this.dispatch(from, message);
     } catch (error) {
@@ -308,7 +334,7 @@ export class Replica {
     const kind = message.kind!;
     switch (kind.$case) {
       case "statements":
-        return this.admitGossip(from, kind.value.statements);
+        return this.checkGossip(from, kind.value.statements);
       case "vote":
         return this.onVote(from, message, kind.value);
       case "proposal":
@@ -389,15 +415,20 @@ export class Replica {
 
   /**
    * checkBatch against the log as it stands, with the statement signatures not verified before
-   * (most were, when gossiped) verified in bulk by the verifier first. Throws HashfedError if invalid.
+   * (most were, when gossiped) verified in bulk by the verifier first. Entries the mempool holds
+   * are taken from it rather than parsed again. Throws HashfedError if invalid.
    */
   private async checkAgainstLog(batch: Batch): Promise<AssembledBatch> {
     const { federation } = this.options;
-    const unverified = batch.entries.flatMap((logEntry) => {
+    const parsed = new Map<LogEntry, SignedStatement>();
+    for (const logEntry of batch.entries) {
+      const signed = this.pendingOrParsed(logEntry);
+      if (signed !== undefined) parsed.set(logEntry, signed);
+    }
+    const unverified = [...parsed.values()].flatMap((signed) => {
+      if (this.verified.has(signed)) return [];
       try {
-        const signed = parseSignedStatement(logEntry.statement, logEntry.signature);
-        const member = checkStatementRules(federation, signed);
-        return this.verified.has(signed) ? [] : [{ signed, member }];
+        return [{ signed, member: checkStatementRules(federation, signed) }];
       } catch (error) {
         if (error instanceof HashfedError) return [];
         throw error;
@@ -408,7 +439,26 @@ export class Replica {
       unverified.map(({ signed, member }) => ({ key: member.key, bytes: signed.bytes, signature: signed.signature })),
     );
     unverified.forEach(({ signed }, i) => valid[i] && this.verified.add(signed));
-    return checkBatch(federation, this.ledger.state, this.ledger.head, batch, (signed) => this.verified.has(signed));
+    return checkBatch(
+      federation,
+      this.ledger.state,
+      this.ledger.head,
+      batch,
+      (signed) => this.verified.has(signed),
+      (logEntry) => parsed.get(logEntry) ?? parseSignedStatement(logEntry.statement, logEntry.signature),
+    );
+  }
+
+  /** The statement of a batch entry: the mempool's if it holds it with this signature, else parsed; undefined if it does not parse. */
+  private pendingOrParsed(logEntry: LogEntry): SignedStatement | undefined {
+    const pending = this.mempool.get(statementIdOf(logEntry.statement));
+    if (pending !== undefined && pending.signed.signature.equals(logEntry.signature)) return pending.signed;
+    try {
+      return parseSignedStatement(logEntry.statement, logEntry.signature);
+    } catch (error) {
+      if (error instanceof HashfedError) return undefined;
+      throw error;
+    }
   }
 
   private async onProposal(from: string, message: PeerMessage, value: ProposalWithBatch): Promise<void> {
@@ -439,7 +489,7 @@ export class Replica {
     const head = this.ledger.head;
     if (status.committedHeight > head.height) this.requestSync(from);
     else if (status.committedHeight === head.height && head.height > 0n && !head.headerHash.equals(status.committedBatchId)) this.requestForkCheck(from, head.height);
-    if (this.core !== undefined && validator && status.height === this.consensusHeight()) this.resendRound(from, status.round);
+    if (this.core !== undefined && validator && status.height === this.consensusHeight()) this.resendRound(from, status);
   }
 
   private async onSyncRequest(from: string, fromHeight: bigint, count: number): Promise<void> {
@@ -480,14 +530,42 @@ export class Replica {
 
   // ---- statements ----------------------------------------------------------------------------
 
-  private async admitGossip(from: string, statements: readonly GossipedStatement[]): Promise<void> {
-    const parsed = statements.flatMap((gossiped) => parseGossiped(this.options.federation, gossiped) ?? []);
-    const unknown = parsed.filter(({ entry }) => this.ledger.indexOf(entry.signed.id) === undefined && !this.mempool.has(entry.signed.id));
-    const valid = await this.verifier.verify(
-      "statement",
-      unknown.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature })),
-    );
-    const entries = unknown.filter((_, i) => valid[i]).map(({ entry }) => entry);
+  /**
+   * Checks the signatures of gossiped statements beside the input queue, not in it: votes and
+   * proposals waiting behind those checks were held up for hundreds of milliseconds under load.
+   * Admitting the valid ones is queued like any input.
+   */
+  private checkGossip(from: string, statements: readonly GossipedStatement[]): void {
+    // Every statement comes from several peers: known ones are dropped by id, before the costlier parse.
+    // A copy with a bad signature checked first costs the good copies until the next regossip, no more.
+    const checking: string[] = [];
+    const fresh = statements.filter(({ entry }) => {
+      if (entry === undefined) return false;
+      const id = statementIdOf(entry.statement);
+      const key = statementIdKey(id);
+      if (this.checking.has(key) || this.mempool.has(id) || this.ledger.indexOf(id) !== undefined) return false;
+      this.checking.add(key);
+      checking.push(key);
+      return true;
+    });
+    if (fresh.length === 0) return;
+    const parsed = fresh.flatMap((gossiped) => parseGossiped(this.options.federation, gossiped) ?? []);
+    this.verifier
+      .verify(
+        "statement",
+        parsed.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature })),
+      )
+      .then(
+        (valid) =>
+          this.enqueue(() => {
+            for (const key of checking) this.checking.delete(key);
+            return this.admitGossip(from, parsed.filter((_, i) => valid[i]).map(({ entry }) => entry));
+          }),
+        (error: unknown) => this.fail(error),
+      );
+  }
+
+  private async admitGossip(from: string, entries: readonly BatchEntry[]): Promise<void> {
     for (const entry of entries) this.verified.add(entry.signed);
     await this.announce(this.addToMempool(entries), from);
   }
@@ -506,17 +584,32 @@ export class Replica {
     });
   }
 
-  /** Passes newly admitted statements on, and wakes the core if the height was idle. */
+  /** Passes newly admitted statements on (see flushGossip), and wakes the core if the height was idle. */
   private async announce(admitted: readonly BatchEntry[], from: string | undefined): Promise<void> {
     if (admitted.length === 0) return;
-    const bytes = encodePeerMessage({ kind: { $case: "statements", value: { statements: admitted.map(gossipOf) } } });
-    for (const peer of this.peers) if (peer !== from) this.sendBytesTo(peer, bytes);
+    if (this.outgoing.length === 0) this.schedule(0, () => this.flushGossip());
+    for (const entry of admitted) this.outgoing.push({ entry, from });
     if (this.core !== undefined && !this.listening && !this.core.isDecided) await this.stepCore({ kind: "work" });
     await this.answerValueRequest();
   }
 
+  /**
+   * Sends each peer the statements admitted since the last flush, except those it sent us: under
+   * load, statements admitted one by one travel in a few messages instead of one each.
+   */
+  private flushGossip(): void {
+    const outgoing = this.outgoing;
+    this.outgoing = [];
+    for (const peer of this.peers) {
+      const statements = outgoing.filter(({ from }) => from !== peer).map(({ entry }) => gossipOf(entry));
+      for (let i = 0; i < statements.length; i += GOSSIP_STATEMENTS_PER_MESSAGE) {
+        this.sendTo(peer, { kind: { $case: "statements", value: { statements: statements.slice(i, i + GOSSIP_STATEMENTS_PER_MESSAGE) } } });
+      }
+    }
+  }
+
   private regossip(): void {
-    const pending = this.mempool.oldest(REGOSSIP_STATEMENTS_MAX);
+    const pending = this.mempool.oldest(GOSSIP_STATEMENTS_PER_MESSAGE);
     if (pending.length > 0) this.broadcast({ kind: { $case: "statements", value: { statements: pending.map(gossipOf) } } });
   }
 
@@ -532,16 +625,15 @@ export class Replica {
     const core = this.core!;
     const height = this.consensusHeight();
     this.values = new Map();
+    this.encodedProposals = new Map();
+    this.recentSends.clear();
     this.heldPrecommits = new Map();
     this.waitingForValue = undefined;
     const saved = this.wal.roundState;
     const hasWork = this.mempool.size > 0;
     if (saved !== undefined && saved.height === height && core.roundState.height !== height) {
       await this.apply(core.resume(saved, hasWork));
-      for (const bytes of this.wal.signedAtHeight(height)) {
-        this.broadcastBytes(bytes);
-        await this.dispatch(this.name, decodePeerMessage(bytes));
-      }
+      for (const bytes of this.wal.signedAtHeight(height)) await this.sendOwn(bytes);
     } else if (core.roundState.height < height) {
       await this.apply(core.step({ kind: "startHeight", height, hasWork }));
     }
@@ -679,8 +771,16 @@ export class Replica {
       bytes = encodePeerMessage(make());
       await this.wal.record(slot, bytes, this.core!.roundState);
     }
-    this.broadcastBytes(bytes);
-    await this.dispatch(this.name, decodePeerMessage(bytes));
+    await this.sendOwn(bytes);
+  }
+
+  /** Sends a message this validator signed to every peer not sent it lately, then hears it like a peer's. */
+  private async sendOwn(bytes: Buffer): Promise<void> {
+    const message = decodePeerMessage(bytes);
+    const signature = signatureOf(message);
+    const now = this.options.timers.now();
+    for (const peer of this.peers) if (signature === undefined || this.recentSends.admit(peer, signature, now)) this.sendBytesTo(peer, bytes);
+    await this.dispatch(this.name, message);
   }
 
   private async commitDecision(height: bigint, round: number, valueId: string, precommits: SignedVote[]): Promise<void> {
@@ -710,24 +810,66 @@ export class Replica {
   private status(): PeerStatus {
     const round = this.core?.roundState.round ?? 0;
     const head = this.ledger.head;
-    return { height: this.consensusHeight(), round, committedHeight: head.height, committedBatchId: head.headerHash, listening: this.listening ? this.listenNonce : 0n, echo: 0n, yours: [] };
+    return {
+      height: this.consensusHeight(),
+      round,
+      committedHeight: head.height,
+      committedBatchId: head.headerHash,
+      listening: this.listening ? this.listenNonce : 0n,
+      echo: 0n,
+      yours: [],
+      ...this.heldInRound(round),
+    };
+  }
+
+  /** What this replica holds of its current round, for the status: peers then re-send only the rest. */
+  private heldInRound(round: number): Pick<PeerStatus, "proposalValueId" | "prevoters" | "precommitters"> {
+    const core = this.core;
+    if (core === undefined || this.listening || core.roundState.height !== this.consensusHeight()) {
+      return { proposalValueId: Buffer.alloc(0), prevoters: Buffer.alloc(0), precommitters: Buffer.alloc(0) };
+    }
+    const proposal = core.proposalIn(round);
+    const votes = core.votes.votesInRound(round);
+    const voters = (kind: "prevote" | "precommit"): Buffer => voterBitmap(this.validators, votes.filter((vote) => vote.kind === kind).map((vote) => vote.validator));
+    return {
+      proposalValueId: proposal !== undefined && this.values.has(proposal.valueId) ? Buffer.from(proposal.valueId, "hex") : Buffer.alloc(0),
+      prevoters: voters("prevote"),
+      precommitters: voters("precommit"),
+    };
   }
 
   /**
    * Sends a peer at our height the proposal and votes we hold for its round and ours, and the votes
    * of the rounds those proposals and our valid value name: a proposal re-proposed from round vr is
    * accepted only with the polka of vr, which a peer that missed it gets from nowhere else
-   * (reference/consensus.md §1.4 erratum 7).
+   * (reference/consensus.md §1.4 erratum 7). Of the peer's own round, only what its status says it
+   * lacks: another proposal than the one it holds, and the votes of validators it has none from, or
+   * all of a validator's votes if that validator signed several (each may count, erratum 6). Nothing
+   * goes twice within a status interval (RecentSends).
    */
-  private resendRound(peer: string, round: number): void {
+  private resendRound(peer: string, status: PeerStatus): void {
     const core = this.core!;
-    const current = [round, core.roundState.round];
+    const current = [status.round, core.roundState.round];
     const polkas = [core.roundState.validRound, ...current.map((r) => core.proposalIn(r)?.validRound ?? -1)];
     const rounds = new Set([...current, ...polkas.filter((r) => r >= 0)]);
+    const now = this.options.timers.now();
+    const resend = (signature: Uint8Array, message: () => Buffer[]): void => {
+      if (this.recentSends.admit(peer, signature, now)) for (const bytes of message()) this.sendBytesTo(peer, bytes);
+    };
     for (const r of rounds) {
+      const theirs = r === status.round ? status : undefined;
       const proposal = core.proposalIn(r);
-      const messages = [...(proposal === undefined ? [] : this.proposalMessage(proposal)), ...core.votes.votesInRound(r).flatMap((vote) => this.voteMessage(vote))];
-      for (const bytes of messages) this.sendBytesTo(peer, bytes);
+      if (proposal !== undefined && "proposal" in proposal.payload && valueIdOf(theirs?.proposalValueId ?? Buffer.alloc(0)) !== proposal.valueId) {
+        resend(proposal.payload.proposal.signature, () => this.proposalMessage(proposal));
+      }
+      const votes = core.votes.votesInRound(r);
+      const signedBy = new Map<string, number>();
+      for (const vote of votes) signedBy.set(`${vote.kind}/${vote.validator}`, (signedBy.get(`${vote.kind}/${vote.validator}`) ?? 0) + 1);
+      for (const vote of votes) {
+        if (!("vote" in vote.payload)) continue;
+        const held = theirs !== undefined && bitmapHas(vote.kind === "prevote" ? theirs.prevoters : theirs.precommitters, this.validators.indexOf(vote.validator));
+        if (!held || signedBy.get(`${vote.kind}/${vote.validator}`)! > 1) resend(vote.payload.vote.signature, () => this.voteMessage(vote));
+      }
     }
   }
 
@@ -735,7 +877,14 @@ export class Replica {
   private proposalMessage(proposal: ProposalInput<Signed>): Buffer[] {
     const value = this.values.get(proposal.valueId);
     if (value === undefined || !("proposal" in proposal.payload)) return [];
-    return [encodePeerMessage({ kind: { $case: "proposal", value: { proposal: proposal.payload.proposal, batch: value.batch } } })];
+    const signed = proposal.payload.proposal;
+    const key = Buffer.from(signed.signature).toString("base64");
+    let bytes = this.encodedProposals.get(key);
+    if (bytes === undefined) {
+      bytes = encodePeerMessage({ kind: { $case: "proposal", value: { proposal: signed, batch: value.batch } } });
+      this.encodedProposals.set(key, bytes);
+    }
+    return [bytes];
   }
 
   private voteMessage(vote: CountedVote<Signed>): Buffer[] {
@@ -797,12 +946,8 @@ export class Replica {
   // ---- plumbing ------------------------------------------------------------------------------
 
   private broadcast(message: PeerMessage): void {
-    this.broadcastBytes(encodePeerMessage(message));
-  }
-
-  private broadcastBytes(bytes: Uint8Array): void {
-    if (this.closed) return;
-    for (const peer of this.peers) this.options.transport.send(peer, bytes);
+    const bytes = encodePeerMessage(message);
+    for (const peer of this.peers) this.sendBytesTo(peer, bytes);
   }
 
   private sendTo(peer: string, message: PeerMessage): void {
@@ -818,11 +963,13 @@ export class Replica {
     if (this.closed) return;
     this.work = this.work
       .then(() => (this.closed ? undefined : task()))
-      .catch((error: unknown) => {
-        // Far better to stop than to go on in a state the code does not understand.
-        this.close();
-        this.options.onFatal(error);
-      });
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  /** Far better to stop than to go on in a state the code does not understand. */
+  private fail(error: unknown): void {
+    this.close();
+    this.options.onFatal(error);
   }
 
   private later(delayMs: number, task: () => Promise<void> | void): void {
@@ -858,6 +1005,14 @@ function decodedHeader(bytes: Uint8Array): BatchHeader | undefined {
 
 function valueIdOf(bytes: Uint8Array): string | null {
   return bytes.length === 0 ? null : Buffer.from(bytes).toString("hex");
+}
+
+/** The signature of a signed vote or proposal: what tells one message from another. */
+function signatureOf(message: PeerMessage): Uint8Array | undefined {
+  const kind = message.kind;
+  if (kind?.$case === "vote") return kind.value.signature;
+  if (kind?.$case === "proposal") return kind.value.proposal?.signature;
+  return undefined;
 }
 
 function slotOfVote(vote: Vote): Slot {

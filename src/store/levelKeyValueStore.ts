@@ -52,8 +52,22 @@ export class LevelKeyValueStore implements KeyValueStore {
     }
   }
 
-  write(operations: readonly WriteOperation[], { sync }: { readonly sync: boolean }): Promise<void> {
-    return this.db.batch([...operations], { sync });
+  /**
+   * One atomic write, through a chained batch: abstract-level's array form copies and re-checks
+   * every operation in JavaScript, five to ten times the main-thread cost for a batch of thousands.
+   */
+  async write(operations: readonly WriteOperation[], { sync }: { readonly sync: boolean }): Promise<void> {
+    const batch = this.db.batch();
+    try {
+      for (const operation of operations) {
+        if (operation.type === "put") batch.put(operation.key, operation.value);
+        else batch.del(operation.key);
+      }
+    } catch (error) {
+      await batch.close();
+      throw error;
+    }
+    await batch.write({ sync });
   }
 
   close(): Promise<void> {

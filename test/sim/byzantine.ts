@@ -440,12 +440,25 @@ export class ByzantineNode {
     this.broadcast(encodePeerMessage({ kind: { $case: "vote", value: signVote(this.signer, vote) } }));
   }
 
-  /** A status claiming far more committed heights than it has: peers behind may ask it for sync, in vain. */
+  /**
+   * A status claiming far more committed heights than it has (peers behind may ask it for sync, in
+   * vain), and to hold every vote and some proposal of its round (peers then re-send it nothing).
+   */
   private lyingStatus(): void {
     const replica = this.replica!;
     const committedHeight = replica.ledger.head.height + BigInt(this.prng.int(1, 50));
+    const round = this.prng.int(0, 5);
+    const committedBatchId = this.prng.bytes(32);
+    const everyone = Buffer.alloc(Math.ceil(this.peers.length / 8) + 1, 0xff);
     this.count("lying status");
-    this.broadcast(encodePeerMessage({ kind: { $case: "status", value: { height: committedHeight + 1n, round: this.prng.int(0, 5), committedHeight, committedBatchId: this.prng.bytes(32), listening: 0n, echo: 0n, yours: [] } } }));
+    this.broadcast(
+      encodePeerMessage({
+        kind: {
+          $case: "status",
+          value: { height: committedHeight + 1n, round, committedHeight, committedBatchId, listening: 0n, echo: 0n, yours: [], proposalValueId: committedBatchId, prevoters: everyone, precommitters: everyone },
+        },
+      }),
+    );
   }
 
   private nilPrevote(height: bigint, round: number, validator: string): Vote {

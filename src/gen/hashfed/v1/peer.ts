@@ -87,6 +87,14 @@ export interface PeerStatus {
    * as encoded PeerMessages, so that a node restored from an old disk copy learns what it signed.
    */
   yours: Buffer[];
+  /**
+   * What the sender holds of its own (height, round), so that a peer re-sends only what it lacks:
+   * the id of the proposal's batch (empty: none), and which validators' prevotes and precommits,
+   * as bitmaps over the federation's validators in file order (bit i of byte i/8, low bit first).
+   */
+  proposalValueId: Buffer;
+  prevoters: Buffer;
+  precommitters: Buffer;
 }
 
 /** Asks for committed batches from `from_height` on, at most `count` of them. */
@@ -574,6 +582,9 @@ function createBasePeerStatus(): PeerStatus {
     listening: 0n,
     echo: 0n,
     yours: [],
+    proposalValueId: Buffer.alloc(0),
+    prevoters: Buffer.alloc(0),
+    precommitters: Buffer.alloc(0),
   };
 }
 
@@ -611,6 +622,15 @@ export const PeerStatus: MessageFns<PeerStatus> = {
     }
     for (const v of message.yours) {
       writer.uint32(58).bytes(v!);
+    }
+    if (message.proposalValueId.length !== 0) {
+      writer.uint32(66).bytes(message.proposalValueId);
+    }
+    if (message.prevoters.length !== 0) {
+      writer.uint32(74).bytes(message.prevoters);
+    }
+    if (message.precommitters.length !== 0) {
+      writer.uint32(82).bytes(message.precommitters);
     }
     return writer;
   },
@@ -684,6 +704,30 @@ export const PeerStatus: MessageFns<PeerStatus> = {
             message.yours.push(Buffer.from(reader.bytes()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.proposalValueId = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.prevoters = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.precommitters = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -715,6 +759,13 @@ export const PeerStatus: MessageFns<PeerStatus> = {
       yours: globalThis.Array.isArray(object?.yours)
         ? object.yours.map((e: any) => Buffer.from(bytesFromBase64(e)))
         : [],
+      proposalValueId: isSet(object.proposalValueId)
+        ? Buffer.from(bytesFromBase64(object.proposalValueId))
+        : isSet(object.proposal_value_id)
+        ? Buffer.from(bytesFromBase64(object.proposal_value_id))
+        : Buffer.alloc(0),
+      prevoters: isSet(object.prevoters) ? Buffer.from(bytesFromBase64(object.prevoters)) : Buffer.alloc(0),
+      precommitters: isSet(object.precommitters) ? Buffer.from(bytesFromBase64(object.precommitters)) : Buffer.alloc(0),
     };
   },
 
@@ -741,6 +792,15 @@ export const PeerStatus: MessageFns<PeerStatus> = {
     if (message.yours?.length) {
       obj.yours = message.yours.map((e) => base64FromBytes(e));
     }
+    if (message.proposalValueId.length !== 0) {
+      obj.proposalValueId = base64FromBytes(message.proposalValueId);
+    }
+    if (message.prevoters.length !== 0) {
+      obj.prevoters = base64FromBytes(message.prevoters);
+    }
+    if (message.precommitters.length !== 0) {
+      obj.precommitters = base64FromBytes(message.precommitters);
+    }
     return obj;
   },
 
@@ -758,6 +818,9 @@ export const PeerStatus: MessageFns<PeerStatus> = {
     message.listening = (object.listening !== undefined && object.listening !== null) ? BigInt(object.listening) : 0n;
     message.echo = (object.echo !== undefined && object.echo !== null) ? BigInt(object.echo) : 0n;
     message.yours = object.yours?.map((e) => e) || [];
+    message.proposalValueId = object.proposalValueId ?? Buffer.alloc(0);
+    message.prevoters = object.prevoters ?? Buffer.alloc(0);
+    message.precommitters = object.precommitters ?? Buffer.alloc(0);
     return message;
   },
 };
