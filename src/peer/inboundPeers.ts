@@ -1,7 +1,7 @@
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
 import { HashfedError } from "../errors";
 import type { Signer } from "../crypto/signer";
-import type { Federation } from "../federation";
+import { type Federation, memberByName } from "../federation";
 import type { PeerFrame, PeerServer } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import { PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
@@ -80,6 +80,10 @@ class InboundConnection {
       calleeNonce: entropy.randomBytes(PEER_NONCE_BYTES),
     };
     if (!this.transcript.federationId.equals(federation.id)) throw new HashfedError("unauthenticated", "PEER_OTHER_FEDERATION", "the caller is in another federation");
+    // Checked before signing: a node signs handshakes for members only, never for whoever asks.
+    if (memberByName(federation, hello.member) === undefined) {
+      throw new HashfedError("unauthenticated", "PEER_NOT_A_MEMBER", `${JSON.stringify(hello.member)} is not a member of this federation`);
+    }
     const signature = signHandshake(signer, "callee", this.transcript);
     this.call.write({ kind: { $case: "hello", value: { federationId: federation.id, member: signer.name, nonce: this.transcript.calleeNonce, signature } } });
   }

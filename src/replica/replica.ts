@@ -69,7 +69,7 @@ export interface ReplicaTuning {
 }
 
 const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalMs: 1000, syncBatchesMax: 16 };
-/** Messages for heights after the current one are kept (bounded) until that height starts. */
+/** Messages for the height after the current one are kept (bounded) until it starts. */
 const FUTURE_MESSAGES_MAX = 4096;
 /** After a quorum has answered a listening validator, how many status intervals the others get. */
 export const LISTEN_GRACE_INTERVALS = 2;
@@ -352,7 +352,7 @@ export class Replica {
     const { vote, validator } = verifySignedVote(this.options.federation, signed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
     const height = this.consensusHeight();
-    if (vote.height > height) return this.keepForLater(from, message);
+    if (vote.height > height) return this.keepForLater(from, vote.height, message);
     if (vote.height < height || this.core === undefined || this.listening) return;
     const valueId = valueIdOf(vote.valueId);
     if (vote.type === VoteType.VOTE_TYPE_PRECOMMIT && valueId !== null) {
@@ -466,7 +466,7 @@ export class Replica {
     const { proposal } = verifySignedProposal(this.options.federation, value.proposal);
     if (proposal.proposer === this.name) await this.adoptOwn({ height: proposal.height, round: proposal.round, kind: "proposal" }, message);
     const height = this.consensusHeight();
-    if (proposal.height > height) return this.keepForLater(from, message);
+    if (proposal.height > height) return this.keepForLater(from, proposal.height, message);
     if (proposal.height < height || this.core === undefined || this.listening) return;
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
@@ -926,8 +926,13 @@ export class Replica {
     await this.ledger.store.addEvidence(this.evidence.length - 1, evidence);
   }
 
-  private keepForLater(from: string, message: PeerMessage): void {
-    if (this.futureMessages.length < FUTURE_MESSAGES_MAX) this.futureMessages.push({ from, message });
+  /**
+   * Keeps a message of the next height until it starts. Later heights are dropped: a replica that
+   * far behind syncs them whole, and a Byzantine peer's far-future messages must not crowd out the
+   * next height's.
+   */
+  private keepForLater(from: string, height: bigint, message: PeerMessage): void {
+    if (height === this.consensusHeight() + 1n && this.futureMessages.length < FUTURE_MESSAGES_MAX) this.futureMessages.push({ from, message });
   }
 
   private onCommitted(batch: AssembledBatch): void {

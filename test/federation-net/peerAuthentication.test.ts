@@ -103,15 +103,15 @@ async function expectRefusedAndIgnored(stream: PeerStream, entry: AddedEntry, re
   for (const node of nodes) expect((await node.status()).pendingStatements).toBe(0);
 }
 
-test("a caller whose key is not in the federation file is refused with UNAUTHENTICATED, and what it sends never reaches the log", async () => {
+test("a caller whose name is not in the federation file is refused with UNAUTHENTICATED at its hello, before the node signs anything", async () => {
   const federation = members[0]!.federation;
   const stranger = privateKeyFromSeed("stranger.example", generateSeed());
-  const statement = maker.add(members[0]!.key, { signalType: "pdq" });
   const stream = connectToB();
-  // B answers the hello with its own signed hello (it proves itself to anyone), then checks the proof.
-  expect((await stream.handshake(federation, memberByName(federation, "b.example")!, stranger.name, new KeySigner(stranger))).name).toBe("b.example");
-  stream.send(gossip(statement));
-  await expectRefusedAndIgnored(stream, statement, /not a member/);
+  // No signed hello comes back: a node is no signing oracle for strangers.
+  await expect(stream.handshake(federation, memberByName(federation, "b.example")!, stranger.name, new KeySigner(stranger))).rejects.toThrow(/the callee ended the stream: 16 .*not a member/);
+  const refusal = await stream.refusalWithin(5000);
+  expect(refusal?.code).toBe(status.UNAUTHENTICATED);
+  expect(refusal?.details).toMatch(/"stranger\.example" is not a member/);
 }, 30_000);
 
 test("a caller giving a member's name without that member's key is refused with UNAUTHENTICATED, and what it sends never reaches the log", async () => {
