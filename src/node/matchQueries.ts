@@ -1,7 +1,7 @@
 import { HashfedError, invalid, locating } from "../errors";
 import type { MatchQuery, MatchRequest, MatchResponse, MatchResult, SignalMatch } from "../gen/hashfed/v1/member";
 import type { IndexHit } from "../index";
-import { signalType, type SignalType } from "../signals";
+import { PDQ_DIHEDRAL_VARIANTS, PDQ_QUALITY_MAX, type PdqDihedralVariant, pdqDihedralVariant, signalType, type SignalType } from "../signals";
 import { parseStoredLogEntry } from "../statements";
 import type { Ledger } from "../ledger/ledger";
 
@@ -28,20 +28,46 @@ export async function answerMatch(ledger: Ledger, request: MatchRequest): Promis
   const results: MatchResult[] = [];
   for (const query of queries) {
     await new Promise((resolve) => setImmediate(resolve));
-    const hits = ledger.index.match(query.type.name, query.value, query.distanceMax).filter((hit) => BigInt(hit.logIndex) < treeSize);
+    if (query.lowQuality) {
+      results.push({ matches: [], truncated: false, lowQuality: true });
+      continue;
+    }
+    const hits = closestPerEntry(ledger, query).filter((hit) => BigInt(hit.logIndex) < treeSize);
     hits.sort((a, b) => a.distance - b.distance || a.logIndex - b.logIndex);
     const kept = hits.slice(0, MATCHES_PER_QUERY_MAX);
     const proofs = request.includeProof ? await ledger.tree.inclusionProofs(kept.map((hit) => BigInt(hit.logIndex)), treeSize) : [];
     const matches = await Promise.all(kept.map((hit, i) => describeMatch(ledger, hit, proofs[i] ?? [])));
-    results.push({ matches, truncated: hits.length > kept.length });
+    results.push({ matches, truncated: hits.length > kept.length, lowQuality: false });
   }
   return { results, checkpoint };
+}
+
+interface VariantHit extends IndexHit {
+  /** The dihedral variant of the query that matched; "" for the query as given. */
+  readonly variant: PdqDihedralVariant | "";
+}
+
+/** The query's hits, and with `dihedral` its variants' too: one per entry, the closest (the query as given on a tie). */
+function closestPerEntry(ledger: Ledger, query: ParsedQuery): VariantHit[] {
+  const searches: { variant: VariantHit["variant"]; value: Buffer }[] = [{ variant: "", value: query.value }];
+  if (query.dihedral) for (const variant of PDQ_DIHEDRAL_VARIANTS) searches.push({ variant, value: pdqDihedralVariant(query.value, variant) });
+  const closest = new Map<number, VariantHit>();
+  for (const { variant, value } of searches) {
+    for (const hit of ledger.index.match(query.type.name, value, query.distanceMax)) {
+      const known = closest.get(hit.logIndex);
+      if (known === undefined || hit.distance < known.distance) closest.set(hit.logIndex, { ...hit, variant });
+    }
+  }
+  return [...closest.values()];
 }
 
 interface ParsedQuery {
   readonly type: SignalType;
   readonly value: Buffer;
   readonly distanceMax: number;
+  readonly dihedral: boolean;
+  /** Its quality is below the federation's minimum: answered with low_quality, not matched. */
+  readonly lowQuality: boolean;
 }
 
 function parseQuery(ledger: Ledger, query: MatchQuery): ParsedQuery {
@@ -52,14 +78,21 @@ function parseQuery(ledger: Ledger, query: MatchQuery): ParsedQuery {
   if (type.name === "pdq" && distanceMax > parameters.pdqDistanceMax) {
     throw invalid("MATCH_DISTANCE_TOO_LARGE", `distance_max is at most the federation's ${parameters.pdqDistanceMax}, got ${distanceMax}`);
   }
-  return { type, value, distanceMax };
+  if (type.name !== "pdq" && (query.dihedral || query.quality !== undefined)) {
+    throw invalid("MATCH_PDQ_ONLY", `dihedral and quality apply to pdq queries only, not to ${type.name}`);
+  }
+  if (query.quality !== undefined && query.quality > PDQ_QUALITY_MAX) {
+    throw invalid("PDQ_QUALITY_BAD", `a PDQ quality is an integer from 0 to ${PDQ_QUALITY_MAX}, got ${query.quality}`);
+  }
+  const lowQuality = query.quality !== undefined && query.quality < parameters.pdqQualityMin;
+  return { type, value, distanceMax, dihedral: query.dihedral === true, lowQuality };
 }
 
 function checkWork(ledger: Ledger, queries: readonly ParsedQuery[]): void {
   if (queries.length > MATCH_QUERIES_MAX) {
     throw invalid("MATCH_TOO_MANY", `a match request holds at most ${MATCH_QUERIES_MAX} queries, got ${queries.length}; split it`);
   }
-  const scans = queries.filter((query) => query.type.name === "pdq" && query.distanceMax > 0).length;
+  const scans = queries.filter((query) => query.type.name === "pdq" && query.distanceMax > 0).reduce((sum, query) => sum + (query.dihedral ? 1 + PDQ_DIHEDRAL_VARIANTS.length : 1), 0);
   const perCall = Math.max(1, Math.floor(PDQ_COMPARISONS_PER_CALL_MAX / Math.max(1, ledger.index.pdqHashes)));
   if (scans > perCall) {
     throw new HashfedError(
@@ -70,7 +103,7 @@ function checkWork(ledger: Ledger, queries: readonly ParsedQuery[]): void {
   }
 }
 
-async function describeMatch(ledger: Ledger, hit: IndexHit, inclusionProof: Buffer[]): Promise<SignalMatch> {
+async function describeMatch(ledger: Ledger, hit: VariantHit, inclusionProof: Buffer[]): Promise<SignalMatch> {
   const stored = await ledger.store.readEntry(BigInt(hit.logIndex));
   const signed = parseStoredLogEntry(stored!.entryBytes);
   const body = signed.statement.body!;
@@ -84,5 +117,6 @@ async function describeMatch(ledger: Ledger, hit: IndexHit, inclusionProof: Buff
     taxonomyVersion: add?.taxonomyVersion ?? 0,
     distance: hit.distance,
     inclusionProof,
+    variant: hit.variant,
   };
 }

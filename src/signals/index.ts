@@ -10,3 +10,4 @@ export {
   popcount32,
 } from "./pdq";
 export { COMMITMENT_BYTES, SALT_BYTES, checkReveal, commitment } from "./commitment";
+export { PDQ_DIHEDRAL_VARIANTS, type PdqDihedralVariant, pdqDihedralVariant } from "./pdqDihedral";

@@ -174,6 +174,33 @@ test("match finds a PDQ near-duplicate at distance 31 but not 32, and --distance
   expectRefused(tooFar, "distance_max is at most the federation's 31, got 32");
 });
 
+test("match --file matches many hashes in one run and prints a table, or JSON in query order; a bad line is named", async () => {
+  const at31 = nearDuplicate(pdqValue, 31);
+  const unknownMd5 = randomBytes(16).toString("hex");
+  await writeFile(file("queries.txt"), `# hashes from today's uploads\nsha256 ${shaValue}\n\n${at31}\nmd5 ${unknownMd5}\n`);
+  await writeFile(file("bad-queries.txt"), `sha256 ${shaValue}\nthree fields here\n`);
+  const [table, json, bad] = await Promise.all([
+    member("match", "--file", file("queries.txt"), "--type", "pdq"),
+    member("match", "--file", file("queries.txt"), "--type", "pdq", "--json"),
+    member("match", "--file", file("bad-queries.txt")),
+  ]);
+  const rows = expectOk(table).stdout.trimEnd().split("\n").map((line) => line.split("\t"));
+  expect(rows[0]).toEqual(["query", "log index", "distance", "variant", "type", "submitter", "labels", "statement"]);
+  expect(rows.slice(1).map((row) => row.slice(0, 3))).toEqual([
+    [shaValue, "0", "0"],
+    [at31, "1", "31"],
+    [unknownMd5, "-", "-"],
+  ]);
+  const { results } = JSON.parse(expectOk(json).stdout) as { results: { query: { value: string }; matches: { logIndex: number }[] }[] };
+  expect(results.map((result) => [result.query.value, result.matches.map((match) => match.logIndex)])).toEqual([
+    [shaValue, [0]],
+    [at31, [1]],
+    [unknownMd5, []],
+  ]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain(`bad-queries.txt line 2: expected "TYPE HEX", or "HEX" with --type, got "three fields here"`);
+});
+
 test("retract withdraws the entry: it no longer matches; retracting again acknowledges the first retraction", async () => {
   const result = expectOk(await member("retract", "--id", shaId, "--reason", "false-positive"));
   const match = /^committed: statement ([0-9a-f]{64}) at log index 2\n/.exec(result.stdout);

@@ -12,6 +12,7 @@ import type { HashfedNode } from "../../src/node/hashfedNode";
 import { MATCH_QUERIES_MAX, MATCHES_PER_QUERY_MAX } from "../../src/node/matchQueries";
 import { startInProcessNode, type TestFederation, testFederation } from "../support/inProcessNode";
 import { addSubmission, rpcRejection } from "../support/submissions";
+import { pdqDihedralVariant } from "../../src/signals";
 
 let setup: TestFederation;
 let node: HashfedNode;
@@ -57,4 +58,29 @@ test("more queries than a call may hold is refused before any work", async () =>
   const queries = Array.from({ length: MATCH_QUERIES_MAX + 1 }, () => ({ signalType: "md5", value: randomBytes(16).toString("hex") }));
   const error = await rpcRejection(call(member, member.client.match, { queries, includeProof: false }));
   expect({ code: status[error.code], details: error.details }).toEqual({ code: "INVALID_ARGUMENT", details: expect.stringContaining("split it") });
+});
+
+test("with dihedral, a query for the image turned matches the entries near it and names the variant that did", async () => {
+  const turned = pdqDihedralVariant(base, "rot90").toString("hex");
+  const plain = await call(member, member.client.match, { queries: [{ signalType: "pdq", value: turned }], includeProof: false });
+  expect(plain.results[0]!.matches).toEqual([]);
+  const response = await call(member, member.client.match, { queries: [{ signalType: "pdq", value: turned, dihedral: true, distanceMax: 1 }], includeProof: false });
+  const matches = response.results[0]!.matches;
+  expect(matches).toHaveLength(60);
+  // Turning the turned image back a quarter (rot270) gives the base hash exactly.
+  expect(new Set(matches.map((match) => `${match.variant}/${match.distance}`))).toEqual(new Set(["rot270/1"]));
+});
+
+test("a PDQ query below the federation's minimum quality is answered low_quality and not matched; at or above, it is", async () => {
+  const queries = [10, 90].map((quality) => ({ signalType: "pdq", value: near(0, 1), quality, distanceMax: 0 }));
+  const response = await call(member, member.client.match, { queries, includeProof: false });
+  expect(response.results.map((result) => [result.lowQuality, result.matches.length])).toEqual([
+    [true, 0],
+    [false, 1],
+  ]);
+});
+
+test("dihedral or quality on an md5 or sha256 query is refused with INVALID_ARGUMENT", async () => {
+  const error = await rpcRejection(call(member, member.client.match, { queries: [{ signalType: "md5", value: randomBytes(16).toString("hex"), dihedral: true }], includeProof: false }));
+  expect({ code: status[error.code], details: error.details }).toEqual({ code: "INVALID_ARGUMENT", details: expect.stringMatching(/queries\[0\].*pdq queries only/) });
 });

@@ -1,30 +1,105 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { invalid } from "../../errors";
+import type { MatchQuery, MatchResult } from "../../gen/hashfed/v1/member";
 import { nonNegativeInteger } from "../arguments";
 import { hex, print, toJson } from "../output";
 import { call, connectMember } from "../../client/rpc";
 import { memberConnectionOptions } from "./submit";
 
+/** Queries per Match call when matching a file: well under the node's limit, so one call stays short. */
+const QUERIES_PER_CALL = 1000;
+
+interface MatchOptions {
+  node: string;
+  tokenFile?: string;
+  json?: boolean;
+  type?: string;
+  value?: string;
+  file?: string;
+  distance?: number;
+  dihedral?: boolean;
+  quality?: number;
+  proof?: boolean;
+}
+
+/**
+ * The queries of a file: one hash per line, as `TYPE HEX` or as `HEX` with --type; blank lines and
+ * lines starting with # are skipped. A line that is neither is an error naming the line.
+ */
+function queriesOfFile(file: string, options: MatchOptions): MatchQuery[] {
+  const queries: MatchQuery[] = [];
+  readFileSync(file === "-" ? 0 : file, "utf8")
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      const fields = line.trim().split(/\s+/);
+      if (fields[0] === "" || fields[0]!.startsWith("#")) return;
+      const [type, value] = fields.length === 2 ? fields : [options.type, fields[0]];
+      if (fields.length > 2 || type === undefined) {
+        throw invalid("MATCH_FILE_LINE", `${file} line ${i + 1}: expected "TYPE HEX", or "HEX" with --type, got ${JSON.stringify(line.slice(0, 120))}`);
+      }
+      queries.push(query(type, value!, options));
+    });
+  return queries;
+}
+
+function query(signalType: string, value: string, options: MatchOptions): MatchQuery {
+  const pdq = signalType === "pdq";
+  return { signalType, value, distanceMax: options.distance, dihedral: pdq && options.dihedral === true ? true : undefined, quality: pdq ? options.quality : undefined };
+}
+
+/** One hash's result for people, as the single-hash form always printed it. */
+function printResult(result: MatchResult): void {
+  if (result.lowQuality) return print("not matched: the quality is below the federation's minimum");
+  if (result.matches.length === 0) return print("no match");
+  for (const match of result.matches) {
+    const variant = match.variant === "" ? "" : ` (as ${match.variant})`;
+    print(`match at log index ${match.logIndex}: distance ${match.distance}${variant}, ${match.signalType} by ${match.submitter}, labels ${match.labels.join(", ")}`);
+    print(`  statement ${hex(match.statementId)}`);
+  }
+  if (result.truncated) print("more matches than shown; the closest are listed");
+}
+
+/** Many hashes' results for people: a table, one row per match (or per hash without one). */
+function printTable(queries: readonly MatchQuery[], results: readonly MatchResult[]): void {
+  print(["query", "log index", "distance", "variant", "type", "submitter", "labels", "statement"].join("\t"));
+  results.forEach((result, i) => {
+    const { value, signalType } = queries[i]!;
+    if (result.lowQuality) return print([value, "-", "-", "-", signalType, "-", "not matched: quality below the minimum", "-"].join("\t"));
+    if (result.matches.length === 0) return print([value, "-", "-", "-", signalType, "-", "no match", "-"].join("\t"));
+    for (const match of result.matches) {
+      print([value, match.logIndex, match.distance, match.variant || "-", match.signalType, match.submitter, match.labels.join(","), hex(match.statementId)].join("\t"));
+    }
+  });
+}
+
 export function addMatchCommand(program: Command): void {
   memberConnectionOptions(
     program
       .command("match")
-      .description("match a hash against the list: exact for md5 and sha256, within a Hamming distance for pdq")
-      .requiredOption("--type <type>", "pdq, md5 or sha256")
-      .requiredOption("--value <hex>", "the hash in hex")
+      .description("match hashes against the list: exact for md5 and sha256, within a Hamming distance for pdq; one with --value or many with --file")
+      .option("--type <type>", "pdq, md5 or sha256 (with --value, or for the lines of --file that give no type)")
+      .option("--value <hex>", "the hash in hex")
+      .option("--file <file>", "hashes to match, one per line as `TYPE HEX` or `HEX` (with --type); - reads stdin")
       .option("--distance <n>", "pdq: largest distance to report (default: the federation's)", nonNegativeInteger)
+      .option("--dihedral", "pdq: also match the image turned and flipped")
+      .option("--quality <n>", "pdq: the query hashes' quality; below the federation's minimum they are not matched", nonNegativeInteger)
       .option("--proof", "attach inclusion proofs against the current checkpoint"),
-  ).action(async (options: { node: string; tokenFile?: string; json?: boolean; type: string; value: string; distance?: number; proof?: boolean }) => {
+  ).action(async (options: MatchOptions) => {
+    if ((options.value === undefined) === (options.file === undefined)) throw invalid("MATCH_INPUT", "give either --value (with --type) or --file");
+    if (options.value !== undefined && options.type === undefined) throw invalid("MATCH_INPUT", "--value needs --type");
+    const queries = options.file !== undefined ? queriesOfFile(options.file, options) : [query(options.type!, options.value!, options)];
     const connection = connectMember(options.node, options.tokenFile);
-    const response = await call(connection, connection.client.match, {
-      queries: [{ signalType: options.type, value: options.value, distanceMax: options.distance }],
-      includeProof: options.proof === true,
-    });
-    if (options.json) return print(toJson(response));
-    const matches = response.results[0]?.matches ?? [];
-    if (matches.length === 0) print("no match");
-    for (const match of matches) {
-      print(`match at log index ${match.logIndex}: distance ${match.distance}, ${match.signalType} by ${match.submitter}, labels ${match.labels.join(", ")}`);
-      print(`  statement ${hex(match.statementId)}`);
+    const results: MatchResult[] = [];
+    let checkpoint = "";
+    for (let start = 0; start < queries.length; start += QUERIES_PER_CALL) {
+      const response = await call(connection, connection.client.match, { queries: queries.slice(start, start + QUERIES_PER_CALL), includeProof: options.proof === true });
+      results.push(...response.results);
+      checkpoint = response.checkpoint;
     }
+    connection.client.close();
+    if (options.json) return print(toJson({ results: results.map((result, i) => ({ query: queries[i], ...result })), checkpoint }));
+    if (options.file !== undefined) printTable(queries, results);
+    else printResult(results[0]!);
   });
 }

@@ -84,7 +84,21 @@ export interface MatchQuery {
   signalType: string;
   value: string;
   /** pdq only: the largest Hamming distance to report; absent means the federation's maximum. */
-  distanceMax?: number | undefined;
+  distanceMax?:
+    | number
+    | undefined;
+  /**
+   * pdq only: also match the image turned and flipped (the seven other dihedral variants, computed
+   * from the hash; near-duplicates of the variants' true hashes). Each match names its variant.
+   */
+  dihedral?:
+    | boolean
+    | undefined;
+  /**
+   * pdq only: the query hash's quality (0..100), if known. Below the federation's minimum the query
+   * is not matched (low-quality hashes match unrelated images): its result is empty, low_quality set.
+   */
+  quality?: number | undefined;
 }
 
 export interface MatchRequest {
@@ -102,6 +116,11 @@ export interface SignalMatch {
   taxonomyVersion: number;
   distance: number;
   inclusionProof: Buffer[];
+  /**
+   * With dihedral: the variant of the query that matched ("" for the hash as given, else rot90,
+   * rot180, rot270, flipX, flipY, flipPlus1, flipMinus1); the closest when several did.
+   */
+  variant: string;
 }
 
 export interface MatchResult {
@@ -109,6 +128,8 @@ export interface MatchResult {
   matches: SignalMatch[];
   /** More entries matched than a result carries; the closest are kept. */
   truncated: boolean;
+  /** The query's quality is below the federation's minimum: it was not matched. */
+  lowQuality: boolean;
 }
 
 export interface MatchResponse {
@@ -878,7 +899,7 @@ export const SubmitResponse: MessageFns<SubmitResponse> = {
 };
 
 function createBaseMatchQuery(): MatchQuery {
-  return { signalType: "", value: "", distanceMax: undefined };
+  return { signalType: "", value: "", distanceMax: undefined, dihedral: undefined, quality: undefined };
 }
 
 export const MatchQuery: MessageFns<MatchQuery> = {
@@ -891,6 +912,12 @@ export const MatchQuery: MessageFns<MatchQuery> = {
     }
     if (message.distanceMax !== undefined) {
       writer.uint32(24).uint32(message.distanceMax);
+    }
+    if (message.dihedral !== undefined) {
+      writer.uint32(32).bool(message.dihedral);
+    }
+    if (message.quality !== undefined) {
+      writer.uint32(40).uint32(message.quality);
     }
     return writer;
   },
@@ -932,6 +959,22 @@ export const MatchQuery: MessageFns<MatchQuery> = {
             message.distanceMax = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.dihedral = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.quality = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -957,6 +1000,8 @@ export const MatchQuery: MessageFns<MatchQuery> = {
         : isSet(object.distance_max)
         ? globalThis.Number(object.distance_max)
         : undefined,
+      dihedral: isSet(object.dihedral) ? globalThis.Boolean(object.dihedral) : undefined,
+      quality: isSet(object.quality) ? globalThis.Number(object.quality) : undefined,
     };
   },
 
@@ -971,6 +1016,12 @@ export const MatchQuery: MessageFns<MatchQuery> = {
     if (message.distanceMax !== undefined) {
       obj.distanceMax = Math.round(message.distanceMax);
     }
+    if (message.dihedral !== undefined) {
+      obj.dihedral = message.dihedral;
+    }
+    if (message.quality !== undefined) {
+      obj.quality = Math.round(message.quality);
+    }
     return obj;
   },
 
@@ -982,6 +1033,8 @@ export const MatchQuery: MessageFns<MatchQuery> = {
     message.signalType = object.signalType ?? "";
     message.value = object.value ?? "";
     message.distanceMax = object.distanceMax ?? undefined;
+    message.dihedral = object.dihedral ?? undefined;
+    message.quality = object.quality ?? undefined;
     return message;
   },
 };
@@ -1085,6 +1138,7 @@ function createBaseSignalMatch(): SignalMatch {
     taxonomyVersion: 0,
     distance: 0,
     inclusionProof: [],
+    variant: "",
   };
 }
 
@@ -1116,6 +1170,9 @@ export const SignalMatch: MessageFns<SignalMatch> = {
     }
     for (const v of message.inclusionProof) {
       writer.uint32(66).bytes(v!);
+    }
+    if (message.variant !== "") {
+      writer.uint32(74).string(message.variant);
     }
     return writer;
   },
@@ -1197,6 +1254,14 @@ export const SignalMatch: MessageFns<SignalMatch> = {
             message.inclusionProof.push(Buffer.from(reader.bytes()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.variant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1239,6 +1304,7 @@ export const SignalMatch: MessageFns<SignalMatch> = {
         : globalThis.Array.isArray(object?.inclusion_proof)
         ? object.inclusion_proof.map((e: any) => Buffer.from(bytesFromBase64(e)))
         : [],
+      variant: isSet(object.variant) ? globalThis.String(object.variant) : "",
     };
   },
 
@@ -1268,6 +1334,9 @@ export const SignalMatch: MessageFns<SignalMatch> = {
     if (message.inclusionProof?.length) {
       obj.inclusionProof = message.inclusionProof.map((e) => base64FromBytes(e));
     }
+    if (message.variant !== "") {
+      obj.variant = message.variant;
+    }
     return obj;
   },
 
@@ -1284,12 +1353,13 @@ export const SignalMatch: MessageFns<SignalMatch> = {
     message.taxonomyVersion = object.taxonomyVersion ?? 0;
     message.distance = object.distance ?? 0;
     message.inclusionProof = object.inclusionProof?.map((e) => e) || [];
+    message.variant = object.variant ?? "";
     return message;
   },
 };
 
 function createBaseMatchResult(): MatchResult {
-  return { matches: [], truncated: false };
+  return { matches: [], truncated: false, lowQuality: false };
 }
 
 export const MatchResult: MessageFns<MatchResult> = {
@@ -1299,6 +1369,9 @@ export const MatchResult: MessageFns<MatchResult> = {
     }
     if (message.truncated !== false) {
       writer.uint32(16).bool(message.truncated);
+    }
+    if (message.lowQuality !== false) {
+      writer.uint32(24).bool(message.lowQuality);
     }
     return writer;
   },
@@ -1332,6 +1405,14 @@ export const MatchResult: MessageFns<MatchResult> = {
             message.truncated = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lowQuality = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1348,6 +1429,11 @@ export const MatchResult: MessageFns<MatchResult> = {
     return {
       matches: globalThis.Array.isArray(object?.matches) ? object.matches.map((e: any) => SignalMatch.fromJSON(e)) : [],
       truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+      lowQuality: isSet(object.lowQuality)
+        ? globalThis.Boolean(object.lowQuality)
+        : isSet(object.low_quality)
+        ? globalThis.Boolean(object.low_quality)
+        : false,
     };
   },
 
@@ -1359,6 +1445,9 @@ export const MatchResult: MessageFns<MatchResult> = {
     if (message.truncated !== false) {
       obj.truncated = message.truncated;
     }
+    if (message.lowQuality !== false) {
+      obj.lowQuality = message.lowQuality;
+    }
     return obj;
   },
 
@@ -1369,6 +1458,7 @@ export const MatchResult: MessageFns<MatchResult> = {
     const message = createBaseMatchResult();
     message.matches = object.matches?.map((e) => SignalMatch.fromPartial(e)) || [];
     message.truncated = object.truncated ?? false;
+    message.lowQuality = object.lowQuality ?? false;
     return message;
   },
 };
