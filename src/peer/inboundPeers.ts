@@ -5,18 +5,25 @@ import { type Federation, memberByName } from "../federation";
 import type { PeerFrame, PeerServer } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import { PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
-import { TokenBucket } from "./tokenBucket";
+import { PeerLimits, type PeerRates } from "./peerLimits";
 
 export interface InboundOptions {
   readonly federation: Federation;
   readonly signer: Signer;
   readonly entropy: Entropy;
   readonly now: () => number;
-  /** Frames per second one peer may send, and bytes per second. */
-  readonly framesPerSecondMax: number;
-  readonly bytesPerSecondMax: number;
+  readonly rates: PeerRates;
   readonly deliver: (from: string, message: Uint8Array) => void;
+  /** An authenticated member's stream is open (`opened`) or gone (`closed`): messages to it may go on it. */
+  readonly opened: (peer: string, link: InboundLink) => void;
+  readonly closed: (peer: string, link: InboundLink) => void;
   readonly log: (line: string) => void;
+}
+
+/** The callee's end of an authenticated stream, as a way to send to the member that opened it. */
+export interface InboundLink {
+  /** False if the stream has ended: the message was not sent. */
+  send(message: Uint8Array): boolean;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
@@ -24,7 +31,8 @@ const HANDSHAKE_TIMEOUT_MS = 5000;
 /**
  * The callee side of the Peer service: authenticates each incoming stream with the caller's member
  * key (hello, then the callee's signed hello, then the caller's proof), then delivers its messages,
- * within per-peer rate limits. A stream that fails the handshake is refused with UNAUTHENTICATED.
+ * within per-peer rate limits, and offers the stream for messages to that member (see PeerNetwork).
+ * A stream that fails the handshake is refused with UNAUTHENTICATED.
  */
 export function inboundPeers(options: InboundOptions): PeerServer {
   return {
@@ -34,27 +42,38 @@ export function inboundPeers(options: InboundOptions): PeerServer {
   };
 }
 
-class InboundConnection {
+class InboundConnection implements InboundLink {
   private peer: string | undefined;
   private transcript: Parameters<typeof verifyHandshake>[2] | undefined;
-  private readonly frames: TokenBucket;
-  private readonly bytes: TokenBucket;
+  private readonly limits: PeerLimits;
   private readonly handshakeTimer: NodeJS.Timeout;
+  private ended = false;
 
   constructor(
     private readonly options: InboundOptions,
     private readonly call: ServerDuplexStream<PeerFrame, PeerFrame>,
   ) {
-    const now = options.now();
-    this.frames = new TokenBucket(options.framesPerSecondMax, options.framesPerSecondMax, now);
-    this.bytes = new TokenBucket(options.bytesPerSecondMax, options.bytesPerSecondMax, now);
+    this.limits = new PeerLimits(options.rates, options.now());
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
     call.on("data", (frame: PeerFrame) => this.onFrame(frame));
-    call.on("error", () => clearTimeout(this.handshakeTimer));
+    call.on("error", () => this.end());
     call.on("end", () => {
-      clearTimeout(this.handshakeTimer);
+      this.end();
       call.end();
     });
+  }
+
+  send(message: Uint8Array): boolean {
+    if (this.ended) return false;
+    this.call.write({ kind: { $case: "message", value: Buffer.from(message) } });
+    return true;
+  }
+
+  private end(): void {
+    clearTimeout(this.handshakeTimer);
+    if (this.ended) return;
+    this.ended = true;
+    if (this.peer !== undefined) this.options.closed(this.peer, this);
   }
 
   private onFrame(frame: PeerFrame): void {
@@ -92,17 +111,15 @@ class InboundConnection {
     const member = verifyHandshake(this.options.federation, "caller", this.transcript!, signature);
     clearTimeout(this.handshakeTimer);
     this.peer = member.name;
+    this.options.opened(member.name, this);
   }
 
   private onMessage(message: Buffer): void {
-    const now = this.options.now();
-    // Over the limit, a message is dropped, not queued: the replica recovers lost messages itself.
-    if (!this.frames.take(1, now) || !this.bytes.take(message.length, now)) return;
-    this.options.deliver(this.peer!, message);
+    if (this.limits.admits(message.length, this.options.now())) this.options.deliver(this.peer!, message);
   }
 
   private refuse(code: status, details: string): void {
-    clearTimeout(this.handshakeTimer);
+    this.end();
     this.options.log(`refused a peer connection${this.peer === undefined ? "" : ` from ${this.peer}`}: ${details}`);
     this.call.emit("error", { code, details });
   }

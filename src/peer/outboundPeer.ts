@@ -5,12 +5,17 @@ import type { Federation, Member } from "../federation";
 import { PeerClient, type PeerFrame } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import { type HandshakeTranscript, PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
+import { PeerLimits, type PeerRates } from "./peerLimits";
 
 export interface OutboundOptions {
   readonly federation: Federation;
   readonly signer: Signer;
   readonly entropy: Entropy;
   readonly messageBytesMax: number;
+  readonly now: () => number;
+  readonly rates: PeerRates;
+  /** Messages the callee sends back on this stream, once it has proved who it is. */
+  readonly deliver: (from: string, message: Uint8Array) => void;
   readonly log: (line: string) => void;
 }
 
@@ -18,11 +23,14 @@ export interface OutboundOptions {
 const QUEUED_MESSAGES_MAX = 1024;
 const RETRY_MS_MIN = 50;
 const RETRY_MS_MAX = 2000;
+/** The stream's receive window, in maximum-size messages. */
+const RECEIVE_WINDOW_MESSAGES = 4;
 
 /**
  * The caller side of one peer link: keeps a stream open to one member, authenticates it (the
- * callee must prove it holds that member's key), sends messages on it, and reconnects with
- * backoff when it breaks. Delivery is best effort, as the replica's Transport promises.
+ * callee must prove it holds that member's key), sends messages on it, delivers the messages the
+ * callee sends back, and reconnects with backoff when it breaks. Delivery is best effort, as the
+ * replica's Transport promises.
  */
 export class OutboundPeer {
   private readonly client: PeerClient;
@@ -32,6 +40,7 @@ export class OutboundPeer {
   private retryMs = RETRY_MS_MIN;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly limits: PeerLimits;
 
   constructor(
     private readonly options: OutboundOptions,
@@ -44,7 +53,11 @@ export class OutboundPeer {
       // a second would leave consensus waiting on it for longer than a round.
       "grpc.initial_reconnect_backoff_ms": RETRY_MS_MIN,
       "grpc.max_reconnect_backoff_ms": RETRY_MS_MAX,
+      // The callee sends most messages to this node on this stream (PeerNetwork): a window of several
+      // maximum-size messages lets a proposal with its batch arrive without waiting on window updates.
+      "grpc-node.flow_control_window": RECEIVE_WINDOW_MESSAGES * options.messageBytesMax,
     });
+    this.limits = new PeerLimits(options.rates, options.now());
     this.open();
   }
 
@@ -83,6 +96,10 @@ export class OutboundPeer {
   }
 
   private onFrame(stream: ClientDuplexStream<PeerFrame, PeerFrame>, transcript: HandshakeTranscript, frame: PeerFrame): void {
+    if (this.ready && frame.kind?.$case === "message") {
+      if (this.limits.admits(frame.kind.value.length, this.options.now())) this.options.deliver(this.member.name, frame.kind.value);
+      return;
+    }
     if (this.ready || frame.kind?.$case !== "hello") return;
     const hello = frame.kind.value;
     const full = { ...transcript, calleeNonce: Buffer.from(hello.nonce) };

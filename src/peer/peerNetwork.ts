@@ -3,7 +3,8 @@ import { type Federation, memberByName } from "../federation";
 import type { PeerServer } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import type { Transport } from "../replica/environment";
-import { inboundPeers } from "./inboundPeers";
+import { type InboundLink, inboundPeers } from "./inboundPeers";
+import type { PeerRates } from "./peerLimits";
 import { OutboundPeer } from "./outboundPeer";
 
 export interface PeerNetworkOptions {
@@ -16,27 +17,38 @@ export interface PeerNetworkOptions {
 /**
  * The replica's Transport on the Peer gRPC service: one authenticated outbound stream to each
  * other member, opened on first use, and the inbound side to add to the node's public server.
- * Inbound messages go to `deliver`, attached once the replica exists.
+ * Messages flow both ways on a stream. A message to a member goes on the stream that member
+ * opened, if it is up: there the receiver is the gRPC client, whose receive window this code sets
+ * large, where a server's stays at HTTP/2's 64 KiB and a proposal with its batch would wait on
+ * window updates from a busy receiver. Messages received go to `deliver`, attached once the
+ * replica exists.
  */
 export class PeerNetwork implements Transport {
   private readonly outbound = new Map<string, OutboundPeer>();
+  /** The authenticated streams other members opened to this node, by member. */
+  private readonly inbound = new Map<string, InboundLink>();
   private deliver: (from: string, message: Uint8Array) => void = () => {};
   readonly service: PeerServer;
   private readonly messageBytesMax: number;
+  private readonly rates: PeerRates;
   private closed = false;
 
   constructor(private readonly options: PeerNetworkOptions) {
     const { federation } = options;
     const messageBytesMax = federation.parameters.messageBytesMax;
     this.messageBytesMax = messageBytesMax;
+    // Generous for consensus and gossip between members, small enough that one member cannot
+    // flood another: at most about 64 maximum-size messages a second.
+    this.rates = { framesPerSecondMax: 20_000, bytesPerSecondMax: 64 * messageBytesMax };
     this.service = inboundPeers({
       ...options,
       now: () => Date.now(),
-      // Generous for consensus and gossip between members, small enough that one member cannot
-      // flood another: at most about 64 maximum-size messages a second.
-      framesPerSecondMax: 20_000,
-      bytesPerSecondMax: 64 * messageBytesMax,
+      rates: this.rates,
       deliver: (from, message) => this.deliver(from, message),
+      opened: (peer, link) => this.inbound.set(peer, link),
+      closed: (peer, link) => {
+        if (this.inbound.get(peer) === link) this.inbound.delete(peer);
+      },
     });
   }
 
@@ -47,14 +59,24 @@ export class PeerNetwork implements Transport {
 
   send(to: string, message: Uint8Array): void {
     if (this.closed) return; // a message sent while the node stops must not open a connection again
+    const peer = this.outboundTo(to);
+    if (this.inbound.get(to)?.send(message) !== true) peer?.send(message);
+  }
+
+  /**
+   * The stream this node opens to `to`, opened on first use. Opened even when messages go on the
+   * inbound stream: it is how `to` sends to this node.
+   */
+  private outboundTo(to: string): OutboundPeer | undefined {
     let peer = this.outbound.get(to);
     if (peer === undefined) {
       const member = memberByName(this.options.federation, to);
-      if (member === undefined) return;
-      peer = new OutboundPeer({ ...this.options, messageBytesMax: this.messageBytesMax }, member);
+      if (member === undefined) return undefined;
+      const options = { ...this.options, messageBytesMax: this.messageBytesMax, now: () => Date.now(), rates: this.rates, deliver: (from: string, message: Uint8Array) => this.deliver(from, message) };
+      peer = new OutboundPeer(options, member);
       this.outbound.set(to, peer);
     }
-    peer.send(message);
+    return peer;
   }
 
   close(): void {

@@ -17,7 +17,7 @@ import { status } from "@grpc/grpc-js";
 import { isRpcError } from "../../src/client/rpc";
 import { generateSeed, KeySigner, privateKeyFromSeed } from "../../src/crypto";
 import { memberByName } from "../../src/federation";
-import type { PeerMessage } from "../../src/gen/hashfed/v1/peer";
+import { PeerMessage } from "../../src/gen/hashfed/v1/peer";
 import { localFederation, type NodeProcess, SHORT_TIMEOUTS, type SoloSetup, startNodeProcess } from "../support/cluster";
 import { NodeClients, unary, waitFor } from "../support/federationNet";
 import { PeerStream } from "../support/peerStream";
@@ -134,4 +134,9 @@ test("sanity: a member proving its own key is accepted, and a statement it gossi
   const indexes = await committedEverywhere(statement.signed.id, "the statement gossiped on d.example's authenticated stream");
   expect(new Set(indexes).size).toBe(1);
   expect(await stream.refusalWithin(200)).toBeUndefined();
+  // B sends to d.example on the stream d.example opened (where d's receive window is its own to set).
+  const frame = await stream.nextFrame(5000);
+  expect(frame.kind?.$case).toBe("message");
+  const message = PeerMessage.decode((frame.kind as { value: Buffer }).value);
+  expect(["status", "vote", "proposal", "statements"]).toContain(message.kind?.$case);
 }, 30_000);
