@@ -6,6 +6,7 @@ import type { PeerFrame, PeerServer } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import { PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
 import { PeerLimits, type PeerRates } from "./peerLimits";
+import { WriteBudget } from "./writeBudget";
 
 export interface InboundOptions {
   readonly federation: Federation;
@@ -27,6 +28,8 @@ export interface InboundLink {
 }
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
+/** Bytes a stream may hold unsent, in maximum-size messages (see WriteBudget). */
+const WRITE_BUDGET_MESSAGES = 4;
 
 /**
  * The callee side of the Peer service: authenticates each incoming stream with the caller's member
@@ -46,6 +49,7 @@ class InboundConnection implements InboundLink {
   private peer: string | undefined;
   private transcript: Parameters<typeof verifyHandshake>[2] | undefined;
   private readonly limits: PeerLimits;
+  private readonly budget: WriteBudget;
   private readonly handshakeTimer: NodeJS.Timeout;
   private ended = false;
 
@@ -54,6 +58,7 @@ class InboundConnection implements InboundLink {
     private readonly call: ServerDuplexStream<PeerFrame, PeerFrame>,
   ) {
     this.limits = new PeerLimits(options.rates, options.now());
+    this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.federation.parameters.messageBytesMax);
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
     call.on("data", (frame: PeerFrame) => this.onFrame(frame));
     call.on("error", () => this.end());
@@ -65,7 +70,7 @@ class InboundConnection implements InboundLink {
 
   send(message: Uint8Array): boolean {
     if (this.ended) return false;
-    this.call.write({ kind: { $case: "message", value: Buffer.from(message) } });
+    this.budget.write(this.call, message);
     return true;
   }
 

@@ -6,6 +6,7 @@ import { PeerClient, type PeerFrame } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import { type HandshakeTranscript, PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
 import { PeerLimits, type PeerRates } from "./peerLimits";
+import { WriteBudget } from "./writeBudget";
 
 export interface OutboundOptions {
   readonly federation: Federation;
@@ -23,8 +24,9 @@ export interface OutboundOptions {
 const QUEUED_MESSAGES_MAX = 1024;
 const RETRY_MS_MIN = 50;
 const RETRY_MS_MAX = 2000;
-/** The stream's receive window, in maximum-size messages. */
+/** The stream's receive window, and the bytes it may hold unsent, in maximum-size messages. */
 const RECEIVE_WINDOW_MESSAGES = 4;
+const WRITE_BUDGET_MESSAGES = 4;
 
 /**
  * The caller side of one peer link: keeps a stream open to one member, authenticates it (the
@@ -41,6 +43,8 @@ export class OutboundPeer {
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly limits: PeerLimits;
+  /** Of the current stream: a new one starts with a full budget. */
+  private budget: WriteBudget;
 
   constructor(
     private readonly options: OutboundOptions,
@@ -58,13 +62,14 @@ export class OutboundPeer {
       "grpc-node.flow_control_window": RECEIVE_WINDOW_MESSAGES * options.messageBytesMax,
     });
     this.limits = new PeerLimits(options.rates, options.now());
+    this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.messageBytesMax);
     this.open();
   }
 
   send(message: Uint8Array): void {
     if (this.closed) return;
     if (this.ready && this.stream !== undefined) {
-      this.stream.write({ kind: { $case: "message", value: Buffer.from(message) } });
+      this.budget.write(this.stream, message);
       return;
     }
     this.queued.push(message);
@@ -89,6 +94,7 @@ export class OutboundPeer {
     };
     const stream = this.client.connect();
     this.stream = stream;
+    this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * this.options.messageBytesMax);
     stream.on("data", (frame: PeerFrame) => this.onFrame(stream, transcript, frame));
     stream.on("error", () => this.broken(stream));
     stream.on("end", () => this.broken(stream));
