@@ -1,4 +1,5 @@
 import { signEd25519 } from "./ed25519";
+import { rememberSigned } from "./verifyRemembered";
 import type { PrivateKey, VerifierKey } from "./keys";
 import { type NoteSignature, signNoteText } from "./signedNote";
 import { domainMessage, type SigningDomain } from "./signingDomain";
@@ -30,10 +31,15 @@ export class KeySigner implements Signer {
   }
 
   sign(domain: SigningDomain, bytes: Uint8Array): Buffer {
-    return signEd25519(this.#key.keyObject, domainMessage(domain, bytes));
+    const message = domainMessage(domain, bytes);
+    const signature = signEd25519(this.#key.keyObject, message);
+    rememberSigned(this.verifierKey, message, signature);
+    return signature;
   }
 
   signNote(text: string): NoteSignature {
-    return signNoteText(text, this.#key);
+    const signed = signNoteText(text, this.#key);
+    rememberSigned(this.verifierKey, Buffer.from(text, "utf8"), signed.signature);
+    return signed;
   }
 }
