@@ -2,7 +2,7 @@ import { HashfedError, invalid, locating } from "../errors";
 import type { MatchQuery, MatchRequest, MatchResponse, MatchResult, SignalMatch } from "../gen/hashfed/v1/member";
 import type { IndexHit } from "../index";
 import { PDQ_DIHEDRAL_VARIANTS, PDQ_QUALITY_MAX, type PdqDihedralVariant, pdqDihedralVariant, signalType, type SignalType } from "../signals";
-import { parseStoredLogEntry } from "../statements";
+import { parseStoredLogEntry, type SignedStatement } from "../statements";
 import type { Ledger } from "../ledger/ledger";
 
 /** At most this many queries per Match call. */
@@ -15,30 +15,45 @@ export const MATCHES_PER_QUERY_MAX = 100;
  */
 export const PDQ_COMPARISONS_PER_CALL_MAX = 50_000_000;
 
+/** A call yields to the event loop after this much matching, so commits and other calls go on during a large batch. */
+const MATCH_SLICE_MS = 5;
+
 /**
- * Answers a batch of match queries from the in-memory index: never waits on consensus. Yields to
- * the event loop between queries, so commits and other calls go on while a large batch is scanned.
- * With `includeProof`, every match carries an inclusion proof against the checkpoint returned.
+ * Answers a batch of match queries from the in-memory index: never waits on consensus. The matched
+ * entries are read from the store in one read for the whole call. With `includeProof`, every match
+ * carries an inclusion proof against the checkpoint returned.
  */
 export async function answerMatch(ledger: Ledger, request: MatchRequest): Promise<MatchResponse> {
   const queries = request.queries.map((query, i) => locating(`queries[${i}]`, () => parseQuery(ledger, query)));
   checkWork(ledger, queries);
   const treeSize = ledger.treeSize;
   const checkpoint = request.includeProof ? (ledger.checkpoint ?? "") : "";
-  const results: MatchResult[] = [];
+  const found: { kept: VariantHit[]; truncated: boolean; lowQuality: boolean }[] = [];
+  let sliceStart = performance.now();
   for (const query of queries) {
-    await new Promise((resolve) => setImmediate(resolve));
+    if (performance.now() - sliceStart > MATCH_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
     if (query.lowQuality) {
-      results.push({ matches: [], truncated: false, lowQuality: true });
+      found.push({ kept: [], truncated: false, lowQuality: true });
       continue;
     }
     const hits = closestPerEntry(ledger, query).filter((hit) => BigInt(hit.logIndex) < treeSize);
     hits.sort((a, b) => a.distance - b.distance || a.logIndex - b.logIndex);
     const kept = hits.slice(0, MATCHES_PER_QUERY_MAX);
-    const proofs = request.includeProof ? await ledger.tree.inclusionProofs(kept.map((hit) => BigInt(hit.logIndex)), treeSize) : [];
-    const matches = await Promise.all(kept.map((hit, i) => describeMatch(ledger, hit, proofs[i] ?? [])));
-    results.push({ matches, truncated: hits.length > kept.length, lowQuality: false });
+    found.push({ kept, truncated: hits.length > kept.length, lowQuality: false });
   }
+  const matched = [...new Set(found.flatMap(({ kept }) => kept.map((hit) => hit.logIndex)))];
+  const stored = await ledger.store.readEntryBytes(matched.map(BigInt));
+  const statements = new Map(matched.map((logIndex, i) => [logIndex, parseStoredLogEntry(stored[i]!)]));
+  const proofs = request.includeProof ? await ledger.tree.inclusionProofs(matched.map(BigInt), treeSize) : [];
+  const proofOf = new Map(matched.map((logIndex, i) => [logIndex, proofs[i] ?? []]));
+  const results: MatchResult[] = found.map(({ kept, truncated, lowQuality }) => ({
+    matches: kept.map((hit) => describeMatch(statements.get(hit.logIndex)!, hit, proofOf.get(hit.logIndex)!)),
+    truncated,
+    lowQuality,
+  }));
   return { results, checkpoint };
 }
 
@@ -103,9 +118,7 @@ function checkWork(ledger: Ledger, queries: readonly ParsedQuery[]): void {
   }
 }
 
-async function describeMatch(ledger: Ledger, hit: VariantHit, inclusionProof: Buffer[]): Promise<SignalMatch> {
-  const stored = await ledger.store.readEntry(BigInt(hit.logIndex));
-  const signed = parseStoredLogEntry(stored!.entryBytes);
+function describeMatch(signed: SignedStatement, hit: VariantHit, inclusionProof: Buffer[]): SignalMatch {
   const body = signed.statement.body!;
   const add = body.$case === "addSignal" ? body.value : undefined;
   return {

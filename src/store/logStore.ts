@@ -102,6 +102,11 @@ export class LogStore {
     await this.kv.write(operations, { sync: true });
   }
 
+  /** The encoded entries at `indexes`, without reveals, in one read; undefined where there is none. */
+  readEntryBytes(indexes: readonly bigint[]): Promise<(Buffer | undefined)[]> {
+    return this.kv.getMany(indexes.map((index) => numberKey(KeyPrefix.Entry, index)));
+  }
+
   async readEntry(index: bigint): Promise<StoredEntry | undefined> {
     const [entryBytes, revealBytes] = await this.kv.getMany([numberKey(KeyPrefix.Entry, index), numberKey(KeyPrefix.Reveal, index)]);
     if (entryBytes === undefined) return undefined;
