@@ -11,7 +11,8 @@
  */
 import { cpus } from "node:os";
 import { rm } from "node:fs/promises";
-import { call, connectMember } from "../src/client/rpc";
+import { readFileSync } from "node:fs";
+import { call, connectLog, connectMember } from "../src/client/rpc";
 import type { EntryView } from "../src/gen/hashfed/v1/member";
 import { localFederation, type NodeProcess, type SoloSetup, startNodeProcess } from "../test/support/cluster";
 import { ed25519RatesPerCore, formatRate, median, seconds, sha256Addition } from "./benchSupport";
@@ -34,25 +35,53 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-async function withFederation<T>(validators: number, work: (members: SoloSetup[]) => Promise<T>): Promise<T> {
+/** CPU time (user + system) a process has used, in ms, from /proc: where the nodes' time goes. */
+function cpuMs(node: NodeProcess): number {
+  const fields = readFileSync(`/proc/${node.child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+// USER_HZ, in which /proc reports CPU time: 100 on Linux.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Heights committed from `fromHeight` on, and how many needed more than one round. */
+async function heightsSince(member: SoloSetup, fromHeight: bigint): Promise<{ heights: number; laterRounds: number }> {
+  const log = connectLog(member.publicAddress);
+  let heights = 0;
+  let laterRounds = 0;
+  for (let height = fromHeight; ; height++) {
+    const batch = await call(log, log.client.getBatch, { height }).catch(() => undefined);
+    if (batch === undefined) break;
+    heights++;
+    if ((batch.certificate?.round ?? 0) > 0) laterRounds++;
+  }
+  log.client.close();
+  return { heights, laterRounds };
+}
+
+async function withFederation<T>(validators: number, work: (members: SoloSetup[], nodes: readonly NodeProcess[]) => Promise<T>): Promise<T> {
   const names = Array.from({ length: validators }, (_, i) => `member${i}.example`);
   const members = await localFederation(names, { batchEntriesMax: 2000, mempoolPerSubmitterMax: 100_000, mempoolStatementsMax: 400_000 });
   const nodes: NodeProcess[] = await Promise.all(members.map((member) => startNodeProcess(member)));
   try {
-    return await work(members);
+    return await work(members, nodes);
   } finally {
     await Promise.all(nodes.map((node) => node.kill("SIGTERM")));
     await rm(members[0]!.folder, { recursive: true, force: true });
   }
 }
 
-/** Clients at every member submit requests of 500 statements, 2 in flight each, for `durationS`. */
-async function throughput(members: SoloSetup[], durationS: number): Promise<number> {
+/**
+ * Clients at every member submit requests of 500 statements, 2 in flight each, for `durationS`.
+ * Also prints the nodes' CPU per committed statement and the heights that took more than a round.
+ */
+async function throughput(members: SoloSetup[], nodes: readonly NodeProcess[], durationS: number): Promise<number> {
   const clients = members.map((member) => connectMember(member.memberAddress));
   const statusOf = async (): Promise<bigint> => (await call(clients[0]!, clients[0]!.client.status, {})).treeSize;
   // Warm up: connections open, first heights decided.
   await call(clients[0]!, clients[0]!.client.submit, { submissions: [sha256Addition()] });
   const startSize = await statusOf();
+  const startHeight = (await call(clients[0]!, clients[0]!.client.status, {})).height + 1n;
+  const startCpu = nodes.map(cpuMs);
   const start = process.hrtime.bigint();
   const deadline = Date.now() + durationS * 1000;
   let failedRequests = 0;
@@ -62,7 +91,15 @@ async function throughput(members: SoloSetup[], durationS: number): Promise<numb
     }
   };
   await Promise.all(clients.flatMap((client) => [worker(client), worker(client)]));
-  const rate = Number((await statusOf()) - startSize) / seconds(start);
+  const elapsed = seconds(start);
+  const committed = Number((await statusOf()) - startSize);
+  const rate = committed / elapsed;
+  const nodesCpuMs = nodes.reduce((sum, node, i) => sum + cpuMs(node) - startCpu[i]!, 0);
+  const { heights, laterRounds } = await heightsSince(members[0]!, startHeight);
+  console.log(
+    `    nodes used ${(nodesCpuMs / 1000 / elapsed).toFixed(2)} cores, ${((1000 * nodesCpuMs) / Math.max(1, committed)).toFixed(0)} µs of CPU per committed statement (all nodes); ` +
+      `${heights} heights, ${laterRounds} decided after round 0`,
+  );
   // Refused requests (a full mempool pushing back) are not committed, so they lower the rate; shown so a reader knows.
   if (failedRequests > 0) console.log(`    ${failedRequests} requests of 500 refused or failed`);
   for (const client of clients) client.client.close();
@@ -126,7 +163,7 @@ async function main(): Promise<void> {
     const p50s: number[] = [];
     const p99s: number[] = [];
     for (let run = 0; run < options.runs; run++) {
-      const rate = await withFederation(validators, (members) => throughput(members, options.seconds));
+      const rate = await withFederation(validators, (members, nodes) => throughput(members, nodes, options.seconds));
       const { p50, p99 } = await withFederation(validators, (members) => latency(members, options.seconds));
       console.log(`  n=${validators} run ${run + 1}: ${formatRate(rate)} statements/s committed; latency p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
       rates.push(rate);
