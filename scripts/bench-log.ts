@@ -7,37 +7,15 @@
  *
  * Usage: npm run bench:log -- [--entries N] [--runs N] [--fixture DIR] [--rebuild]
  */
-import { existsSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { call, connectLog, connectMember } from "../src/client/rpc";
-import { parsePrivateKey } from "../src/crypto";
-import { parseFederation } from "../src/federation";
 import type { Submission } from "../src/gen/hashfed/v1/member";
 import { Ledger } from "../src/ledger/ledger";
 import { LogStore } from "../src/store";
 import { type SoloSetup, soloFederation, startNodeProcess } from "../test/support/cluster";
-import { ed25519RatesPerCore, fillLedger, formatRate, median, seconds, sha256Addition, signedAdds } from "./benchSupport";
+import { ed25519RatesPerCore, ensureLogFixture, formatRate, median, seconds, sha256Addition, signedAdds, parseFixtureOptions } from "./benchSupport";
 
-interface Options {
-  entries: number;
-  runs: number;
-  fixture: string;
-  rebuild: boolean;
-}
-
-function parseOptions(argv: string[]): Options {
-  const options: Options = { entries: 1_000_000, runs: 5, fixture: "/tmp/hashfed-bench-log", rebuild: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === "--entries") options.entries = Number(argv[++i]);
-    else if (flag === "--runs") options.runs = Number(argv[++i]);
-    else if (flag === "--fixture") options.fixture = argv[++i]!;
-    else if (flag === "--rebuild") options.rebuild = true;
-    else throw new Error(`unknown option ${flag}`);
-  }
-  return options;
-}
 
 const REQUEST_SUBMISSIONS = 1000;
 const REQUESTS_IN_FLIGHT = 4;
@@ -70,39 +48,6 @@ async function benchAppend(setup: SoloSetup, runs: number): Promise<{ nodeSigns:
   member.client.close();
   await node.kill("SIGTERM");
   return { nodeSigns, clientSigns };
-}
-
-/** A log of `options.entries` entries, built once through the commit path and reused by later runs. */
-async function ensureFixture(options: Options): Promise<SoloSetup> {
-  const setupFile = join(options.fixture, "setup.json");
-  if (!options.rebuild && existsSync(setupFile)) {
-    const saved = JSON.parse(await readFile(setupFile, "utf8")) as SavedFixture;
-    if (saved.entries === options.entries) {
-      const key = parsePrivateKey(saved.keyText);
-      return { ...saved, folder: options.fixture, key, keyFile: join(options.fixture, `${key.name}.key`), federation: parseFederation(saved.federationText), federationFile: join(options.fixture, "federation.json") };
-    }
-  }
-  await rm(options.fixture, { recursive: true, force: true });
-  const fixture = await soloFederation("videohost.example", { batchEntriesMax: 10_000 }, options.fixture);
-  const store = await LogStore.open(join(fixture.folder, "data", fixture.key.name, "store"));
-  await store.bindFederation(fixture.federation.id);
-  const ledger = await Ledger.open(fixture.federation, store);
-  const start = process.hrtime.bigint();
-  await fillLedger(ledger, fixture.key, options.entries, 10_000, (done) => {
-    if (done % 100_000 === 0) console.log(`  fixture: ${done.toLocaleString("en-US")} of ${options.entries.toLocaleString("en-US")} entries (${seconds(start).toFixed(0)} s)`);
-  });
-  await store.close();
-  const saved: SavedFixture = { keyText: fixture.key.text, federationText: fixture.federation.text, memberAddress: fixture.memberAddress, publicAddress: fixture.publicAddress, entries: options.entries };
-  await writeFile(setupFile, JSON.stringify(saved));
-  return fixture;
-}
-
-interface SavedFixture {
-  keyText: string;
-  federationText: string;
-  memberAddress: string;
-  publicAddress: string;
-  entries: number;
 }
 
 async function benchProofsInProcess(setup: SoloSetup, runs: number): Promise<{ rates: number[]; openSeconds: number }> {
@@ -160,7 +105,7 @@ async function benchStartAndGrpcProofs(setup: SoloSetup, runs: number): Promise<
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseFixtureOptions(process.argv.slice(2), 5);
   console.log("baseline: Ed25519 on one core (node:crypto)");
   const baseline = ed25519RatesPerCore();
   console.log(`  sign ${formatRate(baseline.signPerSecond)}/s, verify ${formatRate(baseline.verifyPerSecond)}/s`);
@@ -171,7 +116,7 @@ async function main(): Promise<void> {
   await rm(appendSetup.folder, { recursive: true, force: true });
 
   console.log(`fixture: ${options.entries.toLocaleString("en-US")} entries in ${options.fixture}`);
-  const fixture = await ensureFixture(options);
+  const fixture = await ensureLogFixture(options.fixture, options.entries, options.rebuild);
   const proofs = await benchProofsInProcess(fixture, options.runs);
   const served = await benchStartAndGrpcProofs(fixture, Math.min(options.runs, 3));
 

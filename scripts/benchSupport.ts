@@ -1,11 +1,16 @@
 /** Shared pieces of the benchmark scripts: timing, medians, and a log fixture built through the commit path. */
 import { generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { type BatchEntry, buildBatch } from "../src/batch";
 import { signPrecommit } from "../src/consensus";
-import { KeySigner, type PrivateKey } from "../src/crypto";
-import type { Federation } from "../src/federation";
+import { KeySigner, parsePrivateKey, type PrivateKey } from "../src/crypto";
+import { type Federation, parseFederation } from "../src/federation";
 import type { Submission } from "../src/gen/hashfed/v1/member";
-import type { Ledger } from "../src/ledger/ledger";
+import { Ledger } from "../src/ledger/ledger";
+import { LogStore } from "../src/store";
+import { type SoloSetup, soloFederation } from "../test/support/cluster";
 import { encodeAddSignal, signStatement } from "../src/statements";
 
 export function median(values: readonly number[]): number {
@@ -77,4 +82,62 @@ export async function fillLedger(ledger: Ledger, key: PrivateKey, count: number,
     await ledger.commit(batch!, { height: batch!.header.height, round: 0, valueId: batch!.id, precommits: [precommit] });
     progress(done + entries.length);
   }
+}
+
+/** The options of the benchmarks that run on the log fixture: `--entries N --runs N --fixture DIR --rebuild`. */
+export interface FixtureOptions {
+  entries: number;
+  runs: number;
+  fixture: string;
+  rebuild: boolean;
+}
+
+export function parseFixtureOptions(argv: readonly string[], runs: number): FixtureOptions {
+  const options: FixtureOptions = { entries: 1_000_000, runs, fixture: "/tmp/hashfed-bench-log", rebuild: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === "--entries") options.entries = Number(argv[++i]);
+    else if (flag === "--runs") options.runs = Number(argv[++i]);
+    else if (flag === "--fixture") options.fixture = argv[++i]!;
+    else if (flag === "--rebuild") options.rebuild = true;
+    else throw new Error(`unknown option ${flag}`);
+  }
+  return options;
+}
+
+interface SavedFixture {
+  keyText: string;
+  federationText: string;
+  memberAddress: string;
+  publicAddress: string;
+  entries: number;
+}
+
+/**
+ * A one-validator federation whose log holds `entries` entries, in `folder`: built once through
+ * the commit path (a few minutes for a million) and reused while its size matches, unless `rebuild`.
+ * A node started on it (startNodeProcess) serves the log.
+ */
+export async function ensureLogFixture(folder: string, entries: number, rebuild: boolean): Promise<SoloSetup> {
+  const setupFile = join(folder, "setup.json");
+  if (!rebuild && existsSync(setupFile)) {
+    const saved = JSON.parse(await readFile(setupFile, "utf8")) as SavedFixture;
+    if (saved.entries === entries) {
+      const key = parsePrivateKey(saved.keyText);
+      return { ...saved, folder, key, keyFile: join(folder, `${key.name}.key`), federation: parseFederation(saved.federationText), federationFile: join(folder, "federation.json") };
+    }
+  }
+  await rm(folder, { recursive: true, force: true });
+  const fixture = await soloFederation("videohost.example", { batchEntriesMax: 10_000 }, folder);
+  const store = await LogStore.open(join(fixture.folder, "data", fixture.key.name, "store"));
+  await store.bindFederation(fixture.federation.id);
+  const ledger = await Ledger.open(fixture.federation, store);
+  const start = process.hrtime.bigint();
+  await fillLedger(ledger, fixture.key, entries, 10_000, (done) => {
+    if (done % 100_000 === 0) console.log(`  fixture: ${done.toLocaleString("en-US")} of ${entries.toLocaleString("en-US")} entries (${seconds(start).toFixed(0)} s)`);
+  });
+  await store.close();
+  const saved: SavedFixture = { keyText: fixture.key.text, federationText: fixture.federation.text, memberAddress: fixture.memberAddress, publicAddress: fixture.publicAddress, entries };
+  await writeFile(setupFile, JSON.stringify(saved));
+  return fixture;
 }

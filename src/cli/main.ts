@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { HashfedError } from "../errors";
+import { addAuditCommands } from "./commands/audit";
 import { addDemoCommand } from "./commands/demo";
 import { addFederationCommands } from "./commands/federation";
 import { addKeygenCommand } from "./commands/keygen";
@@ -14,11 +15,14 @@ import { packageVersion } from "../node/projectFiles";
 
 /**
  * Exit codes: 0 success (for verify: valid); 1 an error or a failed verification, with the reason
- * on stderr; 2 a usage error.
+ * on stderr; 2 a usage error. `hashfed audit` adds 3 (a proven fork) and 4 (incomplete), see its help.
  */
 const program = new Command("hashfed")
   .description("hashfed: a federation sharing hashes of terrorist and violent-extremist content over a verifiable, BFT-replicated log")
   .version(packageVersion())
+  // A command's options go after its name and before its subcommand's, so that `audit` and
+  // `audit verify-evidence` can both take --federation.
+  .enablePositionalOptions()
   .exitOverride();
 
 addKeygenCommand(program);
@@ -29,6 +33,7 @@ addMatchCommand(program);
 addReadCommands(program);
 addProofCommands(program);
 addVerifyCommands(program);
+addAuditCommands(program);
 addDemoCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -29,13 +29,16 @@ export function connectLog(address: string): Connection<LogClient> {
   return { client: new LogClient(address, credentials.createInsecure()), metadata: new Metadata() };
 }
 
+/** One unary call; with `deadlineMs`, it fails with DEADLINE_EXCEEDED when the node takes longer. */
 export function call<C extends Client, Request, Response>(
   connection: Connection<C>,
   method: UnaryMethod<Request, Response>,
   request: Request,
+  deadlineMs?: number,
 ): Promise<Response> {
+  const options = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
   return new Promise((resolve, reject) => {
-    method.call(connection.client, request, connection.metadata, {}, (error, response) => (error ? reject(error) : resolve(response)));
+    method.call(connection.client, request, connection.metadata, options, (error, response) => (error ? reject(error) : resolve(response)));
   });
 }
 

@@ -12,4 +12,5 @@ export {
   type ProofErrorCode,
 } from "./verify";
 export { CompactRange, type NodeWrite } from "./compactRange";
+export { prefixRootFromInclusionProof } from "./prefixRoot";
 export { formatCheckpoint, parseCheckpoint, type Checkpoint } from "./checkpoint";

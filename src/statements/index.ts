@@ -3,6 +3,7 @@ export { checkStatementReveal, checkStatementRules, signatureInvalid, verifyStat
 export {
   decodeStatement,
   parseLogEntryBytes,
+  parseLogEntryLeaf,
   parseSignedStatement,
   parseStoredLogEntry,
   type SignedStatement,

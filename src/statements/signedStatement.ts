@@ -1,3 +1,4 @@
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { invalid } from "../errors";
 import { LogEntry, Statement } from "../gen/hashfed/v1/statement";
 import type { Signer } from "../crypto/signer";
@@ -19,6 +20,12 @@ export interface SignedStatement {
   readonly entryBytes: Buffer;
 }
 
+/**
+ * One writer for the canonical-form check, reused: a fresh writer allocates a kibibyte per encoding,
+ * which was most of the check's cost. finish() copies out what was written and resets it.
+ */
+const canonicalWriter = new BinaryWriter();
+
 /** Statement bytes must be exactly what the generated encoder writes: one meaning, one byte string. */
 export function decodeStatement(bytes: Uint8Array): Statement {
   let statement: Statement;
@@ -27,8 +34,14 @@ export function decodeStatement(bytes: Uint8Array): Statement {
   } catch (error) {
     throw invalid("STATEMENT_MALFORMED", `statement bytes are not a valid protobuf Statement: ${(error as Error).message}`);
   }
-  const canonical = Statement.encode(statement).finish();
-  if (!Buffer.from(canonical).equals(Buffer.from(bytes))) {
+  let canonical: Uint8Array | undefined;
+  try {
+    canonical = Statement.encode(statement, canonicalWriter).finish();
+  } finally {
+    // After a throw mid-encoding, finish() still empties the writer for the next statement.
+    if (canonical === undefined) canonicalWriter.finish();
+  }
+  if (Buffer.compare(canonical, bytes) !== 0) {
     throw invalid(
       "STATEMENT_NOT_CANONICAL",
       "statement bytes are not in canonical form (fields in order, defaults omitted, no unknown fields)",
@@ -63,6 +76,36 @@ export function parseLogEntryBytes(entryBytes: Uint8Array): SignedStatement {
     throw invalid("ENTRY_MALFORMED", `log entry bytes are not a valid protobuf LogEntry: ${(error as Error).message}`);
   }
   return parseSignedStatement(entry.statement, entry.signature);
+}
+
+/** The tag of LogEntry field 1 (statement, length-delimited) and of field 2 (signature, length-delimited). */
+const STATEMENT_TAG = 0x0a;
+const SIGNATURE_TAG = 0x12;
+
+/**
+ * Parses a Merkle leaf exactly as served: its bytes must be the canonical LogEntry encoding (the
+ * statement, then a 64-byte signature, nothing else), since that is what the tree hashes. The bytes
+ * are used as they are, viewed rather than copied or encoded again, which is what lets an auditor
+ * parse every leaf of a long log quickly; the statement is still decoded strictly (decodeStatement).
+ */
+export function parseLogEntryLeaf(leaf: Buffer): SignedStatement {
+  const malformed = (): never => {
+    throw invalid("ENTRY_MALFORMED", "log entry bytes are not a canonical LogEntry: the statement, then a 64-byte signature, nothing else");
+  };
+  if (leaf[0] !== STATEMENT_TAG) malformed();
+  let position = 1;
+  let length = 0;
+  for (let shift = 0; ; shift += 7) {
+    const byte = leaf[position++];
+    // A statement is far below 2^28 bytes; a varint's last byte is never 0 unless it is the only one.
+    if (byte === undefined || shift > 21 || (byte === 0 && shift > 0)) malformed();
+    length += (byte! & 0x7f) * 2 ** shift;
+    if ((byte! & 0x80) === 0) break;
+  }
+  const statementEnd = position + length;
+  if (length === 0 || leaf.length !== statementEnd + 2 + SIGNATURE_BYTES || leaf[statementEnd] !== SIGNATURE_TAG || leaf[statementEnd + 1] !== SIGNATURE_BYTES) malformed();
+  const bytes = leaf.subarray(position, statementEnd);
+  return { id: statementIdOf(bytes), bytes, signature: leaf.subarray(statementEnd + 2), statement: decodeStatement(bytes), entryBytes: leaf };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { invalid } from "../errors";
 
 /** SHA-256 of a statement's exact bytes: the name of a statement everywhere in hashfed. */
@@ -7,7 +7,8 @@ export type StatementId = Buffer & { readonly __brand: "StatementId" };
 export const STATEMENT_ID_BYTES = 32;
 
 export function statementIdOf(statementBytes: Uint8Array): StatementId {
-  return createHash("sha256").update(statementBytes).digest() as StatementId;
+  // The one-shot hash costs about half of createHash().update().digest() on statement-sized input.
+  return hash("sha256", statementBytes, "buffer") as StatementId;
 }
 
 /** Parses an id from the wire (raw bytes) or from a person (64 hex characters). */

@@ -40,6 +40,8 @@ export interface CliProcess {
   readonly child: ChildProcess;
   /** Resolves with the first `count` complete stdout lines, failing after `timeoutMs`. */
   lines(count: number, timeoutMs?: number): Promise<string[]>;
+  /** Everything written to stdout so far. */
+  readonly stdout: () => string;
   readonly stderr: () => string;
   /** Resolves with the exit code (null after a signal). */
   readonly exited: Promise<number | null>;
@@ -60,6 +62,7 @@ export function spawnCli(args: readonly string[]): CliProcess {
   const complete = (): string[] => stdout.split("\n").slice(0, -1);
   return {
     child,
+    stdout: () => stdout,
     stderr: () => stderr,
     exited,
     lines: (count, timeoutMs = 10_000) =>
