@@ -1,1 +1,3 @@
 export { type IndexHit, MatchIndex } from "./matchIndex";
+export { PdqMultiIndex } from "./pdqMultiIndex";
+export { PdqScanIndex } from "./pdqScanIndex";

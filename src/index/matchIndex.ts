@@ -2,7 +2,7 @@ import { assertNever } from "../assert";
 import type { SignalTypeName } from "../signals";
 import type { HashSeed } from "../table";
 import { ExactIndex } from "./exactIndex";
-import { PdqScanIndex } from "./pdqScanIndex";
+import { PdqMultiIndex } from "./pdqMultiIndex";
 
 export interface IndexHit {
   readonly logIndex: number;
@@ -14,10 +14,14 @@ export interface IndexHit {
  * commit. Matching reads it and never waits on consensus.
  */
 export class MatchIndex {
-  /** PDQ hashes are in an exact index too: distance 0 (the node's own duplicate check) is a lookup, not a scan. */
+  /**
+   * PDQ hashes are in an exact index too: distance 0 (the node's duplicate check on every submission)
+   * is a lookup in a table keyed with the node's secret seed, which values chosen to crowd one
+   * multi-index bucket cannot slow down.
+   */
   private readonly exact: Record<SignalTypeName, ExactIndex>;
-  private readonly pdq = new PdqScanIndex();
-  /** Retractions are rare, so retracted entries stay in the indexes and are filtered out of results. */
+  private readonly pdq = new PdqMultiIndex();
+  /** The exact tables cannot delete, so retracted entries stay in them and are filtered out of their results; the PDQ multi-index removes them. */
   private readonly retracted = new Set<number>();
 
   /** `seed` keys the exact tables' hash (see FixedKeyTable); a node passes a secret random one. */
@@ -30,13 +34,14 @@ export class MatchIndex {
     this.exact[type].add(value, logIndex);
   }
 
-  /** PDQ hashes a near-duplicate search compares a query with. */
+  /** Live PDQ hashes: those a near-duplicate search can find (retracted ones are removed from the multi-index). */
   get pdqHashes(): number {
     return this.pdq.size;
   }
 
   retract(logIndex: number): void {
     this.retracted.add(logIndex);
+    this.pdq.remove(logIndex);
   }
 
   /** Live entries matching `value`. Exact types ignore `distanceMax`: a cryptographic hash matches only itself. */

@@ -1,0 +1,196 @@
+import { assert } from "../assert";
+import { PDQ_HASH_BYTES } from "../signals";
+import { bitsSet32 } from "./bitsSet";
+import type { IndexHit } from "./matchIndex";
+import { ENTRIES_PER_PAGE, ENTRY_PAGE_BITS, PdqEntries, readHashWords, WORDS_PER_HASH } from "./pdqEntries";
+import { LevelSearchSpace, PdqLevel } from "./pdqLevel";
+import { isEnumerable, type PdqProbePlan, pdqProbePlan } from "./pdqProbePlan";
+import { type LevelShape, probingCostNs, scanningCostNs } from "./pdqSearchCost";
+import { Uint32List } from "./uint32List";
+
+/**
+ * Entries added since the last indexing are compared one by one while there are at most this many
+ * (a few microseconds); beyond, the next search indexes them as a new level.
+ */
+export const PENDING_SCAN_MAX = 256;
+/** A level at least 1/LEVEL_SIZE_RATIO the size of the one before it is merged into it: at most about log8(n / 256) levels. */
+export const LEVEL_SIZE_RATIO = 8;
+/** Once more than 1 entry in REMOVED_FRACTION_MAX is removed, the next search drops them and renumbers the rest. */
+export const REMOVED_FRACTION_MAX = 8;
+
+/**
+ * PDQ near-duplicate search by multi-index hashing (see pdqProbePlan.ts for the pigeonhole steps):
+ * the entries are grouped by each of the 16 16-bit halves of their hash, a search visits the
+ * buckets near the query's halves, rejects almost every posting by the other half of the same
+ * 32-bit word carried in it, and checks the few candidates left by their full distance. Results are
+ * exactly those of a scan (PdqScanIndex) at every distance; when the radius makes probing costlier
+ * than a scan (d above 63, or small lists), it scans.
+ *
+ * Adding is cheap (the hash is stored, not indexed); the next search indexes the entries added
+ * since the last one as a new immutable level once there are more than PENDING_SCAN_MAX, and merges
+ * small levels into larger ones (a log-structured merge: each entry is re-indexed a few times over
+ * its life). Removing marks the entry, which stops matching at once; once removed entries pass
+ * 1/REMOVED_FRACTION_MAX of the list, the next search drops them and rebuilds the index.
+ *
+ * Why 16-bit halves with their partner: they are the C++ reference's chunks, and the 16 x 17 buckets
+ * of d = 31 stay cheap to visit; but at 10 million random hashes those buckets hold 41,500 entries,
+ * and checking each by its hash would be 41,500 random reads (about a millisecond here). The partner
+ * test passes about 110 of them. Wider chunks cut the entries but multiply the buckets (32-bit chunks
+ * at radius 3: 5,489 per chunk), each a random read too.
+ *
+ * Memory is typed arrays only: 34 bytes an entry (hash and log index) plus about 4.3 bytes per entry
+ * per half, about 103 bytes an entry (984 MiB at 10 million, measured by scripts/bench-match.ts).
+ */
+export class PdqMultiIndex {
+  private readonly entries = new PdqEntries();
+  /** Levels from the oldest and largest, covering entries [0, indexedEnd) without gaps. */
+  private levels: PdqLevel[] = [];
+  private readonly queryWords = new Uint32Array(WORDS_PER_HASH);
+  private readonly candidates = new Uint32List();
+  private readonly levelSearchSpace = new LevelSearchSpace();
+  /** By distance (an enumerable one, so up to 63): whether probing is cheaper, given the current levels. Cleared when they change. */
+  private probingCheaper: boolean[] = [];
+
+  /** Live (not removed) hashes. */
+  get size(): number {
+    return this.entries.liveCount;
+  }
+
+  /** Bytes of typed arrays held, for the benchmarks' accounting. */
+  get byteLength(): number {
+    return this.levels.reduce((total, level) => total + level.byteLength, this.entries.byteLength);
+  }
+
+  /** Requires log indexes to increase from call to call (they do: entries are added in log order). */
+  add(value: Uint8Array, logIndex: number): void {
+    this.entries.add(value, logIndex);
+  }
+
+  /** Removes the entry with `logIndex`; it no longer matches. Returns whether there was one. */
+  remove(logIndex: number): boolean {
+    return this.entries.remove(logIndex);
+  }
+
+  /**
+   * Every live hash within `distanceMax` of `query`, with its distance, in log order: by probing the
+   * buckets, or by a scan when that is expected to cost less (distances above 63, small lists).
+   */
+  search(query: Uint8Array, distanceMax: number): IndexHit[] {
+    const plan = this.startSearch(query, distanceMax);
+    return this.finishSearch(isEnumerable(plan) && this.probingIsCheaper(plan, distanceMax) ? plan : undefined, distanceMax);
+  }
+
+  /** As search, always by probing the buckets (only entries added since the last indexing are scanned). Requires distanceMax <= 63. */
+  searchByProbing(query: Uint8Array, distanceMax: number): IndexHit[] {
+    const plan = this.startSearch(query, distanceMax);
+    assert(isEnumerable(plan), `probing enumerates buckets up to distance 63, got ${distanceMax}`);
+    return this.finishSearch(plan, distanceMax);
+  }
+
+  /** As search, always by comparing the query with every entry. */
+  searchByScanning(query: Uint8Array, distanceMax: number): IndexHit[] {
+    this.startSearch(query, distanceMax);
+    return this.finishSearch(undefined, distanceMax);
+  }
+
+  /**
+   * Brings the index up to date: drops removed entries if there are many, and indexes the entries
+   * added since the last search. Searches do it themselves; a caller may do it ahead, to take the
+   * cost (about a second per million entries) before the first query rather than in it.
+   */
+  indexPending(): void {
+    const entries = this.entries;
+    if (entries.removedCount > 0 && entries.removedCount * REMOVED_FRACTION_MAX > entries.count) {
+      entries.compact();
+      this.levels = entries.count > 0 ? [PdqLevel.build(entries, 0, entries.count)] : [];
+      this.probingCheaper = [];
+      return;
+    }
+    if (entries.count - this.indexedEnd <= PENDING_SCAN_MAX) return;
+    this.probingCheaper = [];
+    this.levels.push(PdqLevel.build(entries, this.indexedEnd, entries.count));
+    for (let last = this.levels.length - 1; last > 0; last = this.levels.length - 1) {
+      const newer = this.levels[last]!;
+      const older = this.levels[last - 1]!;
+      if ((newer.to - newer.from) * LEVEL_SIZE_RATIO < older.to - older.from) break;
+      this.levels.splice(last - 1, 2, PdqLevel.build(entries, older.from, newer.to));
+    }
+  }
+
+  /** Checks the arguments, brings the index up to date and loads the query; returns the plan for the distance. */
+  private startSearch(query: Uint8Array, distanceMax: number): PdqProbePlan {
+    assert(query.length === PDQ_HASH_BYTES, `a PDQ hash is ${PDQ_HASH_BYTES} bytes, got ${query.length}`);
+    assert(Number.isInteger(distanceMax) && distanceMax >= 0, `a distance is a whole number, got ${distanceMax}`);
+    this.indexPending();
+    readHashWords(query, this.queryWords, 0);
+    return pdqProbePlan(distanceMax);
+  }
+
+  /** The indexed entries by `plan`'s buckets, or by a scan without one, then the entries not yet indexed by a scan. */
+  private finishSearch(plan: PdqProbePlan | undefined, distanceMax: number): IndexHit[] {
+    const indexedEnd = this.indexedEnd;
+    const hits: IndexHit[] = [];
+    if (plan === undefined) this.scan(0, indexedEnd, distanceMax, hits);
+    else this.probe(plan, distanceMax, hits);
+    this.scan(indexedEnd, this.entries.count, distanceMax, hits);
+    return hits;
+  }
+
+  /** Requires an enumerable plan. */
+  private probingIsCheaper(plan: PdqProbePlan, distanceMax: number): boolean {
+    if (this.probingCheaper[distanceMax] === undefined) {
+      const shapes: LevelShape[] = this.levels.map((level) => ({ keyBits: level.keyBits, entries: level.to - level.from }));
+      this.probingCheaper[distanceMax] = probingCostNs(shapes, plan) < scanningCostNs(this.indexedEnd, distanceMax);
+    }
+    return this.probingCheaper[distanceMax];
+  }
+
+  private get indexedEnd(): number {
+    return this.levels.length === 0 ? 0 : this.levels[this.levels.length - 1]!.to;
+  }
+
+  /** Collects candidates from every level, then checks them in id order, each once. */
+  private probe(plan: PdqProbePlan, distanceMax: number, hits: IndexHit[]): void {
+    const found = this.candidates;
+    found.clear();
+    for (const level of this.levels) level.collect(this.queryWords, plan, this.levelSearchSpace, found);
+    // Several halves find a true match; sorting also makes the reads of the hashes ascend.
+    const ids = found.values.subarray(0, found.length).sort();
+    // The hashes' first words, read in a loop of their own so that the misses overlap.
+    let touched = 0;
+    for (let i = 0; i < ids.length; i++) touched |= this.entries.wordPages[ids[i]! >>> ENTRY_PAGE_BITS]![(ids[i]! & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH]!;
+    this.levelSearchSpace.touched = touched;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (i > 0 && id === ids[i - 1]) continue;
+      this.check(id, distanceMax, hits);
+    }
+  }
+
+  /** Checks every entry in [from, to): page by page, the query in locals, four words before the rest. */
+  private scan(from: number, to: number, distanceMax: number, hits: IndexHit[]): void {
+    const query = this.queryWords;
+    const [q0, q1, q2, q3, q4, q5, q6, q7] = [query[0]!, query[1]!, query[2]!, query[3]!, query[4]!, query[5]!, query[6]!, query[7]!];
+    for (let id = from; id < to; ) {
+      const words = this.entries.wordPages[id >>> ENTRY_PAGE_BITS]!;
+      const pageEnd = Math.min(to, ((id >>> ENTRY_PAGE_BITS) + 1) * ENTRIES_PER_PAGE);
+      for (; id < pageEnd; id++) {
+        const base = (id & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH;
+        let distance = bitsSet32(words[base]! ^ q0) + bitsSet32(words[base + 1]! ^ q1) + bitsSet32(words[base + 2]! ^ q2) + bitsSet32(words[base + 3]! ^ q3);
+        if (distance > distanceMax) continue;
+        distance += bitsSet32(words[base + 4]! ^ q4) + bitsSet32(words[base + 5]! ^ q5) + bitsSet32(words[base + 6]! ^ q6) + bitsSet32(words[base + 7]! ^ q7);
+        if (distance <= distanceMax && !this.entries.isRemoved(id)) hits.push({ logIndex: this.entries.logIndexAt(id), distance });
+      }
+    }
+  }
+
+  /** Adds entry `id` to `hits` if it is live and within `distanceMax` of the query. */
+  private check(id: number, distanceMax: number, hits: IndexHit[]): void {
+    const words = this.entries.wordPages[id >>> ENTRY_PAGE_BITS]!;
+    const base = (id & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH;
+    const query = this.queryWords;
+    let distance = 0;
+    for (let word = 0; word < WORDS_PER_HASH; word++) distance += bitsSet32(words[base + word]! ^ query[word]!);
+    if (distance <= distanceMax && !this.entries.isRemoved(id)) hits.push({ logIndex: this.entries.logIndexAt(id), distance });
+  }
+}
