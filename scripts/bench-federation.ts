@@ -113,6 +113,7 @@ async function latency(members: SoloSetup[], durationS: number): Promise<{ p50: 
   const from = (await call(submitter, submitter.client.status, {})).treeSize;
   const seen = new Map<string, number[]>();
   const sentAt = new Map<string, number>();
+  const followErrors: string[] = [];
   const followers = members.map((member) => {
     const client = connectMember(member.memberAddress);
     const stream = client.client.follow({ fromIndex: from }, client.metadata);
@@ -122,7 +123,9 @@ async function latency(members: SoloSetup[], durationS: number): Promise<{ p50: 
       times.push(performance.now());
       seen.set(id, times);
     });
-    stream.on("error", () => {});
+    stream.on("error", (error: Error) => {
+      if (!/cancel/i.test(error.message)) followErrors.push(`${member.key.name}: ${error.message}`);
+    });
     return { client, stream };
   });
   const pending: Promise<unknown>[] = [];
@@ -143,6 +146,8 @@ async function latency(members: SoloSetup[], durationS: number): Promise<{ p50: 
   const missing = [...sentAt.keys()].filter((id) => (seen.get(id)?.length ?? 0) < members.length).length;
   // A statement not matchable everywhere after 10 s counts as infinitely late: it is in p99 if it is in the top 1 %.
   if (missing > 0) console.log(`    ${missing} of ${sentAt.size} statements not matchable at every node within 10 s`);
+  // A Follow stream that failed sees nothing after: those statements count as missing, not as late.
+  for (const error of followErrors) console.log(`    a Follow stream failed: ${error}`);
   const latencies = [...sentAt].map(([id, at]) => Math.max(...(seen.get(id) ?? [Infinity])) - at).sort((a, b) => a - b);
   for (const { client, stream } of followers) {
     stream.cancel();
