@@ -6,8 +6,8 @@ import { PeerClient, type PeerFrame, PeerMessage, PeerService } from "../../src/
  * federation file (the node itself runs with `--listen` elsewhere) and passes every Connect stream
  * through unchanged, frame by frame, in both directions. The handshake is end to end (it binds
  * names and nonces, not addresses), so both ends authenticate each other as usual. Each PeerMessage
- * a caller sends is decoded and handed to `onMessage`, so a test sees everything the other members
- * send that node, signed votes and proposals included.
+ * on the stream, either way, is decoded and handed to `onMessage`: what the callers send the node,
+ * and what the node sends them back (a node sends to a member on the stream that member opened).
  */
 export class PeerRelay {
   private readonly upstreams = new Set<ClientDuplexStream<PeerFrame, PeerFrame>>();
@@ -42,20 +42,23 @@ export class PeerRelay {
       if (error !== undefined) call.emit("error", { code: error.code, details: error.details });
       else call.end();
     };
-    call.on("data", (frame: PeerFrame) => {
-      if (frame.kind?.$case === "message") {
-        try {
-          onMessage(PeerMessage.decode(frame.kind.value));
-        } catch {
-          // Not a PeerMessage: the node drops it too; the relay passes it on regardless.
-        }
+    const tap = (frame: PeerFrame): void => {
+      if (frame.kind?.$case !== "message") return;
+      try {
+        onMessage(PeerMessage.decode(frame.kind.value));
+      } catch {
+        // Not a PeerMessage: the receiver drops it too; the relay passes it on regardless.
       }
+    };
+    call.on("data", (frame: PeerFrame) => {
+      tap(frame);
       if (!done) upstream.write(frame);
     });
     call.on("end", () => finish());
     call.on("error", () => finish());
     call.on("cancelled", () => finish());
     upstream.on("data", (frame: PeerFrame) => {
+      tap(frame);
       if (!done) call.write(frame);
     });
     upstream.on("end", () => finish());
