@@ -5,7 +5,8 @@ import { EMPTY_ROOT } from "../log";
 import type { HashSeed } from "../table";
 import { type AuditReport, type Finding, type FindingSeverity, type NodeReport } from "./auditReport";
 import type { AuditState } from "./auditState";
-import { writeFileAtomically } from "./atomicFile";
+import { AUDIT_FILE_MODE } from "./auditFileModes";
+import { writeFileAtomically } from "../files/atomicFile";
 import { type CheckpointRelation, checkConsistencyProof, relateByPrefixProof, relateEqualSizes } from "./checkpointRelation";
 import { verifyCosignedCheckpoint } from "./cosignedCheckpoint";
 import { checkSampledEntry, chooseSamples } from "./entrySamples";
@@ -245,7 +246,7 @@ export class Auditor {
     }
     view.report.standing = "forked";
     const file = join(this.options.evidenceFolder, `fork-evidence-${report.startedAt.replace(/[:.]/g, "-")}-${report.evidenceFiles.length + 1}.json`);
-    await writeFileAtomically(file, formatForkEvidence(this.options.federation, relation.evidence), { exclusive: true });
+    await writeFileAtomically(file, formatForkEvidence(this.options.federation, relation.evidence), { mode: AUDIT_FILE_MODE, exclusive: true });
     report.evidenceFiles.push(file);
     addFinding(report, "fork", "FORK", describeFork(relation.fork));
   }

@@ -2,7 +2,8 @@ import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { HashfedError } from "../errors";
 import type { Federation } from "../federation";
-import { AUDIT_FILE_MODE, AUDIT_FOLDER_MODE, writeFileAtomically } from "./atomicFile";
+import { AUDIT_FILE_MODE, AUDIT_FOLDER_MODE } from "./auditFileModes";
+import { writeFileAtomically } from "../files/atomicFile";
 import { type AuditState, formatAuditState, parseAuditState } from "./auditState";
 
 export const STATE_FILE = "audit-state.json";
@@ -43,7 +44,7 @@ export class StateFolder {
   }
 
   async write(state: AuditState): Promise<void> {
-    await writeFileAtomically(this.stateFile, formatAuditState(state));
+    await writeFileAtomically(this.stateFile, formatAuditState(state), { mode: AUDIT_FILE_MODE });
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { link, open, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { open } from "node:fs/promises";
+import { dirname } from "node:path";
+import { errorCode, writeFileAtomically } from "../files/atomicFile";
 import { HashfedError, invalid } from "../errors";
 import { parsePrivateKey, parseVerifierKey, type PrivateKey, type VerifierKey } from "./keys";
 
@@ -41,70 +41,11 @@ export async function readVerifierKeyFile(path: string): Promise<VerifierKey> {
 }
 
 async function writeKeyFile(path: string, contents: string, mode: number, overwrite: boolean): Promise<void> {
-  const folder = dirname(path);
-  const temporaryPath = join(folder, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await writeSyncedFile(temporaryPath, contents, mode);
-    if (overwrite) await rename(temporaryPath, path);
-    else await moveUnlessTargetExists(temporaryPath, path);
-    await syncFolder(folder);
+    await writeFileAtomically(path, contents, { mode, exclusive: !overwrite });
   } catch (error) {
+    if (errorCode(error) === "EEXIST") throw keyFileExists(path);
     throw keyFileWriteError(error, path);
-  } finally {
-    await removeIfPresent(temporaryPath);
-  }
-}
-
-async function writeSyncedFile(path: string, contents: string, mode: number): Promise<void> {
-  // "wx": never follow or reuse a file that is already there, even a temporary one.
-  const handle = await open(path, "wx", mode);
-  try {
-    // The umask can only clear bits of `mode`; chmod makes the mode exact either way.
-    await handle.chmod(mode);
-    await handle.writeFile(contents, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * link() fails if the target exists, atomically, so two writers cannot both believe they created the
- * key. Filesystems without hard links get a reserve-then-rename fallback, which is still exclusive.
- */
-async function moveUnlessTargetExists(temporaryPath: string, path: string): Promise<void> {
-  try {
-    await link(temporaryPath, path);
-    return;
-  } catch (error) {
-    if (errorCode(error) === "EEXIST") throw keyFileExists(path);
-    if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes(errorCode(error) ?? "")) throw error;
-  }
-  try {
-    await (await open(path, "wx", PRIVATE_KEY_FILE_MODE)).close();
-  } catch (error) {
-    if (errorCode(error) === "EEXIST") throw keyFileExists(path);
-    throw error;
-  }
-  await rename(temporaryPath, path);
-}
-
-/** Makes the new directory entry durable: a synced file whose name was lost in a crash is no help. */
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function removeIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (error) {
-    // After a successful rename the temporary name is gone already.
-    if (errorCode(error) !== "ENOENT") throw error;
   }
 }
 
@@ -205,7 +146,3 @@ function keyFileReadError(error: unknown, path: string): unknown {
   }
 }
 
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
-  return typeof error.code === "string" ? error.code : undefined;
-}

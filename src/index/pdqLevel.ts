@@ -2,7 +2,7 @@ import { assert } from "../assert";
 import { BITS_SET_16 } from "./bitsSet";
 import { ENTRIES_PER_PAGE, ENTRY_PAGE_BITS, type PdqEntries, WORDS_PER_HASH } from "./pdqEntries";
 import { flipMasks, HALF_BITS, HALF_RADIUS_MAX, HALVES, type PdqProbePlan, WORDS } from "./pdqProbePlan";
-import { Uint32List } from "./uint32List";
+import { GrowableUint32Array } from "../table";
 
 /**
  * A level's regions are addressed by 32-bit positions in 16-bit units: about 34 per entry (16
@@ -23,8 +23,8 @@ export class LevelSearchSpace {
   readonly partner = new Uint16Array(LevelSearchSpace.BUCKETS_MAX);
   readonly partnerRadius = new Int8Array(LevelSearchSpace.BUCKETS_MAX);
   /** Each passing posting's position, and the index of its bucket in the lists above. */
-  readonly passingPositions = new Uint32List();
-  readonly passingBuckets = new Uint32List();
+  readonly passingPositions = new GrowableUint32Array();
+  readonly passingBuckets = new GrowableUint32Array();
   /** Folds the prefetching reads, so the compiler cannot drop them as unused. */
   touched = 0;
 }
@@ -97,7 +97,7 @@ export class PdqLevel {
    * serves in parallel; only then are the partners scanned. Read as they come, the misses would be
    * waited for one at a time.
    */
-  collect(query: Uint32Array, plan: PdqProbePlan, space: LevelSearchSpace, found: Uint32List): void {
+  collect(query: Uint32Array, plan: PdqProbePlan, space: LevelSearchSpace, found: GrowableUint32Array): void {
     const count = this.listBuckets(query, plan, space);
     const directory = this.directory;
     const regions = this.regions;
@@ -125,9 +125,11 @@ export class PdqLevel {
         }
       }
     }
-    for (let i = 0; i < passingPositions.length; i++) {
-      const range = passingBuckets.values[i]!;
-      found.push(this.from + this.relativeId(start[range]!, end[range]! - start[range]!, passingPositions.values[i]!));
+    const positions = passingPositions.filled;
+    const buckets = passingBuckets.filled;
+    for (let i = 0; i < positions.length; i++) {
+      const range = buckets[i]!;
+      found.push(this.from + this.relativeId(start[range]!, end[range]! - start[range]!, positions[i]!));
     }
   }
 

@@ -6,7 +6,7 @@ import { ENTRIES_PER_PAGE, ENTRY_PAGE_BITS, PdqEntries, readHashWords, WORDS_PER
 import { LevelSearchSpace, PdqLevel } from "./pdqLevel";
 import { isEnumerable, type PdqProbePlan, pdqProbePlan } from "./pdqProbePlan";
 import { type LevelShape, probingCostNs, scanningCostNs } from "./pdqSearchCost";
-import { Uint32List } from "./uint32List";
+import { GrowableUint32Array } from "../table";
 
 /**
  * Entries added since the last indexing are compared one by one while there are at most this many
@@ -46,7 +46,7 @@ export class PdqMultiIndex {
   /** Levels from the oldest and largest, covering entries [0, indexedEnd) without gaps. */
   private levels: PdqLevel[] = [];
   private readonly queryWords = new Uint32Array(WORDS_PER_HASH);
-  private readonly candidates = new Uint32List();
+  private readonly candidates = new GrowableUint32Array();
   private readonly levelSearchSpace = new LevelSearchSpace();
   /** By distance (an enumerable one, so up to 63): whether probing is cheaper, given the current levels. Cleared when they change. */
   private probingCheaper: boolean[] = [];
@@ -155,7 +155,7 @@ export class PdqMultiIndex {
     found.clear();
     for (const level of this.levels) level.collect(this.queryWords, plan, this.levelSearchSpace, found);
     // Several halves find a true match; sorting also makes the reads of the hashes ascend.
-    const ids = found.values.subarray(0, found.length).sort();
+    const ids = found.filled.sort();
     // The hashes' first words, read in a loop of their own so that the misses overlap.
     let touched = 0;
     for (let i = 0; i < ids.length; i++) touched |= this.entries.wordPages[ids[i]! >>> ENTRY_PAGE_BITS]![(ids[i]! & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH]!;

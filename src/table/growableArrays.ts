@@ -32,6 +32,16 @@ export class GrowableUint32Array {
     if (index < 0 || index >= this.count) throw new RangeError(`index ${index} outside 0..${this.count - 1}`);
     return this.values[index]!;
   }
+
+  /** The values pushed, as a view (no copy) for hot loops; valid until the next push. */
+  get filled(): Uint32Array {
+    return this.values.subarray(0, this.count);
+  }
+
+  /** Empties the array and keeps its capacity: a buffer reused from search to search allocates nothing. */
+  clear(): void {
+    this.count = 0;
+  }
 }
 
 /** Fixed-width byte strings (hashes, ids) stored end to end: record i is bytes [i*width, (i+1)*width). */

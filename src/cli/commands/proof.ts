@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { formatProofBundle, LogNode, parseProofBundle, type ProofBundle, RETRACT_REASON_NAMES, verifyCosignedCheckpoint, type VerifiedBundle, verifyProofBundle } from "../../audit";
-import { writeFileAtomically } from "../../audit/atomicFile";
+import { AUDIT_FILE_MODE } from "../../audit/auditFileModes";
+import { writeFileAtomically } from "../../files/atomicFile";
 import { HashfedError, locating } from "../../errors";
 import { type Federation, parseFederation } from "../../federation";
 import type { Reveal } from "../../gen/hashfed/v1/statement";
@@ -102,7 +103,7 @@ export function addProofBundleCommands(proof: Command): void {
       const federation = parseFederation(readFileSync(options.federation, "utf8"));
       const bundle = await fetchBundle(federation, options);
       const verified = verifyProofBundle(federation, parseProofBundle(formatProofBundle(bundle)));
-      await writeFileAtomically(options.out, formatProofBundle(bundle), { exclusive: options.force !== true });
+      await writeFileAtomically(options.out, formatProofBundle(bundle), { mode: AUDIT_FILE_MODE, exclusive: options.force !== true });
       const { size } = verified.checkpoint.checkpoint;
       if (options.json) return print(toJson({ file: options.out, index: bundle.index, treeSize: size, statementId: verified.statement.id, revealed: bundle.entry?.reveal !== undefined }));
       print(`wrote ${options.out}: entry ${bundle.index} (statement ${hex(verified.statement.id)}) in the tree of size ${size}${bundle.entry?.reveal === undefined ? "" : ", with its reveal"}`);
