@@ -5,4 +5,6 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testTimeout: 30000,
+  // The simulations count real timers and sockets process-wide: run them before any suite that opens some.
+  testSequencer: "<rootDir>/test/simulationsFirst.js",
 };
