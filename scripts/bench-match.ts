@@ -6,7 +6,9 @@
  *      and p50/p99 latency per query;
  *   2. build time (adding every hash, then indexing) and the memory the index holds: its typed
  *      arrays, and the growth of the process's resident set;
- *   3. agreement: each query's result set from both, which must be identical (0 differing).
+ *   3. agreement: each query's result set from both, which must be identical (0 differing);
+ *   4. for the multi-index, a merge of a seventh more hashes into its largest level, slice by slice
+ *      as a node does it (PdqMultiIndex.indexSlice): how long each slice holds the thread.
  * The list is uniform random hashes, 1% of them near-duplicates of others; queries are half planted
  * near-duplicates of listed hashes (distances spread over 0..distance) and half random misses. The
  * scan is sampled with at most --scan-queries queries per run.
@@ -170,8 +172,38 @@ function measure(index: Searcher, prepare: () => void, hashes: Buffer, queries: 
   };
 }
 
+/** A merge done as a node does it, a slice at a time (PdqMultiIndex.indexSlice), and how long each slice held the thread. */
+interface SlicedMerge {
+  added: number;
+  seconds: number;
+  slices: number;
+  sliceP50Ms: number;
+  sliceMaxMs: number;
+}
+
+/**
+ * Adds a seventh more random hashes to a fully indexed `index`, enough that the next build merges
+ * them with its largest level, and runs that build slice by slice, timing each slice.
+ */
+function measureSlicedMerge(index: PdqMultiIndex, size: number): SlicedMerge {
+  const added = Math.ceil(size / 7);
+  const hashes = randomBytes(added * 32);
+  for (let i = 0; i < added; i++) index.add(hashes.subarray(i * 32, i * 32 + 32), size + i);
+  const slicesNs: number[] = [];
+  const start = process.hrtime.bigint();
+  for (let more = true; more; ) {
+    const sliceStart = process.hrtime.bigint();
+    more = index.indexSlice();
+    slicesNs.push(Number(process.hrtime.bigint() - sliceStart));
+  }
+  const totalSeconds = seconds(start);
+  slicesNs.sort((a, b) => a - b);
+  return { added, seconds: totalSeconds, slices: slicesNs.length, sliceP50Ms: slicesNs[slicesNs.length >> 1]! / 1e6, sliceMaxMs: slicesNs[slicesNs.length - 1]! / 1e6 };
+}
+
 interface SizeFigures {
   size: number;
+  merge: SlicedMerge;
   multi: IndexFigures;
   scan: IndexFigures;
   multiBytes: number;
@@ -190,11 +222,14 @@ function benchSize(size: number, options: Options): SizeFigures {
   const multiIndex = new PdqMultiIndex();
   const multi = measure(multiIndex, () => multiIndex.indexPending(), hashes, queries, options, comparedQueries);
   const multiBytes = multiIndex.byteLength;
+  const agreementMulti = multi.agreement;
+  console.log("  multi-index: a merge in slices, as a node does after commits");
+  const merge = measureSlicedMerge(multiIndex, size);
   console.log(`  scan: build, then ${options.runs} runs of ${comparedQueries.toLocaleString("en-US")} queries`);
   const scan = measure(new PdqScanIndex(), () => undefined, hashes, queries.slice(0, comparedQueries), options, comparedQueries);
-  const differingResultSets = multi.agreement.filter((result, i) => result !== scan.agreement[i]).length;
+  const differingResultSets = agreementMulti.filter((result, i) => result !== scan.agreement[i]).length;
   const hitCount = (results: string[]): number => results.reduce((total, result) => total + (JSON.parse(result) as unknown[]).length, 0);
-  return { size, multi, scan, multiBytes, comparedQueries, differingResultSets, hitsMulti: hitCount(multi.agreement), hitsScan: hitCount(scan.agreement) };
+  return { size, merge, multi, scan, multiBytes, comparedQueries, differingResultSets, hitsMulti: hitCount(multi.agreement), hitsScan: hitCount(scan.agreement) };
 }
 
 function printSize(figures: SizeFigures, options: Options): void {
@@ -212,6 +247,11 @@ function printSize(figures: SizeFigures, options: Options): void {
   console.log(`  ${"".padEnd(44)} ${"multi-index".padStart(14)} ${"scan".padStart(14)}`);
   for (const [what, multiValue, scanValue] of rows) console.log(`  ${what.padEnd(44)} ${multiValue.padStart(14)} ${scanValue.padStart(14)}`);
   console.log(`  multi-index arrays by their own count: ${mib(figures.multiBytes)}`);
+  const { merge } = figures;
+  console.log(
+    `  a merge of ${merge.added.toLocaleString("en-US")} more hashes into the largest level, in slices: ${merge.seconds.toFixed(2)} s of work in ` +
+      `${merge.slices} slices, each holding the thread p50 ${merge.sliceP50Ms.toFixed(1)} ms, at most ${merge.sliceMaxMs.toFixed(1)} ms`,
+  );
   console.log(
     `  agreement on ${figures.comparedQueries} queries: ${figures.differingResultSets} result sets differ; ` +
       `hits ${figures.hitsMulti} (multi-index) and ${figures.hitsScan} (scan)`,

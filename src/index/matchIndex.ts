@@ -11,7 +11,8 @@ export interface IndexHit {
 
 /**
  * The match index: derived state, rebuilt from the log and the reveals at start and updated at each
- * commit. Matching reads it and never waits on consensus.
+ * commit. Matching reads it and never waits on consensus. Its owner runs the indexing work
+ * (indexSlice, indexPending; node/matchIndexing.ts in a node): searches never do.
  */
 export class MatchIndex {
   /**
@@ -37,6 +38,21 @@ export class MatchIndex {
   /** Live PDQ hashes: those a near-duplicate search can find (retracted ones are removed from the multi-index). */
   get pdqHashes(): number {
     return this.pdq.size;
+  }
+
+  /** Does one slice of the PDQ multi-index's indexing work; returns whether work is left (see PdqMultiIndex.indexSlice). */
+  indexSlice(): boolean {
+    return this.pdq.indexSlice();
+  }
+
+  /** PDQ hashes in no level of the multi-index yet: searches scan them. */
+  get pdqUnindexed(): number {
+    return this.pdq.unindexedCount;
+  }
+
+  /** Does all of the PDQ multi-index's indexing work at once. */
+  indexPending(): void {
+    this.pdq.indexPending();
   }
 
   retract(logIndex: number): void {

@@ -48,7 +48,8 @@ export class LevelSearchSpace {
  * an entry, so 4.3 bytes a posting instead of 6 with a plain 32-bit id.
  */
 export class PdqLevel {
-  private constructor(
+  /** Made by PdqLevelBuild. */
+  constructor(
     readonly from: number,
     readonly to: number,
     readonly keyBits: number,
@@ -63,26 +64,6 @@ export class PdqLevel {
   /** Bytes of typed arrays held, for the benchmarks' accounting. */
   get byteLength(): number {
     return this.directory.byteLength + this.regions.byteLength;
-  }
-
-  /** Indexes the live entries [from, to), keyed by as many bits as give about one entry a bucket (at most 16). */
-  static build(entries: PdqEntries, from: number, to: number): PdqLevel {
-    assert(from >= 0 && from <= to && to <= entries.count, `entries ${from}..${to} outside 0..${entries.count}`);
-    assert(to - from <= LEVEL_ENTRIES_MAX, `a level holds at most ${LEVEL_ENTRIES_MAX} entries, got ${to - from}`);
-    const keyBits = Math.min(HALF_BITS, Math.max(1, Math.ceil(Math.log2(Math.max(2, to - from)))));
-    const builder = new LevelBuilder(keyBits);
-    for (const pass of [LevelBuilder.COUNT, LevelBuilder.PLACE]) {
-      builder.startPass(pass);
-      // Word by word: each sweep writes into the regions of two tables only, an eighth of the level,
-      // where entry by entry the writes would scatter over all of it (cache and TLB misses).
-      for (let word = 0; word < WORDS; word++) {
-        for (let id = from; id < to; id++) {
-          if (entries.isRemoved(id)) continue;
-          builder.addWord(word, entries.wordPages[id >>> ENTRY_PAGE_BITS]![(id & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH + word]!, id - from);
-        }
-      }
-    }
-    return new PdqLevel(from, to, keyBits, builder.directory, builder.regions);
   }
 
   /**
@@ -180,6 +161,75 @@ export class PdqLevel {
 }
 
 /**
+ * A level being built, a slice at a time, so that indexing millions of entries (seconds of work)
+ * never holds the event loop for long: the node answers matches and takes part in consensus in
+ * between. Every entry of [from, to) is indexed, removed ones too (searches skip those when they
+ * check candidates), so an entry removed halfway cannot make the two passes disagree.
+ */
+export class PdqLevelBuild {
+  private readonly builder: LevelBuilder;
+  private pass = LevelBuilder.COUNT;
+  private word = 0;
+  private next: number;
+  private built: PdqLevel | undefined;
+
+  constructor(
+    private readonly entries: PdqEntries,
+    readonly from: number,
+    readonly to: number,
+  ) {
+    assert(from >= 0 && from <= to && to <= entries.count, `entries ${from}..${to} outside 0..${entries.count}`);
+    assert(to - from <= LEVEL_ENTRIES_MAX, `a level holds at most ${LEVEL_ENTRIES_MAX} entries, got ${to - from}`);
+    // As many key bits as give about one entry a bucket, at most 16.
+    this.builder = new LevelBuilder(Math.min(HALF_BITS, Math.max(1, Math.ceil(Math.log2(Math.max(2, to - from))))));
+    this.builder.startPass(LevelBuilder.COUNT);
+    this.next = from;
+  }
+
+  /** The level, once the build is complete. */
+  get level(): PdqLevel | undefined {
+    return this.built;
+  }
+
+  /** Entry-words (16 table insertions in 2 passes per entry, 2 per word and pass) the build still has to do. */
+  get wordsLeft(): number {
+    const sweepsLeft = (LevelBuilder.PLACE - this.pass) * WORDS + (WORDS - this.word);
+    return this.built !== undefined ? 0 : sweepsLeft * (this.to - this.from) - (this.next - this.from);
+  }
+
+  /** Does at most `wordsMax` entry-words of the build; returns the level if that completed it. */
+  advance(wordsMax: number): PdqLevel | undefined {
+    const { builder, entries, from, to } = this;
+    let budget = wordsMax;
+    while (this.built === undefined && budget > 0) {
+      const word = this.word;
+      const end = Math.min(to, this.next + budget);
+      // Word by word: each sweep writes into the regions of two tables only, an eighth of the level,
+      // where entry by entry the writes would scatter over all of it (cache and TLB misses).
+      for (let id = this.next; id < end; id++) {
+        builder.addWord(word, entries.wordPages[id >>> ENTRY_PAGE_BITS]![(id & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH + word]!, id - from);
+      }
+      budget -= end - this.next;
+      this.next = end;
+      if (end === to) this.finishSweep();
+    }
+    return this.built;
+  }
+
+  private finishSweep(): void {
+    this.next = this.from;
+    if (++this.word < WORDS) return;
+    this.word = 0;
+    if (this.pass === LevelBuilder.PLACE) {
+      this.built = new PdqLevel(this.from, this.to, this.builder.keyBits, this.builder.directory, this.builder.regions);
+      return;
+    }
+    this.pass = LevelBuilder.PLACE;
+    this.builder.startPass(LevelBuilder.PLACE);
+  }
+}
+
+/**
  * Builds a level's directory and regions in two passes over its entries, each in id order: the first
  * counts the entries and the last high part of each bucket, which size the regions; the second
  * places the partners and id lows and sets the unary codes' 1s. The entry of rank r with high part
@@ -190,6 +240,7 @@ class LevelBuilder {
   static readonly PLACE = 1;
   private readonly buckets: number;
   private readonly shift: number;
+  readonly keyBits: number;
   /**
    * The level's directory, [start, count] per bucket; in the first pass [last high part, count].
    * Built in place, so that the build holds no second copy (at 10 million entries, memory is tight).
@@ -201,6 +252,7 @@ class LevelBuilder {
   regions = new Uint16Array(0);
 
   constructor(keyBits: number) {
+    this.keyBits = keyBits;
     this.buckets = 1 << keyBits;
     this.shift = HALF_BITS - keyBits;
     this.directory = new Uint32Array(2 * HALVES * this.buckets);

@@ -3,20 +3,32 @@ import { PDQ_HASH_BYTES } from "../signals";
 import { bitsSet32 } from "./bitsSet";
 import type { IndexHit } from "./matchIndex";
 import { ENTRIES_PER_PAGE, ENTRY_PAGE_BITS, PdqEntries, readHashWords, WORDS_PER_HASH } from "./pdqEntries";
-import { LevelSearchSpace, PdqLevel } from "./pdqLevel";
+import { LevelSearchSpace, type PdqLevel, PdqLevelBuild } from "./pdqLevel";
 import { isEnumerable, type PdqProbePlan, pdqProbePlan } from "./pdqProbePlan";
 import { type LevelShape, probingCostNs, scanningCostNs } from "./pdqSearchCost";
 import { GrowableUint32Array } from "../table";
 
 /**
  * Entries added since the last indexing are compared one by one while there are at most this many
- * (a few microseconds); beyond, the next search indexes them as a new level.
+ * (a few microseconds); beyond, the next indexing slice starts indexing them as a new level.
  */
 export const PENDING_SCAN_MAX = 256;
 /** A level at least 1/LEVEL_SIZE_RATIO the size of the one before it is merged into it: at most about log8(n / 256) levels. */
 export const LEVEL_SIZE_RATIO = 8;
-/** Once more than 1 entry in REMOVED_FRACTION_MAX is removed, the next search drops them and renumbers the rest. */
+/** Once more than 1 entry in REMOVED_FRACTION_MAX is removed, the next indexing slice drops them and renumbers the rest. */
 export const REMOVED_FRACTION_MAX = 8;
+/**
+ * Indexing is done in slices of this many entry-words (an entry is 16 of them), a few milliseconds
+ * each, which the index's owner runs between other work: a node's shell between matches and
+ * consensus messages. A build of 10 million entries, seconds of work, never holds the event loop for long.
+ */
+export const INDEX_SLICE_WORDS = 32_768;
+
+/** The build in progress: the level it makes replaces the levels from `replacesFrom` on. */
+interface LevelInProgress {
+  readonly build: PdqLevelBuild;
+  readonly replacesFrom: number;
+}
 
 /**
  * PDQ near-duplicate search by multi-index hashing (see pdqProbePlan.ts for the pigeonhole steps):
@@ -26,11 +38,14 @@ export const REMOVED_FRACTION_MAX = 8;
  * exactly those of a scan (PdqScanIndex) at every distance; when the radius makes probing costlier
  * than a scan (d above 63, or small lists), it scans.
  *
- * Adding is cheap (the hash is stored, not indexed); the next search indexes the entries added
- * since the last one as a new immutable level once there are more than PENDING_SCAN_MAX, and merges
- * small levels into larger ones (a log-structured merge: each entry is re-indexed a few times over
- * its life). Removing marks the entry, which stops matching at once; once removed entries pass
- * 1/REMOVED_FRACTION_MAX of the list, the next search drops them and rebuilds the index.
+ * Adding is cheap (the hash is stored, not indexed). Once more than PENDING_SCAN_MAX entries are not
+ * indexed, they are indexed as a new immutable level, merged at once with the small levels before
+ * it (a log-structured merge: each entry is re-indexed a few times over its life). Builds go a
+ * slice at a time (indexSlice, INDEX_SLICE_WORDS), one build at a time, run by the index's owner,
+ * never by a search; until a build completes, searches use the levels there are and scan the
+ * entries not yet in one. Removing marks the entry, which stops matching at once; once removed
+ * entries pass 1/REMOVED_FRACTION_MAX of the list, they are dropped and the rest renumbered and
+ * indexed anew.
  *
  * Why 16-bit halves with their partner: they are the C++ reference's chunks, and the 16 x 17 buckets
  * of d = 31 stay cheap to visit; but at 10 million random hashes those buckets hold 41,500 entries,
@@ -45,6 +60,7 @@ export class PdqMultiIndex {
   private readonly entries = new PdqEntries();
   /** Levels from the oldest and largest, covering entries [0, indexedEnd) without gaps. */
   private levels: PdqLevel[] = [];
+  private inProgress: LevelInProgress | undefined;
   private readonly queryWords = new Uint32Array(WORDS_PER_HASH);
   private readonly candidates = new GrowableUint32Array();
   private readonly levelSearchSpace = new LevelSearchSpace();
@@ -94,34 +110,75 @@ export class PdqMultiIndex {
   }
 
   /**
-   * Brings the index up to date: drops removed entries if there are many, and indexes the entries
-   * added since the last search. Searches do it themselves; a caller may do it ahead, to take the
-   * cost (about a second per million entries) before the first query rather than in it.
+   * Brings the index up to date at once: for a caller that would rather take the cost (about a
+   * second per million entries) before the first query, such as a node starting.
    */
   indexPending(): void {
-    const entries = this.entries;
-    if (entries.removedCount > 0 && entries.removedCount * REMOVED_FRACTION_MAX > entries.count) {
-      entries.compact();
-      this.levels = entries.count > 0 ? [PdqLevel.build(entries, 0, entries.count)] : [];
-      this.probingCheaper = [];
-      return;
-    }
-    if (entries.count - this.indexedEnd <= PENDING_SCAN_MAX) return;
-    this.probingCheaper = [];
-    this.levels.push(PdqLevel.build(entries, this.indexedEnd, entries.count));
-    for (let last = this.levels.length - 1; last > 0; last = this.levels.length - 1) {
-      const newer = this.levels[last]!;
-      const older = this.levels[last - 1]!;
-      if ((newer.to - newer.from) * LEVEL_SIZE_RATIO < older.to - older.from) break;
-      this.levels.splice(last - 1, 2, PdqLevel.build(entries, older.from, newer.to));
-    }
+    while (this.indexSlice(Infinity));
   }
 
-  /** Checks the arguments, brings the index up to date and loads the query; returns the plan for the distance. */
+  /**
+   * Does at most about `wordsMax` entry-words of indexing work (one slice by default): drops removed
+   * entries if there are many, starts indexing the entries not in a level if there are more than
+   * PENDING_SCAN_MAX, advances the build in progress. Returns whether work is left.
+   */
+  indexSlice(wordsMax = INDEX_SLICE_WORDS): boolean {
+    this.dropRemovedIfMany();
+    this.inProgress ??= this.nextBuild();
+    if (this.inProgress === undefined) return false;
+    const { build, replacesFrom } = this.inProgress;
+    const level = build.advance(wordsMax);
+    if (level === undefined) return true;
+    this.levels.splice(replacesFrom, this.levels.length - replacesFrom, level);
+    this.inProgress = undefined;
+    this.probingCheaper = [];
+    return this.nextBuild() !== undefined;
+  }
+
+  /** Entries in no level yet, which searches scan: removed ones included. */
+  get unindexedCount(): number {
+    return this.entries.count - this.indexedEnd;
+  }
+
+  /** Entry-words of indexing left in the build in progress, or 0: for a shell reporting progress. */
+  get indexingWordsLeft(): number {
+    return this.inProgress?.build.wordsLeft ?? 0;
+  }
+
+  /**
+   * The entries not in a level, as one new level merged with every level before it that is smaller
+   * than LEVEL_SIZE_RATIO times what the merge holds so far; undefined while they are few.
+   */
+  private nextBuild(): LevelInProgress | undefined {
+    const count = this.entries.count;
+    if (count - this.indexedEnd <= PENDING_SCAN_MAX) return undefined;
+    let replacesFrom = this.levels.length;
+    while (replacesFrom > 0) {
+      const older = this.levels[replacesFrom - 1]!;
+      if ((count - older.to) * LEVEL_SIZE_RATIO < older.to - older.from) break;
+      replacesFrom--;
+    }
+    const from = replacesFrom === this.levels.length ? this.indexedEnd : this.levels[replacesFrom]!.from;
+    return { build: new PdqLevelBuild(this.entries, from, count), replacesFrom };
+  }
+
+  /**
+   * Renumbering the entries invalidates every level and the build in progress: the entries are
+   * scanned until the new level is built, which is the next build.
+   */
+  private dropRemovedIfMany(): void {
+    const entries = this.entries;
+    if (entries.removedCount === 0 || entries.removedCount * REMOVED_FRACTION_MAX <= entries.count) return;
+    entries.compact();
+    this.levels = [];
+    this.inProgress = entries.count > 0 ? { build: new PdqLevelBuild(entries, 0, entries.count), replacesFrom: 0 } : undefined;
+    this.probingCheaper = [];
+  }
+
+  /** Checks the arguments and loads the query; returns the plan for the distance. */
   private startSearch(query: Uint8Array, distanceMax: number): PdqProbePlan {
     assert(query.length === PDQ_HASH_BYTES, `a PDQ hash is ${PDQ_HASH_BYTES} bytes, got ${query.length}`);
     assert(Number.isInteger(distanceMax) && distanceMax >= 0, `a distance is a whole number, got ${distanceMax}`);
-    this.indexPending();
     readHashWords(query, this.queryWords, 0);
     return pdqProbePlan(distanceMax);
   }

@@ -7,7 +7,7 @@ import { HealthImplementation } from "grpc-health-check";
 import { HashfedError } from "../errors";
 import type { PrivateKey } from "../crypto/keys";
 import { TOKEN_CHARS_MIN } from "../crypto/keyFile";
-import { KeySigner } from "../crypto/signer";
+import { KeySigner, type Signer } from "../crypto/signer";
 import { type Federation, memberByName } from "../federation";
 import { LogService } from "../gen/hashfed/v1/log";
 import { MemberService } from "../gen/hashfed/v1/member";
@@ -20,6 +20,7 @@ import { type Clock, type Entropy, systemClock, SystemEntropy, systemTimers } fr
 import type { ErrorReporter } from "./grpcHandlers";
 import { withMalformedRequests } from "./grpcHandlers";
 import type { Ledger } from "../ledger/ledger";
+import { MatchIndexing } from "./matchIndexing";
 import { logService } from "./logService";
 import { isLoopbackAddress, withBearerToken } from "./memberAccess";
 import { memberService } from "./memberService";
@@ -51,6 +52,7 @@ export interface NodeModules {
 export class HashfedNode {
   private constructor(
     readonly ledger: Ledger,
+    private readonly indexing: MatchIndexing,
     /** The submit path, for embedding a node without going through gRPC. */
     readonly intake: SubmissionIntake,
     /** The validator this node runs; for embedding and tests. */
@@ -74,12 +76,13 @@ export class HashfedNode {
     }
     await mkdir(options.dataDir, { recursive: true });
     const kv = await LevelKeyValueStore.open(join(options.dataDir, "store"));
-    const peers = new PeerNetwork({ federation, signer: new KeySigner(key), entropy: modules.entropy, log: options.log });
+    const signer = new KeySigner(key);
+    const peers = new PeerNetwork({ federation, signer, entropy: modules.entropy, log: options.log });
     const ed25519Pool = new Ed25519Pool(key);
     try {
       const replica = await Replica.open({
         federation,
-        signer: new KeySigner(key),
+        signer,
         kv,
         transport: peers,
         timers: systemTimers,
@@ -92,7 +95,7 @@ export class HashfedNode {
         }),
       });
       peers.attach((from, message) => replica.receive(from, message));
-      return await HashfedNode.serve(options, modules, replica, peers, kv, ed25519Pool);
+      return await HashfedNode.serve(options, modules, signer, replica, peers, kv, ed25519Pool);
     } catch (error) {
       peers.close();
       await ed25519Pool.close();
@@ -104,6 +107,7 @@ export class HashfedNode {
   private static async serve(
     options: NodeOptions,
     modules: NodeModules,
+    signer: Signer,
     replica: Replica,
     peers: PeerNetwork,
     kv: KeyValueStore,
@@ -111,8 +115,12 @@ export class HashfedNode {
   ): Promise<HashfedNode> {
     const { federation, key, log } = options;
     const { ledger } = replica;
+    const indexing = new MatchIndexing(ledger);
+    const indexStart = performance.now();
+    indexing.catchUp();
+    log(`${key.name}: match index built in ${((performance.now() - indexStart) / 1000).toFixed(2)} s (${ledger.index.pdqHashes} PDQ hashes)`);
     const report: ErrorReporter = (error, method) => log(`internal error in ${method}: ${(error as Error).stack ?? String(error)}`);
-    const intake = new SubmissionIntake({ federation, signer: new KeySigner(key), ed25519Pool, replica, ...modules });
+    const intake = new SubmissionIntake({ federation, signer, ed25519Pool, replica, ...modules });
 
     const serverOptions = { "grpc.max_receive_message_length": federation.parameters.messageBytesMax };
     const memberServer = new Server(serverOptions);
@@ -133,13 +141,14 @@ export class HashfedNode {
       // Half a node must not stay up: a Member service without its Log service misleads operators.
       memberServer.forceShutdown();
       publicServer.forceShutdown();
+      indexing.stop();
       replica.close();
       await replica.idle(); // the caller closes the store next: no write may still be in flight
       throw error;
     }
     const [memberPort, publicPort] = ports;
     log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log and Peer services on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
-    return new HashfedNode(ledger, intake, replica, ed25519Pool, peers, kv, [memberServer, publicServer], memberPort, publicPort);
+    return new HashfedNode(ledger, indexing, intake, replica, ed25519Pool, peers, kv, [memberServer, publicServer], memberPort, publicPort);
   }
 
   /**
@@ -148,6 +157,7 @@ export class HashfedNode {
    */
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((server) => shutdown(server)));
+    this.indexing.stop();
     this.replica.close();
     await this.replica.idle();
     this.peers.close();

@@ -56,7 +56,7 @@ function spreadPositions(count: number, startHalf: number, bitPicks: readonly nu
   return [...positions];
 }
 
-/** Both indexes over the same hashes, log index i for hash i (or as given). */
+/** Both indexes over the same hashes, log index i for hash i (or as given), the multi-index fully indexed. */
 function bothOver(hashes: readonly Uint8Array[], logIndexes = hashes.map((_, i) => i)): { multi: PdqMultiIndex; scan: PdqScanIndex } {
   const multi = new PdqMultiIndex();
   const scan = new PdqScanIndex();
@@ -64,11 +64,22 @@ function bothOver(hashes: readonly Uint8Array[], logIndexes = hashes.map((_, i) 
     multi.add(hash, logIndexes[i]!);
     scan.add(hash, logIndexes[i]!);
   });
+  multi.indexPending();
   return { multi, scan };
 }
 
-/** The multi-index by probing (up to 63), by its own choice, and by scanning, each against the baseline scan. */
+/**
+ * Indexing slices far smaller than a node's, one before each comparison: a build spans several
+ * searches, with adds and removals in between, as a node's builds span matches and commits.
+ */
+const TEST_SLICE_WORDS = 4000;
+
+/**
+ * The multi-index by probing (up to 63), by its own choice, and by scanning, each against the
+ * baseline scan, after one slice of indexing.
+ */
 function expectSameResults(multi: PdqMultiIndex, scan: PdqScanIndex, query: Uint8Array, distanceMax: number): void {
+  multi.indexSlice(TEST_SLICE_WORDS);
   const label = { query: Buffer.from(query).toString("hex"), distanceMax };
   const expected = scan.search(query, distanceMax);
   if (distanceMax <= 63) expect({ ...label, probing: multi.searchByProbing(query, distanceMax) }).toEqual({ ...label, probing: expected });
@@ -268,6 +279,43 @@ describe("adds, removals and searches in any order", () => {
     for (let i = 0; i < 6000; i += 2) expect(multi.remove(logIndexes[i]!) && scan.remove(logIndexes[i]!)).toBe(true);
     for (let i = 1; i < 6000; i += 97) expectSameResults(multi, scan, stored[i]!, 31);
     expect(multi.searchByProbing(stored[5999]!, 0)).toEqual([{ logIndex: logIndexes[5999], distance: 0 }]);
+  });
+
+  test("a build goes a bounded slice at a time; searches agree with a scan in the middle of it, with adds and removals", () => {
+    const stored: Buffer[] = Array.from({ length: 20_000 }, () => randomBytes(32));
+    const { multi, scan } = bothOver(stored);
+    // 3,000 more: one build merging them into the level of 20,000, of 16 entry-words per entry.
+    for (let i = 0; i < 3000; i++) {
+      const value = i % 2 === 0 ? flipBits(stored[i]!, randomPositions(i % 32)) : randomBytes(32);
+      multi.add(value, stored.length);
+      scan.add(value, stored.length);
+      stored.push(value);
+    }
+    expect(multi.indexSlice(1)).toBe(true);
+    const total = multi.indexingWordsLeft;
+    expect(total).toBe(16 * 23_000 - 1);
+    let slices = 0;
+    for (let left = total; left > 0; left = multi.indexingWordsLeft) {
+      multi.indexSlice(10_000);
+      expect(left - multi.indexingWordsLeft).toBeLessThanOrEqual(10_000);
+      if (slices % 4 === 0) {
+        // Mid-build: an entry of the level being rebuilt and a new one are removed, one more is added.
+        const value = randomBytes(32);
+        multi.add(value, stored.length);
+        scan.add(value, stored.length);
+        stored.push(value);
+        for (const logIndex of [slices * 3, 20_000 + slices]) expect(multi.remove(logIndex)).toBe(scan.remove(logIndex));
+        expectSameResults(multi, scan, stored[20_000 + slices]!, 31);
+        expectSameResults(multi, scan, flipBits(stored[slices]!, randomPositions(25)), 31);
+      }
+      slices++;
+    }
+    // Slices of 10,000 and the comparisons' own of 4,000: the build spanned dozens of them.
+    expect(slices).toBeGreaterThan(20);
+    // The build is done; the entries added meanwhile are fewer than PENDING_SCAN_MAX: nothing left.
+    expect(multi.indexSlice()).toBe(false);
+    expect(multi.indexingWordsLeft).toBe(0);
+    for (let i = 0; i < stored.length; i += 499) expectSameResults(multi, scan, stored[i]!, 31);
   });
 
   test("log indexes must increase: adding out of order is a programmer error", () => {
