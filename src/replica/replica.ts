@@ -594,11 +594,13 @@ export class Replica {
   }
 
   /**
-   * Sends each peer the statements admitted since the last flush, except those it sent us: under
-   * load, statements admitted one by one travel in a few messages instead of one each.
+   * Sends each peer the statements admitted since the last flush, except those it sent us, and
+   * except those the submitter's own node sent us: that node sends its statements to every peer
+   * itself, and a copy that went missing comes again with the next regossip. Under load,
+   * statements admitted one by one travel in a few messages instead of one each.
    */
   private flushGossip(): void {
-    const outgoing = this.outgoing;
+    const outgoing = this.outgoing.filter(({ entry, from }) => from === undefined || from !== entry.signed.statement.submitter);
     this.outgoing = [];
     for (const peer of this.peers) {
       const statements = outgoing.filter(({ from }) => from !== peer).map(({ entry }) => gossipOf(entry));
