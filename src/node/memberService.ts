@@ -70,6 +70,14 @@ export function memberService(modules: MemberServiceModules): MemberServer {
 export const FOLLOW_STREAMS_MAX = 64;
 
 /**
+ * How far beyond its log a node lets a Follow start, in batches: nodes commit the same batches a
+ * moment apart, so a client that resumes at another node, or learned an index from one, may be a
+ * few batches ahead of this one; the stream then waits for the log to get there. Farther ahead, the
+ * index is more likely wrong than early.
+ */
+export const FOLLOW_AHEAD_BATCHES_MAX = 16;
+
+/**
  * Streams committed entries from the requested index, then each new batch as it commits, until the
  * client cancels. Honours back-pressure: it reads the next chunk only when the client has taken
  * the last one; a client that goes away while the stream is full ends it too.
@@ -78,8 +86,13 @@ async function follow(ledger: Ledger, call: ServerWritableStream<FollowRequest, 
   let unsubscribe = (): void => {};
   try {
     let next = checkDecoded(call.request, "FollowRequest").fromIndex;
-    if (next > ledger.treeSize) {
-      throw new HashfedError("out-of-range", "INDEX_OUT_OF_RANGE", `from_index ${next} is beyond the log's size ${ledger.treeSize}`);
+    const aheadMax = BigInt(FOLLOW_AHEAD_BATCHES_MAX * ledger.federation.parameters.batchEntriesMax);
+    if (next > ledger.treeSize + aheadMax) {
+      throw new HashfedError(
+        "out-of-range",
+        "INDEX_OUT_OF_RANGE",
+        `from_index ${next} is more than ${FOLLOW_AHEAD_BATCHES_MAX} batches (${aheadMax} entries) beyond the log's size ${ledger.treeSize}: ask Status for the size`,
+      );
     }
     let wake: () => void = () => {};
     unsubscribe = ledger.onCommit(() => wake());

@@ -175,10 +175,11 @@ describe("Member.Match, GetEntry and Follow reject", () => {
   test("a statement id of the wrong length", () =>
     expectStatus(call(member, member.client.getEntry, { key: { $case: "statementId", value: randomBytes(5) } }), status.INVALID_ARGUMENT, "32 bytes"));
   test("no key", () => expectStatus(call(member, member.client.getEntry, { key: undefined }), status.INVALID_ARGUMENT, "statement_id or a log_index"));
-  test("following from past the log", async () => {
+  test("following from far past the log (more than 16 batches)", async () => {
     const stream = member.client.follow({ fromIndex: 1_000_000n }, member.metadata);
     const error = await new Promise<ServiceError>((resolve) => stream.on("error", resolve));
     expect(error.code).toBe(status.OUT_OF_RANGE);
+    expect(error.details).toMatch(/more than 16 batches \(\d+ entries\) beyond the log's size/);
   });
 });
 

@@ -328,6 +328,21 @@ describe("Follow", () => {
     }
   });
 
+  test("from an index the log has not reached yet (another node is ahead), the stream waits and starts there", async () => {
+    const size = (await currentStatus()).treeSize;
+    const stream = member.client.follow({ fromIndex: size + 1n }, member.metadata);
+    try {
+      const views = take(stream, 1);
+      const [skipped, first] = (await submit(add("sha256", randomBytes(32).toString("hex")), add("sha256", randomBytes(32).toString("hex")))).acknowledgements;
+      expect([skipped!.logIndex, first!.logIndex]).toEqual([size, size + 1n]);
+      const [view] = await views;
+      expect(view!.logIndex).toBe(size + 1n);
+      expect(view!.statementId.toString("hex")).toBe(first!.statementId.toString("hex"));
+    } finally {
+      await cancel(stream);
+    }
+  });
+
   test("from index 0 streams the whole log in order", async () => {
     const size = (await currentStatus()).treeSize;
     const stream = member.client.follow({ fromIndex: 0n }, member.metadata);
