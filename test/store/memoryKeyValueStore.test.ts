@@ -1,5 +1,6 @@
 import { AssertionError } from "../../src/assert";
 import { DurableImage, type KeyValueStore, MemoryKeyValueStore } from "../../src/store";
+import { WriteGate } from "../support/writeGate";
 
 /**
  * Goal: the simulated disk loses exactly what LevelDB on a machine that loses power may lose: a
@@ -8,7 +9,7 @@ import { DurableImage, type KeyValueStore, MemoryKeyValueStore } from "../../src
  * lost and its promise never settles. Images restore the disk of their moment, and a crashed
  * store refuses every call.
  * Method: small writes of one-byte keys, with completion held where the test needs to choose when
- * (HeldWrites keeps each write's completion until the test releases it); the disk after a crash is
+ * (a held WriteGate keeps each write's completion until the test releases it); the disk after a crash is
  * read back through MemoryKeyValueStore.fromImage.
  */
 
@@ -24,24 +25,6 @@ async function contents(kv: KeyValueStore): Promise<string[]> {
 }
 
 const imageContents = (image: DurableImage): Promise<string[]> => contents(MemoryKeyValueStore.fromImage(image));
-
-/** Holds each write's completion until release() calls it, as the simulator does until the write's virtual time comes. */
-class HeldWrites {
-  private readonly held: (() => void)[] = [];
-  readonly completeWrite = (complete: () => void): void => {
-    this.held.push(complete);
-  };
-
-  get count(): number {
-    return this.held.length;
-  }
-
-  /** Completes the held write at `position` in start order (default: the oldest). */
-  release(position = 0): void {
-    const [complete] = this.held.splice(position, 1);
-    complete!();
-  }
-}
 
 /** Whether `promise` has settled, checked after everything else queued has run. */
 function watch(promise: Promise<unknown>): () => Promise<boolean> {
@@ -82,7 +65,7 @@ test("a synced write makes the writes completed before it durable, and not those
 });
 
 test("a write is applied when it completes, not when it starts, and writes apply in the order they complete", async () => {
-  const held = new HeldWrites();
+  const held = new WriteGate({ holding: true });
   const kv = new MemoryKeyValueStore({ completeWrite: held.completeWrite });
   const first = kv.write([put(1, 0x10)], { sync: true });
   const second = kv.write([put(1, 0x11), put(2, 0x20)], { sync: true });
@@ -98,7 +81,7 @@ test("a write is applied when it completes, not when it starts, and writes apply
 });
 
 test("a write not completed at the crash is lost and its promise never settles, even if a later synced write completed", async () => {
-  const held = new HeldWrites();
+  const held = new WriteGate({ holding: true });
   const kv = new MemoryKeyValueStore({ completeWrite: held.completeWrite });
   const lost = watch(kv.write([put(1, 0x10)], { sync: false }));
   const lostSynced = watch(kv.write([put(2, 0x20)], { sync: true }));
@@ -135,7 +118,7 @@ test("a store started from an image holds exactly the image, works as any store,
   const original = new MemoryKeyValueStore();
   await original.write([put(0x00, 1), put(0xff, 2), put(0x80, 3)], { sync: true });
   const image = original.crash();
-  const held = new HeldWrites();
+  const held = new WriteGate({ holding: true });
   const restarted = MemoryKeyValueStore.fromImage(image, { completeWrite: held.completeWrite });
   expect(await contents(restarted)).toEqual(["00=01", "80=03", "ff=02"]);
   const writing = restarted.write([del(0x80), put(0x01, 4)], { sync: true });

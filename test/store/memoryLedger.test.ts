@@ -6,6 +6,7 @@ import type { StatementId } from "../../src/statements";
 import { type DurableImage, LogStore, MemoryKeyValueStore } from "../../src/store";
 import { hashfedRejection } from "../support/hashfedErrors";
 import { type AddedEntry, certificateFor, federationFixture, precommitsBy, StatementMaker } from "../support/statements";
+import { WriteGate } from "../support/writeGate";
 
 /**
  * Goal: LogStore and Ledger run unchanged on the simulated disk, and a crash leaves what the commit
@@ -23,20 +24,6 @@ const { federation } = fixture;
 const alpha = fixture.validators[0]!;
 const observer = fixture.observer;
 const meta = { proposer: alpha.name, proposerTimeMs: 1_700_000_000_000n };
-
-/** Completes writes on the next microtask, or holds them once hold() is called, for a crash to fall before them. */
-class WriteGate {
-  private holding = false;
-  readonly held: (() => void)[] = [];
-  readonly completeWrite = (complete: () => void): void => {
-    if (this.holding) this.held.push(complete);
-    else queueMicrotask(complete);
-  };
-
-  hold(): void {
-    this.holding = true;
-  }
-}
 
 async function ledgerOn(kv: MemoryKeyValueStore): Promise<Ledger> {
   const store = LogStore.on(kv);
@@ -143,9 +130,9 @@ describe("a ledger on the simulated disk, crashed and restarted", () => {
       () => (settled = true),
     );
     await new Promise((resolve) => setImmediate(resolve));
-    expect(gate.held.length).toBe(1);
+    expect(gate.count).toBe(1);
     const image = kv.crash();
-    gate.held[0]!();
+    gate.release();
     await new Promise((resolve) => setImmediate(resolve));
     expect(settled).toBe(false);
     expect(image.entries()).toEqual(crashImage.entries());
@@ -169,8 +156,8 @@ describe("a ledger on the simulated disk, crashed and restarted", () => {
     gate.hold();
     const committing = ledger.commit(batch, certificate);
     const images = [kv.image()];
-    while (gate.held.length > 0) {
-      gate.held.shift()!();
+    while (gate.count > 0) {
+      gate.release();
       await new Promise((resolve) => setImmediate(resolve));
       images.push(kv.image());
     }
