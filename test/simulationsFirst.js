@@ -10,12 +10,15 @@
 const Sequencer = require("@jest/test-sequencer").default;
 const path = require("node:path");
 
-const SIMULATIONS = `${path.sep}test${path.sep}sim${path.sep}`;
+const SIMULATIONS = `test${path.sep}sim${path.sep}`;
+
+/** Whether a suite is under the project's test/sim (wherever the project itself lies). */
+const isSimulation = (test) => path.relative(test.context.config.rootDir, test.path).startsWith(SIMULATIONS);
 
 class SimulationsFirst extends Sequencer {
   sort(tests) {
     const sorted = super.sort(tests);
-    return [...sorted.filter((test) => test.path.includes(SIMULATIONS)), ...sorted.filter((test) => !test.path.includes(SIMULATIONS))];
+    return [...sorted.filter(isSimulation), ...sorted.filter((test) => !isSimulation(test))];
   }
 }
 

@@ -234,6 +234,8 @@ export class PdqLevelBuild {
     let pages = 0;
     // Writing back the value read changes nothing, and a write is what maps the page.
     for (let unit = this.touchedTo; unit < stop; unit += UNITS_PER_PAGE, pages++) regions[unit] = regions[unit]!;
+    // Steps from an unaligned start can pass over the last page's first units: its last unit is in it.
+    if (stop > this.touchedTo) regions[stop - 1] = regions[stop - 1]!;
     this.touchedTo = stop;
     return budget - pages * WORDS_PER_PAGE_TOUCH;
   }

@@ -79,8 +79,9 @@ export class HashfedNode {
     const signer = new KeySigner(key);
     const peers = new PeerNetwork({ federation, signer, entropy: modules.entropy, log: options.log });
     const ed25519Pool = new Ed25519Pool(key);
+    let replica: Replica | undefined;
     try {
-      const replica = await Replica.open({
+      replica = await Replica.open({
         federation,
         signer,
         kv,
@@ -94,9 +95,14 @@ export class HashfedNode {
           process.exit(70);
         }),
       });
-      peers.attach((from, message) => replica.receive(from, message));
+      const started = replica;
+      peers.attach((from, message) => started.receive(from, message));
       return await HashfedNode.serve(options, modules, signer, replica, peers, kv, ed25519Pool);
     } catch (error) {
+      if (replica !== undefined) {
+        replica.close();
+        await replica.idle(); // the store closes next: no write may still be in flight
+      }
       peers.close();
       await ed25519Pool.close();
       await kv.close();
@@ -115,40 +121,40 @@ export class HashfedNode {
   ): Promise<HashfedNode> {
     const { federation, key, log } = options;
     const { ledger } = replica;
-    const indexing = new MatchIndexing(ledger);
-    const indexStart = performance.now();
-    indexing.catchUp();
-    log(`${key.name}: match index built in ${((performance.now() - indexStart) / 1000).toFixed(2)} s (${ledger.index.pdqHashes} PDQ hashes)`);
-    const report: ErrorReporter = (error, method) => log(`internal error in ${method}: ${(error as Error).stack ?? String(error)}`);
-    const intake = new SubmissionIntake({ federation, signer, ed25519Pool, replica, ...modules });
-
-    const serverOptions = { "grpc.max_receive_message_length": federation.parameters.messageBytesMax };
-    const memberServer = new Server(serverOptions);
-    const member = memberService({ ledger, intake, replica, memberName: key.name, version: packageVersion(), report });
-    const guarded = options.memberToken === undefined ? member : withBearerToken(MemberService, member, options.memberToken);
-    memberServer.addService(withMalformedRequests(MemberService), guarded);
-    const publicServer = new Server(serverOptions);
-    publicServer.addService(withMalformedRequests(LogService), logService(ledger, replica, report));
-    publicServer.addService(withMalformedRequests(PeerService), peers.service);
-    addHealthAndReflection(memberServer, ["hashfed.v1.Member"], ["hashfed/v1/member.proto"]);
-    addHealthAndReflection(publicServer, ["hashfed.v1.Log", "hashfed.v1.Peer"], ["hashfed/v1/log.proto", "hashfed/v1/peer.proto"]);
-
     const publicAddress = options.publicAddress ?? memberByName(federation, key.name)!.address;
+    const indexing = new MatchIndexing(ledger);
+    const servers: Server[] = [];
+    let intake: SubmissionIntake;
     let ports: [number, number];
     try {
+      const indexStart = performance.now();
+      indexing.catchUp();
+      log(`${key.name}: match index built in ${((performance.now() - indexStart) / 1000).toFixed(2)} s (${ledger.index.pdqHashes} PDQ hashes)`);
+      const report: ErrorReporter = (error, method) => log(`internal error in ${method}: ${(error as Error).stack ?? String(error)}`);
+      intake = new SubmissionIntake({ federation, signer, ed25519Pool, replica, ...modules });
+
+      const serverOptions = { "grpc.max_receive_message_length": federation.parameters.messageBytesMax };
+      const memberServer = new Server(serverOptions);
+      servers.push(memberServer);
+      const member = memberService({ ledger, intake, replica, memberName: key.name, version: packageVersion(), report });
+      const guarded = options.memberToken === undefined ? member : withBearerToken(MemberService, member, options.memberToken);
+      memberServer.addService(withMalformedRequests(MemberService), guarded);
+      const publicServer = new Server(serverOptions);
+      servers.push(publicServer);
+      publicServer.addService(withMalformedRequests(LogService), logService(ledger, replica, report));
+      publicServer.addService(withMalformedRequests(PeerService), peers.service);
+      addHealthAndReflection(memberServer, ["hashfed.v1.Member"], ["hashfed/v1/member.proto"]);
+      addHealthAndReflection(publicServer, ["hashfed.v1.Log", "hashfed.v1.Peer"], ["hashfed/v1/log.proto", "hashfed/v1/peer.proto"]);
       ports = [await bind(memberServer, options.memberAddress), await bind(publicServer, publicAddress)];
     } catch (error) {
       // Half a node must not stay up: a Member service without its Log service misleads operators.
-      memberServer.forceShutdown();
-      publicServer.forceShutdown();
+      for (const server of servers) server.forceShutdown();
       indexing.stop();
-      replica.close();
-      await replica.idle(); // the caller closes the store next: no write may still be in flight
       throw error;
     }
     const [memberPort, publicPort] = ports;
     log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log and Peer services on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
-    return new HashfedNode(ledger, indexing, intake, replica, ed25519Pool, peers, kv, [memberServer, publicServer], memberPort, publicPort);
+    return new HashfedNode(ledger, indexing, intake, replica, ed25519Pool, peers, kv, servers, memberPort, publicPort);
   }
 
   /**

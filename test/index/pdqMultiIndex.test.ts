@@ -318,6 +318,30 @@ describe("adds, removals and searches in any order", () => {
     for (let i = 0; i < stored.length; i += 499) expectSameResults(multi, scan, stored[i]!, 31);
   });
 
+  test("retractions past an eighth of the list in the middle of a build: all is renumbered and built anew, in slices; searches agree with a scan throughout", () => {
+    const stored: Buffer[] = Array.from({ length: 8000 }, () => randomBytes(32));
+    const { multi, scan } = bothOver(stored);
+    for (let i = 0; i < 2000; i++) {
+      const value = i % 2 === 0 ? flipBits(stored[i]!, randomPositions(i % 32)) : randomBytes(32);
+      multi.add(value, stored.length);
+      scan.add(value, stored.length);
+      stored.push(value);
+    }
+    expect(multi.indexSlice(5000)).toBe(true);
+    expect(multi.indexingWordsLeft).toBeGreaterThan(0);
+    // 1,300 of 10,000 removed, mid-build: the next slice compacts and starts over from nothing indexed.
+    for (let logIndex = 0; logIndex < 2600; logIndex += 2) expect(multi.remove(logIndex) && scan.remove(logIndex)).toBe(true);
+    expect(multi.indexSlice(5000)).toBe(true);
+    expect(multi.unindexedCount).toBe(8700);
+    for (let slices = 0; multi.indexingWordsLeft > 0; slices++) {
+      expect(slices).toBeLessThan(1000);
+      if (slices % 5 === 0) expectSameResults(multi, scan, stored[(slices * 37) % stored.length]!, 31);
+      multi.indexSlice(5000);
+    }
+    expect(multi.unindexedCount).toBe(0);
+    for (let i = 1; i < stored.length; i += 97) expectSameResults(multi, scan, stored[i]!, 31);
+  });
+
   test("log indexes must increase: adding out of order is a programmer error", () => {
     const multi = new PdqMultiIndex();
     multi.add(randomBytes(32), 7);
