@@ -68,6 +68,16 @@ function bothOver(hashes: readonly Uint8Array[], logIndexes = hashes.map((_, i) 
   return { multi, scan };
 }
 
+/** Adds `count` more hashes to both, half of them near-duplicates of the first stored ones, at the next log indexes. */
+function addMore(multi: PdqMultiIndex, scan: PdqScanIndex, stored: Buffer[], count: number): void {
+  for (let i = 0; i < count; i++) {
+    const value = i % 2 === 0 ? flipBits(stored[i]!, randomPositions(i % 32)) : randomBytes(32);
+    multi.add(value, stored.length);
+    scan.add(value, stored.length);
+    stored.push(value);
+  }
+}
+
 /**
  * Indexing slices far smaller than a node's, one before each comparison: a build spans several
  * searches, with adds and removals in between, as a node's builds span matches and commits.
@@ -285,12 +295,7 @@ describe("adds, removals and searches in any order", () => {
     const stored: Buffer[] = Array.from({ length: 20_000 }, () => randomBytes(32));
     const { multi, scan } = bothOver(stored);
     // 3,000 more: one build merging them into the level of 20,000, of 16 entry-words per entry.
-    for (let i = 0; i < 3000; i++) {
-      const value = i % 2 === 0 ? flipBits(stored[i]!, randomPositions(i % 32)) : randomBytes(32);
-      multi.add(value, stored.length);
-      scan.add(value, stored.length);
-      stored.push(value);
-    }
+    addMore(multi, scan, stored, 3000);
     expect(multi.indexSlice(1)).toBe(true);
     const total = multi.indexingWordsLeft;
     expect(total).toBe(16 * 23_000 - 1);
@@ -321,12 +326,7 @@ describe("adds, removals and searches in any order", () => {
   test("retractions past an eighth of the list in the middle of a build: all is renumbered and built anew, in slices; searches agree with a scan throughout", () => {
     const stored: Buffer[] = Array.from({ length: 8000 }, () => randomBytes(32));
     const { multi, scan } = bothOver(stored);
-    for (let i = 0; i < 2000; i++) {
-      const value = i % 2 === 0 ? flipBits(stored[i]!, randomPositions(i % 32)) : randomBytes(32);
-      multi.add(value, stored.length);
-      scan.add(value, stored.length);
-      stored.push(value);
-    }
+    addMore(multi, scan, stored, 2000);
     expect(multi.indexSlice(5000)).toBe(true);
     expect(multi.indexingWordsLeft).toBeGreaterThan(0);
     // 1,300 of 10,000 removed, mid-build: the next slice compacts and starts over from nothing indexed.
