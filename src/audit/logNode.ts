@@ -1,3 +1,4 @@
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { status } from "@grpc/grpc-js";
 import { call, type Connection, connectLog, describeRpcError, isRpcError, type UnaryMethod } from "../client/rpc";
 import { HashfedError, invalid } from "../errors";
@@ -83,8 +84,8 @@ export class LogNode {
   }
 }
 
-/** The tag of GetEntriesResponse's only field, 1 (entries, length-delimited). */
-const ENTRIES_TAG = 0x0a;
+/** GetEntriesResponse's only field: entries, repeated bytes. */
+const ENTRIES_FIELD = 1;
 
 /**
  * GetEntriesResponse without decoding its entries: the bytes of each one, viewed in place. Anything
@@ -92,19 +93,16 @@ const ENTRIES_TAG = 0x0a;
  */
 function splitEntries(response: Buffer): Buffer[] | string {
   const leaves: Buffer[] = [];
-  let position = 0;
-  while (position < response.length) {
-    if (response[position++] !== ENTRIES_TAG) return `unexpected field at byte ${position - 1}`;
-    let length = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = response[position++];
-      if (byte === undefined || shift > 28) return `bad length at byte ${position - 1}`;
-      length += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) break;
+  const reader = new BinaryReader(response);
+  try {
+    while (reader.pos < reader.len) {
+      const [field, wireType] = reader.tag();
+      if (field !== ENTRIES_FIELD || wireType !== WireType.LengthDelimited) return `unexpected field ${field} (wire type ${wireType}) after ${leaves.length} entries`;
+      const leaf = reader.bytes();
+      leaves.push(Buffer.from(leaf.buffer, leaf.byteOffset, leaf.byteLength));
     }
-    if (position + length > response.length) return `entry ${leaves.length} runs past the end`;
-    leaves.push(response.subarray(position, position + length));
-    position += length;
+  } catch (error) {
+    return `entry ${leaves.length}: ${(error as Error).message}`;
   }
   return leaves;
 }

@@ -1,4 +1,4 @@
-import { BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { invalid } from "../errors";
 import { LogEntry, Statement } from "../gen/hashfed/v1/statement";
 import type { Signer } from "../crypto/signer";
@@ -78,10 +78,6 @@ export function parseLogEntryBytes(entryBytes: Uint8Array): SignedStatement {
   return parseSignedStatement(entry.statement, entry.signature);
 }
 
-/** The tag of LogEntry field 1 (statement, length-delimited) and of field 2 (signature, length-delimited). */
-const STATEMENT_TAG = 0x0a;
-const SIGNATURE_TAG = 0x12;
-
 /**
  * Parses a Merkle leaf exactly as served: its bytes must be the canonical LogEntry encoding (the
  * statement, then a 64-byte signature, nothing else), since that is what the tree hashes. The bytes
@@ -89,23 +85,36 @@ const SIGNATURE_TAG = 0x12;
  * parse every leaf of a long log quickly; the statement is still decoded strictly (decodeStatement).
  */
 export function parseLogEntryLeaf(leaf: Buffer): SignedStatement {
-  const malformed = (): never => {
-    throw invalid("ENTRY_MALFORMED", "log entry bytes are not a canonical LogEntry: the statement, then a 64-byte signature, nothing else");
-  };
-  if (leaf[0] !== STATEMENT_TAG) malformed();
-  let position = 1;
-  let length = 0;
-  for (let shift = 0; ; shift += 7) {
-    const byte = leaf[position++];
-    // A statement is far below 2^28 bytes; a varint's last byte is never 0 unless it is the only one.
-    if (byte === undefined || shift > 21 || (byte === 0 && shift > 0)) malformed();
-    length += (byte! & 0x7f) * 2 ** shift;
-    if ((byte! & 0x80) === 0) break;
+  let bytes: Buffer | undefined;
+  let signature: Buffer | undefined;
+  try {
+    const reader = new BinaryReader(leaf);
+    bytes = lengthDelimitedField(reader, 1);
+    signature = lengthDelimitedField(reader, 2);
+    if (reader.pos !== leaf.length) bytes = undefined;
+  } catch {
+    bytes = undefined;
   }
-  const statementEnd = position + length;
-  if (length === 0 || leaf.length !== statementEnd + 2 + SIGNATURE_BYTES || leaf[statementEnd] !== SIGNATURE_TAG || leaf[statementEnd + 1] !== SIGNATURE_BYTES) malformed();
-  const bytes = leaf.subarray(position, statementEnd);
-  return { id: statementIdOf(bytes), bytes, signature: leaf.subarray(statementEnd + 2), statement: decodeStatement(bytes), entryBytes: leaf };
+  // Every field in order and nothing after: then only a padded varint can make the leaf longer than canonical.
+  if (bytes === undefined || bytes.length === 0 || signature?.length !== SIGNATURE_BYTES || leaf.length !== 1 + varintBytes(bytes.length) + bytes.length + 2 + SIGNATURE_BYTES) {
+    throw invalid("ENTRY_MALFORMED", "log entry bytes are not a canonical LogEntry: the statement, then a 64-byte signature, nothing else");
+  }
+  return { id: statementIdOf(bytes), bytes, signature, statement: decodeStatement(bytes), entryBytes: leaf };
+}
+
+/** The next field's bytes, viewed in place, if it is field `field`, length-delimited; otherwise undefined. */
+function lengthDelimitedField(reader: BinaryReader, field: number): Buffer | undefined {
+  const [number, wireType] = reader.tag();
+  if (number !== field || wireType !== WireType.LengthDelimited) return undefined;
+  const value = reader.bytes();
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** The length of the shortest varint encoding of `value`. */
+function varintBytes(value: number): number {
+  let bytes = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes++;
+  return bytes;
 }
 
 /**

@@ -102,8 +102,9 @@ export function addProofBundleCommands(proof: Command): void {
       checkWritable([options.out], options.force);
       const federation = parseFederation(readFileSync(options.federation, "utf8"));
       const bundle = await fetchBundle(federation, options);
-      const verified = verifyProofBundle(federation, parseProofBundle(formatProofBundle(bundle)));
-      await writeFileAtomically(options.out, formatProofBundle(bundle), { mode: AUDIT_FILE_MODE, exclusive: options.force !== true });
+      const text = formatProofBundle(bundle);
+      const verified = verifyProofBundle(federation, parseProofBundle(text));
+      await writeFileAtomically(options.out, text, { mode: AUDIT_FILE_MODE, exclusive: options.force !== true });
       const { size } = verified.checkpoint.checkpoint;
       if (options.json) return print(toJson({ file: options.out, index: bundle.index, treeSize: size, statementId: verified.statement.id, revealed: bundle.entry?.reveal !== undefined }));
       print(`wrote ${options.out}: entry ${bundle.index} (statement ${hex(verified.statement.id)}) in the tree of size ${size}${bundle.entry?.reveal === undefined ? "" : ", with its reveal"}`);
