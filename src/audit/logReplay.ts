@@ -113,7 +113,7 @@ export class LogReplay {
         throw entryError(prepared.start + BigInt(position), error);
       }
       this.state.append(signed);
-      this.range.append(prepared.leafHashes[position]!);
+      this.range.appendLeaf(prepared.leafHashes[position]!);
       countEntry(this.tallies, signed);
     });
   }

@@ -54,23 +54,33 @@ export class CompactRange {
    * then complete and is the last node on the edge.
    */
   append(leafHash: Uint8Array): NodeWrite[] {
+    const writes: NodeWrite[] = [];
+    this.extend(leafHash, writes);
+    return writes;
+  }
+
+  /** Appends a leaf where nothing stores the nodes it completes (an auditor's replay): no list is built. */
+  appendLeaf(leafHash: Uint8Array): void {
+    this.extend(leafHash, undefined);
+  }
+
+  private extend(leafHash: Uint8Array, writes: NodeWrite[] | undefined): void {
     assert(leafHash.length === HASH_BYTES, `a leaf hash is ${HASH_BYTES} bytes, got ${leafHash.length}`);
     assert(this.leafCount < UINT64_MAX, "the tree is full at 2^64 - 1 leaves");
     let level = 0;
     let index = this.leafCount;
     let hash: Buffer = Buffer.from(leafHash);
-    const writes: NodeWrite[] = [{ level, index, hash }];
+    writes?.push({ level, index, hash });
     while ((index & 1n) === 1n) {
       const leftSibling = this.edge.pop();
       assert(leftSibling !== undefined, `compact range of size ${this.leafCount} is missing a node at level ${level}`);
       hash = hashChildren(leftSibling, hash);
       level += 1;
       index >>= 1n;
-      writes.push({ level, index, hash });
+      writes?.push({ level, index, hash });
     }
     this.edge.push(hash);
     this.leafCount += 1n;
-    return writes;
   }
 
   /** The RFC 6962 root of the tree; EMPTY_ROOT for size 0. */

@@ -92,8 +92,8 @@ export class LogState {
   appendCommitted(id: Uint8Array, submitter: string, retractionTarget: number | undefined): void {
     const index = this.size;
     assert(index < NOT_RETRACTED, "a node holds fewer than 2^32 - 1 entries in memory");
-    assert(this.indexOf(id) === undefined, "a statement id appears once in the log");
-    this.indexById.insert(id, index);
+    const added = this.indexById.insertIfAbsent(id, index);
+    assert(added, "a statement id appears once in the log");
     this.submitterColumn.push(this.submitterNumber(submitter));
     this.retractedByColumn.push(NOT_RETRACTED);
     if (retractionTarget === undefined) {

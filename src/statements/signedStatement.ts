@@ -1,8 +1,9 @@
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { invalid } from "../errors";
 import { LogEntry, Statement } from "../gen/hashfed/v1/statement";
 import type { Signer } from "../crypto/signer";
 import { SIGNATURE_BYTES } from "../crypto/ed25519";
+import { decodeCanonicalStatement } from "./canonicalStatement";
 import { type StatementId, statementIdOf } from "./statementId";
 import { checkStatementShape } from "./statementShape";
 
@@ -21,32 +22,11 @@ export interface SignedStatement {
 }
 
 /**
- * One writer for the canonical-form check, reused: a fresh writer allocates a kibibyte per encoding,
- * which was most of the check's cost. finish() copies out what was written and resets it.
+ * Statement bytes must be exactly what the generated encoder writes: one meaning, one byte string
+ * (see decodeCanonicalStatement). Bytes fields of the result are views into `bytes`.
  */
-const canonicalWriter = new BinaryWriter();
-
-/** Statement bytes must be exactly what the generated encoder writes: one meaning, one byte string. */
 export function decodeStatement(bytes: Uint8Array): Statement {
-  let statement: Statement;
-  try {
-    statement = Statement.decode(bytes);
-  } catch (error) {
-    throw invalid("STATEMENT_MALFORMED", `statement bytes are not a valid protobuf Statement: ${(error as Error).message}`);
-  }
-  let canonical: Uint8Array | undefined;
-  try {
-    canonical = Statement.encode(statement, canonicalWriter).finish();
-  } finally {
-    // After a throw mid-encoding, finish() still empties the writer for the next statement.
-    if (canonical === undefined) canonicalWriter.finish();
-  }
-  if (Buffer.compare(canonical, bytes) !== 0) {
-    throw invalid(
-      "STATEMENT_NOT_CANONICAL",
-      "statement bytes are not in canonical form (fields in order, defaults omitted, no unknown fields)",
-    );
-  }
+  const statement = decodeCanonicalStatement(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   checkStatementShape(statement);
   return statement;
 }

@@ -48,6 +48,23 @@ export class FixedKeyTable {
     this.place(this.values.length);
   }
 
+  /**
+   * Adds a (key, value) pair unless `key` is already in the table, and says whether it did: one
+   * probe run both looks for the key and finds the free slot.
+   */
+  insertIfAbsent(key: Uint8Array, value: number): boolean {
+    if ((this.values.length + 1) * 2 > this.slots.length) this.grow();
+    const mask = this.slots.length - 1;
+    let slot = keyedHash32(this.seed, key) & mask;
+    for (; this.slots[slot] !== EMPTY; slot = (slot + 1) & mask) {
+      if (this.keys.equals(this.slots[slot]! - 1, key)) return false;
+    }
+    this.keys.push(key);
+    this.values.push(value);
+    this.slots[slot] = this.values.length;
+    return true;
+  }
+
   /** The value of the first pair with `key`, or undefined. */
   first(key: Uint8Array): number | undefined {
     const mask = this.slots.length - 1;

@@ -36,6 +36,24 @@ describe("FixedKeyTable", () => {
     });
   }
 
+  test("insertIfAbsent adds a key only once, as a Map would, through many growths", () => {
+    const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(key, fc.constant(new Uint8Array(32))), { maxLength: 3000 }), (keys) => {
+        const table = new FixedKeyTable(32, [0x1111, 0x2222]);
+        const map = new Map<string, number>();
+        keys.forEach((k, position) => {
+          const name = Buffer.from(k).toString("hex");
+          expect(table.insertIfAbsent(k, position)).toBe(!map.has(name));
+          if (!map.has(name)) map.set(name, position);
+        });
+        expect(table.size).toBe(map.size);
+        for (const k of keys) expect(table.all(k)).toEqual([map.get(Buffer.from(k).toString("hex"))]);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   test("holds a hundred thousand keys that share their first bytes", () => {
     const table = new FixedKeyTable(32, [1, 2]);
     const key = (i: number): Buffer => {
