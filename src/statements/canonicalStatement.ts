@@ -120,9 +120,9 @@ class CanonicalReader {
     if (length === 0 && !emptyAllowed) throw new NotCanonical(`${field} is written with its default value (empty)`);
     const start = this.pos;
     this.pos += length;
-    let ascii = true;
-    for (let i = start; i < this.pos; i++) if (this.buf[i]! >= 0x80) ascii = false;
-    if (ascii) return this.buf.toString("latin1", start, this.pos);
+    let ascii = start;
+    while (ascii < this.pos && this.buf[ascii]! < 0x80) ascii++;
+    if (ascii === this.pos) return this.buf.toString("latin1", start, this.pos);
     try {
       return utf8.decode(this.buf.subarray(start, this.pos));
     } catch {
@@ -213,5 +213,8 @@ class CanonicalReader {
   }
 }
 
-/** Where the bytes depart from the canonical encoding; decodeCanonicalStatement says how badly. */
+/**
+ * Where the bytes depart from the canonical encoding, including bytes that are not protobuf at all
+ * (a varint cut short, say): decodeCanonicalStatement tells the two apart with the generated decoder.
+ */
 class NotCanonical extends Error {}

@@ -34,8 +34,15 @@ function byDecoder(bytes: Buffer): Outcome {
   }
 }
 
-const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: "binary", maxLength: 6 }), fc.constantFrom("", "\ufeffbom", "graphic-violence"));
-const bytes = (maxLength: number): fc.Arbitrary<Buffer> => fc.uint8Array({ maxLength }).map((array) => Buffer.from(array));
+// Some long enough that their lengths take two varint bytes, and some beyond ASCII.
+const text = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: "binary", maxLength: 6 }),
+  fc.string({ unit: "grapheme", minLength: 30, maxLength: 80 }),
+  fc.constantFrom("", "\ufeffbom", "graphic-violence"),
+);
+const bytes = (maxLength: number): fc.Arbitrary<Buffer> =>
+  fc.oneof(fc.uint8Array({ maxLength }), fc.uint8Array({ minLength: 120, maxLength: 200 })).map((array) => Buffer.from(array));
 const uint32 = fc.oneof(fc.constantFrom(0, 1, 127, 128, 2 ** 32 - 1), fc.nat());
 
 const addSignal: fc.Arbitrary<AddSignal> = fc.record({
