@@ -315,3 +315,26 @@ test("demo (the README's quick start) exits 0 and prints Done.", async () => {
   expect(stdout).toContain("the log only grew");
   expect(stdout.trimEnd().endsWith("Done.")).toBe(true);
 });
+
+describe("hashfed --help", () => {
+  /** The subcommand names a help page lists under "Commands:" (its own `help` left out). */
+  const subcommands = (help: string): string[] => {
+    // The section ends at its first blank line (audit's help lists its exit codes after it).
+    const section = (help.split(/^Commands:$/m)[1] ?? "").split(/\n\s*\n/)[0]!;
+    return [...section.matchAll(/^ {2}(\S+)/gm)].map((match) => match[1]!).filter((name) => name !== "help");
+  };
+
+  test("every command and subcommand prints its help and exits 0", async () => {
+    const pages: string[] = [];
+    const visit = async (path: string[]): Promise<void> => {
+      const result = await runCli([...path, "--help"]);
+      expect({ path: path.join(" "), code: result.code, stderr: result.stderr }).toEqual({ path: path.join(" "), code: 0, stderr: "" });
+      expect(result.stdout).toMatch(/^Usage: hashfed/);
+      pages.push(path.join(" "));
+      await Promise.all(subcommands(result.stdout).map((name) => visit([...path, name])));
+    };
+    await visit([]);
+    // The walk reached the nested commands, not just the top level.
+    expect(pages).toEqual(expect.arrayContaining(["follow", "proof inclusion", "audit verify-evidence", "federation init"]));
+  }, 60_000);
+});

@@ -31,12 +31,13 @@ export function addProofCommands(program: Command): void {
     .command("inclusion")
     .description("prove that entry INDEX is in the tree of size SIZE")
     .requiredOption("--index <n>", "log index", nonNegativeBigInteger)
-    .option("--size <n>", "tree size (default: the latest)", nonNegativeBigInteger, 0n)
+    .option("--size <n>", "tree size (default: the latest)", nonNegativeBigInteger)
     .option("--node <host:port>", "a node's Log service", "127.0.0.1:7401")
     .option("--json", "print JSON (the input of `hashfed verify inclusion`)")
-    .action(async (options: { index: bigint; size: bigint; node: string; json?: boolean }) => {
+    .action(async (options: { index: bigint; size?: bigint; node: string; json?: boolean }) => {
       const connection = connectLog(options.node);
-      const response = await call(connection, connection.client.getInclusionProof, { index: options.index, treeSize: options.size });
+      // Tree size 0 asks the node for its latest tree.
+      const response = await call(connection, connection.client.getInclusionProof, { index: options.index, treeSize: options.size ?? 0n });
       printProof({
         type: "inclusion",
         index: options.index.toString(),

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { EntryView } from "../../gen/hashfed/v1/member";
 import { parseStatementId } from "../../statements";
 import { nonNegativeBigInteger } from "../arguments";
@@ -53,7 +53,8 @@ export function addReadCommands(program: Command): void {
     program
       .command("follow")
       .description("stream committed entries with reveals from an index on, then new ones as they commit")
-      .option("--from <n>", "first log index", nonNegativeBigInteger, 0n),
+      // A bigint default needs its own text: --help prints defaults with JSON.stringify.
+      .addOption(new Option("--from <n>", "first log index").argParser(nonNegativeBigInteger).default(0n, "0")),
   ).action((options: { node: string; tokenFile?: string; json?: boolean; from: bigint }) => {
     const connection = connectMember(options.node, options.tokenFile);
     const stream = connection.client.follow({ fromIndex: options.from }, connection.metadata);
