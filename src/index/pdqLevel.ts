@@ -188,11 +188,6 @@ export class PdqLevelBuild {
     this.next = from;
   }
 
-  /** The level, once the build is complete. */
-  get level(): PdqLevel | undefined {
-    return this.built;
-  }
-
   /** Entry-words (16 table insertions in 2 passes per entry, 2 per word and pass) the build still has to do. */
   get wordsLeft(): number {
     const sweepsLeft = (LevelBuilder.PLACE - this.pass) * WORDS + (WORDS - this.word);

@@ -47,6 +47,25 @@ function decodeFields(bytes: Buffer): Statement {
   return statement;
 }
 
+/**
+ * A Merkle leaf in the canonical LogEntry encoding, the bytes the tree hashes: the statement, then
+ * the signature, neither empty, nothing else; both as views into `leaf`. Undefined for any other bytes.
+ */
+export function decodeCanonicalLogEntry(leaf: Buffer): { statement: Buffer; signature: Buffer } | undefined {
+  const reader = new CanonicalReader(leaf);
+  try {
+    if (!reader.next(ENTRY_STATEMENT)) return undefined;
+    const statement = reader.bytes("statement");
+    if (!reader.next(ENTRY_SIGNATURE)) return undefined;
+    const signature = reader.bytes("signature");
+    reader.expectEnd("log entry");
+    return { statement, signature };
+  } catch (error) {
+    if (error instanceof NotCanonical) return undefined;
+    throw error;
+  }
+}
+
 function decodeAddSignal(reader: CanonicalReader): AddSignal {
   const addSignal: AddSignal = { signalType: "", commitment: NO_BYTES, labels: [], taxonomyVersion: 0, quality: 0 };
   if (reader.next(SIGNAL_TYPE)) addSignal.signalType = reader.string("add_signal.signal_type", false);
@@ -78,6 +97,8 @@ const TAXONOMY_VERSION = 0x20;
 const QUALITY = 0x28;
 const TARGET = 0x0a;
 const REASON = 0x10;
+const ENTRY_STATEMENT = 0x0a;
+const ENTRY_SIGNATURE = 0x12;
 
 const NO_BYTES = Buffer.alloc(0);
 const TWO_POW_32 = 2 ** 32;

@@ -1,9 +1,8 @@
-import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { invalid } from "../errors";
 import { LogEntry, Statement } from "../gen/hashfed/v1/statement";
 import type { Signer } from "../crypto/signer";
 import { SIGNATURE_BYTES } from "../crypto/ed25519";
-import { decodeCanonicalStatement } from "./canonicalStatement";
+import { decodeCanonicalLogEntry, decodeCanonicalStatement } from "./canonicalStatement";
 import { type StatementId, statementIdOf } from "./statementId";
 import { checkStatementShape } from "./statementShape";
 
@@ -65,36 +64,12 @@ export function parseLogEntryBytes(entryBytes: Uint8Array): SignedStatement {
  * parse every leaf of a long log quickly; the statement is still decoded strictly (decodeStatement).
  */
 export function parseLogEntryLeaf(leaf: Buffer): SignedStatement {
-  let bytes: Buffer | undefined;
-  let signature: Buffer | undefined;
-  try {
-    const reader = new BinaryReader(leaf);
-    bytes = lengthDelimitedField(reader, 1);
-    signature = lengthDelimitedField(reader, 2);
-    if (reader.pos !== leaf.length) bytes = undefined;
-  } catch {
-    bytes = undefined;
-  }
-  // Every field in order and nothing after: then only a padded varint can make the leaf longer than canonical.
-  if (bytes === undefined || bytes.length === 0 || signature?.length !== SIGNATURE_BYTES || leaf.length !== 1 + varintBytes(bytes.length) + bytes.length + 2 + SIGNATURE_BYTES) {
+  const entry = decodeCanonicalLogEntry(leaf);
+  if (entry === undefined || entry.signature.length !== SIGNATURE_BYTES) {
     throw invalid("ENTRY_MALFORMED", "log entry bytes are not a canonical LogEntry: the statement, then a 64-byte signature, nothing else");
   }
+  const { statement: bytes, signature } = entry;
   return { id: statementIdOf(bytes), bytes, signature, statement: decodeStatement(bytes), entryBytes: leaf };
-}
-
-/** The next field's bytes, viewed in place, if it is field `field`, length-delimited; otherwise undefined. */
-function lengthDelimitedField(reader: BinaryReader, field: number): Buffer | undefined {
-  const [number, wireType] = reader.tag();
-  if (number !== field || wireType !== WireType.LengthDelimited) return undefined;
-  const value = reader.bytes();
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-}
-
-/** The length of the shortest varint encoding of `value`. */
-function varintBytes(value: number): number {
-  let bytes = 1;
-  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes++;
-  return bytes;
 }
 
 /**
