@@ -1,30 +1,29 @@
 import { assert } from "../assert";
 import { BITS_SET_16 } from "./bitsSet";
 import { ENTRIES_PER_PAGE, ENTRY_PAGE_BITS, type PdqEntries, WORDS_PER_HASH } from "./pdqEntries";
-import { flipMasks, HALF_BITS, HALF_RADIUS_MAX, HALVES, type PdqProbePlan, WORDS } from "./pdqProbePlan";
+import { LevelMemory, SCAN_RECORDS_MAX } from "./levelMemory";
+import { flipMasks, HALF_BITS, HALVES, type PdqProbePlan, WORDS } from "./pdqProbePlan";
 import { GrowableUint32Array } from "../table";
 
 /**
- * A level's regions are addressed by 32-bit positions in 16-bit units: about 34 per entry (16
- * postings of two units, and their unary codes), so at most this many entries (a node holds far fewer).
+ * A level's regions are in a WebAssembly memory (LevelMemory), at most 4 GiB: about 70 bytes per
+ * entry (16 postings of two 16-bit units, and their unary codes), so at most this many entries (a
+ * node holds far fewer).
  */
-export const LEVEL_ENTRIES_MAX = 100_000_000;
+export const LEVEL_ENTRIES_MAX = 50_000_000;
 
 /**
  * The working memory of a search in a level, reused from search to search: the buckets it visits,
- * listed before any is read, and the postings that pass the partner test.
+ * listed before any is read.
  */
 export class LevelSearchSpace {
-  static readonly BUCKETS_MAX = HALVES * flipMasks(HALF_BITS).weightStarts[HALF_RADIUS_MAX + 1]!;
+  static readonly BUCKETS_MAX = SCAN_RECORDS_MAX;
   readonly bucket = new Uint32Array(LevelSearchSpace.BUCKETS_MAX);
   /** The partners of each bucket: from start to end, where its id lows begin. */
   readonly start = new Uint32Array(LevelSearchSpace.BUCKETS_MAX);
   readonly end = new Uint32Array(LevelSearchSpace.BUCKETS_MAX);
   readonly partner = new Uint16Array(LevelSearchSpace.BUCKETS_MAX);
   readonly partnerRadius = new Int8Array(LevelSearchSpace.BUCKETS_MAX);
-  /** Each passing posting's position, and the index of its bucket in the lists above. */
-  readonly passingPositions = new GrowableUint32Array();
-  readonly passingBuckets = new GrowableUint32Array();
   /** Folds the prefetching reads, so the compiler cannot drop them as unused. */
   touched = 0;
 }
@@ -48,6 +47,8 @@ export class LevelSearchSpace {
  * an entry, so 4.3 bytes a posting instead of 6 with a plain 32-bit id.
  */
 export class PdqLevel {
+  private readonly regions: Uint16Array;
+
   /** Made by PdqLevelBuild. */
   constructor(
     readonly from: number,
@@ -58,12 +59,14 @@ export class PdqLevel {
      * and holds directory[2i + 1] postings. Start and count side by side: one read gives both.
      */
     private readonly directory: Uint32Array,
-    private readonly regions: Uint16Array,
-  ) {}
+    private readonly memory: LevelMemory,
+  ) {
+    this.regions = memory.regions;
+  }
 
-  /** Bytes of typed arrays held, for the benchmarks' accounting. */
+  /** Bytes of typed arrays and WebAssembly memory held, for the benchmarks' accounting. */
   get byteLength(): number {
-    return this.directory.byteLength + this.regions.byteLength;
+    return this.directory.byteLength + this.memory.byteLength;
   }
 
   /**
@@ -75,14 +78,14 @@ export class PdqLevel {
    * Each bucket costs a random read of the directory and one of its region, far apart: so the
    * buckets are listed first, then their directory entries read, then their first and last
    * partners, each in a loop of reads that do not depend on one another, which the memory system
-   * serves in parallel; only then are the partners scanned. Read as they come, the misses would be
-   * waited for one at a time.
+   * serves in parallel; only then are the partners scanned (LevelMemory.scan, eight at a time). Read
+   * as they come, the misses would be waited for one at a time.
    */
   collect(query: Uint32Array, plan: PdqProbePlan, space: LevelSearchSpace, found: GrowableUint32Array): void {
     const count = this.listBuckets(query, plan, space);
     const directory = this.directory;
     const regions = this.regions;
-    const { bucket, start, end, partner, partnerRadius, passingPositions, passingBuckets } = space;
+    const { bucket, start, end, partner, partnerRadius } = space;
     for (let range = 0; range < count; range++) {
       start[range] = directory[2 * bucket[range]!]!;
       end[range] = start[range]! + directory[2 * bucket[range]! + 1]!;
@@ -92,25 +95,14 @@ export class PdqLevel {
       if (start[range]! < end[range]!) touched |= regions[start[range]!]! | regions[end[range]! - 1]!;
     }
     space.touched = touched;
-    passingPositions.clear();
-    passingBuckets.clear();
-    const bitsSet16 = BITS_SET_16;
-    for (let range = 0; range < count; range++) {
-      const partnersEnd = end[range]!;
-      const queryPartner = partner[range]!;
-      const radius = partnerRadius[range]!;
-      for (let position = start[range]!; position < partnersEnd; position++) {
-        if (bitsSet16[regions[position]! ^ queryPartner]! <= radius) {
-          passingPositions.push(position);
-          passingBuckets.push(range);
-        }
+    const memory = this.memory;
+    for (let range = 0; range < count; range++) memory.setRecord(range, start[range]!, end[range]!, partner[range]!, partnerRadius[range]!);
+    for (let next = 0; next < count; ) {
+      next = memory.scan(next, count);
+      for (let i = 0; i < memory.passingCount; i++) {
+        const range = memory.passingRecord(i);
+        found.push(this.from + this.relativeId(start[range]!, end[range]! - start[range]!, memory.passingPosition(i)));
       }
-    }
-    const positions = passingPositions.filled;
-    const buckets = passingBuckets.filled;
-    for (let i = 0; i < positions.length; i++) {
-      const range = buckets[i]!;
-      found.push(this.from + this.relativeId(start[range]!, end[range]! - start[range]!, positions[i]!));
     }
   }
 
@@ -240,7 +232,7 @@ export class PdqLevelBuild {
     if (++this.word === WORDS) {
       this.word = 0;
       if (this.pass === LevelBuilder.PLACE) {
-        this.built = new PdqLevel(this.from, this.to, this.builder.keyBits, this.builder.directory, this.builder.regions);
+        this.built = new PdqLevel(this.from, this.to, this.builder.keyBits, this.builder.directory, this.builder.memory);
         return;
       }
       this.pass = LevelBuilder.PLACE;
@@ -275,7 +267,8 @@ class LevelBuilder {
   /** Per bucket, in the second pass: the rank of its next entry. */
   private ranks = new Uint32Array(0);
   private placing = false;
-  regions = new Uint16Array(0);
+  regions: Uint16Array = new Uint16Array(0);
+  private placingMemory: LevelMemory | undefined;
 
   constructor(keyBits: number) {
     this.keyBits = keyBits;
@@ -294,10 +287,16 @@ class LevelBuilder {
       directory[2 * bucket] = size;
       size += 2 * count + ((count + lastHigh + 15) >>> 4);
     }
-    assert(size < 2 ** 32, `a level's regions are addressed by 32-bit positions, got ${size} units`);
-    this.regions = new Uint16Array(size);
+    this.placingMemory = new LevelMemory(size);
+    this.regions = this.placingMemory.regions;
     this.ranks = new Uint32Array(HALVES * this.buckets);
     this.placing = true;
+  }
+
+  /** The level's regions and the memory they are in: made by the placing pass, once their size is known. */
+  get memory(): LevelMemory {
+    assert(this.placingMemory !== undefined, "a level's memory is made by its placing pass");
+    return this.placingMemory;
   }
 
   /** In the placing pass: where the regions of word `word`'s two tables (halves 2w and 2w + 1) lie, one range since regions are in bucket order. */

@@ -53,8 +53,9 @@ interface LevelInProgress {
  * test passes about 110 of them. Wider chunks cut the entries but multiply the buckets (32-bit chunks
  * at radius 3: 5,489 per chunk), each a random read too.
  *
- * Memory is typed arrays only: 34 bytes an entry (hash and log index) plus about 4.3 bytes per entry
- * per half, about 103 bytes an entry (984 MiB at 10 million, measured by scripts/bench-match.ts).
+ * Memory is flat arrays only (typed arrays, and each level's regions in a WebAssembly memory for the
+ * SIMD partner test, see LevelMemory): 34 bytes an entry (hash and log index) plus about 4.3 bytes
+ * per entry per half, about 103 bytes an entry (985 MiB at 10 million, measured by scripts/bench-match.ts).
  */
 export class PdqMultiIndex {
   private readonly entries = new PdqEntries();
@@ -72,7 +73,7 @@ export class PdqMultiIndex {
     return this.entries.liveCount;
   }
 
-  /** Bytes of typed arrays held, for the benchmarks' accounting. */
+  /** Bytes of typed arrays and WebAssembly memory held, for the benchmarks' accounting. */
   get byteLength(): number {
     return this.levels.reduce((total, level) => total + level.byteLength, this.entries.byteLength);
   }
