@@ -240,7 +240,7 @@ function printSize(figures: SizeFigures, options: Options): void {
     ["latency per query p50", `${multi.latencyP50Ms.toFixed(3)} ms`, `${scan.latencyP50Ms.toFixed(3)} ms`],
     ["latency per query p99", `${multi.latencyP99Ms.toFixed(3)} ms`, `${scan.latencyP99Ms.toFixed(3)} ms`],
     ["build (add all, index)", `${multi.buildSeconds.toFixed(2)} s`, `${scan.buildSeconds.toFixed(2)} s`],
-    ["memory: ArrayBuffers growth (WebAssembly not in it)", mib(multi.memory.arrayBytes), mib(scan.memory.arrayBytes)],
+    ["memory: ArrayBuffers growth (not WebAssembly)", mib(multi.memory.arrayBytes), mib(scan.memory.arrayBytes)],
     ["memory: resident set growth", mib(multi.memory.residentBytes), mib(scan.memory.residentBytes)],
   ];
   console.log(`\n${figures.size.toLocaleString("en-US")} hashes (medians of ${options.runs} runs; the scan on ${figures.comparedQueries} queries):`);

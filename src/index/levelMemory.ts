@@ -2,14 +2,14 @@ import { assert } from "../assert";
 import { PARTNER_SCAN_WASM } from "../gen/wasm/partnerScan";
 import { flipMasks, HALF_BITS, HALF_RADIUS_MAX, HALVES } from "./pdqProbePlan";
 
-/** Records one scan takes: one per bucket a search visits in a level, at most 16 halves x 697. */
-export const SCAN_RECORDS_MAX = HALVES * flipMasks(HALF_BITS).weightStarts[HALF_RADIUS_MAX + 1]!;
+/** Records one scan takes: two per bucket a search visits in a level (at most 16 halves x 697), its line's partners and its region's. */
+export const SCAN_RECORDS_MAX = 2 * HALVES * flipMasks(HALF_BITS).weightStarts[HALF_RADIUS_MAX + 1]!;
 /** Passing postings the output holds; a scan that finds more stops, and resumes once they are read. */
 export const SCAN_PASSING_MAX = 4096;
 /** A WebAssembly memory is addressed by 32-bit byte offsets. */
 export const LEVEL_MEMORY_BYTES_MAX = 2 ** 32;
 const RECORD_WORDS = 3;
-/** The last eight-posting load of a range may read this far past the regions' end. */
+/** The last eight-posting load of a range may read this far past the level's end. */
 const SLACK_BYTES = 16;
 const WASM_PAGE_BYTES = 65_536;
 
@@ -18,14 +18,16 @@ type ScanPartners = (records: number, first: number, end: number, out: number, c
 let partnerScanModule: WebAssembly.Module | undefined;
 
 /**
- * A level's regions (see PdqLevel), in a WebAssembly memory of their own, with the partner scan
- * (partnerScan.wat) that tests eight postings at a time with SIMD: about three times the speed of
- * the same loop in JavaScript, which tests one. A memory per level, so that a level dropped after a
- * merge is freed with it. After the regions: the records of the buckets to scan, and the output.
+ * A level's lines and regions (see PdqLevel), in a WebAssembly memory of their own, with the partner
+ * scan (partnerScan.wat) that tests eight postings at a time with SIMD: about three times the speed
+ * of the same loop in JavaScript, which tests one. A memory per level, so that a level dropped after
+ * a merge is freed with it. After the level: the records of the ranges to scan, and the output.
  */
 export class LevelMemory {
-  /** The regions, 16-bit units from byte 0; zeroed, written by the level's build. */
-  readonly regions: Uint16Array;
+  /** The level, 16-bit units from byte 0; zeroed, written by the level's build. */
+  readonly units: Uint16Array;
+  /** The same memory as 32-bit words: word w is units 2w and 2w + 1. */
+  readonly words: Uint32Array;
   /** Per record: first position, end position, then partner | radius << 16. */
   private readonly records: Uint32Array;
   /** The count of passing postings, then per posting its position and its record. */
@@ -36,16 +38,18 @@ export class LevelMemory {
   readonly byteLength: number;
 
   constructor(units: number) {
+    assert(Number.isInteger(units) && units >= 0 && units % 2 === 0, `a level is a whole number of 32-bit words, got ${units} units`);
     const recordsAt = Math.ceil((2 * units + SLACK_BYTES) / 8) * 8;
     const outputAt = recordsAt + 4 * RECORD_WORDS * SCAN_RECORDS_MAX;
     const bytes = outputAt + 4 * (1 + 2 * SCAN_PASSING_MAX);
-    assert(bytes <= LEVEL_MEMORY_BYTES_MAX, `a level's memory is at most ${LEVEL_MEMORY_BYTES_MAX} bytes, ${units} units of regions need ${bytes}`);
+    assert(bytes <= LEVEL_MEMORY_BYTES_MAX, `a level's memory is at most ${LEVEL_MEMORY_BYTES_MAX} bytes, a level of ${units} units needs ${bytes}`);
     const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / WASM_PAGE_BYTES) });
     partnerScanModule ??= new WebAssembly.Module(PARTNER_SCAN_WASM);
     const instance = new WebAssembly.Instance(partnerScanModule, { level: { memory } });
     this.scanPartners = instance.exports.scanPartners as ScanPartners;
     // The memory never grows, so these views stay valid.
-    this.regions = new Uint16Array(memory.buffer, 0, units);
+    this.units = new Uint16Array(memory.buffer, 0, units);
+    this.words = new Uint32Array(memory.buffer, 0, units / 2);
     this.records = new Uint32Array(memory.buffer, recordsAt, RECORD_WORDS * SCAN_RECORDS_MAX);
     this.output = new Uint32Array(memory.buffer, outputAt, 1 + 2 * SCAN_PASSING_MAX);
     this.recordsAt = recordsAt;

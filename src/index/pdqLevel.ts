@@ -6,22 +6,32 @@ import { flipMasks, HALF_BITS, HALVES, type PdqProbePlan, WORDS } from "./pdqPro
 import { GrowableUint32Array } from "../table";
 
 /**
- * A level's regions are in a WebAssembly memory (LevelMemory), at most 4 GiB: about 70 bytes per
- * entry (16 postings of two 16-bit units, and their unary codes), so at most this many entries (a
- * node holds far fewer).
+ * A level is in a WebAssembly memory (LevelMemory), at most 4 GiB: about 70 bytes per entry (16
+ * postings of two 16-bit units, and their unary codes), so at most this many entries (a node holds
+ * far fewer).
  */
 export const LEVEL_ENTRIES_MAX = 50_000_000;
+
+/** A bucket's line: 64 bytes, one cache line, in 16-bit units. */
+const LINE_UNITS = 32;
+/** The line starts with its region's start and its count of postings (u32 each)... */
+const LINE_HEADER_UNITS = 4;
+/** ...and holds the partners of its first postings; a bucket with more keeps the others in its region. */
+export const LINE_PARTNERS = LINE_UNITS - LINE_HEADER_UNITS;
+/** Levels get as many key bits as give about this many postings a bucket (at most 16): most buckets then fit in their line. */
+const POSTINGS_PER_BUCKET = 16;
 
 /**
  * The working memory of a search in a level, reused from search to search: the buckets it visits,
  * listed before any is read.
  */
 export class LevelSearchSpace {
-  static readonly BUCKETS_MAX = SCAN_RECORDS_MAX;
-  readonly bucket = new Uint32Array(LevelSearchSpace.BUCKETS_MAX);
-  /** The partners of each bucket: from start to end, where its id lows begin. */
+  static readonly BUCKETS_MAX = SCAN_RECORDS_MAX / 2;
+  /** Each bucket's line, in units from the memory's start. */
+  readonly line = new Uint32Array(LevelSearchSpace.BUCKETS_MAX);
+  /** Each bucket's region start and count, read from its line. */
   readonly start = new Uint32Array(LevelSearchSpace.BUCKETS_MAX);
-  readonly end = new Uint32Array(LevelSearchSpace.BUCKETS_MAX);
+  readonly count = new Uint32Array(LevelSearchSpace.BUCKETS_MAX);
   readonly partner = new Uint16Array(LevelSearchSpace.BUCKETS_MAX);
   readonly partnerRadius = new Int8Array(LevelSearchSpace.BUCKETS_MAX);
   /** Folds the prefetching reads, so the compiler cannot drop them as unused. */
@@ -31,42 +41,44 @@ export class LevelSearchSpace {
 /**
  * One immutable layer of the multi-index: the entries [from, to) of a PdqEntries grouped by each of
  * the 16 halves of their hash (the multi-index's 16 tables). An entry's bucket in a table is the
- * half's top keyBits bits: 16 for large levels, fewer for small ones, so that a small level has a
- * small directory.
+ * half's top keyBits bits: about POSTINGS_PER_BUCKET entries a bucket, at most 16 bits.
  *
- * A bucket is one region of 16-bit units, everything a search needs from it in one place (a random
- * read costs far more than a sequential one). For each entry it holds the partner half (the other
- * half of the same 32-bit word of the hash) and the low 16 bits of its id relative to `from`: first
- * all the partners, then all the id lows, then the high parts of the ids. The partner lets a search
- * reject almost every entry without reading its hash, a random read into hundreds of megabytes; a
- * search reads the partners only, front to back, and the rest for the few that pass.
+ * A random read costs far more than a sequential one, so a bucket is laid out for one: its line, a
+ * 64-byte cache line, holds its region's start, its count and the partner halves of its first 28
+ * postings (the other half of the same 32-bit word of the entry's hash), which is all a search needs
+ * from a bucket of up to 28 entries (most of them: a bucket holds about 16) unless one passes the
+ * partner test. The partner lets a search reject almost every entry without reading its hash, a
+ * random read into hundreds of megabytes. The region holds the partners past the 28th, then the low
+ * 16 bits of every entry's id relative to `from`, then the high parts of the ids; a search reads it
+ * for the few postings that pass, and front to back for the buckets past 28.
  *
  * The high parts are coded Elias-Fano style: entries are in id order, so their high parts rise, and
  * the bucket writes them in unary (per entry, one 0 per step up, then a 1). With 2^16 buckets over n
  * entries a bucket holds about n / 2^16 entries with high parts up to about n / 2^16: about 2 bits
  * an entry, so 4.3 bytes a posting instead of 6 with a plain 32-bit id.
+ *
+ * The memory is table by table: a table's lines, in bucket order, then its regions, in bucket order.
  */
 export class PdqLevel {
-  private readonly regions: Uint16Array;
+  private readonly units: Uint16Array;
+  private readonly words: Uint32Array;
 
   /** Made by PdqLevelBuild. */
   constructor(
     readonly from: number,
     readonly to: number,
     readonly keyBits: number,
-    /**
-     * Table `half`, bucket b is entry i = half * 2^keyBits + b: its region starts at directory[2i]
-     * and holds directory[2i + 1] postings. Start and count side by side: one read gives both.
-     */
-    private readonly directory: Uint32Array,
+    /** Where each table starts, in units: table `half`, bucket b has its line at tableStart[half] + 32b. */
+    private readonly tableStart: Uint32Array,
     private readonly memory: LevelMemory,
   ) {
-    this.regions = memory.regions;
+    this.units = memory.units;
+    this.words = memory.words;
   }
 
   /** Bytes of typed arrays and WebAssembly memory held, for the benchmarks' accounting. */
   get byteLength(): number {
-    return this.directory.byteLength + this.memory.byteLength;
+    return this.tableStart.byteLength + this.memory.byteLength;
   }
 
   /**
@@ -75,33 +87,37 @@ export class PdqLevel {
    * that lets more through) and whose whole 32-bit word is within the word radius: bucket distance
    * plus partner distance. An entry may be pushed once per half that finds it.
    *
-   * Each bucket costs a random read of the directory and one of its region, far apart: so the
-   * buckets are listed first, then their directory entries read, then their first and last
-   * partners, each in a loop of reads that do not depend on one another, which the memory system
-   * serves in parallel; only then are the partners scanned (LevelMemory.scan, eight at a time). Read
-   * as they come, the misses would be waited for one at a time.
+   * Each bucket costs a random read of its line: so the buckets are listed first, then their lines
+   * read, then the regions of those past 28 postings touched, each in a loop of reads that do not
+   * depend on one another, which the memory system serves in parallel; only then are the partners
+   * scanned (LevelMemory.scan, eight at a time). Read as they come, the misses would be waited for
+   * one at a time.
    */
   collect(query: Uint32Array, plan: PdqProbePlan, space: LevelSearchSpace, found: GrowableUint32Array): void {
-    const count = this.listBuckets(query, plan, space);
-    const directory = this.directory;
-    const regions = this.regions;
-    const { bucket, start, end, partner, partnerRadius } = space;
-    for (let range = 0; range < count; range++) {
-      start[range] = directory[2 * bucket[range]!]!;
-      end[range] = start[range]! + directory[2 * bucket[range]! + 1]!;
+    const buckets = this.listBuckets(query, plan, space);
+    const { units, words, memory } = this;
+    const { line, start, count, partner, partnerRadius } = space;
+    for (let i = 0; i < buckets; i++) {
+      start[i] = words[line[i]! >>> 1]!;
+      count[i] = words[(line[i]! >>> 1) + 1]!;
     }
     let touched = 0;
-    for (let range = 0; range < count; range++) {
-      if (start[range]! < end[range]!) touched |= regions[start[range]!]! | regions[end[range]! - 1]!;
-    }
+    for (let i = 0; i < buckets; i++) if (count[i]! > LINE_PARTNERS) touched |= units[start[i]!]!;
     space.touched = touched;
-    const memory = this.memory;
-    for (let range = 0; range < count; range++) memory.setRecord(range, start[range]!, end[range]!, partner[range]!, partnerRadius[range]!);
-    for (let next = 0; next < count; ) {
-      next = memory.scan(next, count);
-      for (let i = 0; i < memory.passingCount; i++) {
-        const range = memory.passingRecord(i);
-        found.push(this.from + this.relativeId(start[range]!, end[range]! - start[range]!, memory.passingPosition(i)));
+    // Two records a bucket: 2i scans the line's partners, 2i + 1 those in the region.
+    for (let i = 0; i < buckets; i++) {
+      const inLine = count[i]! < LINE_PARTNERS ? count[i]! : LINE_PARTNERS;
+      memory.setRecord(2 * i, line[i]! + LINE_HEADER_UNITS, line[i]! + LINE_HEADER_UNITS + inLine, partner[i]!, partnerRadius[i]!);
+      memory.setRecord(2 * i + 1, start[i]!, start[i]! + count[i]! - inLine, partner[i]!, partnerRadius[i]!);
+    }
+    for (let next = 0; next < 2 * buckets; ) {
+      next = memory.scan(next, 2 * buckets);
+      for (let k = 0; k < memory.passingCount; k++) {
+        const record = memory.passingRecord(k);
+        const i = record >>> 1;
+        const position = memory.passingPosition(k);
+        const rank = (record & 1) === 0 ? position - line[i]! - LINE_HEADER_UNITS : LINE_PARTNERS + position - start[i]!;
+        found.push(this.from + this.relativeId(start[i]!, count[i]!, rank));
       }
     }
   }
@@ -109,9 +125,8 @@ export class PdqLevel {
   /** Lists in `space` the buckets the plan visits, with the partner test of each; returns how many. */
   private listBuckets(query: Uint32Array, plan: PdqProbePlan, space: LevelSearchSpace): number {
     const { masks, weightStarts } = flipMasks(this.keyBits);
-    const buckets = 1 << this.keyBits;
     const shift = HALF_BITS - this.keyBits;
-    const { bucket, partner, partnerRadius } = space;
+    const { line, partner, partnerRadius } = space;
     let count = 0;
     for (let half = 0; half < HALVES; half++) {
       const halfRadius = plan.halfRadius[half]!;
@@ -121,9 +136,10 @@ export class PdqLevel {
       const prefix = (keyIsHigh ? word >>> 16 : word & 0xffff) >>> shift;
       const queryPartner = keyIsHigh ? word & 0xffff : word >>> 16;
       const wordRadius = plan.wordRadius[half >>> 1]!;
+      const lines = this.tableStart[half]!;
       for (let flips = 0; flips <= halfRadius; flips++) {
         for (let m = weightStarts[flips]!; m < weightStarts[flips + 1]!; m++) {
-          bucket[count] = half * buckets + (prefix ^ masks[m]!);
+          line[count] = lines + LINE_UNITS * (prefix ^ masks[m]!);
           partner[count] = queryPartner;
           partnerRadius[count] = wordRadius - flips;
           count++;
@@ -133,23 +149,28 @@ export class PdqLevel {
     return count;
   }
 
-  /** The relative id of the entry whose partner is at `position` in the region at `regionStart` holding `count` entries. */
-  private relativeId(regionStart: number, count: number, position: number): number {
-    const regions = this.regions;
-    const rank = position - regionStart;
+  /** The relative id of the posting of rank `rank` in the bucket whose region starts at `regionStart` and which holds `count` postings. */
+  private relativeId(regionStart: number, count: number, rank: number): number {
+    const units = this.units;
+    const idLows = regionStart + regionPartners(count);
     // The high part is the number of 0s before the (rank + 1)-th 1 of the unary code.
-    const codeStart = regionStart + 2 * count;
+    const codeStart = idLows + count;
     let onesToSkip = rank;
     let unit = codeStart;
-    let bits = regions[unit]!;
+    let bits = units[unit]!;
     for (let ones = BITS_SET_16[bits]!; ones <= onesToSkip; ones = BITS_SET_16[bits]!) {
       onesToSkip -= ones;
-      bits = regions[++unit]!;
+      bits = units[++unit]!;
     }
     for (; onesToSkip > 0; onesToSkip--) bits &= bits - 1;
     const bit = (unit - codeStart) * 16 + BITS_SET_16[(bits & -bits) - 1]!;
-    return (bit - rank) * 65536 + regions[regionStart + count + rank]!;
+    return (bit - rank) * 65536 + units[idLows + rank]!;
   }
+}
+
+/** The partners a bucket of `count` postings keeps in its region: those past its line's. */
+function regionPartners(count: number): number {
+  return count > LINE_PARTNERS ? count - LINE_PARTNERS : 0;
 }
 
 /**
@@ -163,7 +184,7 @@ export class PdqLevelBuild {
   private pass = LevelBuilder.COUNT;
   private word = 0;
   private next: number;
-  /** In the placing pass: the regions of this sweep's tables are faulted in up to here (see touchPages). */
+  /** In the placing pass: the memory of this sweep's tables is faulted in up to here (see touchPages). */
   private touchedTo = 0;
   private built: PdqLevel | undefined;
 
@@ -174,8 +195,7 @@ export class PdqLevelBuild {
   ) {
     assert(from >= 0 && from <= to && to <= entries.count, `entries ${from}..${to} outside 0..${entries.count}`);
     assert(to - from <= LEVEL_ENTRIES_MAX, `a level holds at most ${LEVEL_ENTRIES_MAX} entries, got ${to - from}`);
-    // As many key bits as give about one entry a bucket, at most 16.
-    this.builder = new LevelBuilder(Math.min(HALF_BITS, Math.max(1, Math.ceil(Math.log2(Math.max(2, to - from))))));
+    this.builder = new LevelBuilder(Math.min(HALF_BITS, Math.max(1, Math.ceil(Math.log2(Math.max(2, (to - from) / POSTINGS_PER_BUCKET))))));
     this.builder.startPass(LevelBuilder.COUNT);
     this.next = from;
   }
@@ -191,13 +211,14 @@ export class PdqLevelBuild {
     const { builder, entries, from, to } = this;
     let budget = wordsMax;
     while (this.built === undefined && budget > 0) {
-      if (this.pass === LevelBuilder.PLACE && this.touchedTo < this.builder.regionsOfWord(this.word).end) {
+      if (this.pass === LevelBuilder.PLACE && this.touchedTo < this.builder.unitsOfWord(this.word).end) {
         budget = this.touchPages(budget);
+        if (this.touchedTo === this.builder.unitsOfWord(this.word).end) this.builder.writeLineHeaders(this.word);
         continue;
       }
       const word = this.word;
       const end = Math.min(to, this.next + budget);
-      // Word by word: each sweep writes into the regions of two tables only, an eighth of the level,
+      // Word by word: each sweep writes into two tables only, an eighth of the level,
       // where entry by entry the writes would scatter over all of it (cache and TLB misses).
       for (let id = this.next; id < end; id++) {
         builder.addWord(word, entries.wordPages[id >>> ENTRY_PAGE_BITS]![(id & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH + word]!, id - from);
@@ -210,19 +231,19 @@ export class PdqLevelBuild {
   }
 
   /**
-   * The regions are allocated zeroed and unmapped: the first write into each page faults it in.
-   * A placing sweep writes at random all over its two tables' regions, so its first slice would
+   * The memory is allocated zeroed and unmapped: the first write into each page faults it in.
+   * A placing sweep writes at random all over its two tables, so its first slice would
    * take nearly all their faults (hundreds of milliseconds at 10 M); instead the sweep's pages are
    * written once each beforehand, in order, a slice's budget at a time.
    */
   private touchPages(budget: number): number {
-    const regions = this.builder.regions;
-    const stop = Math.min(this.builder.regionsOfWord(this.word).end, this.touchedTo + Math.max(1, Math.floor(budget / WORDS_PER_PAGE_TOUCH)) * UNITS_PER_PAGE);
+    const units = this.builder.memory.units;
+    const stop = Math.min(this.builder.unitsOfWord(this.word).end, this.touchedTo + Math.max(1, Math.floor(budget / WORDS_PER_PAGE_TOUCH)) * UNITS_PER_PAGE);
     let pages = 0;
     // Writing back the value read changes nothing, and a write is what maps the page.
-    for (let unit = this.touchedTo; unit < stop; unit += UNITS_PER_PAGE, pages++) regions[unit] = regions[unit]!;
+    for (let unit = this.touchedTo; unit < stop; unit += UNITS_PER_PAGE, pages++) units[unit] = units[unit]!;
     // Steps from an unaligned start can pass over the last page's first units: its last unit is in it.
-    if (stop > this.touchedTo) regions[stop - 1] = regions[stop - 1]!;
+    if (stop > this.touchedTo) units[stop - 1] = units[stop - 1]!;
     this.touchedTo = stop;
     return budget - pages * WORDS_PER_PAGE_TOUCH;
   }
@@ -232,13 +253,13 @@ export class PdqLevelBuild {
     if (++this.word === WORDS) {
       this.word = 0;
       if (this.pass === LevelBuilder.PLACE) {
-        this.built = new PdqLevel(this.from, this.to, this.builder.keyBits, this.builder.directory, this.builder.memory);
+        this.built = new PdqLevel(this.from, this.to, this.builder.keyBits, this.builder.tableStart, this.builder.memory);
         return;
       }
       this.pass = LevelBuilder.PLACE;
       this.builder.startPass(LevelBuilder.PLACE);
     }
-    if (this.pass === LevelBuilder.PLACE) this.touchedTo = this.builder.regionsOfWord(this.word).start;
+    if (this.pass === LevelBuilder.PLACE) this.touchedTo = this.builder.unitsOfWord(this.word).start;
   }
 }
 
@@ -248,7 +269,7 @@ const UNITS_PER_PAGE = 2048;
 const WORDS_PER_PAGE_TOUCH = 128;
 
 /**
- * Builds a level's directory and regions in two passes over its entries, each in id order: the first
+ * Builds a level's lines and regions in two passes over its entries, each in id order: the first
  * counts the entries and the last high part of each bucket, which size the regions; the second
  * places the partners and id lows and sets the unary codes' 1s. The entry of rank r with high part
  * h has its 1 at bit r + h of the code (r 1s and h 0s come before it).
@@ -260,14 +281,16 @@ class LevelBuilder {
   private readonly shift: number;
   readonly keyBits: number;
   /**
-   * The level's directory, [start, count] per bucket; in the first pass [last high part, count].
-   * Built in place, so that the build holds no second copy (at 10 million entries, memory is tight).
+   * Per bucket (table half, bucket b at half * 2^keyBits + b): [region start, count]; in the first
+   * pass [last high part, count]. Built in place, so that the build holds no second copy.
    */
-  readonly directory: Uint32Array;
+  private readonly directory: Uint32Array;
+  /** Where each table starts in the memory, in units; the last is the end of the tables. */
+  readonly tableStart = new Uint32Array(HALVES + 1);
   /** Per bucket, in the second pass: the rank of its next entry. */
   private ranks = new Uint32Array(0);
   private placing = false;
-  regions: Uint16Array = new Uint16Array(0);
+  private units: Uint16Array = new Uint16Array(0);
   private placingMemory: LevelMemory | undefined;
 
   constructor(keyBits: number) {
@@ -277,33 +300,53 @@ class LevelBuilder {
     this.directory = new Uint32Array(2 * HALVES * this.buckets);
   }
 
+  /** The placing pass lays the tables out, sized by the counting pass. */
   startPass(pass: number): void {
     if (pass === LevelBuilder.COUNT) return;
-    const directory = this.directory;
+    const { directory, buckets, tableStart } = this;
     let size = 0;
-    for (let bucket = 0; bucket < HALVES * this.buckets; bucket++) {
-      const lastHigh = directory[2 * bucket]!;
-      const count = directory[2 * bucket + 1]!;
-      directory[2 * bucket] = size;
-      size += 2 * count + ((count + lastHigh + 15) >>> 4);
+    for (let half = 0; half < HALVES; half++) {
+      tableStart[half] = size;
+      size += LINE_UNITS * buckets;
+      for (let bucket = half * buckets; bucket < (half + 1) * buckets; bucket++) {
+        const lastHigh = directory[2 * bucket]!;
+        const count = directory[2 * bucket + 1]!;
+        directory[2 * bucket] = size;
+        size += regionPartners(count) + count + ((count + lastHigh + 15) >>> 4);
+      }
+      // The next table's lines start on a cache line.
+      size = Math.ceil(size / LINE_UNITS) * LINE_UNITS;
     }
+    tableStart[HALVES] = size;
     this.placingMemory = new LevelMemory(size);
-    this.regions = this.placingMemory.regions;
-    this.ranks = new Uint32Array(HALVES * this.buckets);
+    this.units = this.placingMemory.units;
+    this.ranks = new Uint32Array(HALVES * buckets);
     this.placing = true;
   }
 
-  /** The level's regions and the memory they are in: made by the placing pass, once their size is known. */
+  /** The level's memory: made by the placing pass, once its size is known. */
   get memory(): LevelMemory {
     assert(this.placingMemory !== undefined, "a level's memory is made by its placing pass");
     return this.placingMemory;
   }
 
-  /** In the placing pass: where the regions of word `word`'s two tables (halves 2w and 2w + 1) lie, one range since regions are in bucket order. */
-  regionsOfWord(word: number): { start: number; end: number } {
-    const firstBucket = 2 * word * this.buckets;
-    const end = word + 1 < WORDS ? this.directory[2 * (firstBucket + 2 * this.buckets)]! : this.regions.length;
-    return { start: this.directory[2 * firstBucket]!, end };
+  /**
+   * In the placing pass, once word `word`'s tables are faulted in (a few milliseconds at 16 key
+   * bits, where all the lines at once would hold the thread for tens): their lines' region starts and counts.
+   */
+  writeLineHeaders(word: number): void {
+    const { directory, buckets } = this;
+    const words = this.memory.words;
+    for (let bucket = 2 * word * buckets; bucket < (2 * word + 2) * buckets; bucket++) {
+      const line = this.lineOf(bucket);
+      words[line >>> 1] = directory[2 * bucket]!;
+      words[(line >>> 1) + 1] = directory[2 * bucket + 1]!;
+    }
+  }
+
+  /** In the placing pass: where word `word`'s two tables (halves 2w and 2w + 1) lie, one range. */
+  unitsOfWord(word: number): { start: number; end: number } {
+    return { start: this.tableStart[2 * word]!, end: this.tableStart[2 * word + 2]! };
   }
 
   /** Word `word` (0..7) of the hash of the entry `relative` ids after the level's first: an entry in each of its halves' tables. */
@@ -320,13 +363,19 @@ class LevelBuilder {
     }
   }
 
+  private lineOf(bucket: number): number {
+    return this.tableStart[bucket >>> this.keyBits]! + LINE_UNITS * (bucket & (this.buckets - 1));
+  }
+
   private place(bucket: number, partner: number, relative: number): void {
     const start = this.directory[2 * bucket]!;
     const count = this.directory[2 * bucket + 1]!;
     const rank = this.ranks[bucket]!++;
-    this.regions[start + rank] = partner;
-    this.regions[start + count + rank] = relative & 0xffff;
+    const idLows = start + regionPartners(count);
+    if (rank < LINE_PARTNERS) this.units[this.lineOf(bucket) + LINE_HEADER_UNITS + rank] = partner;
+    else this.units[start + rank - LINE_PARTNERS] = partner;
+    this.units[idLows + rank] = relative & 0xffff;
     const bit = rank + (relative >>> 16);
-    this.regions[start + 2 * count + (bit >>> 4)]! |= 1 << (bit & 15);
+    this.units[idLows + count + (bit >>> 4)]! |= 1 << (bit & 15);
   }
 }

@@ -158,7 +158,7 @@ describe("planted near-duplicates", () => {
     );
   });
 
-  describe("70,000 hashes (full 16-bit bucket keys, relative ids past 65,536), near-duplicates planted at random and spread", () => {
+  describe("70,000 hashes (13-bit bucket keys, relative ids past 65,536), near-duplicates planted at random and spread", () => {
     const stored: Uint8Array[] = Array.from({ length: 70_000 }, () => randomBytes(32));
     const plantedAt = new Map<number, number>();
     for (let i = 0; i < 32; i++) {
@@ -180,7 +180,7 @@ describe("planted near-duplicates", () => {
     });
 
     test("the adversary's spread of d errors is found at d, for every d in 0..63 and every starting half", () => {
-      // Also on 3,000 hashes, whose level has 12-bit bucket keys.
+      // Also on 3,000 hashes, whose level has 8-bit bucket keys.
       const small = bothOver(stored.slice(0, 3000)).multi;
       for (const index of [small, multi]) {
         const missed: { size: number; distance: number; startHalf: number }[] = [];
@@ -195,6 +195,41 @@ describe("planted near-duplicates", () => {
         expect(missed).toEqual([]);
       }
     });
+  });
+});
+
+describe("bucket shapes", () => {
+  test("600,000 hashes: full 16-bit bucket keys; planted copies find their sources, and searches agree with a scan", () => {
+    const stored: Uint8Array[] = Array.from({ length: 600_000 }, () => randomBytes(32));
+    const sources = [0, 1, 299_999, 599_999];
+    for (const source of sources) stored.push(flipBits(stored[source]!, randomPositions(31)));
+    const { multi, scan } = bothOver(stored);
+    sources.forEach((source, i) => {
+      expect(multi.searchByProbing(stored[600_000 + i]!, 31)).toContainEqual({ logIndex: source, distance: 31 });
+      expectSameResults(multi, scan, stored[600_000 + i]!, 31);
+    });
+    for (let i = 0; i < 4; i++) expectSameResults(multi, scan, randomBytes(32), 31);
+  });
+
+  test("crowded buckets: thousands of hashes sharing a word, past a bucket's line and a scan's output, agree with a scan", () => {
+    // 5,000 share their first word, so that two buckets hold 5,000 postings whose partners all pass
+    // a query with that word: more than a line holds, and more than one scan's output.
+    const shared = randomBytes(4);
+    const crowded = Array.from({ length: 5_000 }, () => Buffer.concat([shared, randomBytes(28)]));
+    const stored: Uint8Array[] = [...Array.from({ length: 3_000 }, () => randomBytes(32)), ...crowded];
+    const { multi, scan } = bothOver(stored);
+    // Four bits off in each other word (28 in all), all in the top byte of its high half: past the
+    // radius at d = 31 (3) in both of the word's tables, by key or by partner, so only the crowded
+    // buckets can find the target, from the rank of its posting there.
+    const onlyByTheSharedWord = Array.from({ length: 28 }, (_, i) => 32 * (1 + (i >> 2)) + 7 - (i & 3));
+    for (const target of [3_000, 3_027, 3_028, 5_500, 7_999]) {
+      const query = flipBits(stored[target]!, onlyByTheSharedWord);
+      expect(multi.searchByProbing(query, 31)).toContainEqual({ logIndex: target, distance: 28 });
+      expectSameResults(multi, scan, query, 31);
+      for (const distance of [0, 5, 31]) expectSameResults(multi, scan, flipBits(stored[target]!, randomPositions(distance).filter((bit) => bit >= 32)), 31);
+      expectSameResults(multi, scan, stored[target]!, 63);
+    }
+    expectSameResults(multi, scan, Buffer.concat([shared, randomBytes(28)]), 31);
   });
 });
 
