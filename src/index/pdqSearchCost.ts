@@ -5,7 +5,7 @@
  */
 import { flipMasks, HALF_BITS, HALVES, type PdqProbePlan } from "./pdqProbePlan";
 
-/** A bucket visited: its directory entry and first postings, mostly cache misses in a large level. */
+/** A bucket visited: its line (region start, count, first partners), mostly a cache miss in a large level. */
 const BUCKET_NS = 100;
 /** A posting read and its partner half tested. */
 const POSTING_NS = 2;
