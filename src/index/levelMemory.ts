@@ -7,7 +7,7 @@ export const SCAN_RECORDS_MAX = 2 * HALVES * flipMasks(HALF_BITS).weightStarts[H
 /** Passing postings the output holds; a scan that finds more stops, and resumes once they are read. */
 export const SCAN_PASSING_MAX = 4096;
 /** A WebAssembly memory is addressed by 32-bit byte offsets. */
-export const LEVEL_MEMORY_BYTES_MAX = 2 ** 32;
+const LEVEL_MEMORY_BYTES_MAX = 2 ** 32;
 const RECORD_WORDS = 3;
 /** The last eight-posting load of a range may read this far past the level's end. */
 const SLACK_BYTES = 16;
@@ -57,7 +57,7 @@ export class LevelMemory {
     this.byteLength = memory.buffer.byteLength;
   }
 
-  /** Record `record` is to scan positions [first, end) for partners within `radius` (0..16) of `partner`. */
+  /** Record `record` is to scan positions [first, end) for partners within `radius` (0..16; a search's are 0..7) of `partner`. */
   setRecord(record: number, first: number, end: number, partner: number, radius: number): void {
     const at = RECORD_WORDS * record;
     this.records[at] = first;
@@ -67,7 +67,8 @@ export class LevelMemory {
 
   /**
    * Scans records [first, end) until the output is full (SCAN_PASSING_MAX) or they are done; returns
-   * the record to resume from, `end` when done. The passing postings are then passingCount,
+   * the record to resume from, `end` when done. It consumes the records: the one it stopped in now
+   * starts where the scan stopped, so set them again to scan them again. The passing postings are then passingCount,
    * passingPosition(i) and passingRecord(i), in record order, positions ascending within a record.
    */
   scan(first: number, end: number): number {

@@ -2,9 +2,9 @@
 ;; search visits, the postings whose partner half is within the radius of the query's. Assembled
 ;; into src/gen/wasm/partnerScan.ts by `npm run wasm`; src/index/levelMemory.ts runs it.
 ;;
-;; Memory is one level's (src/index/levelMemory.ts lays it out): its regions of 16-bit units from
-;; byte 0, 16 bytes of slack after them (the last load of a range reads past its end), then the
-;; records and the output.
+;; Memory is one level's (src/index/levelMemory.ts lays it out): the level's lines and regions, in
+;; 16-bit units from byte 0, 16 bytes of slack after them (the last load of a range reads past its
+;; end), then the records and the output.
 ;;
 ;; A record, 12 bytes: the range's first and end positions (u32, in 16-bit units), the query's partner
 ;; (u16), the radius (u16). The output: the count of passing postings (u32), then per posting its
@@ -12,9 +12,10 @@
 (module
   (memory (import "level" "memory") 0)
 
-  ;; Scans records [first, end). Stops early when `capacity` more postings might not fit: the record
-  ;; in progress keeps where it stopped as its first position, and the index of that record is
-  ;; returned, from which the caller resumes once it has read the output. Returns `end` when done.
+  ;; Scans records [first, end). Stops early when the next eight postings might not fit in the
+  ;; output's `capacity`: the record in progress keeps where it stopped as its first position, and
+  ;; its index is returned, from which the caller resumes once it has read the output. Returns `end`
+  ;; when done.
   (func (export "scanPartners")
     (param $records i32) (param $first i32) (param $end i32) (param $out i32) (param $capacity i32)
     (result i32)
@@ -45,7 +46,7 @@
                     (i8x16.popcnt
                       (v128.xor (v128.load align=2 (i32.shl (local.get $position) (i32.const 1))) (local.get $partners))))
                   (local.get $radii))))
-            ;; Lanes past the range's end read the next range's units: not this bucket's postings.
+            ;; Lanes past the range's end read whatever follows it (a line's header, id lows, code bits): not postings of this range.
             (if (i32.lt_u (i32.sub (local.get $stop) (local.get $position)) (i32.const 8))
               (then
                 (local.set $mask

@@ -3,12 +3,12 @@ import { BITS_SET_16 } from "./bitsSet";
 import { ENTRIES_PER_PAGE, ENTRY_PAGE_BITS, type PdqEntries, WORDS_PER_HASH } from "./pdqEntries";
 import { LevelMemory, SCAN_RECORDS_MAX } from "./levelMemory";
 import { flipMasks, HALF_BITS, HALVES, type PdqProbePlan, WORDS } from "./pdqProbePlan";
-import { GrowableUint32Array } from "../table";
+import type { GrowableUint32Array } from "../table";
 
 /**
- * A level is in a WebAssembly memory (LevelMemory), at most 4 GiB: about 70 bytes per entry (16
- * postings of two 16-bit units, and their unary codes), so at most this many entries (a node holds
- * far fewer).
+ * A level is in a WebAssembly memory (LevelMemory), at most 4 GiB: about 70 bytes per entry (a
+ * posting in each of the 16 tables: two 16-bit units, its share of a unary code and of a line), so
+ * at most this many entries (a node holds far fewer; PdqMultiIndex makes no larger level).
  */
 export const LEVEL_ENTRIES_MAX = 50_000_000;
 
@@ -17,8 +17,11 @@ const LINE_UNITS = 32;
 /** The line starts with its region's start and its count of postings (u32 each)... */
 const LINE_HEADER_UNITS = 4;
 /** ...and holds the partners of its first postings; a bucket with more keeps the others in its region. */
-export const LINE_PARTNERS = LINE_UNITS - LINE_HEADER_UNITS;
-/** Levels get as many key bits as give about this many postings a bucket (at most 16): most buckets then fit in their line. */
+const LINE_PARTNERS = LINE_UNITS - LINE_HEADER_UNITS;
+/**
+ * Levels get as many key bits as give about this many postings a bucket, so that most buckets fit
+ * in their line; at most 16 key bits, so past about a million entries buckets hold more (about 150 at 10 M).
+ */
 const POSTINGS_PER_BUCKET = 16;
 
 /**
@@ -32,6 +35,7 @@ export class LevelSearchSpace {
   /** Each bucket's region start and count, read from its line. */
   readonly start = new Uint32Array(LevelSearchSpace.BUCKETS_MAX);
   readonly count = new Uint32Array(LevelSearchSpace.BUCKETS_MAX);
+  /** The query's partner half for each bucket, and how far a posting's partner may be from it. */
   readonly partner = new Uint16Array(LevelSearchSpace.BUCKETS_MAX);
   readonly partnerRadius = new Int8Array(LevelSearchSpace.BUCKETS_MAX);
   /** Folds the prefetching reads, so the compiler cannot drop them as unused. */
@@ -41,12 +45,12 @@ export class LevelSearchSpace {
 /**
  * One immutable layer of the multi-index: the entries [from, to) of a PdqEntries grouped by each of
  * the 16 halves of their hash (the multi-index's 16 tables). An entry's bucket in a table is the
- * half's top keyBits bits: about POSTINGS_PER_BUCKET entries a bucket, at most 16 bits.
+ * half's top keyBits bits: about POSTINGS_PER_BUCKET entries a bucket, at most 16 bits (see there).
  *
  * A random read costs far more than a sequential one, so a bucket is laid out for one: its line, a
  * 64-byte cache line, holds its region's start, its count and the partner halves of its first 28
  * postings (the other half of the same 32-bit word of the entry's hash), which is all a search needs
- * from a bucket of up to 28 entries (most of them: a bucket holds about 16) unless one passes the
+ * from a bucket of up to 28 entries (most of them, up to about a million entries) unless one passes the
  * partner test. The partner lets a search reject almost every entry without reading its hash, a
  * random read into hundreds of megabytes. The region holds the partners past the 28th, then the low
  * 16 bits of every entry's id relative to `from`, then the high parts of the ids; a search reads it

@@ -3,7 +3,7 @@ import { PDQ_HASH_BYTES } from "../signals";
 import { bitsSet32 } from "./bitsSet";
 import type { IndexHit } from "./matchIndex";
 import { ENTRIES_PER_PAGE, ENTRY_PAGE_BITS, PdqEntries, readHashWords, WORDS_PER_HASH } from "./pdqEntries";
-import { LevelSearchSpace, type PdqLevel, PdqLevelBuild } from "./pdqLevel";
+import { LEVEL_ENTRIES_MAX, LevelSearchSpace, type PdqLevel, PdqLevelBuild } from "./pdqLevel";
 import { isEnumerable, type PdqProbePlan, pdqProbePlan } from "./pdqProbePlan";
 import { type LevelShape, probingCostNs, scanningCostNs } from "./pdqSearchCost";
 import { GrowableUint32Array } from "../table";
@@ -53,9 +53,10 @@ interface LevelInProgress {
  * test passes about 110 of them. Wider chunks cut the entries but multiply the buckets (32-bit chunks
  * at radius 3: 5,489 per chunk), each a random read too.
  *
- * Memory is flat arrays only (typed arrays, and each level's regions in a WebAssembly memory for the
- * SIMD partner test, see LevelMemory): 34 bytes an entry (hash and log index) plus about 4.3 bytes
- * per entry per half, about 103 bytes an entry (985 MiB at 10 million, measured by scripts/bench-match.ts).
+ * Memory is flat arrays only (typed arrays, and each level's lines and regions in a WebAssembly
+ * memory for the SIMD partner test, see LevelMemory): 34 bytes an entry (hash and log index) plus,
+ * per half, about 4.3 bytes of postings and, below about a million entries, some 4 of bucket lines:
+ * about 103 bytes an entry at 10 million (985 MiB, measured by scripts/bench-match.ts), 139 at 1 million.
  */
 export class PdqMultiIndex {
   private readonly entries = new PdqEntries();
@@ -67,6 +68,11 @@ export class PdqMultiIndex {
   private readonly levelSearchSpace = new LevelSearchSpace();
   /** By distance (an enumerable one, so up to 63): whether probing is cheaper, given the current levels. Cleared when they change. */
   private probingCheaper: boolean[] = [];
+
+  /** `levelEntriesMax` caps a level (LEVEL_ENTRIES_MAX, its memory's limit); beyond, entries go in several. Tests pass a small one. */
+  constructor(private readonly levelEntriesMax = LEVEL_ENTRIES_MAX) {
+    assert(Number.isInteger(levelEntriesMax) && levelEntriesMax >= 1 && levelEntriesMax <= LEVEL_ENTRIES_MAX, `a level holds 1 to ${LEVEL_ENTRIES_MAX} entries, got ${levelEntriesMax}`);
+  }
 
   /** Live (not removed) hashes. */
   get size(): number {
@@ -141,6 +147,11 @@ export class PdqMultiIndex {
     return this.entries.count - this.indexedEnd;
   }
 
+  /** The entries of each level, oldest first: for tests and diagnostics. */
+  get levelSizes(): number[] {
+    return this.levels.map((level) => level.to - level.from);
+  }
+
   /** Entry-words of indexing left in the build in progress, or 0: for a shell reporting progress. */
   get indexingWordsLeft(): number {
     return this.inProgress?.build.wordsLeft ?? 0;
@@ -148,7 +159,8 @@ export class PdqMultiIndex {
 
   /**
    * The entries not in a level, as one new level merged with every level before it that is smaller
-   * than LEVEL_SIZE_RATIO times what the merge holds so far; undefined while they are few.
+   * than LEVEL_SIZE_RATIO times what the merge holds so far, up to levelEntriesMax entries in all;
+   * undefined while they are few.
    */
   private nextBuild(): LevelInProgress | undefined {
     const count = this.entries.count;
@@ -156,11 +168,11 @@ export class PdqMultiIndex {
     let replacesFrom = this.levels.length;
     while (replacesFrom > 0) {
       const older = this.levels[replacesFrom - 1]!;
-      if ((count - older.to) * LEVEL_SIZE_RATIO < older.to - older.from) break;
+      if ((count - older.to) * LEVEL_SIZE_RATIO < older.to - older.from || count - older.from > this.levelEntriesMax) break;
       replacesFrom--;
     }
     const from = replacesFrom === this.levels.length ? this.indexedEnd : this.levels[replacesFrom]!.from;
-    return { build: new PdqLevelBuild(this.entries, from, count), replacesFrom };
+    return { build: new PdqLevelBuild(this.entries, from, Math.min(count, from + this.levelEntriesMax)), replacesFrom };
   }
 
   private compactionDue(): boolean {
@@ -179,7 +191,7 @@ export class PdqMultiIndex {
     if (!this.compactionDue()) return;
     entries.compact();
     this.levels = [];
-    this.inProgress = entries.count > 0 ? { build: new PdqLevelBuild(entries, 0, entries.count), replacesFrom: 0 } : undefined;
+    this.inProgress = entries.count > 0 ? { build: new PdqLevelBuild(entries, 0, Math.min(entries.count, this.levelEntriesMax)), replacesFrom: 0 } : undefined;
     this.probingCheaper = [];
   }
 

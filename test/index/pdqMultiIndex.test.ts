@@ -211,18 +211,28 @@ describe("bucket shapes", () => {
     for (let i = 0; i < 4; i++) expectSameResults(multi, scan, randomBytes(32), 31);
   });
 
-  test("crowded buckets: thousands of hashes sharing a word, past a bucket's line and a scan's output, agree with a scan", () => {
-    // 5,000 share their first word, so that two buckets hold 5,000 postings whose partners all pass
-    // a query with that word: more than a line holds, and more than one scan's output.
+  test("crowded buckets: thousands of hashes sharing a word, past a bucket's line and a scan's output, with high id parts, agree with a scan", () => {
+    // 5,000 hashes share their first word, after 70,000 that share neither of its halves' top bytes:
+    // two buckets hold exactly those 5,000 postings, in id order (rank r is the r-th of them), with
+    // relative ids past 65,536, and their partners all pass a query with that word: more than a line
+    // holds, and more than one scan's output.
     const shared = randomBytes(4);
+    const others = Array.from({ length: 70_000 }, () => {
+      const hash = randomBytes(32);
+      hash[0] = shared[0]! ^ (1 + (hash[0]! % 255));
+      hash[2] = shared[2]! ^ (1 + (hash[2]! % 255));
+      return hash;
+    });
     const crowded = Array.from({ length: 5_000 }, () => Buffer.concat([shared, randomBytes(28)]));
-    const stored: Uint8Array[] = [...Array.from({ length: 3_000 }, () => randomBytes(32)), ...crowded];
+    const stored: Uint8Array[] = [...others, ...crowded];
     const { multi, scan } = bothOver(stored);
     // Four bits off in each other word (28 in all), all in the top byte of its high half: past the
     // radius at d = 31 (3) in both of the word's tables, by key or by partner, so only the crowded
     // buckets can find the target, from the rank of its posting there.
     const onlyByTheSharedWord = Array.from({ length: 28 }, (_, i) => 32 * (1 + (i >> 2)) + 7 - (i & 3));
-    for (const target of [3_000, 3_027, 3_028, 5_500, 7_999]) {
+    // Ranks 27 and 28: the last partner in the line and the first in the region.
+    for (const rank of [0, 27, 28, 29, 4_999]) {
+      const target = others.length + rank;
       const query = flipBits(stored[target]!, onlyByTheSharedWord);
       expect(multi.searchByProbing(query, 31)).toContainEqual({ logIndex: target, distance: 28 });
       expectSameResults(multi, scan, query, 31);
@@ -230,6 +240,32 @@ describe("bucket shapes", () => {
       expectSameResults(multi, scan, stored[target]!, 63);
     }
     expectSameResults(multi, scan, Buffer.concat([shared, randomBytes(28)]), 31);
+  });
+
+  test("no level holds more than the index's cap: larger lists, and their compaction, are split into several", () => {
+    const multi = new PdqMultiIndex(1_000);
+    const scan = new PdqScanIndex();
+    const stored: Buffer[] = Array.from({ length: 4_500 }, () => randomBytes(32));
+    stored.forEach((hash, i) => {
+      multi.add(hash, i);
+      scan.add(hash, i);
+    });
+    addMore(multi, scan, stored, 500);
+    multi.indexPending();
+    expect(multi.unindexedCount).toBe(0);
+    expect(Math.max(...multi.levelSizes)).toBeLessThanOrEqual(1_000);
+    expect(multi.levelSizes.reduce((total, size) => total + size, 0)).toBe(5_000);
+    for (let i = 0; i < 10; i++) expectSameResults(multi, scan, stored[4_500 + 2 * i]!, 31);
+    // Past an eighth removed, everything is renumbered and built anew, still in levels of at most 1,000.
+    for (let logIndex = 0; logIndex < 1_000; logIndex++) {
+      multi.remove(logIndex);
+      scan.remove(logIndex);
+    }
+    multi.indexPending();
+    expect(Math.max(...multi.levelSizes)).toBeLessThanOrEqual(1_000);
+    expect(multi.levelSizes.reduce((total, size) => total + size, 0)).toBe(4_000);
+    for (let i = 0; i < 10; i++) expectSameResults(multi, scan, stored[4_500 + 2 * i]!, 31);
+    expect(() => new PdqMultiIndex(0)).toThrow(AssertionError);
   });
 });
 
