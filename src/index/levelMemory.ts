@@ -1,4 +1,4 @@
-import { assert } from "../assert";
+import { assert, AssertionError } from "../assert";
 import { PARTNER_SCAN_WASM } from "../gen/wasm/partnerScan";
 import { flipMasks, HALF_BITS, HALF_RADIUS_MAX, HALVES } from "./pdqProbePlan";
 
@@ -72,7 +72,8 @@ export class LevelMemory {
    * passingPosition(i) and passingRecord(i), in record order, positions ascending within a record.
    */
   scan(first: number, end: number): number {
-    assert(first >= 0 && first <= end && end <= SCAN_RECORDS_MAX, `records ${first}..${end} outside 0..${SCAN_RECORDS_MAX}`);
+    // Once per level a search visits: the message is built only when it is needed.
+    if (!(first >= 0 && first <= end && end <= SCAN_RECORDS_MAX)) throw new AssertionError(`records ${first}..${end} outside 0..${SCAN_RECORDS_MAX}`);
     return this.scanPartners(this.recordsAt, first, end, this.outputAt, SCAN_PASSING_MAX);
   }
 

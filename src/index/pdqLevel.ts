@@ -110,9 +110,9 @@ export class PdqLevel {
     space.touched = touched;
     // Two records a bucket: 2i scans the line's partners, 2i + 1 those in the region.
     for (let i = 0; i < buckets; i++) {
-      const inLine = count[i]! < LINE_PARTNERS ? count[i]! : LINE_PARTNERS;
-      memory.setRecord(2 * i, line[i]! + LINE_HEADER_UNITS, line[i]! + LINE_HEADER_UNITS + inLine, partner[i]!, partnerRadius[i]!);
-      memory.setRecord(2 * i + 1, start[i]!, start[i]! + count[i]! - inLine, partner[i]!, partnerRadius[i]!);
+      const inRegion = regionPartners(count[i]!);
+      memory.setRecord(2 * i, line[i]! + LINE_HEADER_UNITS, line[i]! + LINE_HEADER_UNITS + count[i]! - inRegion, partner[i]!, partnerRadius[i]!);
+      memory.setRecord(2 * i + 1, start[i]!, start[i]! + inRegion, partner[i]!, partnerRadius[i]!);
     }
     for (let next = 0; next < 2 * buckets; ) {
       next = memory.scan(next, 2 * buckets);
