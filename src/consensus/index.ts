@@ -3,7 +3,7 @@ export { evidenceFromConflictingCertificates } from "./conflictingCertificates";
 export { duplicateProposal, duplicateVote, type Equivocation, verifyEvidence } from "./evidence";
 export { proposerOf } from "./proposer";
 export { signProposal, type VerifiedProposal, verifySignedProposal } from "./signedProposal";
-export { signVote, type VerifiedVote, verifySignedVote } from "./signedVote";
+export { checkVoteSignature, type ParsedVote, parseSignedVote, signVote, type VerifiedVote, verifySignedVote } from "./signedVote";
 export {
   type ConsensusConfig,
   type ConsensusInput,

@@ -9,13 +9,26 @@ export function signVote(signer: Signer, vote: Vote): SignedVote {
   return { vote: bytes, signature: signer.sign("vote", bytes) };
 }
 
-export interface VerifiedVote {
+/** A vote decoded and checked for shape, federation and validator: its signature is not checked yet. */
+export interface ParsedVote {
   readonly vote: Vote;
   readonly validator: Member;
 }
 
+/** A vote whose validator's signature verified. */
+export type VerifiedVote = ParsedVote;
+
 /** Decodes a signed vote and checks that a validator of this federation signed exactly these bytes. */
 export function verifySignedVote(federation: Federation, signed: SignedVote): VerifiedVote {
+  return checkVoteSignature(parseSignedVote(federation, signed), signed);
+}
+
+/**
+ * The checks of verifySignedVote before the signature's: the vote is well formed, for this
+ * federation, by one of its validators. Nothing may act on the result but the decision to drop the
+ * vote unchecked; checkVoteSignature comes next.
+ */
+export function parseSignedVote(federation: Federation, signed: SignedVote): ParsedVote {
   let vote: Vote;
   try {
     vote = Vote.decode(signed.vote);
@@ -39,6 +52,12 @@ export function verifySignedVote(federation: Federation, signed: SignedVote): Ve
   if (validator === undefined || !isValidator(federation, vote.validator)) {
     throw new HashfedError("forbidden", "NOT_A_VALIDATOR", `${JSON.stringify(vote.validator)} is not a validator of this federation`);
   }
+  return { vote, validator };
+}
+
+/** The parsed vote, once its validator's signature over exactly `signed.vote` verifies. */
+export function checkVoteSignature(parsed: ParsedVote, signed: SignedVote): VerifiedVote {
+  const { vote, validator } = parsed;
   if (!verifyInDomain(validator.key, "vote", signed.vote, signed.signature)) {
     throw new HashfedError("unauthenticated", "VOTE_SIGNATURE_INVALID", `the vote's signature does not verify under ${validator.name}'s key`);
   }
