@@ -35,6 +35,8 @@ export class WriteAheadState {
   private readonly messages = new Map<string, Buffer>();
   /** The highest slot holding a message, recorded or adopted. */
   private highest: Slot | undefined;
+  /** Deletions of forgotten slots, written with the next record (see forgetBelow). */
+  private forgotten: WriteOperation[] = [];
 
   private constructor(
     private readonly kv: KeyValueStore,
@@ -78,13 +80,10 @@ export class WriteAheadState {
   /** Records a message signed for `slot` and the round state after it, durably, before it is sent. */
   async record(slot: Slot, message: Buffer, state: RoundState): Promise<void> {
     assert(this.maySign(slot), "a slot is signed once");
-    await this.kv.write(
-      [
-        { type: "put", key: slotKey(slot), value: message },
-        { type: "put", key: STATE_KEY, value: encodeState(state) },
-      ],
-      { sync: true },
-    );
+    await this.write([
+      { type: "put", key: slotKey(slot), value: message },
+      { type: "put", key: STATE_KEY, value: encodeState(state) },
+    ]);
     this.messages.set(slotName(slot), message);
     this.raise(slot);
     this.state = state;
@@ -98,26 +97,37 @@ export class WriteAheadState {
   async adopt(slot: Slot, message: Buffer): Promise<boolean> {
     const known = this.messages.get(slotName(slot));
     if (known !== undefined) return false;
-    await this.kv.write([{ type: "put", key: slotKey(slot), value: message }], { sync: true });
+    await this.write([{ type: "put", key: slotKey(slot), value: message }]);
     this.messages.set(slotName(slot), message);
     this.raise(slot);
     return true;
+  }
+
+  /** One synced write of `operations`, with the deletions forgotten since the last. */
+  private async write(operations: WriteOperation[]): Promise<void> {
+    const forgotten = this.forgotten;
+    this.forgotten = [];
+    await this.kv.write([...forgotten, ...operations], { sync: true });
   }
 
   private raise(slot: Slot): void {
     if (this.highest === undefined || compareSlots(slot, this.highest) > 0) this.highest = slot;
   }
 
-  /** Drops the messages of heights below `height`: they are decided, nothing signs them again. */
-  async forgetBelow(height: bigint): Promise<void> {
-    const operations: WriteOperation[] = [];
+  /**
+   * Drops the messages of heights below `height`: they are decided, nothing signs them again. Their
+   * deletions go to disk with the next record rather than in a write of their own, which had cost
+   * a write per height and held the next height's early messages until it completed. Slots left on
+   * disk by a crash before then are found at the next start and forgotten again; `highest` never
+   * goes down, so no deletion lets a slot be signed twice.
+   */
+  forgetBelow(height: bigint): void {
     for (const name of [...this.messages.keys()]) {
       const slot = parseSlotName(name);
       if (slot.height >= height) continue;
       this.messages.delete(name);
-      operations.push({ type: "del", key: slotKey(slot) });
+      this.forgotten.push({ type: "del", key: slotKey(slot) });
     }
-    if (operations.length > 0) await this.kv.write(operations, { sync: false });
   }
 }
 

@@ -62,12 +62,25 @@ test("a record whose synced write had not completed at the crash is not there af
   expect(reopened.maySign(slot(1n, 0, "prevote"))).toBe(true);
 });
 
-test("old heights are forgotten once decided", async () => {
+test("old heights are forgotten once decided, on disk with the next record", async () => {
   const disk = new MemoryKeyValueStore();
   const wal = await WriteAheadState.open(disk);
   await wal.record(slot(1n, 0, "prevote"), Buffer.from("h1"), state(1n, 0));
   await wal.record(slot(2n, 0, "prevote"), Buffer.from("h2"), state(2n, 0));
-  await wal.forgetBelow(2n);
+  wal.forgetBelow(2n);
   expect(wal.signedAtHeight(1n)).toEqual([]);
   expect(wal.signedAtHeight(2n).map(String)).toEqual(["h2"]);
+
+  // Restarted before the next record: the slot is still on disk, and is forgotten again.
+  const early = await WriteAheadState.open(MemoryKeyValueStore.fromImage(disk.image()));
+  expect(early.signedAtHeight(1n).map(String)).toEqual(["h1"]);
+  early.forgetBelow(2n);
+  expect(early.signedAtHeight(1n)).toEqual([]);
+  expect(early.maySign(slot(2n, 0, "prevote"))).toBe(false);
+
+  await wal.record(slot(2n, 0, "precommit"), Buffer.from("h2 precommit"), state(2n, 0));
+  const later = await WriteAheadState.open(MemoryKeyValueStore.fromImage(disk.crash()));
+  expect(later.signedAtHeight(1n)).toEqual([]);
+  expect(later.signedAtHeight(2n).map(String)).toEqual(["h2", "h2 precommit"]);
+  expect(later.maySign(slot(2n, 0, "precommit"))).toBe(false);
 });
