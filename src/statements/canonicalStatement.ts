@@ -66,6 +66,38 @@ export function decodeCanonicalLogEntry(leaf: Buffer): { statement: Buffer; sign
   }
 }
 
+/**
+ * The LogEntry of a statement and its signature, as the generated encoder writes it (the Merkle
+ * leaf), built in one allocation instead of through the encoder: every statement a node receives
+ * needs its leaf, and the encoder was two fifths of parsing one. The statement and signature
+ * returned are views into the leaf, so a parsed statement holds one buffer rather than three.
+ */
+export function encodeLogEntry(statement: Uint8Array, signature: Uint8Array): { entryBytes: Buffer; statement: Buffer; signature: Buffer } {
+  const statementStart = fieldHeaderSize(statement);
+  const signatureStart = statementStart + statement.length + fieldHeaderSize(signature);
+  const entryBytes = Buffer.allocUnsafe(signatureStart + signature.length);
+  writeBytesField(entryBytes, statementStart + statement.length, ENTRY_SIGNATURE, signature);
+  writeBytesField(entryBytes, 0, ENTRY_STATEMENT, statement);
+  return { entryBytes, statement: entryBytes.subarray(statementStart, statementStart + statement.length), signature: entryBytes.subarray(signatureStart) };
+}
+
+/** The tag and length of a bytes field; none for an empty one, which proto3 does not write. */
+function fieldHeaderSize(value: Uint8Array): number {
+  if (value.length === 0) return 0;
+  let size = 2;
+  for (let rest = value.length; rest >= 0x80; rest >>>= 7) size++;
+  return size;
+}
+
+function writeBytesField(target: Buffer, offset: number, tag: number, value: Uint8Array): void {
+  if (value.length === 0) return;
+  target[offset++] = tag;
+  let rest = value.length;
+  for (; rest >= 0x80; rest >>>= 7) target[offset++] = (rest & 0x7f) | 0x80;
+  target[offset++] = rest;
+  target.set(value, offset);
+}
+
 function decodeAddSignal(reader: CanonicalReader): AddSignal {
   const addSignal: AddSignal = { signalType: "", commitment: NO_BYTES, labels: [], taxonomyVersion: 0, quality: 0 };
   if (reader.next(SIGNAL_TYPE)) addSignal.signalType = reader.string("add_signal.signal_type", false);

@@ -2,7 +2,7 @@ import { invalid } from "../errors";
 import { LogEntry, Statement } from "../gen/hashfed/v1/statement";
 import type { Signer } from "../crypto/signer";
 import { SIGNATURE_BYTES } from "../crypto/ed25519";
-import { decodeCanonicalLogEntry, decodeCanonicalStatement } from "./canonicalStatement";
+import { decodeCanonicalLogEntry, decodeCanonicalStatement, encodeLogEntry } from "./canonicalStatement";
 import { type StatementId, statementIdOf } from "./statementId";
 import { checkStatementShape } from "./statementShape";
 
@@ -34,16 +34,9 @@ export function parseSignedStatement(statementBytes: Uint8Array, signature: Uint
   if (signature.length !== SIGNATURE_BYTES) {
     throw invalid("SIGNATURE_MALFORMED", `a statement signature is ${SIGNATURE_BYTES} bytes, got ${signature.length}`);
   }
-  const bytes = Buffer.from(statementBytes);
-  const statement = decodeStatement(bytes);
-  const sig = Buffer.from(signature);
-  return {
-    id: statementIdOf(bytes),
-    bytes,
-    signature: sig,
-    statement,
-    entryBytes: Buffer.from(LogEntry.encode({ statement: bytes, signature: sig }).finish()),
-  };
+  // Copied into a leaf of their own: views into a peer's message would keep all of it alive.
+  const { entryBytes, statement: bytes, signature: sig } = encodeLogEntry(statementBytes, signature);
+  return { id: statementIdOf(bytes), bytes, signature: sig, statement: decodeStatement(bytes), entryBytes };
 }
 
 /** Parses a Merkle leaf (an encoded LogEntry), as stored or as served. */
@@ -82,7 +75,7 @@ export function trustedSignedStatement(bytes: Buffer, signature: Buffer, entryBy
     bytes,
     signature,
     statement: statement ?? Statement.decode(bytes),
-    entryBytes: entryBytes ?? Buffer.from(LogEntry.encode({ statement: bytes, signature }).finish()),
+    entryBytes: entryBytes ?? encodeLogEntry(bytes, signature).entryBytes,
   };
 }
 
