@@ -4,6 +4,7 @@ import type { EntryView, FollowRequest, MemberServer } from "../gen/hashfed/v1/m
 import { parseStatementId } from "../statements";
 import { checkDecoded, type ErrorReporter, grpcStatusOf, unary } from "./grpcHandlers";
 import { entryView } from "./entryView";
+import { RecentBatches } from "./recentBatches";
 import type { Ledger } from "../ledger/ledger";
 import { answerMatch } from "./matchQueries";
 import type { Replica } from "../replica/replica";
@@ -95,7 +96,12 @@ async function follow(ledger: Ledger, call: ServerWritableStream<FollowRequest, 
       );
     }
     let wake: () => void = () => {};
-    unsubscribe = ledger.onCommit(() => wake());
+    // Two full batches: a follower that keeps up never reads what it was just told was committed.
+    const recent = new RecentBatches(2 * ledger.federation.parameters.batchEntriesMax);
+    unsubscribe = ledger.onCommit((batch) => {
+      recent.add(batch);
+      wake();
+    });
     const gone = new Promise<void>((resolve) => call.once("cancelled", resolve));
     void gone.then(() => wake());
     const chunk = BigInt(ledger.federation.parameters.followBatchEntriesMax);
@@ -105,7 +111,7 @@ async function follow(ledger: Ledger, call: ServerWritableStream<FollowRequest, 
         continue;
       }
       const end = next + chunk < ledger.treeSize ? next + chunk : ledger.treeSize;
-      for (const stored of await ledger.store.readEntries(next, end, true)) {
+      for (const stored of recent.entries(next, end) ?? (await ledger.store.readEntries(next, end, true))) {
         if (call.cancelled) break;
         if (!call.write(await entryView(ledger, stored))) await Promise.race([new Promise((resolve) => call.once("drain", resolve)), gone]);
       }

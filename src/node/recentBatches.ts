@@ -1,0 +1,47 @@
+import type { AssembledBatch } from "../batch";
+import type { StoredEntry } from "../store";
+
+/**
+ * The batches committed since a follower last read, held so that a follower that keeps up is served
+ * from memory: reading the entries back from the store cost every follower a few thread-pool round
+ * trips on the path of every entry. A follower that falls behind by more than `entriesMax` reads
+ * the store as before.
+ */
+export class RecentBatches {
+  private batches: Pick<AssembledBatch, "header" | "entries">[] = [];
+  private held = 0;
+
+  constructor(private readonly entriesMax: number) {}
+
+  /** Called with each batch as it commits, in order. */
+  add(batch: Pick<AssembledBatch, "header" | "entries">): void {
+    this.batches.push(batch);
+    this.held += batch.entries.length;
+    if (this.held > this.entriesMax) this.clear();
+  }
+
+  /** Entries [start, end) as the store would return them with reveals, or undefined if not all are held. */
+  entries(start: bigint, end: bigint): StoredEntry[] | undefined {
+    while (this.batches.length > 0 && this.batches[0]!.header.treeSize <= start) this.held -= this.batches.shift()!.entries.length;
+    const first = this.batches[0];
+    if (first === undefined || firstIndexOf(first) > start || this.batches[this.batches.length - 1]!.header.treeSize < end) return undefined;
+    const entries: StoredEntry[] = [];
+    for (const batch of this.batches) {
+      const batchStart = firstIndexOf(batch);
+      batch.entries.forEach(({ signed, reveal }, offset) => {
+        const index = batchStart + BigInt(offset);
+        if (index >= start && index < end) entries.push({ index, entryBytes: signed.entryBytes, reveal });
+      });
+    }
+    return entries;
+  }
+
+  private clear(): void {
+    this.batches = [];
+    this.held = 0;
+  }
+}
+
+function firstIndexOf(batch: Pick<AssembledBatch, "header" | "entries">): bigint {
+  return batch.header.treeSize - BigInt(batch.entries.length);
+}
