@@ -1,7 +1,7 @@
 import { invalid } from "../errors";
 import type { Federation } from "../federation";
 import { type Batch, BatchHeader } from "../gen/hashfed/v1/batch";
-import type { LogEntry } from "../gen/hashfed/v1/statement";
+import type { LogEntry, Reveal } from "../gen/hashfed/v1/statement";
 import type { LogState } from "../state/logState";
 import {
   checkStatementReveal,
@@ -19,7 +19,9 @@ import type { ChainHead } from "./chainHead";
  * gossip time) and a reveal that opens its commitment; the log rules hold in order; and the header
  * is exactly the one this node computes from the entries: height, previous hash, tree size, root,
  * reveals digest. Pure; throws a HashfedError saying what is wrong. `parseEntry` may return a
- * statement parsed before from the same bytes and signature (the replica's mempool holds most).
+ * statement parsed before from the same bytes and signature (the replica's mempool holds most), and
+ * `admittedWith` may say that such a statement passed all of a statement's checks (rules, signature,
+ * reveal) with exactly this reveal when it was admitted: then only the log's rules are checked.
  */
 export function checkBatch(
   federation: Federation,
@@ -28,6 +30,7 @@ export function checkBatch(
   batch: Batch,
   signatureVerified: (signed: SignedStatement) => boolean,
   parseEntry: (logEntry: LogEntry) => SignedStatement = (logEntry) => parseSignedStatement(logEntry.statement, logEntry.signature),
+  admittedWith: (signed: SignedStatement, reveal: Reveal) => boolean = () => false,
 ): AssembledBatch {
   let header: BatchHeader;
   try {
@@ -46,11 +49,14 @@ export function checkBatch(
   const draft = state.draft();
   const entries: BatchEntry[] = batch.entries.map((logEntry, i) => {
     const signed = parseEntry(logEntry);
-    const member = checkStatementRules(federation, signed);
-    if (!signatureVerified(signed)) verifyStatementSignature(member, signed);
-    checkStatementReveal(signed, batch.reveals[i]);
+    const reveal = batch.reveals[i]!;
+    if (!admittedWith(signed, reveal)) {
+      const member = checkStatementRules(federation, signed);
+      if (!signatureVerified(signed)) verifyStatementSignature(member, signed);
+      checkStatementReveal(signed, reveal);
+    }
     draft.check(signed);
-    return { signed, reveal: signed.statement.body!.$case === "addSignal" ? batch.reveals[i] : undefined };
+    return { signed, reveal: signed.statement.body!.$case === "addSignal" ? reveal : undefined };
   });
   const assembled = assembleBatch(federation, head, entries, { proposer: header.proposer, proposerTimeMs: header.proposerTimeMs });
   if (!assembled.headerBytes.equals(Buffer.from(batch.header))) {

@@ -22,7 +22,7 @@ import {
 } from "../consensus";
 import { noteSignatureBytes } from "../crypto/signedNote";
 import { type Batch, BatchHeader, type CommitCertificate, type Evidence, type SignedProposal, type SignedVote, type Vote, VoteType } from "../gen/hashfed/v1/batch";
-import type { LogEntry } from "../gen/hashfed/v1/statement";
+import type { LogEntry, Reveal } from "../gen/hashfed/v1/statement";
 import type { GossipedStatement, PeerMessage, PeerStatus, ProposalWithBatch, SyncedBatch } from "../gen/hashfed/v1/peer";
 import { Ledger, type ReplayProgress } from "../ledger";
 import type { SignalTypeName } from "../signals";
@@ -451,7 +451,14 @@ export class Replica {
       batch,
       (signed) => this.verified.has(signed),
       (logEntry) => parsed.get(logEntry) ?? parseSignedStatement(logEntry.statement, logEntry.signature),
+      (signed, reveal) => this.admittedWith(signed, reveal),
     );
+  }
+
+  /** Whether the mempool holds this very statement with this reveal: everything about it was checked on admission. */
+  private admittedWith(signed: SignedStatement, reveal: Reveal): boolean {
+    const pending = this.mempool.get(signed.id);
+    return pending?.signed === signed && pending.reveal !== undefined && sameReveal(pending.reveal, reveal) && this.verified.has(signed);
   }
 
   /** The statement of a batch entry: the mempool's if it holds it with this signature, else parsed; undefined if it does not parse. */
@@ -544,17 +551,17 @@ export class Replica {
     // Every statement comes from several peers: known ones are dropped by id, before the costlier parse.
     // A copy with a bad signature checked first costs the good copies until the next regossip, no more.
     const checking: string[] = [];
-    const fresh = statements.filter(({ entry }) => {
-      if (entry === undefined) return false;
-      const id = statementIdOf(entry.statement);
+    const fresh = statements.flatMap((gossiped) => {
+      if (gossiped.entry === undefined) return [];
+      const id = statementIdOf(gossiped.entry.statement);
       const key = statementIdKey(id);
-      if (this.checking.has(key) || this.mempool.has(id) || this.ledger.indexOf(id) !== undefined) return false;
+      if (this.checking.has(key) || this.mempool.has(id) || this.ledger.indexOf(id) !== undefined) return [];
       this.checking.add(key);
       checking.push(key);
-      return true;
+      return [{ gossiped, id }];
     });
     if (fresh.length === 0) return;
-    const parsed = fresh.flatMap((gossiped) => parseGossiped(this.options.federation, gossiped) ?? []);
+    const parsed = fresh.flatMap(({ gossiped, id }) => parseGossiped(this.options.federation, gossiped, id) ?? []);
     this.verifier
       .verify(
         "statement",
@@ -1013,6 +1020,10 @@ function decodedHeader(bytes: Uint8Array): BatchHeader | undefined {
   } catch {
     return undefined;
   }
+}
+
+function sameReveal(a: Reveal, b: Reveal): boolean {
+  return a.salt.equals(b.salt) && a.value.equals(b.value);
 }
 
 function valueIdOf(bytes: Uint8Array): string | null {

@@ -30,13 +30,14 @@ export function decodeStatement(bytes: Uint8Array): Statement {
   return statement;
 }
 
-export function parseSignedStatement(statementBytes: Uint8Array, signature: Uint8Array): SignedStatement {
+/** `idOfBytes`, if given, is statementIdOf(statementBytes), already computed by the caller. */
+export function parseSignedStatement(statementBytes: Uint8Array, signature: Uint8Array, idOfBytes?: StatementId): SignedStatement {
   if (signature.length !== SIGNATURE_BYTES) {
     throw invalid("SIGNATURE_MALFORMED", `a statement signature is ${SIGNATURE_BYTES} bytes, got ${signature.length}`);
   }
   // Copied into a leaf of their own: views into a peer's message would keep all of it alive.
   const { entryBytes, statement: bytes, signature: sig } = encodeLogEntry(statementBytes, signature);
-  return { id: statementIdOf(bytes), bytes, signature: sig, statement: decodeStatement(bytes), entryBytes };
+  return { id: idOfBytes ?? statementIdOf(bytes), bytes, signature: sig, statement: decodeStatement(bytes), entryBytes };
 }
 
 /** Parses a Merkle leaf (an encoded LogEntry), as stored or as served. */

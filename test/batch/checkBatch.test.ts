@@ -123,6 +123,20 @@ describe("checkBatch refuses", () => {
       const checked = checkBatch(federation, state, head, batch, (signed) => signed.id.equals(badSignature.signed.id));
       expect(checked.entries[1]!.signed.signature).toEqual(badSignature.signed.signature);
     });
+
+    test("and when admittedWith says the entry passed every statement check with this reveal; the log's rules still hold", () => {
+      const batch = assembledWire([proposedEntries[0]!, badSignature, proposedEntries[2]!]);
+      const asked: unknown[] = [];
+      const admitted = (signed: SignedStatement, reveal: unknown) => {
+        asked.push(reveal);
+        return signed.id.equals(badSignature.signed.id);
+      };
+      const parse = (logEntry: { statement: Uint8Array; signature: Uint8Array }) => parseSignedStatement(logEntry.statement, logEntry.signature);
+      expect(checkBatch(federation, state, head, batch, noneVerified, parse, admitted).entries[1]!.signed.signature).toEqual(badSignature.signed.signature);
+      expect(asked).toEqual(batch.reveals);
+      const twice = assembledWire([badSignature, badSignature]);
+      expect(described(hashfedError(() => checkBatch(federation, state, head, twice, noneVerified, parse, admitted)))).toMatchObject({ code: "STATEMENT_DUPLICATE" });
+    });
   });
 
   test.each([
