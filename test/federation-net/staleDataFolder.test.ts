@@ -22,7 +22,8 @@ import { duplicateProposal, duplicateVote, proposerOf, verifyEvidence, verifySig
 import type { Evidence, SignedProposal, SignedVote } from "../../src/gen/hashfed/v1/batch";
 import { VoteType } from "../../src/gen/hashfed/v1/batch";
 import type { PeerMessage } from "../../src/gen/hashfed/v1/peer";
-import { defaultDataDir, freePort, localFederation, type NodeProcess, SHORT_TIMEOUTS, type SoloSetup, startNodeProcess } from "../support/cluster";
+import { freeLoopbackPort } from "../../src/cli/loopbackPort";
+import { defaultDataDir, localFederation, type NodeProcess, SHORT_TIMEOUTS, type SoloSetup, startNodeProcess } from "../support/cluster";
 import {
   type Acknowledged,
   describeNodes,
@@ -88,8 +89,8 @@ function wiretap(message: PeerMessage): void {
 
 beforeAll(async () => {
   members = await localFederation(["a.example", "b.example", "c.example", "d.example"], SHORT_TIMEOUTS);
-  cListen = `127.0.0.1:${await freePort()}`;
-  const dListen = `127.0.0.1:${await freePort()}`;
+  cListen = `127.0.0.1:${await freeLoopbackPort()}`;
+  const dListen = `127.0.0.1:${await freeLoopbackPort()}`;
   relays = [await PeerRelay.start(members[C]!.publicAddress, cListen, wiretap), await PeerRelay.start(members[D]!.publicAddress, dListen, wiretap)];
   const listenAt = (i: number): string | undefined => (i === C ? cListen : i === D ? dListen : undefined);
   const started = await Promise.all(members.map((member, i) => startNodeProcess(member, { listen: listenAt(i) })));

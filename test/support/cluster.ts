@@ -1,27 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freeLoopbackPort } from "../../src/cli/loopbackPort";
 import { projectRoot } from "../../src/node/projectFiles";
 import { generateSeed, type PrivateKey, privateKeyFromSeed, writePrivateKeyFile } from "../../src/crypto";
 import { type Federation, formatFederationFile, type FederationParameters, parseFederation } from "../../src/federation";
 
 export const CLI = join(projectRoot(), "dist/src/cli/main.js");
-
-/** A port the OS says is free right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 export interface SoloSetup {
   readonly folder: string;
@@ -56,7 +43,7 @@ export async function localFederation(
   const members = [];
   for (const name of names) {
     const key = privateKeyFromSeed(name, generateSeed());
-    members.push({ name, key, memberAddress: `127.0.0.1:${await freePort()}`, publicAddress: `127.0.0.1:${await freePort()}` });
+    members.push({ name, key, memberAddress: `127.0.0.1:${await freeLoopbackPort()}`, publicAddress: `127.0.0.1:${await freeLoopbackPort()}` });
   }
   const text = formatFederationFile({
     origin: "hashfed.example/test",

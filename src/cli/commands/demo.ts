@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -13,6 +12,7 @@ import type { MemberClient, Submission } from "../../gen/hashfed/v1/member";
 import { LogEntry, RetractReason } from "../../gen/hashfed/v1/statement";
 import { hashLeaf, verifyConsistency, verifyInclusion } from "../../log";
 import { HashfedNode } from "../../node/hashfedNode";
+import { freeLoopbackPort } from "../loopbackPort";
 import { print } from "../output";
 
 const MEMBERS = ["forum.example", "photoshare.example", "streaming.example", "videohost.example"];
@@ -24,20 +24,8 @@ interface DemoMember {
   node: HashfedNode | undefined;
 }
 
-/** A port the operating system says is free now: the federation file must name each peer's address. */
 /** How long one step of the demo may wait for a node; on loopback each takes well under a second. */
 const DEMO_STEP_TIMEOUT_MS = 30_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** A PDQ hash at exactly `distance` bits from `hash`: a re-encoded or lightly edited copy. */
 function nearDuplicate(hash: Buffer, distance: number): Buffer {
@@ -104,7 +92,7 @@ class Demo {
 async function createDemo(): Promise<Demo> {
   const folder = await mkdtemp(join(tmpdir(), "hashfed-demo-"));
   const members: DemoMember[] = [];
-  for (const name of MEMBERS) members.push({ name, key: privateKeyFromSeed(name, generateSeed()), publicAddress: `127.0.0.1:${await freePort()}`, node: undefined });
+  for (const name of MEMBERS) members.push({ name, key: privateKeyFromSeed(name, generateSeed()), publicAddress: `127.0.0.1:${await freeLoopbackPort()}`, node: undefined });
   const federation = parseFederation(
     formatFederationFile({
       origin: "hashfed.example/demo",

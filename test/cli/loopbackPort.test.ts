@@ -1,0 +1,20 @@
+/**
+ * Goal: the ports handed to the demo's and the tests' nodes are free to listen on, distinct within a
+ * process, and outside the range the OS draws outgoing connections' ports from.
+ * Method: 200 ports asked for in a row, each listened on.
+ */
+import { createServer } from "node:net";
+import { freeLoopbackPort } from "../../src/cli/loopbackPort";
+
+test("ports are distinct, below 32768, and free to listen on", async () => {
+  const ports: number[] = [];
+  for (let i = 0; i < 200; i++) ports.push(await freeLoopbackPort());
+  expect(new Set(ports).size).toBe(ports.length);
+  for (const port of ports) expect(port).toBeLessThan(32_768);
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(ports[0], "127.0.0.1", resolve);
+  });
+  await new Promise((resolve) => server.close(resolve));
+});
