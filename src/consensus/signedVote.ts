@@ -13,14 +13,21 @@ export function signVote(signer: Signer, vote: Vote): SignedVote {
 export interface ParsedVote {
   readonly vote: Vote;
   readonly validator: Member;
+  readonly signed: SignedVote;
 }
 
-/** A vote whose validator's signature verified. */
-export type VerifiedVote = ParsedVote;
+declare const signatureChecked: unique symbol;
+
+/** A vote whose validator's signature verified: made only by checkVoteSignature. */
+export interface VerifiedVote {
+  readonly vote: Vote;
+  readonly validator: Member;
+  readonly [signatureChecked]: true;
+}
 
 /** Decodes a signed vote and checks that a validator of this federation signed exactly these bytes. */
 export function verifySignedVote(federation: Federation, signed: SignedVote): VerifiedVote {
-  return checkVoteSignature(parseSignedVote(federation, signed), signed);
+  return checkVoteSignature(parseSignedVote(federation, signed));
 }
 
 /**
@@ -52,14 +59,14 @@ export function parseSignedVote(federation: Federation, signed: SignedVote): Par
   if (validator === undefined || !isValidator(federation, vote.validator)) {
     throw new HashfedError("forbidden", "NOT_A_VALIDATOR", `${JSON.stringify(vote.validator)} is not a validator of this federation`);
   }
-  return { vote, validator };
+  return { vote, validator, signed };
 }
 
-/** The parsed vote, once its validator's signature over exactly `signed.vote` verifies. */
-export function checkVoteSignature(parsed: ParsedVote, signed: SignedVote): VerifiedVote {
-  const { vote, validator } = parsed;
+/** The parsed vote, once its validator's signature over exactly its bytes verifies. */
+export function checkVoteSignature(parsed: ParsedVote): VerifiedVote {
+  const { vote, validator, signed } = parsed;
   if (!verifyInDomain(validator.key, "vote", signed.vote, signed.signature)) {
     throw new HashfedError("unauthenticated", "VOTE_SIGNATURE_INVALID", `the vote's signature does not verify under ${validator.name}'s key`);
   }
-  return { vote, validator };
+  return { vote, validator } as VerifiedVote;
 }

@@ -15,6 +15,8 @@ export class RecentBatches {
 
   /** Called with each batch as it commits, in order. */
   add(batch: Pick<AssembledBatch, "header" | "entries">): void {
+    const last = this.batches[this.batches.length - 1];
+    if (last !== undefined && firstIndexOf(batch) !== last.header.treeSize) this.clear(); // held batches are contiguous
     this.batches.push(batch);
     this.held += batch.entries.length;
     if (this.held > this.entriesMax) this.clear();
@@ -33,7 +35,7 @@ export class RecentBatches {
         if (index >= start && index < end) entries.push({ index, entryBytes: signed.entryBytes, reveal });
       });
     }
-    return entries;
+    return entries.length === Number(end - start) ? entries : undefined;
   }
 
   private clear(): void {

@@ -49,7 +49,7 @@ export interface ReplicaOptions {
   readonly kv: KeyValueStore;
   readonly transport: Transport;
   readonly timers: Timers;
-  /** Where statement signatures are checked; on the calling thread unless given (a node uses worker threads). */
+  /** Where statement signatures are checked; on the calling thread unless given (a node's pool uses worker threads for all but a few). */
   readonly verifier?: SignatureVerifier;
   readonly tuning?: Partial<ReplicaTuning>;
   readonly log?: (line: string) => void;
@@ -355,7 +355,7 @@ export class Replica {
     // four validators the third precommit of every height arrives after the commit.
     const height = this.consensusHeight();
     if (parsed.vote.height < height) return;
-    const { vote, validator } = checkVoteSignature(parsed, signed);
+    const { vote, validator } = checkVoteSignature(parsed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
     if (vote.height > height) return this.keepForLater(from, vote.height, message);
     if (this.core === undefined || this.listening) return;
@@ -543,9 +543,10 @@ export class Replica {
   // ---- statements ----------------------------------------------------------------------------
 
   /**
-   * Checks the signatures of gossiped statements beside the input queue, not in it: votes and
-   * proposals waiting behind those checks were held up for hundreds of milliseconds under load.
-   * Admitting the valid ones is queued like any input.
+   * Checks the signatures of gossiped statements without holding the input queue for them: votes
+   * and proposals waiting behind those checks were held up for hundreds of milliseconds under load.
+   * (A node's verifier checks a few signatures in place, which costs less than handing them to a
+   * worker, and many on its workers.) Admitting the valid ones is queued like any input.
    */
   private checkGossip(from: string, statements: readonly GossipedStatement[]): void {
     // Every statement comes from several peers: known ones are dropped by id, before the costlier parse.

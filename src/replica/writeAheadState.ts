@@ -107,7 +107,12 @@ export class WriteAheadState {
   private async write(operations: WriteOperation[]): Promise<void> {
     const forgotten = this.forgotten;
     this.forgotten = [];
-    await this.kv.write([...forgotten, ...operations], { sync: true });
+    try {
+      await this.kv.write([...forgotten, ...operations], { sync: true });
+    } catch (error) {
+      this.forgotten = [...forgotten, ...this.forgotten];
+      throw error;
+    }
   }
 
   private raise(slot: Slot): void {

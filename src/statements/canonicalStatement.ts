@@ -68,9 +68,9 @@ export function decodeCanonicalLogEntry(leaf: Buffer): { statement: Buffer; sign
 
 /**
  * The LogEntry of a statement and its signature, as the generated encoder writes it (the Merkle
- * leaf), built in one allocation instead of through the encoder: every statement a node receives
- * needs its leaf, and the encoder was two fifths of parsing one. The statement and signature
- * returned are views into the leaf, so a parsed statement holds one buffer rather than three.
+ * leaf), written directly into one buffer instead of through the encoder: every statement a node
+ * receives needs its leaf, and the encoder was two fifths of parsing one. The statement and
+ * signature returned are views into the leaf rather than copies of their own.
  */
 export function encodeLogEntry(statement: Uint8Array, signature: Uint8Array): { entryBytes: Buffer; statement: Buffer; signature: Buffer } {
   const statementStart = fieldHeaderSize(statement);

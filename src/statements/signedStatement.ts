@@ -35,7 +35,7 @@ export function parseSignedStatement(statementBytes: Uint8Array, signature: Uint
   if (signature.length !== SIGNATURE_BYTES) {
     throw invalid("SIGNATURE_MALFORMED", `a statement signature is ${SIGNATURE_BYTES} bytes, got ${signature.length}`);
   }
-  // Copied into a leaf of their own: views into a peer's message would keep all of it alive.
+  // Copied into the leaf: views into a peer's message would keep all of that message alive.
   const { entryBytes, statement: bytes, signature: sig } = encodeLogEntry(statementBytes, signature);
   return { id: idOfBytes ?? statementIdOf(bytes), bytes, signature: sig, statement: decodeStatement(bytes), entryBytes };
 }

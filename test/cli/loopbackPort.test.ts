@@ -4,13 +4,16 @@
  * Method: 200 ports asked for in a row, each listened on.
  */
 import { createServer } from "node:net";
-import { freeLoopbackPort } from "../../src/cli/loopbackPort";
+import { freeLoopbackPort, outgoingPortsStart } from "../../src/cli/loopbackPort";
 
-test("ports are distinct, below 32768, and free to listen on", async () => {
+test("ports are distinct, just below the outgoing connections' range, and free to listen on", async () => {
   const ports: number[] = [];
   for (let i = 0; i < 200; i++) ports.push(await freeLoopbackPort());
   expect(new Set(ports).size).toBe(ports.length);
-  for (const port of ports) expect(port).toBeLessThan(32_768);
+  for (const port of ports) {
+    expect(port).toBeLessThan(outgoingPortsStart());
+    expect(port).toBeGreaterThanOrEqual(Math.max(1024, outgoingPortsStart() - 12_768));
+  }
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

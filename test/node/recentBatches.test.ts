@@ -42,3 +42,12 @@ test("leaves to the store what it does not hold: before the first batch, past th
   recent.add(batch(26, 2));
   expect(indexes(recent.entries(24n, 26n))).toEqual([24, 25]);
 });
+
+test("a batch that does not follow the last one held (a commit it was not told of) drops what it held", () => {
+  const recent = new RecentBatches(100);
+  recent.add(batch(13, 3));
+  recent.add(batch(20, 2));
+  expect(recent.entries(10n, 13n)).toBeUndefined();
+  expect(recent.entries(13n, 18n)).toBeUndefined();
+  expect(indexes(recent.entries(18n, 20n))).toEqual([18, 19]);
+});
