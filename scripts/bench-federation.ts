@@ -7,7 +7,7 @@
  *      submitter checks every statement's signature once, so the machine can commit at most
  *      cores x (verifications per second per core) / (n - 1) statements per second.
  *
- * Usage: npm run bench:federation -- [--runs N] [--seconds S] [--validators 4,7]
+ * Usage: npm run bench:federation -- [--runs N] [--seconds S] [--validators 4,7] [--only throughput|latency]
  */
 import { cpus } from "node:os";
 import { rm } from "node:fs/promises";
@@ -17,20 +17,27 @@ import type { EntryView } from "../src/gen/hashfed/v1/member";
 import { localFederation, type NodeProcess, type SoloSetup, startNodeProcess } from "../test/support/cluster";
 import { ed25519RatesPerCore, formatRate, median, seconds, sha256Addition } from "./benchSupport";
 
+type Measurement = "throughput" | "latency";
+
 interface Options {
   runs: number;
   seconds: number;
   validators: number[];
+  measurements: Measurement[];
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 3, seconds: 10, validators: [4, 7] };
+  const options: Options = { runs: 3, seconds: 10, validators: [4, 7], measurements: ["throughput", "latency"] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === "--runs") options.runs = Number(argv[++i]);
     else if (flag === "--seconds") options.seconds = Number(argv[++i]);
     else if (flag === "--validators") options.validators = argv[++i]!.split(",").map(Number);
-    else throw new Error(`unknown option ${flag}`);
+    else if (flag === "--only") {
+      const only = argv[++i];
+      if (only !== "throughput" && only !== "latency") throw new Error(`--only takes throughput or latency, got ${only}`);
+      options.measurements = [only];
+    } else throw new Error(`unknown option ${flag}`);
   }
   return options;
 }
@@ -167,20 +174,25 @@ async function main(): Promise<void> {
     const rates: number[] = [];
     const p50s: number[] = [];
     const p99s: number[] = [];
-    for (let run = 0; run < options.runs; run++) {
-      const rate = await withFederation(validators, (members, nodes) => throughput(members, nodes, options.seconds));
-      const { p50, p99 } = await withFederation(validators, (members) => latency(members, options.seconds));
-      console.log(`  n=${validators} run ${run + 1}: ${formatRate(rate)} statements/s committed; latency p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
-      rates.push(rate);
-      p50s.push(p50);
-      p99s.push(p99);
-    }
     const bound = (cores * perCore) / (validators - 1);
-    const rate = median(rates);
-    rows.push(
-      `  ${validators} validators: ${formatRate(rate)} statements/s (${((100 * rate) / bound).toFixed(0)}% of the verification bound ${formatRate(bound)}/s); ` +
-        `submit-to-matchable-everywhere at 200/s: p50 ${median(p50s).toFixed(1)} ms, p99 ${median(p99s).toFixed(1)} ms`,
-    );
+    const rateText = (rate: number): string => `${formatRate(rate)} statements/s (${((100 * rate) / bound).toFixed(0)}% of the verification bound ${formatRate(bound)}/s)`;
+    const latencyText = (p50: number, p99: number): string => `submit-to-matchable-everywhere at 200/s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`;
+    for (let run = 0; run < options.runs; run++) {
+      const measured: string[] = [];
+      if (options.measurements.includes("throughput")) {
+        rates.push(await withFederation(validators, (members, nodes) => throughput(members, nodes, options.seconds)));
+        measured.push(`${formatRate(rates[rates.length - 1]!)} statements/s committed`);
+      }
+      if (options.measurements.includes("latency")) {
+        const { p50, p99 } = await withFederation(validators, (members) => latency(members, options.seconds));
+        p50s.push(p50);
+        p99s.push(p99);
+        measured.push(`latency p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
+      }
+      console.log(`  n=${validators} run ${run + 1}: ${measured.join("; ")}`);
+    }
+    const summary = [rates.length > 0 ? rateText(median(rates)) : undefined, p50s.length > 0 ? latencyText(median(p50s), median(p99s)) : undefined];
+    rows.push(`  ${validators} validators: ${summary.filter((part) => part !== undefined).join("; ")}`);
   }
   console.log("\nresults (medians):");
   for (const row of rows) console.log(row);
