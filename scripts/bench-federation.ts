@@ -180,8 +180,9 @@ async function main(): Promise<void> {
     for (let run = 0; run < options.runs; run++) {
       const measured: string[] = [];
       if (options.measurements.includes("throughput")) {
-        rates.push(await withFederation(validators, (members, nodes) => throughput(members, nodes, options.seconds)));
-        measured.push(`${formatRate(rates[rates.length - 1]!)} statements/s committed`);
+        const rate = await withFederation(validators, (members, nodes) => throughput(members, nodes, options.seconds));
+        rates.push(rate);
+        measured.push(`${formatRate(rate)} statements/s committed`);
       }
       if (options.measurements.includes("latency")) {
         const { p50, p99 } = await withFederation(validators, (members) => latency(members, options.seconds));

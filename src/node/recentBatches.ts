@@ -27,13 +27,17 @@ export class RecentBatches {
     while (this.batches.length > 0 && this.batches[0]!.header.treeSize <= start) this.held -= this.batches.shift()!.entries.length;
     const first = this.batches[0];
     if (first === undefined || firstIndexOf(first) > start || this.batches[this.batches.length - 1]!.header.treeSize < end) return undefined;
+    // Only the range's own entries are touched: a follower reads a batch in chunks, and walking
+    // every held entry for each chunk made the cost grow with the square of the batch.
     const entries: StoredEntry[] = [];
     for (const batch of this.batches) {
       const batchStart = firstIndexOf(batch);
-      batch.entries.forEach(({ signed, reveal }, offset) => {
-        const index = batchStart + BigInt(offset);
-        if (index >= start && index < end) entries.push({ index, entryBytes: signed.entryBytes, reveal });
-      });
+      const from = Math.max(0, Number(start - batchStart));
+      const to = Math.min(batch.entries.length, Number(end - batchStart));
+      for (let offset = from; offset < to; offset++) {
+        const { signed, reveal } = batch.entries[offset]!;
+        entries.push({ index: batchStart + BigInt(offset), entryBytes: signed.entryBytes, reveal });
+      }
     }
     return entries.length === Number(end - start) ? entries : undefined;
   }
