@@ -7,14 +7,19 @@
  *      submitter checks every statement's signature once, so the machine can commit at most
  *      cores x (verifications per second per core) / (n - 1) statements per second.
  *
- * Usage: npm run bench:federation -- [--runs N] [--seconds S] [--validators 4,7] [--only throughput|latency]
+ * Each measurement runs its load for `--warmup` seconds first and does not count them: the nodes
+ * are fresh processes, and V8 takes some seconds of load to compile their hot code, which a node
+ * that has run for a while has long done.
+ *
+ * Usage: npm run bench:federation -- [--runs N] [--seconds S] [--warmup S] [--validators 4,7] [--only throughput|latency]
  */
 import { cpus } from "node:os";
 import { rm } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { call, connectLog, connectMember } from "../src/client/rpc";
-import type { EntryView } from "../src/gen/hashfed/v1/member";
+import type { EntryView, StatusResponse } from "../src/gen/hashfed/v1/member";
 import { localFederation, type NodeProcess, type SoloSetup, startNodeProcess } from "../test/support/cluster";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ed25519RatesPerCore, formatRate, median, seconds, sha256Addition } from "./benchSupport";
 
 type Measurement = "throughput" | "latency";
@@ -22,16 +27,18 @@ type Measurement = "throughput" | "latency";
 interface Options {
   runs: number;
   seconds: number;
+  warmupSeconds: number;
   validators: number[];
   measurements: Measurement[];
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 3, seconds: 10, validators: [4, 7], measurements: ["throughput", "latency"] };
+  const options: Options = { runs: 3, seconds: 10, warmupSeconds: 10, validators: [4, 7], measurements: ["throughput", "latency"] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === "--runs") options.runs = Number(argv[++i]);
     else if (flag === "--seconds") options.seconds = Number(argv[++i]);
+    else if (flag === "--warmup") options.warmupSeconds = Number(argv[++i]);
     else if (flag === "--validators") options.validators = argv[++i]!.split(",").map(Number);
     else if (flag === "--only") {
       const only = argv[++i];
@@ -50,19 +57,16 @@ function cpuMs(node: NodeProcess): number {
 // USER_HZ, in which /proc reports CPU time: 100 on Linux.
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** Heights committed from `fromHeight` on, and how many needed more than one round. */
-async function heightsSince(member: SoloSetup, fromHeight: bigint): Promise<{ heights: number; laterRounds: number }> {
+/** How many of the heights from `fromHeight` to `toHeight` needed more than one round. */
+async function laterRoundsAmong(member: SoloSetup, fromHeight: bigint, toHeight: bigint): Promise<number> {
   const log = connectLog(member.publicAddress);
-  let heights = 0;
   let laterRounds = 0;
-  for (let height = fromHeight; ; height++) {
-    const batch = await call(log, log.client.getBatch, { height }).catch(() => undefined);
-    if (batch === undefined) break;
-    heights++;
+  for (let height = fromHeight; height <= toHeight; height++) {
+    const batch = await call(log, log.client.getBatch, { height });
     if ((batch.certificate?.round ?? 0) > 0) laterRounds++;
   }
   log.client.close();
-  return { heights, laterRounds };
+  return laterRounds;
 }
 
 async function withFederation<T>(validators: number, work: (members: SoloSetup[], nodes: readonly NodeProcess[]) => Promise<T>): Promise<T> {
@@ -78,34 +82,36 @@ async function withFederation<T>(validators: number, work: (members: SoloSetup[]
 }
 
 /**
- * Clients at every member submit requests of 500 statements, 2 in flight each, for `durationS`.
- * Also prints the nodes' CPU per committed statement and the heights that took more than a round.
+ * Clients at every member submit requests of 500 statements, 2 in flight each, for `warmupS` and
+ * then `durationS`: the rate is the log's growth over the second span, measured under load. Also
+ * prints the nodes' CPU per committed statement and the heights that took more than a round.
  */
-async function throughput(members: SoloSetup[], nodes: readonly NodeProcess[], durationS: number): Promise<number> {
+async function throughput(members: SoloSetup[], nodes: readonly NodeProcess[], durationS: number, warmupS: number): Promise<number> {
   const clients = members.map((member) => connectMember(member.memberAddress));
-  const statusOf = async (): Promise<bigint> => (await call(clients[0]!, clients[0]!.client.status, {})).treeSize;
-  // Warm up: connections open, first heights decided.
-  await call(clients[0]!, clients[0]!.client.submit, { submissions: [sha256Addition()] });
-  const startSize = await statusOf();
-  const startHeight = (await call(clients[0]!, clients[0]!.client.status, {})).height + 1n;
-  const startCpu = nodes.map(cpuMs);
-  const start = process.hrtime.bigint();
-  const deadline = Date.now() + durationS * 1000;
+  const status = (): Promise<StatusResponse> => call(clients[0]!, clients[0]!.client.status, {});
+  const deadline = Date.now() + (warmupS + durationS) * 1000;
   let failedRequests = 0;
   const worker = async (client: (typeof clients)[number]): Promise<void> => {
     while (Date.now() < deadline) {
       await call(client, client.client.submit, { submissions: Array.from({ length: 500 }, sha256Addition) }).catch(() => failedRequests++);
     }
   };
-  await Promise.all(clients.flatMap((client) => [worker(client), worker(client)]));
+  const load = Promise.all(clients.flatMap((client) => [worker(client), worker(client)]));
+  await sleep(warmupS * 1000);
+  const first = await status();
+  const startCpu = nodes.map(cpuMs);
+  const start = process.hrtime.bigint();
+  await sleep(durationS * 1000);
+  const last = await status();
   const elapsed = seconds(start);
-  const committed = Number((await statusOf()) - startSize);
-  const rate = committed / elapsed;
   const nodesCpuMs = nodes.reduce((sum, node, i) => sum + cpuMs(node) - startCpu[i]!, 0);
-  const { heights, laterRounds } = await heightsSince(members[0]!, startHeight);
+  await load;
+  const committed = Number(last.treeSize - first.treeSize);
+  const rate = committed / elapsed;
+  const laterRounds = await laterRoundsAmong(members[0]!, first.height + 1n, last.height);
   console.log(
     `    nodes used ${(nodesCpuMs / 1000 / elapsed).toFixed(2)} cores, ${((1000 * nodesCpuMs) / Math.max(1, committed)).toFixed(0)} µs of CPU per committed statement (all nodes); ` +
-      `${heights} heights, ${laterRounds} decided after round 0`,
+      `${last.height - first.height} heights, ${laterRounds} decided after round 0`,
   );
   // Refused requests (a full mempool pushing back) are not committed, so they lower the rate; shown so a reader knows.
   if (failedRequests > 0) console.log(`    ${failedRequests} requests of 500 refused or failed`);
@@ -113,8 +119,11 @@ async function throughput(members: SoloSetup[], nodes: readonly NodeProcess[], d
   return rate;
 }
 
-/** One statement every 5 ms at the first member; the time until every member's Follow stream shows it. */
-async function latency(members: SoloSetup[], durationS: number): Promise<{ p50: number; p99: number }> {
+/**
+ * One statement every 5 ms at the first member, for `warmupS` unmeasured, then for `durationS`: the
+ * time until every member's Follow stream shows it.
+ */
+async function latency(members: SoloSetup[], durationS: number, warmupS: number): Promise<{ p50: number; p99: number }> {
   const submitter = connectMember(members[0]!.memberAddress);
   await call(submitter, submitter.client.submit, { submissions: [sha256Addition()] });
   const from = (await call(submitter, submitter.client.status, {})).treeSize;
@@ -135,19 +144,22 @@ async function latency(members: SoloSetup[], durationS: number): Promise<{ p50: 
     });
     return { client, stream };
   });
-  const pending: Promise<unknown>[] = [];
-  const count = durationS * 200;
-  const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    const due = start + i * 5;
-    // Sleeps rather than spins: a spinning client would take a core from the nodes it measures.
-    while (performance.now() < due) await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now() - 1)));
-    const submitted = performance.now();
-    pending.push(call(submitter, submitter.client.submit, { submissions: [sha256Addition()] }).then((response) => {
-      sentAt.set(response.acknowledgements[0]!.statementId.toString("hex"), submitted);
-    }));
-  }
-  await Promise.all(pending);
+  const submitAt200PerSecond = async (durationS: number, record: boolean): Promise<void> => {
+    const pending: Promise<unknown>[] = [];
+    const start = performance.now();
+    for (let i = 0; i < durationS * 200; i++) {
+      const due = start + i * 5;
+      // Sleeps rather than spins: a spinning client would take a core from the nodes it measures.
+      while (performance.now() < due) await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now() - 1)));
+      const submitted = performance.now();
+      pending.push(call(submitter, submitter.client.submit, { submissions: [sha256Addition()] }).then((response) => {
+        if (record) sentAt.set(response.acknowledgements[0]!.statementId.toString("hex"), submitted);
+      }));
+    }
+    await Promise.all(pending);
+  };
+  await submitAt200PerSecond(warmupS, false);
+  await submitAt200PerSecond(durationS, true);
   const complete = (): boolean => [...sentAt.keys()].every((id) => (seen.get(id)?.length ?? 0) === members.length);
   for (let waited = 0; !complete() && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
   const missing = [...sentAt.keys()].filter((id) => (seen.get(id)?.length ?? 0) < members.length).length;
@@ -180,12 +192,12 @@ async function main(): Promise<void> {
     for (let run = 0; run < options.runs; run++) {
       const measured: string[] = [];
       if (options.measurements.includes("throughput")) {
-        const rate = await withFederation(validators, (members, nodes) => throughput(members, nodes, options.seconds));
+        const rate = await withFederation(validators, (members, nodes) => throughput(members, nodes, options.seconds, options.warmupSeconds));
         rates.push(rate);
         measured.push(`${formatRate(rate)} statements/s committed`);
       }
       if (options.measurements.includes("latency")) {
-        const { p50, p99 } = await withFederation(validators, (members) => latency(members, options.seconds));
+        const { p50, p99 } = await withFederation(validators, (members) => latency(members, options.seconds, options.warmupSeconds));
         p50s.push(p50);
         p99s.push(p99);
         measured.push(`latency p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
