@@ -8,8 +8,8 @@
  *      cores x (verifications per second per core) / (n - 1) statements per second.
  *
  * Each measurement runs its load for `--warmup` seconds first and does not count them: the nodes
- * are fresh processes, and V8 takes some seconds of load to compile their hot code, which a node
- * that has run for a while has long done.
+ * are fresh processes, and under these loads V8 goes on compiling their hot code for about half a
+ * minute, which a node that has run for a while has long done.
  *
  * Usage: npm run bench:federation -- [--runs N] [--seconds S] [--warmup S] [--validators 4,7] [--only throughput|latency]
  */
@@ -33,7 +33,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 3, seconds: 10, warmupSeconds: 10, validators: [4, 7], measurements: ["throughput", "latency"] };
+  const options: Options = { runs: 3, seconds: 10, warmupSeconds: 30, validators: [4, 7], measurements: ["throughput", "latency"] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === "--runs") options.runs = Number(argv[++i]);
