@@ -610,16 +610,19 @@ export class Replica {
    * Sends each peer the statements admitted since the last flush, except those it sent us, and
    * except those the submitter's own node sent us: that node sends its statements to every peer
    * itself, and a copy that went missing comes again with the next regossip. Under load,
-   * statements admitted one by one travel in a few messages instead of one each.
+   * statements admitted one by one travel in a few messages instead of one each. Every peer that
+   * sent none of them gets the same messages, encoded once.
    */
   private flushGossip(): void {
     const outgoing = this.outgoing.filter(({ entry, from }) => from === undefined || from !== entry.signed.statement.submitter);
     this.outgoing = [];
+    const senders = new Set(outgoing.map(({ from }) => from));
+    let forEveryPeer: Buffer[] | undefined;
     for (const peer of this.peers) {
-      const statements = outgoing.filter(({ from }) => from !== peer).map(({ entry }) => gossipOf(entry));
-      for (let i = 0; i < statements.length; i += GOSSIP_STATEMENTS_PER_MESSAGE) {
-        this.sendTo(peer, { kind: { $case: "statements", value: { statements: statements.slice(i, i + GOSSIP_STATEMENTS_PER_MESSAGE) } } });
-      }
+      const messages = senders.has(peer)
+        ? gossipMessages(outgoing.filter(({ from }) => from !== peer).map(({ entry }) => entry))
+        : (forEveryPeer ??= gossipMessages(outgoing.map(({ entry }) => entry)));
+      for (const bytes of messages) this.sendBytesTo(peer, bytes);
     }
   }
 
@@ -1042,6 +1045,16 @@ function signatureOf(message: PeerMessage): Uint8Array | undefined {
 function slotOfVote(vote: Vote): Slot {
   const kind: SignedKind = vote.type === VoteType.VOTE_TYPE_PREVOTE ? "prevote" : "precommit";
   return { height: vote.height, round: vote.round, kind };
+}
+
+/** Statements to gossip, as encoded peer messages of at most GOSSIP_STATEMENTS_PER_MESSAGE each. */
+function gossipMessages(entries: readonly BatchEntry[]): Buffer[] {
+  const messages: Buffer[] = [];
+  for (let i = 0; i < entries.length; i += GOSSIP_STATEMENTS_PER_MESSAGE) {
+    const statements = entries.slice(i, i + GOSSIP_STATEMENTS_PER_MESSAGE).map(gossipOf);
+    messages.push(encodePeerMessage({ kind: { $case: "statements", value: { statements } } }));
+  }
+  return messages;
 }
 
 function gossipOf(entry: BatchEntry): { entry: { statement: Buffer; signature: Buffer }; reveal: BatchEntry["reveal"] } {
