@@ -607,28 +607,30 @@ export class Replica {
   }
 
   /**
-   * Sends each peer the statements admitted since the last flush, except those it sent us, and
-   * except those the submitter's own node sent us: that node sends its statements to every peer
-   * itself, and a copy that went missing comes again with the next regossip. Under load,
-   * statements admitted one by one travel in a few messages instead of one each. Every peer that
-   * sent none of them gets the same messages, encoded once.
+   * Sends each peer the statements admitted since the last flush, except those it sent us or
+   * signed itself, and except those the submitter's own node sent us: that node sends its
+   * statements to every peer itself, and a copy that went missing comes again with the next
+   * regossip. Under load, statements admitted one by one travel in a few messages instead of one
+   * each. Every peer that neither sent nor signed any of them gets the same messages, encoded once.
    */
   private flushGossip(): void {
     const outgoing = this.outgoing.filter(({ entry, from }) => from === undefined || from !== entry.signed.statement.submitter);
     this.outgoing = [];
-    const senders = new Set(outgoing.map(({ from }) => from));
+    const skips = (peer: string, { entry, from }: (typeof outgoing)[number]): boolean => from === peer || entry.signed.statement.submitter === peer;
     let forEveryPeer: Buffer[] | undefined;
     for (const peer of this.peers) {
-      const messages = senders.has(peer)
-        ? gossipMessages(outgoing.filter(({ from }) => from !== peer).map(({ entry }) => entry))
+      const messages = outgoing.some((item) => skips(peer, item))
+        ? gossipMessages(outgoing.filter((item) => !skips(peer, item)).map(({ entry }) => entry))
         : (forEveryPeer ??= gossipMessages(outgoing.map(({ entry }) => entry)));
       for (const bytes of messages) this.sendBytesTo(peer, bytes);
     }
   }
 
+  /** Every peer gets the oldest pending statements again, whoever sent or signed them: a node that restarted may have lost its own. */
   private regossip(): void {
-    const pending = this.mempool.oldest(GOSSIP_STATEMENTS_PER_MESSAGE);
-    if (pending.length > 0) this.broadcast({ kind: { $case: "statements", value: { statements: pending.map(gossipOf) } } });
+    for (const bytes of gossipMessages(this.mempool.oldest(GOSSIP_STATEMENTS_PER_MESSAGE))) {
+      for (const peer of this.peers) this.sendBytesTo(peer, bytes);
+    }
   }
 
   // ---- consensus -----------------------------------------------------------------------------
@@ -967,11 +969,6 @@ export class Replica {
   }
 
   // ---- plumbing ------------------------------------------------------------------------------
-
-  private broadcast(message: PeerMessage): void {
-    const bytes = encodePeerMessage(message);
-    for (const peer of this.peers) this.sendBytesTo(peer, bytes);
-  }
 
   private sendTo(peer: string, message: PeerMessage): void {
     this.sendBytesTo(peer, encodePeerMessage(message));
