@@ -16,10 +16,10 @@
 import { cpus } from "node:os";
 import { rm } from "node:fs/promises";
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { call, connectLog, connectMember } from "../src/client/rpc";
 import type { EntryView, StatusResponse } from "../src/gen/hashfed/v1/member";
 import { localFederation, type NodeProcess, type SoloSetup, startNodeProcess } from "../test/support/cluster";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ed25519RatesPerCore, formatRate, median, seconds, sha256Addition } from "./benchSupport";
 
 type Measurement = "throughput" | "latency";
@@ -32,14 +32,21 @@ interface Options {
   measurements: Measurement[];
 }
 
+/** The value of `flag`: a whole number of at least `min`. */
+function wholeNumber(flag: string, text: string | undefined, min: number): number {
+  const value = Number(text);
+  if (text === undefined || !Number.isInteger(value) || value < min) throw new Error(`${flag} takes a whole number of at least ${min}, got ${text}`);
+  return value;
+}
+
 function parseOptions(argv: string[]): Options {
   const options: Options = { runs: 3, seconds: 10, warmupSeconds: 30, validators: [4, 7], measurements: ["throughput", "latency"] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
-    if (flag === "--runs") options.runs = Number(argv[++i]);
-    else if (flag === "--seconds") options.seconds = Number(argv[++i]);
-    else if (flag === "--warmup") options.warmupSeconds = Number(argv[++i]);
-    else if (flag === "--validators") options.validators = argv[++i]!.split(",").map(Number);
+    if (flag === "--runs") options.runs = wholeNumber(flag, argv[++i], 1);
+    else if (flag === "--seconds") options.seconds = wholeNumber(flag, argv[++i], 1);
+    else if (flag === "--warmup") options.warmupSeconds = wholeNumber(flag, argv[++i], 0);
+    else if (flag === "--validators") options.validators = (argv[++i] ?? "").split(",").map((text) => wholeNumber(flag, text, 2));
     else if (flag === "--only") {
       const only = argv[++i];
       if (only !== "throughput" && only !== "latency") throw new Error(`--only takes throughput or latency, got ${only}`);
@@ -89,22 +96,28 @@ async function withFederation<T>(validators: number, work: (members: SoloSetup[]
 async function throughput(members: SoloSetup[], nodes: readonly NodeProcess[], durationS: number, warmupS: number): Promise<number> {
   const clients = members.map((member) => connectMember(member.memberAddress));
   const status = (): Promise<StatusResponse> => call(clients[0]!, clients[0]!.client.status, {});
-  const deadline = Date.now() + (warmupS + durationS) * 1000;
+  let measuring = false;
+  let stopped = false;
   let failedRequests = 0;
   const worker = async (client: (typeof clients)[number]): Promise<void> => {
-    while (Date.now() < deadline) {
-      await call(client, client.client.submit, { submissions: Array.from({ length: 500 }, sha256Addition) }).catch(() => failedRequests++);
+    while (!stopped) {
+      await call(client, client.client.submit, { submissions: Array.from({ length: 500 }, sha256Addition) }).catch(() => {
+        if (measuring) failedRequests++;
+      });
     }
   };
   const load = Promise.all(clients.flatMap((client) => [worker(client), worker(client)]));
   await sleep(warmupS * 1000);
-  const first = await status();
-  const startCpu = nodes.map(cpuMs);
   const start = process.hrtime.bigint();
+  const startCpu = nodes.map(cpuMs);
+  measuring = true;
+  const first = await status();
   await sleep(durationS * 1000);
-  const last = await status();
   const elapsed = seconds(start);
   const nodesCpuMs = nodes.reduce((sum, node, i) => sum + cpuMs(node) - startCpu[i]!, 0);
+  const last = await status();
+  measuring = false;
+  stopped = true;
   await load;
   const committed = Number(last.treeSize - first.treeSize);
   const rate = committed / elapsed;
@@ -114,7 +127,7 @@ async function throughput(members: SoloSetup[], nodes: readonly NodeProcess[], d
       `${last.height - first.height} heights, ${laterRounds} decided after round 0`,
   );
   // Refused requests (a full mempool pushing back) are not committed, so they lower the rate; shown so a reader knows.
-  if (failedRequests > 0) console.log(`    ${failedRequests} requests of 500 refused or failed`);
+  if (failedRequests > 0) console.log(`    ${failedRequests} requests of 500 refused or failed while measured`);
   for (const client of clients) client.client.close();
   return rate;
 }
@@ -144,24 +157,23 @@ async function latency(members: SoloSetup[], durationS: number, warmupS: number)
     });
     return { client, stream };
   });
-  const submitAt200PerSecond = async (durationS: number, record: boolean): Promise<void> => {
-    const pending: Promise<unknown>[] = [];
-    const start = performance.now();
-    for (let i = 0; i < durationS * 200; i++) {
-      const due = start + i * 5;
-      // Sleeps rather than spins: a spinning client would take a core from the nodes it measures.
-      while (performance.now() < due) await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now() - 1)));
-      const submitted = performance.now();
-      pending.push(call(submitter, submitter.client.submit, { submissions: [sha256Addition()] }).then((response) => {
-        if (record) sentAt.set(response.acknowledgements[0]!.statementId.toString("hex"), submitted);
-      }));
-    }
-    await Promise.all(pending);
-  };
-  await submitAt200PerSecond(warmupS, false);
-  await submitAt200PerSecond(durationS, true);
+  // One paced stream of submissions: the first `warmupS` seconds' are not recorded.
+  const pending: Promise<unknown>[] = [];
+  const start = performance.now();
+  const warmupCount = warmupS * 200;
+  for (let i = 0; i < (warmupS + durationS) * 200; i++) {
+    const due = start + i * 5;
+    // Sleeps rather than spins: a spinning client would take a core from the nodes it measures.
+    while (performance.now() < due) await sleep(Math.max(0, due - performance.now() - 1));
+    const submitted = performance.now();
+    const recorded = i >= warmupCount;
+    pending.push(call(submitter, submitter.client.submit, { submissions: [sha256Addition()] }).then((response) => {
+      if (recorded) sentAt.set(response.acknowledgements[0]!.statementId.toString("hex"), submitted);
+    }));
+  }
+  await Promise.all(pending);
   const complete = (): boolean => [...sentAt.keys()].every((id) => (seen.get(id)?.length ?? 0) === members.length);
-  for (let waited = 0; !complete() && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (let waited = 0; !complete() && waited < 10_000; waited += 20) await sleep(20);
   const missing = [...sentAt.keys()].filter((id) => (seen.get(id)?.length ?? 0) < members.length).length;
   // A statement not matchable everywhere after 10 s counts as infinitely late: it is in p99 if it is in the top 1 %.
   if (missing > 0) console.log(`    ${missing} of ${sentAt.size} statements not matchable at every node within 10 s`);
