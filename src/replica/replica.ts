@@ -67,9 +67,16 @@ export interface ReplicaTuning {
   readonly regossipIntervalMs: number;
   /** Heights asked for per sync request. */
   readonly syncBatchesMax: number;
+  /**
+   * How long after a height starts its proposer waits before it builds the batch, if it is still
+   * that early (Tendermint's timeout_commit, small): under a steady stream of statements, heights no
+   * longer run back to back with a few statements each, and the CPU each height costs every node
+   * is spent on more statements. An idle federation proposes at once.
+   */
+  readonly batchGatherMs: number;
 }
 
-const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalMs: 1000, syncBatchesMax: 16 };
+const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalMs: 1000, syncBatchesMax: 16, batchGatherMs: 5 };
 /** Messages for the height after the current one are kept (bounded) until it starts. */
 const FUTURE_MESSAGES_MAX = 4096;
 /** After a quorum has answered a listening validator, how many status intervals the others get. */
@@ -122,6 +129,10 @@ export class Replica {
   /** Gossiped statements whose signatures are being checked, by id key: a copy from another peer meanwhile is dropped. */
   private readonly checking = new Set<string>();
   private waitingForValue: { height: bigint; round: number } | undefined;
+  /** When the current height started, on the replica's clock: its proposer lets statements gather until batchGatherMs after. */
+  private heightStartedAt = 0;
+  /** Whether answerValueRequest is due again once the statements have gathered. */
+  private gatherScheduled = false;
   /** From start until the validator joins consensus at the height in progress: see listen(). */
   private listening = false;
   /** The current listening phase's nonce, which peers echo. */
@@ -649,6 +660,7 @@ export class Replica {
     this.recentSends.clear();
     this.heldPrecommits = new Map();
     this.waitingForValue = undefined;
+    this.heightStartedAt = this.options.timers.now();
     const saved = this.wal.roundState;
     const hasWork = this.mempool.size > 0;
     if (saved !== undefined && saved.height === height && core.roundState.height !== height) {
@@ -699,11 +711,26 @@ export class Replica {
     }
   }
 
-  /** L18: the proposer builds a batch from the mempool, now or when statements arrive. */
+  /**
+   * L18: the proposer builds a batch from the mempool, now or when statements arrive, but not
+   * before batchGatherMs after the height started.
+   */
   private async answerValueRequest(): Promise<void> {
     const request = this.waitingForValue;
     if (request === undefined || this.core === undefined || request.height !== this.core.roundState.height || request.round !== this.core.roundState.round) return;
     const { federation, signer, timers } = this.options;
+    if (this.mempool.size === 0) return;
+    const gatheredAt = this.heightStartedAt + this.tuning.batchGatherMs;
+    if (timers.now() < gatheredAt) {
+      if (!this.gatherScheduled) {
+        this.gatherScheduled = true;
+        this.later(gatheredAt - timers.now(), () => {
+          this.gatherScheduled = false;
+          return this.answerValueRequest();
+        });
+      }
+      return;
+    }
     const candidates = this.withoutRepeatedSignals(this.mempool.oldest(federation.parameters.batchEntriesMax));
     const { batch, rejected } = buildBatch(federation, this.ledger.state, this.ledger.head, candidates, {
       proposer: signer.name,
