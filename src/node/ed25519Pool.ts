@@ -1,9 +1,10 @@
 import { Worker } from "node:worker_threads";
 import { cpus } from "node:os";
 import type { KeyObject } from "node:crypto";
-import { signEd25519, verifyEd25519 } from "../crypto/ed25519";
+import { signEd25519 } from "../crypto/ed25519";
 import type { PrivateKey, VerifierKey } from "../crypto/keys";
 import { domainMessage, type SigningDomain } from "../crypto/signingDomain";
+import { inThreadVerifier } from "../replica/signatureChecks";
 
 /**
  * The worker's whole program: Ed25519 signatures with the node's key, and verifications with any
@@ -95,7 +96,9 @@ export class Ed25519Pool {
 
   /** Whether each signature verifies over "hashfed/v1/<domain>\n" || bytes under its key, in order. */
   async verify(domain: SigningDomain, checks: readonly SignatureCheck[]): Promise<boolean[]> {
-    if (checks.length <= this.inThreadMax) return checks.map((check) => verifyEd25519(check.key.keyObject, domainMessage(domain, check.bytes), check.signature));
+    // In place through the process's remembered checks: a statement whose gossiped copy and proposal
+    // cross is then verified once.
+    if (checks.length <= this.inThreadMax) return inThreadVerifier.verify(domain, checks);
     const reply = await this.request({
       checks: checks.map((check) => ({ publicKey: check.key.publicKey, message: domainMessage(domain, check.bytes), signature: check.signature })),
     });

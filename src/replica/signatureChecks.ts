@@ -17,7 +17,7 @@ export interface SignatureVerifier {
   verify(domain: SigningDomain, checks: readonly SignatureCheck[]): Promise<boolean[]>;
 }
 
-/** Checks on the calling thread: for the simulator and tests. */
+/** Checks on the calling thread, remembering outcomes (verifyInDomain): for the simulator, tests, and a node's small requests. */
 export const inThreadVerifier: SignatureVerifier = {
   verify: async (domain, checks) => checks.map((check) => verifyInDomain(check.key, domain, check.bytes, check.signature)),
 };
