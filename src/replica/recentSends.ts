@@ -3,23 +3,38 @@
  * flight says the peer lacks it, and re-sending a proposal with its whole batch at every status is
  * what kept a loaded federation slow. A message is re-sent once `intervalMs` has passed since it was
  * last sent, so a lost one still comes again.
+ *
+ * A message heard, from its signer or a relay, counts as sent to every peer when it first arrived:
+ * its signer sent it to all of them no later, so a status that lacks it within the interval has
+ * most likely crossed it, and a relay would be a second copy (for a proposal, its whole batch).
  */
 export class RecentSends {
   private sent = new Map<string, number>();
+  private heardAt = new Map<string, number>();
 
   constructor(private readonly intervalMs: number) {}
 
   /** Whether `message` may go to `peer` now; if so, it counts as sent. */
   admit(peer: string, signature: Uint8Array, now: number): boolean {
-    const key = `${peer}/${Buffer.from(signature).toString("base64")}`;
+    const name = Buffer.from(signature).toString("base64");
+    const heard = this.heardAt.get(name);
+    if (heard !== undefined && now - heard < this.intervalMs) return false;
+    const key = `${peer}/${name}`;
     const last = this.sent.get(key);
     if (last !== undefined && now - last < this.intervalMs) return false;
     this.sent.set(key, now);
     return true;
   }
 
+  /** A message of the current height arrived; only its first arrival counts. */
+  heard(signature: Uint8Array, now: number): void {
+    const name = Buffer.from(signature).toString("base64");
+    if (!this.heardAt.has(name)) this.heardAt.set(name, now);
+  }
+
   /** At a new height: nothing of the last one is sent again. */
   clear(): void {
     this.sent = new Map();
+    this.heardAt = new Map();
   }
 }

@@ -32,11 +32,24 @@ describe("RecentSends", () => {
     expect(sends.admit("a", signature, 1200)).toBe(true);
   });
 
+  it("holds back a message from every peer for an interval after it first arrived, as its signer sent it to all", () => {
+    const sends = new RecentSends(200);
+    sends.heard(signature, 1000);
+    sends.heard(signature, 1150);
+    expect(sends.admit("a", signature, 1199)).toBe(false);
+    expect(sends.admit("b", signature, 1199)).toBe(false);
+    expect(sends.admit("a", Buffer.alloc(64, 8), 1199)).toBe(true);
+    expect(sends.admit("a", signature, 1200)).toBe(true);
+    expect(sends.admit("b", signature, 1200)).toBe(true);
+  });
+
   it("tells messages apart by signature, and forgets everything at a new height", () => {
     const sends = new RecentSends(200);
     expect(sends.admit("a", signature, 0)).toBe(true);
     expect(sends.admit("a", Buffer.alloc(64, 8), 0)).toBe(true);
+    sends.heard(Buffer.alloc(64, 9), 0);
     sends.clear();
     expect(sends.admit("a", signature, 1)).toBe(true);
+    expect(sends.admit("a", Buffer.alloc(64, 9), 1)).toBe(true);
   });
 });
