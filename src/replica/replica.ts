@@ -29,7 +29,7 @@ import type { SignalTypeName } from "../signals";
 import { LogStore } from "../store";
 import type { KeyValueStore } from "../store/keyValueStore";
 import { CommitWaiters } from "./commitWaiters";
-import type { Timers, Transport } from "./environment";
+import type { TimerHandle, Timers, Transport } from "./environment";
 import { Mempool } from "./mempool";
 import { RecentSends } from "./recentSends";
 import { decodePeerMessage, encodePeerMessage, readSyncedBatch, wireBatch } from "./peerMessages";
@@ -145,7 +145,13 @@ export class Replica {
   /** The height whose batch each peer was last asked for because its id differs from ours. */
   private readonly forkChecks = new Map<string, bigint>();
   /** Timers not yet fired, cleared on close; each leaves the set when it fires. */
-  private readonly timerHandles = new Set<ReturnType<Timers["setTimeout"]>>();
+  private readonly timerHandles = new Set<TimerHandle>();
+  /**
+   * The consensus timeouts of the current height, cleared when the next begins: the core ignores a
+   * timeout of a past height, and dozens of heights a second would otherwise each leave a few timers
+   * that wake the event loop for nothing, seconds later.
+   */
+  private heightTimers: TimerHandle[] = [];
   private readonly rejectionListeners: ((entry: BatchEntry, error: HashfedError) => void)[] = [];
   /** Every other member: statuses go to observers too, so that they learn what to sync. */
   private readonly members: readonly string[];
@@ -369,6 +375,7 @@ export class Replica {
     const { vote, validator } = checkVoteSignature(parsed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
     if (vote.height > height) return this.keepForLater(from, vote.height, message);
+    this.recentSends.heard(signed.signature, this.options.timers.now());
     if (this.core === undefined || this.listening) return;
     const valueId = valueIdOf(vote.valueId);
     if (vote.type === VoteType.VOTE_TYPE_PRECOMMIT && valueId !== null) {
@@ -491,6 +498,7 @@ export class Replica {
     const height = this.consensusHeight();
     if (proposal.height > height) return this.keepForLater(from, proposal.height, message);
     if (proposal.height < height || this.core === undefined || this.listening) return;
+    this.recentSends.heard(value.proposal.signature, this.options.timers.now());
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
     if (!this.values.has(valueId)) this.values.set(valueId, { batch: value.batch });
@@ -661,6 +669,8 @@ export class Replica {
     this.heldPrecommits = new Map();
     this.waitingForValue = undefined;
     this.heightStartedAt = this.options.timers.now();
+    for (const handle of this.heightTimers) this.cancel(handle);
+    this.heightTimers = [];
     const saved = this.wal.roundState;
     const hasWork = this.mempool.size > 0;
     if (saved !== undefined && saved.height === height && core.roundState.height !== height) {
@@ -698,7 +708,7 @@ export class Replica {
           break;
         case "scheduleTimeout": {
           const input = { kind: "timeout" as const, timeout: output.timeout, height: output.height, round: output.round };
-          this.later(output.delayMs, () => (this.listening ? undefined : this.stepCore(input)));
+          this.heightTimers.push(this.later(output.delayMs, () => (this.listening ? undefined : this.stepCore(input))));
           break;
         }
         case "decide":
@@ -1019,8 +1029,8 @@ export class Replica {
     this.options.onFatal(error);
   }
 
-  private later(delayMs: number, task: () => Promise<void> | void): void {
-    this.schedule(delayMs, () => this.enqueue(task));
+  private later(delayMs: number, task: () => Promise<void> | void): TimerHandle {
+    return this.schedule(delayMs, () => this.enqueue(task));
   }
 
   private every(intervalMs: number, task: () => void): void {
@@ -1032,12 +1042,17 @@ export class Replica {
     this.schedule(intervalMs, tick);
   }
 
-  private schedule(delayMs: number, fire: () => void): void {
+  private schedule(delayMs: number, fire: () => void): TimerHandle {
     const handle = this.options.timers.setTimeout(delayMs, () => {
       this.timerHandles.delete(handle);
       fire();
     });
     this.timerHandles.add(handle);
+    return handle;
+  }
+
+  private cancel(handle: TimerHandle): void {
+    if (this.timerHandles.delete(handle)) this.options.timers.clearTimeout(handle);
   }
 }
 

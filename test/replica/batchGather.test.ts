@@ -2,6 +2,8 @@
  * Goal: the proposer of a height that has just started lets statements gather for batchGatherMs
  * before it builds the batch, so that under a steady stream one height carries what arrived in that
  * time; a statement that reaches an idle federation (its height started long ago) is proposed at once.
+ * A height that ends takes its consensus timeouts with it, so dozens of heights a second leave no
+ * timers behind to wake the node for nothing.
  * Method: a one-validator replica, which decides alone, on a clock the test moves by hand.
  */
 import type { BatchEntry } from "../../src/batch";
@@ -28,6 +30,10 @@ class ManualTimers implements Timers {
 
   clearTimeout(handle: TimerHandle): void {
     this.pending.delete(handle.id);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
   }
 
   /** Moves the clock to `time`, firing what falls due on the way, in order. */
@@ -104,4 +110,18 @@ test("a statement that reaches an idle federation is proposed at once", async ()
   await settled();
   expect(replica.ledger.head.height).toBe(1n);
   expect(replica.ledger.treeSize).toBe(1n);
+});
+
+test("a height that ends cancels its consensus timeouts; the replica's housekeeping timers stay", async () => {
+  const housekeeping = timers.pendingCount;
+  let time = 1_000;
+  for (let height = 1n; height <= 20n; height++) {
+    timers.advanceTo((time += 10));
+    submit([maker.add(validator.key)]);
+    await settled();
+    expect(replica.ledger.head.height).toBe(height);
+  }
+  // Left: the housekeeping timers and at most the current height's timeouts (prevote, precommit),
+  // where every one of the twenty heights had left its own.
+  expect(timers.pendingCount).toBeLessThanOrEqual(housekeeping + 2);
 });
