@@ -14,14 +14,14 @@ export class RecentSends {
 
   constructor(private readonly intervalMs: number) {}
 
-  /** Whether `message` may go to `peer` now; if so, it counts as sent. */
-  admit(peer: string, signature: Uint8Array, now: number): boolean {
+  /** Whether `message` may go to `peer` now, `intervalMs` after it last went or arrived; if so, it counts as sent. */
+  admit(peer: string, signature: Uint8Array, now: number, intervalMs = this.intervalMs): boolean {
     const name = Buffer.from(signature).toString("base64");
     const heard = this.heardAt.get(name);
-    if (heard !== undefined && now - heard < this.intervalMs) return false;
+    if (heard !== undefined && now - heard < intervalMs) return false;
     const key = `${peer}/${name}`;
     const last = this.sent.get(key);
-    if (last !== undefined && now - last < this.intervalMs) return false;
+    if (last !== undefined && now - last < intervalMs) return false;
     this.sent.set(key, now);
     return true;
   }

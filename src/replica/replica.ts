@@ -901,8 +901,11 @@ export class Replica {
    * accepted only with the polka of vr, which a peer that missed it gets from nowhere else
    * (reference/consensus.md §1.4 erratum 7). Of the peer's own round, only what its status says it
    * lacks: another proposal than the one it holds, and the votes of validators it has none from, or
-   * all of a validator's votes if that validator signed several (each may count, erratum 6). Nothing
-   * goes twice within a status interval (RecentSends).
+   * all of a validator's votes if that validator signed several (each may count, erratum 6). A vote
+   * goes again at most once a status interval (RecentSends); a proposal, once a propose timeout: a
+   * batch of thousands of statements takes longer than a status interval to reach a busy peer and be
+   * checked there, and each early copy (relayed by every other validator) only made that peer
+   * slower. A proposal truly lost costs the round its timeout either way.
    */
   private resendRound(peer: string, status: PeerStatus): void {
     const core = this.core!;
@@ -910,14 +913,14 @@ export class Replica {
     const polkas = [core.roundState.validRound, ...current.map((r) => core.proposalIn(r)?.validRound ?? -1)];
     const rounds = new Set([...current, ...polkas.filter((r) => r >= 0)]);
     const now = this.options.timers.now();
-    const resend = (signature: Uint8Array, message: () => Buffer[]): void => {
-      if (this.recentSends.admit(peer, signature, now)) for (const bytes of message()) this.sendBytesTo(peer, bytes);
+    const resend = (signature: Uint8Array, message: () => Buffer[], intervalMs?: number): void => {
+      if (this.recentSends.admit(peer, signature, now, intervalMs)) for (const bytes of message()) this.sendBytesTo(peer, bytes);
     };
     for (const r of rounds) {
       const theirs = r === status.round ? status : undefined;
       const proposal = core.proposalIn(r);
       if (proposal !== undefined && "proposal" in proposal.payload && valueIdOf(theirs?.proposalValueId ?? Buffer.alloc(0)) !== proposal.valueId) {
-        resend(proposal.payload.proposal.signature, () => this.proposalMessage(proposal));
+        resend(proposal.payload.proposal.signature, () => this.proposalMessage(proposal), this.options.federation.parameters.timeoutProposeMs);
       }
       const votes = core.votes.votesInRound(r);
       const signedBy = new Map<string, number>();

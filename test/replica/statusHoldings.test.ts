@@ -43,6 +43,15 @@ describe("RecentSends", () => {
     expect(sends.admit("b", signature, 1200)).toBe(true);
   });
 
+  it("takes a longer interval for a message that asks for one (a proposal waits a propose timeout)", () => {
+    const sends = new RecentSends(200);
+    sends.heard(signature, 0);
+    expect(sends.admit("a", signature, 500, 1000)).toBe(false);
+    expect(sends.admit("a", signature, 1000, 1000)).toBe(true);
+    expect(sends.admit("a", signature, 1500, 1000)).toBe(false);
+    expect(sends.admit("a", signature, 2000, 1000)).toBe(true);
+  });
+
   it("tells messages apart by signature, and forgets everything at a new height", () => {
     const sends = new RecentSends(200);
     expect(sends.admit("a", signature, 0)).toBe(true);
