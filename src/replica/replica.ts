@@ -42,6 +42,12 @@ import { type SignedKind, type Slot, WriteAheadState } from "./writeAheadState";
 /** A signed consensus message, as the core carries it to certificates and evidence. */
 type Signed = { readonly vote: SignedVote } | { readonly proposal: SignedProposal };
 
+/** The signature check of one gossiped statement, under way. */
+interface SignatureCheckInFlight {
+  readonly signature: Buffer;
+  readonly valid: Promise<boolean>;
+}
+
 export interface ReplicaOptions {
   readonly federation: Federation;
   readonly signer: Signer;
@@ -126,8 +132,12 @@ export class Replica {
   private futureMessages: { from: string; message: PeerMessage }[] = [];
   /** Statements admitted since gossip last went out, each with the peer it came from (not sent back to it). */
   private outgoing: { entry: BatchEntry; from: string | undefined }[] = [];
-  /** Gossiped statements whose signatures are being checked, by id key: a copy from another peer meanwhile is dropped. */
-  private readonly checking = new Set<string>();
+  /**
+   * Gossiped statements whose signatures are being checked, by id key: a copy from another peer
+   * meanwhile is dropped, and a proposal that carries the same signed statement waits for the
+   * check instead of making a second one (undefined for a copy that did not parse).
+   */
+  private readonly checking = new Map<string, SignatureCheckInFlight | undefined>();
   private waitingForValue: { height: bigint; round: number } | undefined;
   /** When the current height started, on the replica's clock: its proposer lets statements gather until batchGatherMs after. */
   private heightStartedAt = 0;
@@ -457,11 +467,20 @@ export class Replica {
         throw error;
       }
     });
-    const valid = await this.verifier.verify(
-      "statement",
-      unverified.map(({ signed, member }) => ({ key: member.key, bytes: signed.bytes, signature: signed.signature })),
-    );
-    unverified.forEach(({ signed }, i) => valid[i] && this.verified.add(signed));
+    const inFlight = unverified.map(({ signed }) => {
+      const check = this.checking.get(statementIdKey(signed.id));
+      return check !== undefined && check.signature.equals(signed.signature) ? check.valid : undefined;
+    });
+    const toCheck = unverified.filter((_, i) => inFlight[i] === undefined);
+    const [checked, waited] = await Promise.all([
+      this.verifier.verify(
+        "statement",
+        toCheck.map(({ signed, member }) => ({ key: member.key, bytes: signed.bytes, signature: signed.signature })),
+      ),
+      Promise.all(inFlight.map((valid) => valid ?? false)),
+    ]);
+    toCheck.forEach(({ signed }, i) => checked[i] && this.verified.add(signed));
+    unverified.forEach(({ signed }, i) => waited[i] && this.verified.add(signed));
     return checkBatch(
       federation,
       this.ledger.state,
@@ -576,25 +595,28 @@ export class Replica {
       const id = statementIdOf(gossiped.entry.statement);
       const key = statementIdKey(id);
       if (this.checking.has(key) || this.mempool.has(id) || this.ledger.indexOf(id) !== undefined) return [];
-      this.checking.add(key);
+      this.checking.set(key, undefined);
       checking.push(key);
       return [{ gossiped, id }];
     });
     if (fresh.length === 0) return;
     const parsed = fresh.flatMap(({ gossiped, id }) => parseGossiped(this.options.federation, gossiped, id) ?? []);
-    this.verifier
-      .verify(
-        "statement",
-        parsed.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature })),
-      )
-      .then(
-        (valid) =>
-          this.enqueue(() => {
-            for (const key of checking) this.checking.delete(key);
-            return this.admitGossip(from, parsed.filter((_, i) => valid[i]).map(({ entry }) => entry));
-          }),
-        (error: unknown) => this.fail(error),
-      );
+    const checks = this.verifier.verify(
+      "statement",
+      parsed.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature })),
+    );
+    parsed.forEach(({ entry }, i) => {
+      const valid = checks.then((results) => results[i] === true, () => false);
+      this.checking.set(statementIdKey(entry.signed.id), { signature: entry.signed.signature, valid });
+    });
+    checks.then(
+      (valid) =>
+        this.enqueue(() => {
+          for (const key of checking) this.checking.delete(key);
+          return this.admitGossip(from, parsed.filter((_, i) => valid[i]).map(({ entry }) => entry));
+        }),
+      (error: unknown) => this.fail(error),
+    );
   }
 
   private async admitGossip(from: string, entries: readonly BatchEntry[]): Promise<void> {

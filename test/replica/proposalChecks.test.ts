@@ -1,0 +1,109 @@
+/**
+ * Goal: a statement's signature is checked once by a node even when its proposal arrives while the
+ * check of its gossiped copy is still under way (the common case under load, when the checks queue
+ * up on the node's workers): the proposal waits for that check instead of making a second one, and
+ * the node prevotes for it once the check passes.
+ * Method: one validator of four, not the proposer of height 1, which joins consensus once its peers
+ * answer its listening status; its verifier holds statement checks until the test lets them go and
+ * counts them; a peer gossips a statement, then the proposer's proposal of a batch with it arrives.
+ */
+import { buildBatch } from "../../src/batch";
+import { proposerOf, signProposal } from "../../src/consensus";
+import { Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
+import { systemTimers } from "../../src/node/environment";
+import { decodePeerMessage, encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
+import { Replica } from "../../src/replica/replica";
+import { inThreadVerifier, type SignatureVerifier } from "../../src/replica/signatureChecks";
+import { MemoryKeyValueStore } from "../../src/store";
+import { federationFixture, StatementMaker } from "../support/statements";
+
+const fixture = federationFixture({ validatorCount: 4 });
+const names = fixture.validators.map((validator) => validator.signer.name);
+const proposer = fixture.validators.find((validator) => validator.signer.name === proposerOf(names, 1n, 0))!;
+const self = fixture.validators.find((validator) => validator !== proposer)!;
+const gossiper = fixture.validators.find((validator) => validator !== proposer && validator !== self)!;
+const maker = new StatementMaker(fixture.federation, "proposal-checks");
+
+let statementChecks = 0;
+let held: (() => void)[] = [];
+/** Statement checks wait until the test lets them go; votes and proposals are checked at once. */
+const heldVerifier: SignatureVerifier = {
+  verify: async (domain, checks) => {
+    if (domain === "statement") {
+      statementChecks += checks.length;
+      await new Promise<void>((resolve) => held.push(resolve));
+    }
+    return inThreadVerifier.verify(domain, checks);
+  },
+};
+
+function release(): void {
+  for (const resolve of held) resolve();
+  held = [];
+}
+
+test("a proposal whose statement is being checked as gossip waits for that check, and the node prevotes once it passes", async () => {
+  const prevotes: Buffer[] = [];
+  let listening = 0n;
+  const replica = await Replica.open({
+    federation: fixture.federation,
+    signer: self.signer,
+    kv: new MemoryKeyValueStore(),
+    timers: systemTimers,
+    verifier: heldVerifier,
+    transport: {
+      send: (_to, bytes) => {
+        const message = decodePeerMessage(bytes);
+        if (message.kind?.$case === "status" && message.kind.value.listening !== 0n) listening = message.kind.value.listening;
+        if (message.kind?.$case !== "vote") return;
+        const vote = Vote.decode(message.kind.value.vote);
+        if (vote.type === VoteType.VOTE_TYPE_PREVOTE) prevotes.push(Buffer.from(vote.valueId));
+      },
+    },
+    onFatal: (error) => {
+      throw error;
+    },
+  });
+  try {
+    await until(() => listening !== 0n);
+    for (const peer of fixture.validators.filter((validator) => validator !== self)) {
+      const status = { height: 1n, round: 0, committedHeight: 0n, committedBatchId: Buffer.alloc(0), listening: 0n, echo: listening, yours: [], proposalValueId: Buffer.alloc(0), prevoters: Buffer.alloc(0), precommitters: Buffer.alloc(0) };
+      replica.receive(peer.signer.name, encodePeerMessage({ kind: { $case: "status", value: status } }));
+    }
+    await until(() => replica.participation === "validating");
+
+    const entry = maker.add(gossiper.key);
+    const statement = { entry: { statement: entry.signed.bytes, signature: entry.signed.signature }, reveal: entry.reveal };
+    replica.receive(gossiper.signer.name, encodePeerMessage({ kind: { $case: "statements", value: { statements: [statement] } } }));
+    await until(() => statementChecks === 1);
+
+    const { batch } = buildBatch(fixture.federation, replica.ledger.state, replica.ledger.head, [entry], { proposer: proposer.signer.name, proposerTimeMs: BigInt(Date.now()) });
+    const proposal = signProposal(proposer.signer, {
+      federationId: fixture.federation.id,
+      height: 1n,
+      round: 0,
+      validRound: -1,
+      valueId: batch!.id,
+      proposer: proposer.signer.name,
+    });
+    replica.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "proposal", value: { proposal, batch: wireBatch(batch!) } } }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(prevotes).toEqual([]);
+
+    release();
+    await until(() => prevotes.length > 0);
+    // One prevote, sent to each of the three peers: for the proposed batch.
+    expect(new Set(prevotes.map((valueId) => valueId.toString("hex")))).toEqual(new Set([batch!.id.toString("hex")]));
+    expect(statementChecks).toBe(1);
+  } finally {
+    release();
+    replica.close();
+    await replica.idle();
+  }
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(condition()).toBe(true);
+}
