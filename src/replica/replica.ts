@@ -89,6 +89,8 @@ const FUTURE_MESSAGES_MAX = 4096;
 export const LISTEN_GRACE_INTERVALS = 2;
 /** Statements per gossip message: a message stays within HTTP/2's first flow-control window (64 KiB) or near it. */
 const GOSSIP_STATEMENTS_PER_MESSAGE = 256;
+/** A proposal a peer's status lacks goes again after a propose timeout, but at most this many status intervals. */
+const PROPOSAL_RESEND_STATUS_INTERVALS = 5;
 /** Precommits held for one unseen batch: one per validator per round at most matter. */
 const HELD_PRECOMMITS_PER_VALUE_MAX = 1024;
 
@@ -119,6 +121,8 @@ export class Replica {
   /** The validators in federation file order: the order of the bitmaps in statuses. */
   private readonly validators: readonly string[];
   private readonly recentSends: RecentSends;
+  /** How long a proposal waits before it goes again to a peer whose status lacks it (resendRound). */
+  private readonly proposalResendMs: number;
   /** Proposals of this height as peer messages, by signature: a batch is encoded once, not at every re-send. */
   private encodedProposals = new Map<string, Buffer>();
   /** Batches proposed at the current height, by id; `checked` or `invalid` once valid(v) was computed. */
@@ -159,7 +163,7 @@ export class Replica {
   /**
    * The consensus timeouts of the current height, cleared when the next begins: the core ignores a
    * timeout of a past height, and dozens of heights a second would otherwise each leave a few timers
-   * that wake the event loop for nothing, seconds later.
+   * that wake the event loop for nothing, a second or more later.
    */
   private heightTimers: TimerHandle[] = [];
   private readonly rejectionListeners: ((entry: BatchEntry, error: HashfedError) => void)[] = [];
@@ -183,6 +187,7 @@ export class Replica {
     this.validators = validators;
     this.peers = validators.filter((name) => name !== signer.name);
     this.recentSends = new RecentSends(this.tuning.statusIntervalMs);
+    this.proposalResendMs = Math.min(federation.parameters.timeoutProposeMs, PROPOSAL_RESEND_STATUS_INTERVALS * this.tuning.statusIntervalMs);
     this.members = federation.members.map((member) => member.name).filter((name) => name !== signer.name);
     this.mempool = new Mempool({ statementsMax: federation.parameters.mempoolStatementsMax, perSubmitterMax: federation.parameters.mempoolPerSubmitterMax });
     if (validators.includes(signer.name)) {
@@ -385,8 +390,8 @@ export class Replica {
     const { vote, validator } = checkVoteSignature(parsed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
     if (vote.height > height) return this.keepForLater(from, vote.height, message);
-    this.recentSends.heard(signed.signature, this.options.timers.now());
     if (this.core === undefined || this.listening) return;
+    this.recentSends.heard(signed.signature, this.options.timers.now());
     const valueId = valueIdOf(vote.valueId);
     if (vote.type === VoteType.VOTE_TYPE_PRECOMMIT && valueId !== null) {
       const value = this.values.get(valueId);
@@ -473,10 +478,12 @@ export class Replica {
     });
     const toCheck = unverified.filter((_, i) => inFlight[i] === undefined);
     const [checked, waited] = await Promise.all([
-      this.verifier.verify(
-        "statement",
-        toCheck.map(({ signed, member }) => ({ key: member.key, bytes: signed.bytes, signature: signed.signature })),
-      ),
+      toCheck.length === 0
+        ? []
+        : this.verifier.verify(
+            "statement",
+            toCheck.map(({ signed, member }) => ({ key: member.key, bytes: signed.bytes, signature: signed.signature })),
+          ),
       Promise.all(inFlight.map((valid) => valid ?? false)),
     ]);
     toCheck.forEach(({ signed }, i) => checked[i] && this.verified.add(signed));
@@ -517,9 +524,9 @@ export class Replica {
     const height = this.consensusHeight();
     if (proposal.height > height) return this.keepForLater(from, proposal.height, message);
     if (proposal.height < height || this.core === undefined || this.listening) return;
-    this.recentSends.heard(value.proposal.signature, this.options.timers.now());
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
+    this.recentSends.heard(value.proposal.signature, this.options.timers.now());
     if (!this.values.has(valueId)) this.values.set(valueId, { batch: value.batch });
     await this.releaseHeld(valueId);
     await this.stepCore({
@@ -606,7 +613,9 @@ export class Replica {
       parsed.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature })),
     );
     parsed.forEach(({ entry }, i) => {
-      const valid = checks.then((results) => results[i] === true, () => false);
+      // A verifier that fails stops the replica (below), so a proposal waiting on it must not read it as "invalid".
+      const valid = checks.then((results) => results[i] === true);
+      valid.catch(() => {});
       this.checking.set(statementIdKey(entry.signed.id), { signature: entry.signed.signature, valid });
     });
     checks.then(
@@ -729,6 +738,8 @@ export class Replica {
           await this.checkValue(output.valueId);
           break;
         case "scheduleTimeout": {
+          // A decision's outputs can end with a timeout of the height it just decided and left.
+          if (output.height < this.consensusHeight()) break;
           const input = { kind: "timeout" as const, timeout: output.timeout, height: output.height, round: output.round };
           this.heightTimers.push(this.later(output.delayMs, () => (this.listening ? undefined : this.stepCore(input))));
           break;
@@ -924,10 +935,13 @@ export class Replica {
    * (reference/consensus.md §1.4 erratum 7). Of the peer's own round, only what its status says it
    * lacks: another proposal than the one it holds, and the votes of validators it has none from, or
    * all of a validator's votes if that validator signed several (each may count, erratum 6). A vote
-   * goes again at most once a status interval (RecentSends); a proposal, once a propose timeout: a
+   * goes again at most once a status interval (RecentSends); a proposal at most once
+   * proposalResendMs (a propose timeout, 1 s by default, never more than five status intervals): a
    * batch of thousands of statements takes longer than a status interval to reach a busy peer and be
-   * checked there, and each early copy (relayed by every other validator) only made that peer
-   * slower. A proposal truly lost costs the round its timeout either way.
+   * checked there, and each early copy, relayed by every other validator, made that peer slower
+   * still (without them, 7 validators under load commit a fifth to a quarter more). The price: a
+   * proposal lost on the way arrives again only about when the receiver's propose timeout fires, so
+   * that receiver's round is usually lost (it prevotes nil) and the next round proceeds.
    */
   private resendRound(peer: string, status: PeerStatus): void {
     const core = this.core!;
@@ -942,7 +956,7 @@ export class Replica {
       const theirs = r === status.round ? status : undefined;
       const proposal = core.proposalIn(r);
       if (proposal !== undefined && "proposal" in proposal.payload && valueIdOf(theirs?.proposalValueId ?? Buffer.alloc(0)) !== proposal.valueId) {
-        resend(proposal.payload.proposal.signature, () => this.proposalMessage(proposal), this.options.federation.parameters.timeoutProposeMs);
+        resend(proposal.payload.proposal.signature, () => this.proposalMessage(proposal), this.proposalResendMs);
       }
       const votes = core.votes.votesInRound(r);
       const signedBy = new Map<string, number>();

@@ -2,12 +2,13 @@
  * Goal: a statement's signature is checked once by a node even when its proposal arrives while the
  * check of its gossiped copy is still under way (the common case under load, when the checks queue
  * up on the node's workers): the proposal waits for that check instead of making a second one, and
- * the node prevotes for it once the check passes.
+ * the node prevotes for it once the check passes. A gossiped copy with another signature (the same
+ * statement bytes) is no stand-in: the proposal's own signature is checked.
  * Method: one validator of four, not the proposer of height 1, which joins consensus once its peers
  * answer its listening status; its verifier holds statement checks until the test lets them go and
  * counts them; a peer gossips a statement, then the proposer's proposal of a batch with it arrives.
  */
-import { buildBatch } from "../../src/batch";
+import { type BatchEntry, buildBatch } from "../../src/batch";
 import { proposerOf, signProposal } from "../../src/consensus";
 import { Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { systemTimers } from "../../src/node/environment";
@@ -42,10 +43,15 @@ function release(): void {
   held = [];
 }
 
-test("a proposal whose statement is being checked as gossip waits for that check, and the node prevotes once it passes", async () => {
-  const prevotes: Buffer[] = [];
+let replica: Replica;
+let prevotes: Buffer[];
+
+/** A replica of `self` that has joined consensus at height 1 (its three peers answered its listening status). */
+beforeEach(async () => {
+  statementChecks = 0;
+  prevotes = [];
   let listening = 0n;
-  const replica = await Replica.open({
+  replica = await Replica.open({
     federation: fixture.federation,
     signer: self.signer,
     kv: new MemoryKeyValueStore(),
@@ -64,42 +70,65 @@ test("a proposal whose statement is being checked as gossip waits for that check
       throw error;
     },
   });
-  try {
-    await until(() => listening !== 0n);
-    for (const peer of fixture.validators.filter((validator) => validator !== self)) {
-      const status = { height: 1n, round: 0, committedHeight: 0n, committedBatchId: Buffer.alloc(0), listening: 0n, echo: listening, yours: [], proposalValueId: Buffer.alloc(0), prevoters: Buffer.alloc(0), precommitters: Buffer.alloc(0) };
-      replica.receive(peer.signer.name, encodePeerMessage({ kind: { $case: "status", value: status } }));
-    }
-    await until(() => replica.participation === "validating");
-
-    const entry = maker.add(gossiper.key);
-    const statement = { entry: { statement: entry.signed.bytes, signature: entry.signed.signature }, reveal: entry.reveal };
-    replica.receive(gossiper.signer.name, encodePeerMessage({ kind: { $case: "statements", value: { statements: [statement] } } }));
-    await until(() => statementChecks === 1);
-
-    const { batch } = buildBatch(fixture.federation, replica.ledger.state, replica.ledger.head, [entry], { proposer: proposer.signer.name, proposerTimeMs: BigInt(Date.now()) });
-    const proposal = signProposal(proposer.signer, {
-      federationId: fixture.federation.id,
-      height: 1n,
-      round: 0,
-      validRound: -1,
-      valueId: batch!.id,
-      proposer: proposer.signer.name,
-    });
-    replica.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "proposal", value: { proposal, batch: wireBatch(batch!) } } }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(prevotes).toEqual([]);
-
-    release();
-    await until(() => prevotes.length > 0);
-    // One prevote, sent to each of the three peers: for the proposed batch.
-    expect(new Set(prevotes.map((valueId) => valueId.toString("hex")))).toEqual(new Set([batch!.id.toString("hex")]));
-    expect(statementChecks).toBe(1);
-  } finally {
-    release();
-    replica.close();
-    await replica.idle();
+  await until(() => listening !== 0n);
+  for (const peer of fixture.validators.filter((validator) => validator !== self)) {
+    const status = { height: 1n, round: 0, committedHeight: 0n, committedBatchId: Buffer.alloc(0), listening: 0n, echo: listening, yours: [], proposalValueId: Buffer.alloc(0), prevoters: Buffer.alloc(0), precommitters: Buffer.alloc(0) };
+    replica.receive(peer.signer.name, encodePeerMessage({ kind: { $case: "status", value: status } }));
   }
+  await until(() => replica.participation === "validating");
+});
+
+afterEach(async () => {
+  release();
+  replica.close();
+  await replica.idle();
+});
+
+function gossip(entry: BatchEntry, signature: Buffer): void {
+  const statement = { entry: { statement: entry.signed.bytes, signature }, reveal: entry.reveal };
+  replica.receive(gossiper.signer.name, encodePeerMessage({ kind: { $case: "statements", value: { statements: [statement] } } }));
+}
+
+/** The proposer's proposal of height 1, round 0: a batch of `entry`. */
+function propose(entry: BatchEntry): Buffer {
+  const { batch } = buildBatch(fixture.federation, replica.ledger.state, replica.ledger.head, [entry], { proposer: proposer.signer.name, proposerTimeMs: BigInt(Date.now()) });
+  const proposal = signProposal(proposer.signer, { federationId: fixture.federation.id, height: 1n, round: 0, validRound: -1, valueId: batch!.id, proposer: proposer.signer.name });
+  replica.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "proposal", value: { proposal, batch: wireBatch(batch!) } } }));
+  return batch!.id;
+}
+
+/** One prevote, sent to each of the three peers, for `valueId`. */
+function prevotedFor(valueId: Buffer): boolean {
+  return prevotes.length > 0 && prevotes.every((prevote) => prevote.equals(valueId));
+}
+
+test("a proposal whose statement is being checked as gossip waits for that check, and the node prevotes once it passes", async () => {
+  const entry = maker.add(gossiper.key);
+  gossip(entry, entry.signed.signature);
+  await until(() => statementChecks === 1);
+
+  const valueId = propose(entry);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(prevotes).toEqual([]);
+
+  release();
+  await until(() => prevotes.length > 0);
+  expect(prevotedFor(valueId)).toBe(true);
+  expect(statementChecks).toBe(1);
+});
+
+test("a gossiped copy with another signature does not stand for the proposal's: the proposal's is checked itself", async () => {
+  const entry = maker.add(gossiper.key);
+  const forged = Buffer.from(entry.signed.signature);
+  forged[0] ^= 1;
+  gossip(entry, forged);
+  await until(() => statementChecks === 1);
+
+  const valueId = propose(entry);
+  await until(() => statementChecks === 2);
+  release();
+  await until(() => prevotes.length > 0);
+  expect(prevotedFor(valueId)).toBe(true);
 });
 
 async function until(condition: () => boolean): Promise<void> {
