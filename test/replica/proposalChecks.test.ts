@@ -16,6 +16,7 @@ import { decodePeerMessage, encodePeerMessage, wireBatch } from "../../src/repli
 import { Replica } from "../../src/replica/replica";
 import { inThreadVerifier, type SignatureVerifier } from "../../src/replica/signatureChecks";
 import { MemoryKeyValueStore } from "../../src/store";
+import { waitFor } from "../support/federationNet";
 import { federationFixture, StatementMaker } from "../support/statements";
 
 const fixture = federationFixture({ validatorCount: 4 });
@@ -131,8 +132,6 @@ test("a gossiped copy with another signature does not stand for the proposal's: 
   expect(prevotedFor(valueId)).toBe(true);
 });
 
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(condition()).toBe(true);
+function until(condition: () => boolean): Promise<true> {
+  return waitFor(condition.toString(), async () => (condition() ? true : undefined), 5_000);
 }
