@@ -19,6 +19,7 @@ import {
   verifySignedProposal,
   checkVoteSignature,
   parseSignedVote,
+  proposerOf,
 } from "../consensus";
 import { noteSignatureBytes } from "../crypto/signedNote";
 import { type Batch, BatchHeader, type CommitCertificate, type Evidence, type SignedProposal, type SignedVote, type Vote, VoteType } from "../gen/hashfed/v1/batch";
@@ -31,6 +32,7 @@ import type { KeyValueStore } from "../store/keyValueStore";
 import { CommitWaiters } from "./commitWaiters";
 import type { TimerHandle, Timers, Transport } from "./environment";
 import { Mempool } from "./mempool";
+import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
 import { decodePeerMessage, encodePeerMessage, readSyncedBatch, wireBatch } from "./peerMessages";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
@@ -91,6 +93,11 @@ export const LISTEN_GRACE_INTERVALS = 2;
 const GOSSIP_STATEMENTS_PER_MESSAGE = 256;
 /** A proposal a peer's status lacks goes again after a propose timeout, but at most this many status intervals. */
 const PROPOSAL_RESEND_STATUS_INTERVALS = 5;
+/**
+ * A propose timeout waits for a proposer that its statuses show still finishing the previous height,
+ * or only lately at this one, but at most this many further propose timeouts.
+ */
+const PROPOSER_WAIT_TIMEOUTS_MAX = 2;
 /** Precommits held for one unseen batch: one per validator per round at most matter. */
 const HELD_PRECOMMITS_PER_VALUE_MAX = 1024;
 
@@ -155,6 +162,8 @@ export class Replica {
   private readonly echoed = new Set<string>();
   /** The highest committed height each other validator has reported in its statuses. */
   private readonly reportedCommitted = new Map<string, bigint>();
+  /** The height each other validator reports in its statuses, and since when: see proposeTimeout. */
+  private readonly peerHeights = new PeerHeights();
   private syncInFlight: { peer: string; until: number } | undefined;
   /** The height whose batch each peer was last asked for because its id differs from ours. */
   private readonly forkChecks = new Map<string, bigint>();
@@ -249,6 +258,7 @@ export class Replica {
     } catch {
       return;
     }
+    this.peerHeights.heard(from, this.options.timers.now());
     this.enqueue(() => this.handle(from, message));
   }
 
@@ -539,6 +549,7 @@ export class Replica {
     if (!this.members.includes(from)) return;
     const validator = this.peers.includes(from);
     if (validator && status.committedHeight > (this.reportedCommitted.get(from) ?? 0n)) this.reportedCommitted.set(from, status.committedHeight);
+    if (validator) this.peerHeights.reported(from, status.height, this.options.timers.now());
     // An answer is not answered again, or two listening validators would answer each other forever.
     const answerable = status.listening !== 0n && status.echo === 0n;
     if (this.core !== undefined && validator && answerable && status.height === this.consensusHeight()) this.answerListener(from, status.listening);
@@ -741,7 +752,8 @@ export class Replica {
           // A decision's outputs can end with a timeout of the height it just decided and left.
           if (output.height < this.consensusHeight()) break;
           const input = { kind: "timeout" as const, timeout: output.timeout, height: output.height, round: output.round };
-          this.heightTimers.push(this.later(output.delayMs, () => (this.listening ? undefined : this.stepCore(input))));
+          const latest = this.options.timers.now() + (1 + PROPOSER_WAIT_TIMEOUTS_MAX) * output.delayMs;
+          this.heightTimers.push(this.later(output.delayMs, () => (input.timeout === "propose" ? this.proposeTimeout(input, output.delayMs, latest) : this.timeout(input))));
           break;
         }
         case "decide":
@@ -752,6 +764,29 @@ export class Replica {
           break;
       }
     }
+  }
+
+  private timeout(input: ConsensusInput<Signed> & { kind: "timeout" }): Promise<void> | undefined {
+    return this.listening ? undefined : this.stepCore(input);
+  }
+
+  /**
+   * L57: a propose timeout reaches the core only once the round's proposer has had a propose
+   * timeout's worth of time at this height, as far as its statuses tell, and no later than `latest`.
+   * Under load a validator can finish a height a second after the others (at 7 validators on two
+   * cores, one in seven heights had such a proposer), and its proposal then came after their
+   * timeouts had thrown its round away: a second or two lost, where waiting costs a fraction of
+   * that. Timeouts decide nothing about safety; a proposer that has gone silent gets no more time.
+   */
+  private proposeTimeout(input: ConsensusInput<Signed> & { kind: "timeout" }, proposeMs: number, latest: number): Promise<void> | undefined {
+    if (input.height !== this.consensusHeight()) return undefined;
+    const proposer = proposerOf(this.validators, input.height, input.round);
+    const now = this.options.timers.now();
+    const aliveMs = Math.max(2 * this.tuning.statusIntervalMs, proposeMs / 2);
+    const due = proposer === this.options.signer.name ? undefined : this.peerHeights.proposerDue(proposer, input.height, now, proposeMs, aliveMs);
+    if (due === undefined || now >= latest) return this.timeout(input);
+    this.heightTimers.push(this.later(Math.min(due, latest) - now, () => this.proposeTimeout(input, proposeMs, latest)));
+    return undefined;
   }
 
   /**

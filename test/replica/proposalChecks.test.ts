@@ -10,13 +10,13 @@
  */
 import { type BatchEntry, buildBatch } from "../../src/batch";
 import { proposerOf, signProposal } from "../../src/consensus";
-import { Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { systemTimers } from "../../src/node/environment";
-import { decodePeerMessage, encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
+import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
 import { Replica } from "../../src/replica/replica";
 import { inThreadVerifier, type SignatureVerifier } from "../../src/replica/signatureChecks";
 import { MemoryKeyValueStore } from "../../src/store";
 import { waitFor } from "../support/federationNet";
+import { peerStatus, ReplicaOutbox } from "../support/replicaHarness";
 import { federationFixture, StatementMaker } from "../support/statements";
 
 const fixture = federationFixture({ validatorCount: 4 });
@@ -51,31 +51,20 @@ let prevotes: Buffer[];
 beforeEach(async () => {
   statementChecks = 0;
   prevotes = [];
-  let listening = 0n;
+  const outbox = new ReplicaOutbox((valueId) => prevotes.push(valueId));
   replica = await Replica.open({
     federation: fixture.federation,
     signer: self.signer,
     kv: new MemoryKeyValueStore(),
     timers: systemTimers,
     verifier: heldVerifier,
-    transport: {
-      send: (_to, bytes) => {
-        const message = decodePeerMessage(bytes);
-        if (message.kind?.$case === "status" && message.kind.value.listening !== 0n) listening = message.kind.value.listening;
-        if (message.kind?.$case !== "vote") return;
-        const vote = Vote.decode(message.kind.value.vote);
-        if (vote.type === VoteType.VOTE_TYPE_PREVOTE) prevotes.push(Buffer.from(vote.valueId));
-      },
-    },
+    transport: outbox,
     onFatal: (error) => {
       throw error;
     },
   });
-  await until(() => listening !== 0n);
-  for (const peer of fixture.validators.filter((validator) => validator !== self)) {
-    const status = { height: 1n, round: 0, committedHeight: 0n, committedBatchId: Buffer.alloc(0), listening: 0n, echo: listening, yours: [], proposalValueId: Buffer.alloc(0), prevoters: Buffer.alloc(0), precommitters: Buffer.alloc(0) };
-    replica.receive(peer.signer.name, encodePeerMessage({ kind: { $case: "status", value: status } }));
-  }
+  await until(() => outbox.listening !== 0n);
+  for (const peer of fixture.validators.filter((validator) => validator !== self)) replica.receive(peer.signer.name, peerStatus(1n, outbox.listening));
   await until(() => replica.participation === "validating");
 });
 

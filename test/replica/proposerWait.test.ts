@@ -1,0 +1,139 @@
+/**
+ * Goal: a round is not thrown away because its proposer finished the previous height later than this
+ * node did. A propose timeout gives the proposer a propose timeout's worth of time from when its
+ * statuses first show it at this height, and waits while they show it still at the previous one;
+ * but never more than three propose timeouts in all, and a proposer that has gone silent (no message
+ * for half a propose timeout) gets no more time: a crashed proposer costs little more than before.
+ * Method: one validator of four, not the proposer of height 1, on a clock the test moves by hand. It
+ * joins consensus when two peers answer its listening status, then has a statement to commit, which
+ * starts the round's clock (T0, propose timeout 1 s). The test plays the proposer's statuses (every
+ * status interval) and, in one case, its proposal, and reads the prevotes the node sends.
+ */
+import { buildBatch } from "../../src/batch";
+import { proposerOf, signProposal } from "../../src/consensus";
+import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
+import { LISTEN_GRACE_INTERVALS, Replica } from "../../src/replica/replica";
+import { MemoryKeyValueStore } from "../../src/store";
+import { ManualTimers } from "../support/manualTimers";
+import { peerStatus, ReplicaOutbox, settled } from "../support/replicaHarness";
+import { federationFixture, StatementMaker } from "../support/statements";
+
+const fixture = federationFixture({ validatorCount: 4 });
+const names = fixture.validators.map((validator) => validator.signer.name);
+const proposer = fixture.validators.find((validator) => validator.signer.name === proposerOf(names, 1n, 0))!;
+const self = fixture.validators.find((validator) => validator !== proposer)!;
+const others = fixture.validators.filter((validator) => validator !== proposer && validator !== self);
+const maker = new StatementMaker(fixture.federation, "proposer-wait");
+const STATUS_MS = 200;
+const PROPOSE_MS = fixture.federation.parameters.timeoutProposeMs;
+const T0 = LISTEN_GRACE_INTERVALS * STATUS_MS;
+/** How long a proposer counts as alive without a message: half a propose timeout here. */
+const ALIVE_MS = PROPOSE_MS / 2;
+
+let timers: ManualTimers;
+let replica: Replica;
+/** The node's prevotes, with the time each was sent: a batch id in hex, or "nil". */
+let prevotes: { at: number; value: string }[];
+
+beforeEach(async () => {
+  expect(PROPOSE_MS).toBe(1_000);
+  timers = new ManualTimers();
+  prevotes = [];
+  const outbox = new ReplicaOutbox((valueId) => {
+    const value = valueId.length === 0 ? "nil" : valueId.toString("hex");
+    if (prevotes.at(-1)?.value !== value) prevotes.push({ at: timers.now(), value });
+  });
+  replica = await Replica.open({
+    federation: fixture.federation,
+    signer: self.signer,
+    kv: new MemoryKeyValueStore(),
+    timers,
+    tuning: { statusIntervalMs: STATUS_MS },
+    transport: outbox,
+    onFatal: (error) => {
+      throw error;
+    },
+  });
+  await settled(replica);
+  expect(outbox.listening).not.toBe(0n);
+  // Two peers (a quorum with the node) answer; the proposer does not, so the node knows nothing of it yet.
+  for (const peer of others) replica.receive(peer.signer.name, peerStatus(1n, outbox.listening));
+  await settled(replica);
+  timers.advanceTo(T0);
+  await settled(replica);
+  expect(replica.participation).toBe("validating");
+  for (const committed of replica.submit([maker.add(self.key)])) committed.catch(() => {});
+  await settled(replica);
+});
+
+afterEach(async () => {
+  replica.close();
+  await replica.idle();
+});
+
+function receiveStatus(from: (typeof fixture.validators)[number], height: bigint): void {
+  replica.receive(from.signer.name, peerStatus(height));
+}
+
+/** Moves the clock to T0 + `to`, a status interval at a time; after each step the proposer reports `proposerHeight`, if given. */
+async function advance(to: number, proposerHeight?: bigint): Promise<void> {
+  while (timers.now() < T0 + to) {
+    timers.advanceTo(Math.min(T0 + to, timers.now() + STATUS_MS));
+    if (proposerHeight !== undefined) receiveStatus(proposer, proposerHeight);
+    await settled(replica);
+  }
+}
+
+/** The proposer is first heard at height 1 at T0 + `at`, and reports it every status interval from then on to T0 + `to`. */
+async function proposerArrives(at: number, to: number): Promise<void> {
+  await advance(at);
+  receiveStatus(proposer, 1n);
+  await settled(replica);
+  await advance(to, 1n);
+}
+
+function propose(): string {
+  const { batch } = buildBatch(fixture.federation, replica.ledger.state, replica.ledger.head, [maker.add(proposer.key)], { proposer: proposer.signer.name, proposerTimeMs: 0n });
+  const proposal = signProposal(proposer.signer, { federationId: fixture.federation.id, height: 1n, round: 0, validRound: -1, valueId: batch!.id, proposer: proposer.signer.name });
+  replica.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "proposal", value: { proposal, batch: wireBatch(batch!) } } }));
+  return batch!.id.toString("hex");
+}
+
+test("a proposer never heard from: the node prevotes nil at its propose timeout, as Tendermint says", async () => {
+  await advance(PROPOSE_MS - 1);
+  expect(prevotes).toEqual([]);
+  await advance(PROPOSE_MS);
+  expect(prevotes).toEqual([{ at: T0 + PROPOSE_MS, value: "nil" }]);
+});
+
+test("a proposer that reached the height late gets its propose timeout from then, and its proposal the node's prevote", async () => {
+  await proposerArrives(700, PROPOSE_MS + 500);
+  expect(prevotes).toEqual([]);
+  const valueId = propose();
+  await settled(replica);
+  expect(prevotes).toEqual([{ at: T0 + PROPOSE_MS + 500, value: valueId }]);
+});
+
+test("a proposer that reached the height late and proposes nothing: nil a propose timeout after it was first heard there", async () => {
+  await proposerArrives(700, 700 + PROPOSE_MS - 1);
+  expect(prevotes).toEqual([]);
+  await advance(700 + PROPOSE_MS, 1n);
+  expect(prevotes).toEqual([{ at: T0 + 700 + PROPOSE_MS, value: "nil" }]);
+});
+
+test("a proposer that stays at the previous height gets at most three propose timeouts in all", async () => {
+  await advance(3 * PROPOSE_MS - 1, 0n);
+  expect(prevotes).toEqual([]);
+  await advance(3 * PROPOSE_MS, 0n);
+  expect(prevotes).toEqual([{ at: T0 + 3 * PROPOSE_MS, value: "nil" }]);
+});
+
+test("a proposer that falls silent gets no more time: nil once it has not been heard for half a propose timeout", async () => {
+  await advance(800, 0n);
+  // At the propose timeout it was heard 200 ms before, at the previous height: the node looks again
+  // half a propose timeout later and finds it silent since T0 + 800.
+  await advance(PROPOSE_MS + ALIVE_MS - 1);
+  expect(prevotes).toEqual([]);
+  await advance(PROPOSE_MS + ALIVE_MS);
+  expect(prevotes).toEqual([{ at: T0 + PROPOSE_MS + ALIVE_MS, value: "nil" }]);
+});

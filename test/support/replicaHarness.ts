@@ -1,0 +1,35 @@
+import { Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
+import type { PeerStatus } from "../../src/gen/hashfed/v1/peer";
+import type { Transport } from "../../src/replica/environment";
+import { decodePeerMessage, encodePeerMessage } from "../../src/replica/peerMessages";
+
+/** A single replica under test, fed by hand: what it sends, as the test reads it, and what peers tell it. */
+
+/** The replica's transport: remembers its listening nonce and reports each prevote it sends (a batch id; empty for nil). */
+export class ReplicaOutbox implements Transport {
+  listening = 0n;
+
+  constructor(private readonly onPrevote: (valueId: Buffer) => void) {}
+
+  send(_to: string, bytes: Uint8Array): void {
+    const message = decodePeerMessage(bytes);
+    if (message.kind?.$case === "status" && message.kind.value.listening !== 0n) this.listening = message.kind.value.listening;
+    if (message.kind?.$case !== "vote") return;
+    const vote = Vote.decode(message.kind.value.vote);
+    if (vote.type === VoteType.VOTE_TYPE_PREVOTE) this.onPrevote(Buffer.from(vote.valueId));
+  }
+}
+
+/** A peer's status at `height`, holding nothing of its round; with `echo`, the answer to a listening nonce. */
+export function peerStatus(height: bigint, echo = 0n): Buffer {
+  const status: PeerStatus = { height, round: 0, committedHeight: 0n, committedBatchId: Buffer.alloc(0), listening: 0n, echo, yours: [], proposalValueId: Buffer.alloc(0), prevoters: Buffer.alloc(0), precommitters: Buffer.alloc(0) };
+  return encodePeerMessage({ kind: { $case: "status", value: status } });
+}
+
+/** Lets the replica's queue and the store's writes run out (the store completes writes in microtasks). */
+export async function settled(replica: { idle(): Promise<void> }): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await replica.idle();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
