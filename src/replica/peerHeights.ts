@@ -21,17 +21,19 @@ export class PeerHeights {
 
   /**
    * Until when a propose timeout of `height` waits for `proposer`, or undefined to act now. A
-   * proposer heard within `aliveMs` that reports the height before is still finishing it: wait
-   * `aliveMs` and ask again. One first reported at `height` at time t has until t + `proposeMs`,
-   * the propose timeout it would have had had it started the height when this node did. A proposer
-   * not heard within `aliveMs` (crashed, cut off), never reported, further behind (catching up
-   * after a restart, which takes longer than a round) or past `height` gets no more time.
+   * proposer that reports the height before is still finishing it; one first reported at `height`
+   * at time t has until t + `proposeMs`, the propose timeout it would have had had it started the
+   * height when this node did. Either way only while it is heard from: the wait ends when `aliveMs`
+   * pass without a message, so a proposer that crashes costs at most `aliveMs` more. A proposer
+   * never reported, further behind (catching up after a restart, which takes longer than a round)
+   * or past `height` gets no more time.
    */
   proposerDue(proposer: string, height: bigint, now: number, proposeMs: number, aliveMs: number): number | undefined {
     const known = this.peers.get(proposer);
-    if (known === undefined || now - known.heardAt > aliveMs) return undefined;
-    if (known.height === height - 1n) return now + aliveMs;
-    if (known.height === height && known.since + proposeMs > now) return known.since + proposeMs;
+    if (known === undefined || now - known.heardAt >= aliveMs) return undefined;
+    const silentAt = known.heardAt + aliveMs;
+    if (known.height === height - 1n) return silentAt;
+    if (known.height === height && known.since + proposeMs > now) return Math.min(known.since + proposeMs, silentAt);
     return undefined;
   }
 }

@@ -20,6 +20,7 @@ import {
   checkVoteSignature,
   parseSignedVote,
   proposerOf,
+  Step,
 } from "../consensus";
 import { noteSignatureBytes } from "../crypto/signedNote";
 import { type Batch, BatchHeader, type CommitCertificate, type Evidence, type SignedProposal, type SignedVote, type Vote, VoteType } from "../gen/hashfed/v1/batch";
@@ -549,7 +550,7 @@ export class Replica {
     if (!this.members.includes(from)) return;
     const validator = this.peers.includes(from);
     if (validator && status.committedHeight > (this.reportedCommitted.get(from) ?? 0n)) this.reportedCommitted.set(from, status.committedHeight);
-    if (validator) this.peerHeights.reported(from, status.height, this.options.timers.now());
+    if (this.core !== undefined && validator) this.peerHeights.reported(from, status.height, this.options.timers.now());
     // An answer is not answered again, or two listening validators would answer each other forever.
     const answerable = status.listening !== 0n && status.echo === 0n;
     if (this.core !== undefined && validator && answerable && status.height === this.consensusHeight()) this.answerListener(from, status.listening);
@@ -753,7 +754,7 @@ export class Replica {
           if (output.height < this.consensusHeight()) break;
           const input = { kind: "timeout" as const, timeout: output.timeout, height: output.height, round: output.round };
           const latest = this.options.timers.now() + (1 + PROPOSER_WAIT_TIMEOUTS_MAX) * output.delayMs;
-          this.heightTimers.push(this.later(output.delayMs, () => (input.timeout === "propose" ? this.proposeTimeout(input, output.delayMs, latest) : this.timeout(input))));
+          this.heightTimers.push(this.later(output.delayMs, () => (input.timeout === "propose" ? this.proposeTimeout(input, output.delayMs, latest) : this.deliverTimeout(input))));
           break;
         }
         case "decide":
@@ -766,7 +767,8 @@ export class Replica {
     }
   }
 
-  private timeout(input: ConsensusInput<Signed> & { kind: "timeout" }): Promise<void> | undefined {
+  /** Hands a timeout to the core, which ignores it unless its height, round and step are current. */
+  private deliverTimeout(input: ConsensusInput<Signed> & { kind: "timeout" }): Promise<void> | undefined {
     return this.listening ? undefined : this.stepCore(input);
   }
 
@@ -776,15 +778,17 @@ export class Replica {
    * Under load a validator can finish a height a second after the others (at 7 validators on two
    * cores, one in seven heights had such a proposer), and its proposal then came after their
    * timeouts had thrown its round away: a second or two lost, where waiting costs a fraction of
-   * that. Timeouts decide nothing about safety; a proposer that has gone silent gets no more time.
+   * that. Timeouts decide nothing about safety. A proposer counts as silent after two status
+   * intervals or half a propose timeout without a message, whichever is longer.
    */
   private proposeTimeout(input: ConsensusInput<Signed> & { kind: "timeout" }, proposeMs: number, latest: number): Promise<void> | undefined {
-    if (input.height !== this.consensusHeight()) return undefined;
+    const { height, round, step } = this.core!.roundState;
+    if (input.height !== height || input.round !== round || step !== Step.Propose) return this.deliverTimeout(input);
     const proposer = proposerOf(this.validators, input.height, input.round);
     const now = this.options.timers.now();
     const aliveMs = Math.max(2 * this.tuning.statusIntervalMs, proposeMs / 2);
     const due = proposer === this.options.signer.name ? undefined : this.peerHeights.proposerDue(proposer, input.height, now, proposeMs, aliveMs);
-    if (due === undefined || now >= latest) return this.timeout(input);
+    if (due === undefined || now >= latest) return this.deliverTimeout(input);
     this.heightTimers.push(this.later(Math.min(due, latest) - now, () => this.proposeTimeout(input, proposeMs, latest)));
     return undefined;
   }

@@ -24,7 +24,11 @@ export class ManualTimers implements Timers {
     return this.pending.size;
   }
 
-  /** Moves the clock to `time`, firing what falls due on the way, in order. */
+  /**
+   * Moves the clock to `time`, firing what falls due on the way, in order. A replica's timer only
+   * queues its task, which runs once the test awaits, with the clock already at `time`: a test that
+   * reads the time of an effect steps exactly to the moment it expects.
+   */
   advanceTo(time: number): void {
     for (;;) {
       const due = [...this.pending].filter(([, timer]) => timer.at <= time).sort(([, a], [, b]) => a.at - b.at)[0];
