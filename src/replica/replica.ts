@@ -789,7 +789,10 @@ export class Replica {
     const aliveMs = Math.max(2 * this.tuning.statusIntervalMs, proposeMs / 2);
     const due = proposer === this.options.signer.name ? undefined : this.peerHeights.proposerDue(proposer, input.height, now, proposeMs, aliveMs);
     if (due === undefined || now >= latest) return this.deliverTimeout(input);
-    this.heightTimers.push(this.later(Math.min(due, latest) - now, () => this.proposeTimeout(input, proposeMs, latest)));
+    // At least a millisecond: on a clock of fractions, a due time a rounding error away would
+    // come back at the same instant, again and again; the wait stays bounded by `latest`.
+    const waitMs = Math.max(1, Math.min(due, latest) - now);
+    this.heightTimers.push(this.later(waitMs, () => this.proposeTimeout(input, proposeMs, latest)));
     return undefined;
   }
 
