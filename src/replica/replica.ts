@@ -754,7 +754,8 @@ export class Replica {
           if (output.height < this.consensusHeight()) break;
           const input = { kind: "timeout" as const, timeout: output.timeout, height: output.height, round: output.round };
           const latest = this.options.timers.now() + (1 + PROPOSER_WAIT_TIMEOUTS_MAX) * output.delayMs;
-          this.heightTimers.push(this.later(output.delayMs, () => (input.timeout === "propose" ? this.proposeTimeout(input, output.delayMs, latest) : this.deliverTimeout(input))));
+          const fire = input.timeout === "propose" ? () => this.proposeTimeout(input, output.delayMs, latest) : () => this.deliverTimeout(input);
+          this.heightTimers.push(this.later(output.delayMs, fire));
           break;
         }
         case "decide":
@@ -787,7 +788,8 @@ export class Replica {
     const proposer = proposerOf(this.validators, input.height, input.round);
     const now = this.options.timers.now();
     const aliveMs = Math.max(2 * this.tuning.statusIntervalMs, proposeMs / 2);
-    const due = proposer === this.options.signer.name ? undefined : this.peerHeights.proposerDue(proposer, input.height, now, proposeMs, aliveMs);
+    // The node's own rounds need no check: it never reports to itself, so PeerHeights knows nothing of it.
+    const due = this.peerHeights.proposerDue(proposer, input.height, now, proposeMs, aliveMs);
     if (due === undefined || now >= latest) return this.deliverTimeout(input);
     // At least a millisecond: on a clock of fractions, a due time a rounding error away would
     // come back at the same instant, again and again; the wait stays bounded by `latest`.
