@@ -76,9 +76,15 @@ async function laterRoundsAmong(member: SoloSetup, fromHeight: bigint, toHeight:
   return laterRounds;
 }
 
+/**
+ * A federation of `validators` on loopback with the default parameters, as a federation file that
+ * sets none would have. Batches of 2,000 entries (twice the default) were tried: at 7 validators
+ * on two cores a proposal then reached the others 0.6-1.2 s after the height started, around the
+ * 1 s propose timeout, and rounds were lost.
+ */
 async function withFederation<T>(validators: number, work: (members: SoloSetup[], nodes: readonly NodeProcess[]) => Promise<T>): Promise<T> {
   const names = Array.from({ length: validators }, (_, i) => `member${i}.example`);
-  const members = await localFederation(names, { batchEntriesMax: 2000, mempoolPerSubmitterMax: 100_000, mempoolStatementsMax: 400_000 });
+  const members = await localFederation(names);
   const nodes: NodeProcess[] = await Promise.all(members.map((member) => startNodeProcess(member)));
   try {
     return await work(members, nodes);
