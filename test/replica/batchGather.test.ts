@@ -7,10 +7,9 @@
  * Method: a one-validator replica, which decides alone, on a clock the test moves by hand.
  */
 import type { BatchEntry } from "../../src/batch";
-import { Replica } from "../../src/replica/replica";
-import { MemoryKeyValueStore } from "../../src/store";
+import type { Replica } from "../../src/replica/replica";
 import { ManualTimers } from "../support/manualTimers";
-import { settled } from "../support/replicaHarness";
+import { openReplica, settled } from "../support/replicaHarness";
 import { federationFixture, StatementMaker } from "../support/statements";
 
 const GATHER_MS = 5;
@@ -23,16 +22,12 @@ let replica: Replica;
 
 beforeEach(async () => {
   timers = new ManualTimers();
-  replica = await Replica.open({
+  replica = await openReplica({
     federation: fixture.federation,
     signer: validator.signer,
-    kv: new MemoryKeyValueStore(),
     timers,
     tuning: { batchGatherMs: GATHER_MS },
     transport: { send: () => {} },
-    onFatal: (error) => {
-      throw error;
-    },
   });
   await settled(replica);
 });

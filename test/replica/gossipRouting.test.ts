@@ -9,9 +9,9 @@
 import type { BatchEntry } from "../../src/batch";
 import { systemTimers } from "../../src/node/environment";
 import { decodePeerMessage, encodePeerMessage } from "../../src/replica/peerMessages";
-import { Replica } from "../../src/replica/replica";
+import type { Replica } from "../../src/replica/replica";
 import { statementIdKey, statementIdOf } from "../../src/statements";
-import { MemoryKeyValueStore } from "../../src/store";
+import { openReplica } from "../support/replicaHarness";
 import { federationFixture, StatementMaker } from "../support/statements";
 
 const fixture = federationFixture({ validatorCount: 4 });
@@ -28,10 +28,9 @@ let sent: Map<string, Sent[]>;
 
 beforeEach(async () => {
   sent = new Map();
-  replica = await Replica.open({
+  replica = await openReplica({
     federation: fixture.federation,
     signer: alpha!.signer,
-    kv: new MemoryKeyValueStore(),
     timers: systemTimers,
     // No regossip within the test: each statement travels once, as admitted.
     tuning: { regossipIntervalMs: 600_000 },
@@ -42,9 +41,6 @@ beforeEach(async () => {
         const ids = message.kind.value.statements.map((gossiped) => statementIdKey(statementIdOf(gossiped.entry!.statement)));
         sent.set(to, [...(sent.get(to) ?? []), { bytes, ids }]);
       },
-    },
-    onFatal: (error) => {
-      throw error;
     },
   });
 });

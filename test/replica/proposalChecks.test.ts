@@ -12,11 +12,10 @@ import { type BatchEntry, buildBatch } from "../../src/batch";
 import { proposerOf, signProposal } from "../../src/consensus";
 import { systemTimers } from "../../src/node/environment";
 import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
-import { Replica } from "../../src/replica/replica";
+import type { Replica } from "../../src/replica/replica";
 import { inThreadVerifier, type SignatureVerifier } from "../../src/replica/signatureChecks";
-import { MemoryKeyValueStore } from "../../src/store";
 import { waitFor } from "../support/federationNet";
-import { peerStatus, ReplicaOutbox } from "../support/replicaHarness";
+import { openReplica, peerStatus, ReplicaOutbox } from "../support/replicaHarness";
 import { federationFixture, StatementMaker } from "../support/statements";
 
 const fixture = federationFixture({ validatorCount: 4 });
@@ -52,16 +51,12 @@ beforeEach(async () => {
   statementChecks = 0;
   prevotes = [];
   const outbox = new ReplicaOutbox((valueId) => prevotes.push(valueId));
-  replica = await Replica.open({
+  replica = await openReplica({
     federation: fixture.federation,
     signer: self.signer,
-    kv: new MemoryKeyValueStore(),
     timers: systemTimers,
     verifier: heldVerifier,
     transport: outbox,
-    onFatal: (error) => {
-      throw error;
-    },
   });
   await until(() => outbox.listening !== 0n);
   for (const peer of fixture.validators.filter((validator) => validator !== self)) replica.receive(peer.signer.name, peerStatus(1n, outbox.listening));

@@ -12,10 +12,9 @@
 import { buildBatch } from "../../src/batch";
 import { proposerOf, signProposal } from "../../src/consensus";
 import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
-import { LISTEN_GRACE_INTERVALS, Replica } from "../../src/replica/replica";
-import { MemoryKeyValueStore } from "../../src/store";
+import { LISTEN_GRACE_INTERVALS, type Replica } from "../../src/replica/replica";
 import { ManualTimers } from "../support/manualTimers";
-import { peerStatus, ReplicaOutbox, settled } from "../support/replicaHarness";
+import { openReplica, peerStatus, ReplicaOutbox, settled } from "../support/replicaHarness";
 import { federationFixture, StatementMaker } from "../support/statements";
 
 const fixture = federationFixture({ validatorCount: 4 });
@@ -43,16 +42,12 @@ beforeEach(async () => {
     const value = valueId.length === 0 ? "nil" : valueId.toString("hex");
     if (prevotes.at(-1)?.value !== value) prevotes.push({ at: timers.now(), value });
   });
-  replica = await Replica.open({
+  replica = await openReplica({
     federation: fixture.federation,
     signer: self.signer,
-    kv: new MemoryKeyValueStore(),
     timers,
     tuning: { statusIntervalMs: STATUS_MS },
     transport: outbox,
-    onFatal: (error) => {
-      throw error;
-    },
   });
   await settled(replica);
   expect(outbox.listening).not.toBe(0n);

@@ -2,6 +2,8 @@ import { Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import type { PeerStatus } from "../../src/gen/hashfed/v1/peer";
 import type { Transport } from "../../src/replica/environment";
 import { decodePeerMessage, encodePeerMessage } from "../../src/replica/peerMessages";
+import { Replica, type ReplicaOptions } from "../../src/replica/replica";
+import { MemoryKeyValueStore } from "../../src/store";
 
 /** A single replica under test, fed by hand: what it sends, as the test reads it, and what peers tell it. */
 
@@ -18,6 +20,17 @@ export class ReplicaOutbox implements Transport {
     const vote = Vote.decode(message.kind.value.vote);
     if (vote.type === VoteType.VOTE_TYPE_PREVOTE) this.onPrevote(Buffer.from(vote.valueId));
   }
+}
+
+/** A replica on an in-memory store whose bugs fail the test (onFatal rethrows); the rest as given. */
+export function openReplica(options: Omit<ReplicaOptions, "kv" | "onFatal">): Promise<Replica> {
+  return Replica.open({
+    ...options,
+    kv: new MemoryKeyValueStore(),
+    onFatal: (error) => {
+      throw error;
+    },
+  });
 }
 
 /** A peer's status at `height`, holding nothing of its round; with `echo`, the answer to a listening nonce. */
