@@ -45,10 +45,11 @@ import { type SignedKind, type Slot, WriteAheadState } from "./writeAheadState";
 /** A signed consensus message, as the core carries it to certificates and evidence. */
 type Signed = { readonly vote: SignedVote } | { readonly proposal: SignedProposal };
 
-/** The signature check of one gossiped statement, under way. */
+/** The signature check of one gossiped statement, under way: its place among the checks of its message. */
 interface SignatureCheckInFlight {
   readonly signature: Buffer;
-  readonly valid: Promise<boolean>;
+  readonly results: Promise<boolean[]>;
+  readonly position: number;
 }
 
 export interface ReplicaOptions {
@@ -485,7 +486,8 @@ export class Replica {
     });
     const inFlight = unverified.map(({ signed }) => {
       const check = this.checking.get(statementIdKey(signed.id));
-      return check !== undefined && check.signature.equals(signed.signature) ? check.valid : undefined;
+      // A verifier that fails stops the replica, so its rejection passes through here rather than reading as "invalid".
+      return check !== undefined && check.signature.equals(signed.signature) ? check.results.then((results) => results[check.position] === true) : undefined;
     });
     const toCheck = unverified.filter((_, i) => inFlight[i] === undefined);
     const [checked, waited] = await Promise.all([
@@ -616,20 +618,18 @@ export class Replica {
       if (this.checking.has(key) || this.mempool.has(id) || this.ledger.indexOf(id) !== undefined) return [];
       this.checking.set(key, undefined);
       checking.push(key);
-      return [{ gossiped, id }];
+      return [{ gossiped, id, key }];
     });
     if (fresh.length === 0) return;
-    const parsed = fresh.flatMap(({ gossiped, id }) => parseGossiped(this.options.federation, gossiped, id) ?? []);
+    const parsed = fresh.flatMap(({ gossiped, id, key }) => {
+      const admissible = parseGossiped(this.options.federation, gossiped, id);
+      return admissible === undefined ? [] : [{ ...admissible, key }];
+    });
     const checks = this.verifier.verify(
       "statement",
       parsed.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature })),
     );
-    parsed.forEach(({ entry }, i) => {
-      // A verifier that fails stops the replica (below), so a proposal waiting on it must not read it as "invalid".
-      const valid = checks.then((results) => results[i] === true);
-      valid.catch(() => {});
-      this.checking.set(statementIdKey(entry.signed.id), { signature: entry.signed.signature, valid });
-    });
+    parsed.forEach(({ entry, key }, position) => this.checking.set(key, { signature: entry.signed.signature, results: checks, position }));
     checks.then(
       (valid) =>
         this.enqueue(() => {

@@ -27,5 +27,6 @@ export function parseStatementId(input: Uint8Array | string, field = "statement 
 
 /** A compact string form for Map keys (one char per byte). */
 export function statementIdKey(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("latin1");
+  // Ids are Buffers almost everywhere: a view is made only for a plain Uint8Array.
+  return (id instanceof Buffer ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength)).toString("latin1");
 }
