@@ -3,16 +3,17 @@ import type { NodeWrite } from "../log/compactRange";
 import { HASH_BYTES } from "../log/hasher";
 import { consistencyProofRanges, inclusionProofRanges } from "../log/proof";
 import { foldRangeHashes, type LeafRange, type NodeId, perfectNode, rangeNodes } from "../log/subtree";
-import { GrowableRecords } from "../table";
+import { GrowableRecords, RecentRecords } from "../table";
 import { completedNodeRange, IN_MEMORY_LEVEL_MIN } from "./batchSummary";
 import type { LogStore } from "./logStore";
 
 /**
- * Nodes of the two lowest levels written by recent batches stay in memory too, up to this many,
- * oldest evicted first: proofs for fresh entries (every acknowledgement carries one) then need no
- * store read. 2^18 nodes are about 25 MiB with the maps' overhead and cover the last ~170,000 entries.
+ * Nodes of the two lowest levels written by recent batches stay in memory too, for this many
+ * leaves, oldest evicted first: proofs for fresh entries (every acknowledgement carries one) then
+ * need no store read. 2^17 leaves take 6 MiB of hashes at most, in two typed arrays: no object per
+ * node for the collector to trace, where maps of Buffers had held three per node.
  */
-const RECENT_NODES_MAX = 1 << 18;
+const RECENT_LEAVES = 1 << 17;
 const LEVELS = 64;
 /** Folded right-edge ranges kept; a handful per tree size that proofs are asked against. */
 const FOLDED_RANGES_MAX = 4096;
@@ -27,10 +28,8 @@ const FOLDED_RANGES_MAX = 4096;
  */
 export class TreeReader {
   private readonly upper: GrowableRecords[] = Array.from({ length: LEVELS }, () => new GrowableRecords(HASH_BYTES));
-  private readonly recent: Map<bigint, Buffer>[] = Array.from({ length: IN_MEMORY_LEVEL_MIN }, () => new Map());
-  /** The recent nodes in write order, for eviction. */
-  private readonly recentOrder: NodeId[] = [];
-  private recentOldest = 0;
+  /** Level l holds the nodes above the last RECENT_LEAVES leaves: RECENT_LEAVES >> l of them. */
+  private readonly recent: RecentRecords[] = Array.from({ length: IN_MEMORY_LEVEL_MIN }, (_, level) => new RecentRecords(HASH_BYTES, RECENT_LEAVES >> level));
   private readonly foldedRanges = new Map<string, Buffer>();
 
   constructor(private readonly store: LogStore) {}
@@ -38,20 +37,8 @@ export class TreeReader {
   /** Call after each commit with the batch's node writes, once they are durable. */
   remember(writes: readonly NodeWrite[]): void {
     for (const node of writes) {
-      if (node.level >= IN_MEMORY_LEVEL_MIN) {
-        this.pushUpper(node.level, node.index, node.hash);
-        continue;
-      }
-      this.recent[node.level]!.set(node.index, node.hash);
-      this.recentOrder.push(node);
-    }
-    while (this.recentOrder.length - this.recentOldest > RECENT_NODES_MAX) {
-      const old = this.recentOrder[this.recentOldest++]!;
-      this.recent[old.level]!.delete(old.index);
-    }
-    if (this.recentOldest > RECENT_NODES_MAX) {
-      this.recentOrder.splice(0, this.recentOldest);
-      this.recentOldest = 0;
+      if (node.level >= IN_MEMORY_LEVEL_MIN) this.pushUpper(node.level, node.index, node.hash);
+      else this.recent[node.level]!.put(Number(node.index), node.hash);
     }
   }
 
@@ -89,9 +76,11 @@ export class TreeReader {
     const fetched: Map<bigint, Buffer>[] = Array.from({ length: IN_MEMORY_LEVEL_MIN }, () => new Map());
     const missing: NodeId[] = [];
     const need = (node: NodeId): void => {
-      if (this.holds(node) || fetched[node.level]!.has(node.index)) return;
-      fetched[node.level]!.set(node.index, Buffer.alloc(0));
-      missing.push(node);
+      if (node.level >= IN_MEMORY_LEVEL_MIN || fetched[node.level]!.has(node.index)) return;
+      // Copied now rather than when the proofs are put together: a commit meanwhile may reuse its slot.
+      const recent = this.recent[node.level]!.copy(Number(node.index));
+      fetched[node.level]!.set(node.index, recent ?? Buffer.alloc(0));
+      if (recent === undefined) missing.push(node);
     };
     for (const proof of plans) {
       for (const plan of proof) {
@@ -103,7 +92,7 @@ export class TreeReader {
       const hashes = await this.store.readNodes(missing);
       missing.forEach((node, i) => fetched[node.level]!.set(node.index, hashes[i]!));
     }
-    const hashOf = (node: NodeId): Buffer => this.inMemory(node) ?? fetched[node.level]!.get(node.index)!;
+    const hashOf = (node: NodeId): Buffer => (node.level >= IN_MEMORY_LEVEL_MIN ? this.upper[node.level]!.view(Number(node.index)) : fetched[node.level]!.get(node.index)!);
     return plans.map((proof, p) =>
       proof.map((plan, r) => {
         if ("hash" in plan) return plan.hash;
@@ -129,16 +118,6 @@ export class TreeReader {
     if (this.foldedRanges.size >= FOLDED_RANGES_MAX) this.foldedRanges.clear();
     this.foldedRanges.set(rangeName(range), hash);
     return hash;
-  }
-
-  private holds(node: NodeId): boolean {
-    if (node.level >= IN_MEMORY_LEVEL_MIN) return node.index < BigInt(this.upper[node.level]!.length);
-    return this.recent[node.level]!.has(node.index);
-  }
-
-  private inMemory(node: NodeId): Buffer | undefined {
-    if (node.level >= IN_MEMORY_LEVEL_MIN) return this.upper[node.level]!.view(Number(node.index));
-    return this.recent[node.level]!.get(node.index);
   }
 }
 

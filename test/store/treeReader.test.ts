@@ -143,6 +143,17 @@ describe("right after the commits, with the tree's nodes in memory", () => {
     expect(await consistencyProblems(ledger.tree, ALL_SIZES, upTo, checkpointed)).toEqual([]);
   });
 
+  test("proofs of the latest entries read no node from the store", async () => {
+    const readNodes = jest.spyOn(ledger.store, "readNodes");
+    try {
+      const proofs = await ledger.tree.inclusionProofs(Array.from({ length: LOG_SIZE }, (_, index) => BigInt(index)), BigInt(LOG_SIZE));
+      expect(proofs.map(hex)).toEqual(Array.from({ length: LOG_SIZE }, (_, index) => hex(reference.path(index, 0, LOG_SIZE))));
+      expect(readNodes).not.toHaveBeenCalled();
+    } finally {
+      readNodes.mockRestore();
+    }
+  });
+
   test("a single inclusionProof equals the batched one", async () => {
     for (const index of [0, 1, 127, 128, 255, 256, 299]) {
       expect(hex(await ledger.tree.inclusionProof(BigInt(index), 300n))).toBe(hex(reference.path(index, 0, 300)));
