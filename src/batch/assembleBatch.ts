@@ -25,6 +25,8 @@ export interface AssembledBatch {
   readonly range: CompactRange;
   /** Every perfect subtree the batch completes, to store so that proofs need O(log n) reads. */
   readonly nodeWrites: readonly NodeWrite[];
+  /** Each entry's Reveal as encoded for the header's digest (empty for a retraction), which the store then writes as it is. */
+  readonly revealBytes: readonly Uint8Array[];
   /** The checkpoint the batch produces; validators cosign it in their precommits. */
   readonly checkpoint: Checkpoint;
   readonly checkpointBody: string;
@@ -37,12 +39,19 @@ export interface BatchMeta {
 
 /** SHA-256 over each entry's encoded Reveal (empty for a retraction), each prefixed with its length as a u32be. */
 export function revealsDigest(entries: readonly BatchEntry[]): Buffer {
+  return digestOfEncodedReveals(encodeReveals(entries));
+}
+
+function encodeReveals(entries: readonly BatchEntry[]): Uint8Array[] {
+  return entries.map((entry) => (entry.reveal === undefined ? new Uint8Array(0) : Reveal.encode(entry.reveal).finish()));
+}
+
+function digestOfEncodedReveals(encoded: readonly Uint8Array[]): Buffer {
   const digest = createHash("sha256");
   const length = Buffer.alloc(4);
-  for (const entry of entries) {
-    const encoded = entry.reveal === undefined ? new Uint8Array(0) : Reveal.encode(entry.reveal).finish();
-    length.writeUInt32BE(encoded.length);
-    digest.update(length).update(encoded);
+  for (const bytes of encoded) {
+    length.writeUInt32BE(bytes.length);
+    digest.update(length).update(bytes);
   }
   return digest.digest();
 }
@@ -52,13 +61,14 @@ export function assembleBatch(federation: Federation, head: ChainHead, entries: 
   const range = head.range.clone();
   const nodeWrites: NodeWrite[] = [];
   for (const entry of entries) nodeWrites.push(...range.append(hashLeaf(entry.signed.entryBytes)));
+  const revealBytes = encodeReveals(entries);
   const header: BatchHeader = {
     federationId: federation.id,
     height: head.height + 1n,
     previousHeaderHash: head.headerHash,
     treeSize: range.size,
     root: range.root(),
-    revealsDigest: revealsDigest(entries),
+    revealsDigest: digestOfEncodedReveals(revealBytes),
     proposerTimeMs: meta.proposerTimeMs,
     proposer: meta.proposer,
     entryCount: entries.length,
@@ -72,6 +82,7 @@ export function assembleBatch(federation: Federation, head: ChainHead, entries: 
     entries,
     range,
     nodeWrites,
+    revealBytes,
     checkpoint,
     checkpointBody: formatCheckpoint(checkpoint),
   };
