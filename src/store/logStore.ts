@@ -90,8 +90,9 @@ export class LogStore {
     batch.entries.forEach((entry, offset) => {
       const index = firstIndex + BigInt(offset);
       put(numberKey(KeyPrefix.Entry, index), entry.signed.entryBytes);
+      if (entry.reveal === undefined) return;
       const reveal = batch.revealBytes[offset]!;
-      if (entry.reveal !== undefined) put(numberKey(KeyPrefix.Reveal, index), Buffer.from(reveal.buffer, reveal.byteOffset, reveal.byteLength));
+      put(numberKey(KeyPrefix.Reveal, index), Buffer.from(reveal.buffer, reveal.byteOffset, reveal.byteLength));
     });
     for (const node of batch.nodeWrites) put(nodeKey(node.level, node.index), node.hash);
     put(numberKey(KeyPrefix.Checkpoint, header.treeSize), Buffer.from(checkpointNote, "utf8"));
