@@ -58,7 +58,7 @@ export class OutboundPeer {
       "grpc.initial_reconnect_backoff_ms": RETRY_MS_MIN,
       "grpc.max_reconnect_backoff_ms": RETRY_MS_MAX,
       // The callee sends most messages to this node on this stream (PeerNetwork): a window of several
-      // maximum-size messages lets a proposal with its batch arrive without waiting on window updates.
+      // maximum-size messages lets a whole batch (synced, or proposed and asked for) arrive without waiting on window updates.
       "grpc-node.flow_control_window": RECEIVE_WINDOW_MESSAGES * options.messageBytesMax,
     });
     this.limits = new PeerLimits(options.rates, options.now());

@@ -19,7 +19,7 @@ export interface PeerNetworkOptions {
  * other member, opened on first use, and the inbound side to add to the node's public server.
  * Messages flow both ways on a stream. A message to a member goes on the stream that member
  * opened, if it is up: there the receiver is the gRPC client, whose receive window this code sets
- * large, where a server's stays at HTTP/2's 64 KiB and a proposal with its batch would wait on
+ * large, where a server's stays at HTTP/2's 64 KiB and a whole batch would wait on
  * window updates from a busy receiver. Messages received go to `deliver`, attached once the
  * replica exists.
  */

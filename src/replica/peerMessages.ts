@@ -24,12 +24,14 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
   return message;
 }
 
+const NO_REVEAL = { salt: Buffer.alloc(0), value: Buffer.alloc(0) };
+
 /** A batch as it travels: header bytes, entries, and one reveal per entry (empty for a retraction). */
-export function wireBatch(batch: AssembledBatch): Batch {
+export function wireBatch(batch: Pick<AssembledBatch, "headerBytes" | "entries">): Batch {
   return {
     header: batch.headerBytes,
-    entries: batch.entries.map((entry) => LogEntry.decode(entry.signed.entryBytes)),
-    reveals: batch.entries.map((entry) => entry.reveal ?? { salt: Buffer.alloc(0), value: Buffer.alloc(0) }),
+    entries: batch.entries.map(({ signed }) => ({ statement: signed.bytes, signature: signed.signature })),
+    reveals: batch.entries.map((entry) => entry.reveal ?? NO_REVEAL),
   };
 }
 
@@ -44,7 +46,7 @@ export async function readSyncedBatch(store: LogStore, height: bigint): Promise<
     batch: {
       header: committed.header,
       entries: stored.map((entry) => LogEntry.decode(entry.entryBytes)),
-      reveals: stored.map((entry) => entry.reveal ?? { salt: Buffer.alloc(0), value: Buffer.alloc(0) }),
+      reveals: stored.map((entry) => entry.reveal ?? NO_REVEAL),
     },
     certificate: committed.certificate,
   };

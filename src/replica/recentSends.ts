@@ -1,12 +1,12 @@
 /**
  * The signed messages sent to each peer lately, by signature: a status that crosses a message in
- * flight says the peer lacks it, and re-sending a proposal with its whole batch at every status is
- * what kept a loaded federation slow. A message is re-sent once `intervalMs` has passed since it was
- * last sent, so a lost one still comes again.
+ * flight says the peer lacks it, and re-sending a proposal at every status (when proposals carried
+ * their whole batches) is what kept a loaded federation slow. A message is re-sent once
+ * `intervalMs` has passed since it was last sent, so a lost one still comes again.
  *
  * A message heard, from its signer or a relay, counts as sent to every peer when it first arrived:
  * its signer sent it to all of them no later, so a status that lacks it within the interval has
- * most likely crossed it, and a relay would be a second copy (for a proposal, its whole batch).
+ * most likely crossed it, and a relay would be a second copy.
  */
 export class RecentSends {
   private sent = new Map<string, number>();

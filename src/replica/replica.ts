@@ -23,9 +23,9 @@ import {
   Step,
 } from "../consensus";
 import { noteSignatureBytes } from "../crypto/signedNote";
-import { type Batch, BatchHeader, type CommitCertificate, type Evidence, type SignedProposal, type SignedVote, type Vote, VoteType } from "../gen/hashfed/v1/batch";
+import { Batch, BatchHeader, type CommitCertificate, type Evidence, type SignedProposal, type SignedVote, type Vote, VoteType } from "../gen/hashfed/v1/batch";
 import type { LogEntry, Reveal } from "../gen/hashfed/v1/statement";
-import type { GossipedStatement, PeerMessage, PeerStatus, ProposalWithBatch, SyncedBatch } from "../gen/hashfed/v1/peer";
+import type { BatchReference, GossipedStatement, PeerMessage, PeerStatus, ProposalWithBatch, SyncedBatch } from "../gen/hashfed/v1/peer";
 import { Ledger, type ReplayProgress } from "../ledger";
 import type { SignalTypeName } from "../signals";
 import { LogStore } from "../store";
@@ -35,10 +35,12 @@ import type { TimerHandle, Timers, Transport } from "./environment";
 import { Mempool } from "./mempool";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
-import { decodePeerMessage, encodePeerMessage, readSyncedBatch, wireBatch } from "./peerMessages";
+import { resolveReference } from "./batchReference";
+import { decodePeerMessage, encodePeerMessage, readSyncedBatch } from "./peerMessages";
+import { ProposedValue } from "./proposedValue";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
 import { parseGossiped } from "./statementAdmission";
-import { checkStatementRules, parseSignedStatement, type SignedStatement, statementIdKey, statementIdOf } from "../statements";
+import { checkStatementRules, parseSignedStatement, type SignedStatement, type StatementId, statementIdKey, statementIdOf } from "../statements";
 import { bitmapHas, voterBitmap } from "./voterBitmap";
 import { type SignedKind, type Slot, WriteAheadState } from "./writeAheadState";
 
@@ -47,6 +49,7 @@ type Signed = { readonly vote: SignedVote } | { readonly proposal: SignedProposa
 
 /** The signature check of one gossiped statement, under way: its place among the checks of its message. */
 interface SignatureCheckInFlight {
+  readonly entry: BatchEntry;
   readonly signature: Buffer;
   readonly results: Promise<boolean[]>;
   readonly position: number;
@@ -132,10 +135,12 @@ export class Replica {
   private readonly recentSends: RecentSends;
   /** How long a proposal waits before it goes again to a peer whose status lacks it (resendRound). */
   private readonly proposalResendMs: number;
-  /** Proposals of this height as peer messages, by signature: a batch is encoded once, not at every re-send. */
+  /** Proposals of this height as peer messages, by signature: each is encoded once, not at every re-send. */
   private encodedProposals = new Map<string, Buffer>();
-  /** Batches proposed at the current height, by id; `checked` or `invalid` once valid(v) was computed. */
-  private values = new Map<string, { batch: Batch; checked?: AssembledBatch; invalid?: boolean }>();
+  /** Batches proposed at the current height, by id. */
+  private values = new Map<string, ProposedValue>();
+  /** Batches of this height's proposals that name statements this replica lacks: asked for whole. */
+  private requestedValues = new Set<string>();
   /**
    * Precommits for batches not seen yet: a precommit counts only once its checkpoint signature is
    * checked against the batch's checkpoint, or a Byzantine validator could help reach a decision
@@ -390,6 +395,10 @@ export class Replica {
         return this.onSyncRequest(from, kind.value.fromHeight, kind.value.count);
       case "syncResponse":
         return this.onSyncResponse(from, kind.value.batches);
+      case "proposedBatchRequest":
+        return this.onProposedBatchRequest(from, kind.value.valueId);
+      case "proposedBatch":
+        return this.onProposedBatch(kind.value);
     }
   }
 
@@ -454,7 +463,7 @@ export class Replica {
     if (value === undefined || value.invalid) return undefined;
     if (value.checked === undefined) {
       try {
-        value.checked = await this.checkAgainstLog(value.batch);
+        value.checked = await this.checkAgainstLog(value.batch, (logEntry) => value.parsed(logEntry));
       } catch (error) {
         if (!(error instanceof HashfedError)) throw error;
         value.invalid = true;
@@ -466,13 +475,13 @@ export class Replica {
   /**
    * checkBatch against the log as it stands, with the statement signatures not verified before
    * (most were, when gossiped) verified in bulk by the verifier first. Entries the mempool holds
-   * are taken from it rather than parsed again. Throws HashfedError if invalid.
+   * are taken from it rather than parsed again, and so are those `known` holds. Throws HashfedError if invalid.
    */
-  private async checkAgainstLog(batch: Batch): Promise<AssembledBatch> {
+  private async checkAgainstLog(batch: Batch, known: (logEntry: LogEntry) => SignedStatement | undefined = () => undefined): Promise<AssembledBatch> {
     const { federation } = this.options;
     const parsed = new Map<LogEntry, SignedStatement>();
     for (const logEntry of batch.entries) {
-      const signed = this.pendingOrParsed(logEntry);
+      const signed = known(logEntry) ?? this.pendingOrParsed(logEntry);
       if (signed !== undefined) parsed.set(logEntry, signed);
     }
     const unverified = [...parsed.values()].flatMap((signed) => {
@@ -540,12 +549,71 @@ export class Replica {
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
     this.recentSends.heard(value.proposal.signature, this.options.timers.now());
-    if (!this.values.has(valueId)) this.values.set(valueId, { batch: value.batch });
-    await this.releaseHeld(valueId);
+    // Only the round's proposer is worth asking for a batch, and only up to the round this replica is in:
+    // a Byzantine validator could otherwise sign proposals for endless rounds, each a request.
+    const askable = proposerOf(this.validators, height, proposal.round) === proposal.proposer && proposal.round <= this.core.roundState.round;
+    if (!this.values.has(valueId)) this.resolveValue(valueId, value.batch, askable ? from : undefined);
+    if (this.values.has(valueId)) await this.releaseHeld(valueId);
     await this.stepCore({
       kind: "proposal",
       proposal: { round: proposal.round, valueId, validRound: proposal.validRound, proposer: proposal.proposer, payload: { proposal: value.proposal } },
     });
+  }
+
+  /**
+   * Takes the batch a proposal names from the statements this replica holds: admitted, or gossiped
+   * and being checked (valid(v) then waits for the check, as for any entry). If one is missing, it
+   * asks `ask` for the whole batch (see requestValue).
+   */
+  private resolveValue(valueId: string, reference: BatchReference, ask: string | undefined): void {
+    const entries = resolveReference(reference, this.options.federation.parameters.batchEntriesMax, (id, signature) => this.heldStatement(id, signature));
+    if (entries !== undefined) this.values.set(valueId, ProposedValue.referenced(reference, entries));
+    else if (ask !== undefined) this.requestValue(valueId, ask);
+  }
+
+  /** A statement this replica holds with this very signature, admitted or with its check under way. */
+  private heldStatement(id: StatementId, signature: Buffer): BatchEntry | undefined {
+    const pending = this.mempool.get(id);
+    if (pending !== undefined) return pending.signed.signature.equals(signature) ? pending : undefined;
+    const check = this.checking.get(statementIdKey(id));
+    return check !== undefined && check.signature.equals(signature) ? check.entry : undefined;
+  }
+
+  /**
+   * Asks `from` (every peer, for this replica's own proposal heard back after a restart) for a
+   * proposed batch whole, and every peer again each proposalResendMs until it comes or the height
+   * ends: a request or answer can be lost, and the sender may have gone.
+   */
+  private requestValue(valueId: string, from: string): void {
+    if (this.requestedValues.has(valueId)) return;
+    this.requestedValues.add(valueId);
+    const request = encodePeerMessage({ kind: { $case: "proposedBatchRequest", value: { valueId: Buffer.from(valueId, "hex") } } });
+    const ask = (peers: readonly string[]): void => {
+      for (const peer of peers) this.sendBytesTo(peer, request);
+    };
+    const again = (): void => {
+      if (!this.requestedValues.has(valueId)) return;
+      ask(this.peers);
+      this.heightTimers.push(this.later(this.proposalResendMs, again));
+    };
+    ask(from === this.name ? this.peers : [from]);
+    this.heightTimers.push(this.later(this.proposalResendMs, again));
+  }
+
+  /** A peer lacks statements of a batch proposed at this height: it gets the batch whole, at most once a proposalResendMs. */
+  private onProposedBatchRequest(from: string, valueId: Uint8Array): void {
+    const value = this.values.get(Buffer.from(valueId).toString("hex"));
+    if (value === undefined || !this.peers.includes(from) || !this.recentSends.admit(from, valueId, this.options.timers.now(), this.proposalResendMs)) return;
+    this.sendTo(from, { kind: { $case: "proposedBatch", value: value.batch } });
+  }
+
+  /** A batch this replica asked for (a peer's unasked batch is dropped unread): valid(v) is computed now, as the core asked for it. */
+  private async onProposedBatch(batch: Batch): Promise<void> {
+    const valueId = createHash("sha256").update(batch.header).digest("hex");
+    if (!this.requestedValues.delete(valueId)) return;
+    this.values.set(valueId, ProposedValue.received(batch));
+    await this.releaseHeld(valueId);
+    await this.checkValue(valueId);
   }
 
   private async onStatus(from: string, status: PeerStatus): Promise<void> {
@@ -629,7 +697,7 @@ export class Replica {
       "statement",
       parsed.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature })),
     );
-    parsed.forEach(({ entry, key }, position) => this.checking.set(key, { signature: entry.signed.signature, results: checks, position }));
+    parsed.forEach(({ entry, key }, position) => this.checking.set(key, { entry, signature: entry.signed.signature, results: checks, position }));
     checks.then(
       (valid) =>
         this.enqueue(() => {
@@ -707,6 +775,7 @@ export class Replica {
     const core = this.core!;
     const height = this.consensusHeight();
     this.values = new Map();
+    this.requestedValues = new Set();
     this.encodedProposals = new Map();
     this.recentSends.clear();
     this.heldPrecommits = new Map();
@@ -717,6 +786,10 @@ export class Replica {
     const saved = this.wal.roundState;
     const hasWork = this.mempool.size > 0;
     if (saved !== undefined && saved.height === height && core.roundState.height !== height) {
+      for (const bytes of this.wal.batchesAtHeight(height)) {
+        const batch = Batch.decode(bytes);
+        this.values.set(createHash("sha256").update(batch.header).digest("hex"), ProposedValue.received(batch));
+      }
       await this.apply(core.resume(saved, hasWork));
       for (const bytes of this.wal.signedAtHeight(height)) await this.sendOwn(bytes);
     } else if (core.roundState.height < height) {
@@ -830,7 +903,7 @@ export class Replica {
     if (batch === undefined) return;
     this.waitingForValue = undefined;
     const valueId = batch.id.toString("hex");
-    this.values.set(valueId, { batch: wireBatch(batch), checked: batch });
+    this.values.set(valueId, ProposedValue.built(batch));
     await this.stepCore({ kind: "valueReady", height: request.height, round: request.round, valueId });
   }
 
@@ -884,26 +957,30 @@ export class Replica {
   }
 
   private async castProposal(height: bigint, round: number, valueId: string, validRound: number): Promise<void> {
-    const value = this.values.get(valueId);
-    if (value === undefined) return;
+    // A batch kept whole (received, or restored after a restart) has its reference made once it is checked.
+    const reference = (await this.ensureChecked(valueId)) === undefined ? undefined : this.values.get(valueId)!.reference;
+    if (reference === undefined) return;
     const { federation, signer } = this.options;
     const proposal = { federationId: federation.id, height, round, validRound, valueId: Buffer.from(valueId, "hex"), proposer: signer.name };
-    await this.signAndSend({ height, round, kind: "proposal" }, () => ({
-      kind: { $case: "proposal", value: { proposal: signProposal(signer, proposal), batch: value.batch } },
-    }));
+    await this.signAndSend(
+      { height, round, kind: "proposal" },
+      () => ({ kind: { $case: "proposal", value: { proposal: signProposal(signer, proposal), batch: reference } } }),
+      () => Buffer.from(Batch.encode(this.values.get(valueId)!.batch).finish()),
+    );
   }
 
   /**
    * The double-sign guard: a slot already signed sends its stored message again, unchanged; a slot
    * at or below one signed before is not signed; otherwise the message is signed, persisted with the
-   * round state (synced), and only then sent. The node then hears its own message like a peer's.
+   * round state (synced) and, for a proposal, its encoded batch, and only then sent. The node then
+   * hears its own message like a peer's.
    */
-  private async signAndSend(slot: Slot, make: () => PeerMessage): Promise<void> {
+  private async signAndSend(slot: Slot, make: () => PeerMessage, batch?: () => Buffer): Promise<void> {
     let bytes = this.wal.signedAt(slot);
     if (bytes === undefined) {
       if (!this.wal.maySign(slot) || slot.height <= this.decidedElsewhere()) return;
       bytes = encodePeerMessage(make());
-      await this.wal.record(slot, bytes, this.core!.roundState);
+      await this.wal.record(slot, bytes, this.core!.roundState, batch?.());
     }
     await this.sendOwn(bytes);
   }
@@ -981,9 +1058,10 @@ export class Replica {
    * all of a validator's votes if that validator signed several (each may count, erratum 6). A vote
    * goes again at most once a status interval (RecentSends); a proposal at most once
    * proposalResendMs (a propose timeout, 1 s by default, never more than five status intervals): a
-   * batch of thousands of statements takes longer than a status interval to reach a busy peer and be
-   * checked there, and each early copy, relayed by every other validator, made that peer slower
-   * still (without them, 7 validators under load commit a fifth to a quarter more). The price: a
+   * batch of thousands of statements takes longer than a status interval to be checked at a busy
+   * peer, and each early copy, relayed by every other validator, made that peer slower still (when
+   * proposals carried their batches whole, 7 validators under load committed a fifth to a quarter
+   * more without them). The price: a
    * proposal lost on the way arrives again only about when the receiver's propose timeout fires, so
    * that receiver's round is usually lost (it prevotes nil) and the next round proceeds.
    */
@@ -1013,15 +1091,15 @@ export class Replica {
     }
   }
 
-  /** A proposal the core holds, as a peer message with its batch (none if the batch is not known). */
+  /** A proposal the core holds, as a peer message with its batch's reference (none if the batch is not known). */
   private proposalMessage(proposal: ProposalInput<Signed>): Buffer[] {
-    const value = this.values.get(proposal.valueId);
-    if (value === undefined || !("proposal" in proposal.payload)) return [];
+    const reference = this.values.get(proposal.valueId)?.reference;
+    if (reference === undefined || !("proposal" in proposal.payload)) return [];
     const signed = proposal.payload.proposal;
     const key = Buffer.from(signed.signature).toString("base64");
     let bytes = this.encodedProposals.get(key);
     if (bytes === undefined) {
-      bytes = encodePeerMessage({ kind: { $case: "proposal", value: { proposal: signed, batch: value.batch } } });
+      bytes = encodePeerMessage({ kind: { $case: "proposal", value: { proposal: signed, batch: reference } } });
       this.encodedProposals.set(key, bytes);
     }
     return [bytes];

@@ -14,10 +14,14 @@ export interface Slot {
   readonly kind: SignedKind;
 }
 
-/** W | 0x00 -> ConsensusState;  W | 0x01 | u64 height | u32 round | u8 kind -> the signed PeerMessage. */
+/**
+ * W | 0x00 -> ConsensusState;  W | 0x01 | u64 height | u32 round | u8 kind -> the signed PeerMessage;
+ * W | 0x02 | u64 height | u32 round | u8 kind (a proposal) -> the encoded Batch the proposal names.
+ */
 const PREFIX = 0x57;
 const STATE_KEY = Buffer.from([PREFIX, 0x00]);
 const MESSAGE = 0x01;
+const BATCH = 0x02;
 
 /**
  * The write-ahead state of a validator's consensus: every message it signs, and its round state,
@@ -30,9 +34,15 @@ const MESSAGE = 0x01;
  * LastSigned rule). A node restored from an old copy of its disk does not know what it signed after
  * that copy; it learns from its peers, who send it back its own messages: each one it did not know
  * of is adopted (recorded as signed), which raises that bar past everything it had signed.
+ *
+ * A proposal names its batch by reference, and the statements in it live in memory only, so the
+ * batch is recorded with it: validators may lock on it, and after a restart of every node the
+ * proposer's disk may be the only place it is left.
  */
 export class WriteAheadState {
   private readonly messages = new Map<string, Buffer>();
+  /** The batches of the proposals recorded, by slot name. */
+  private readonly batches = new Map<string, Buffer>();
   /** The highest slot holding a message, recorded or adopted. */
   private highest: Slot | undefined;
   /** Deletions of forgotten slots, written with the next record (see forgetBelow). */
@@ -50,6 +60,9 @@ export class WriteAheadState {
       const slot = parseSlotKey(key);
       wal.messages.set(slotName(slot), value);
       wal.raise(slot);
+    }
+    for await (const [key, value] of kv.entries({ gte: Buffer.from([PREFIX, BATCH]), lt: Buffer.from([PREFIX, BATCH + 1]) })) {
+      wal.batches.set(slotName(parseSlotKey(key)), value);
     }
     return wal;
   }
@@ -72,18 +85,26 @@ export class WriteAheadState {
       .map(({ message }) => message);
   }
 
+  /** The batches of the proposals recorded at `height`: what a restarted proposer may need to propose or show again. */
+  batchesAtHeight(height: bigint): Buffer[] {
+    return [...this.batches.entries()].filter(([name]) => parseSlotName(name).height === height).map(([, batch]) => batch);
+  }
+
   /** Whether a new signature may be made for `slot`: only above every slot already holding a message. */
   maySign(slot: Slot): boolean {
     return this.highest === undefined || compareSlots(slot, this.highest) > 0;
   }
 
-  /** Records a message signed for `slot` and the round state after it, durably, before it is sent. */
-  async record(slot: Slot, message: Buffer, state: RoundState): Promise<void> {
+  /** Records a message signed for `slot` (with the batch it names, for a proposal) and the round state after it, durably, before it is sent. */
+  async record(slot: Slot, message: Buffer, state: RoundState, batch?: Buffer): Promise<void> {
     assert(this.maySign(slot), "a slot is signed once");
+    assert((batch !== undefined) === (slot.kind === "proposal"), "a proposal is recorded with its batch");
     await this.write([
-      { type: "put", key: slotKey(slot), value: message },
+      { type: "put", key: slotKey(slot, MESSAGE), value: message },
+      ...(batch === undefined ? [] : [{ type: "put" as const, key: slotKey(slot, BATCH), value: batch }]),
       { type: "put", key: STATE_KEY, value: encodeState(state) },
     ]);
+    if (batch !== undefined) this.batches.set(slotName(slot), batch);
     this.messages.set(slotName(slot), message);
     this.raise(slot);
     this.state = state;
@@ -97,7 +118,7 @@ export class WriteAheadState {
   async adopt(slot: Slot, message: Buffer): Promise<boolean> {
     const known = this.messages.get(slotName(slot));
     if (known !== undefined) return false;
-    await this.write([{ type: "put", key: slotKey(slot), value: message }]);
+    await this.write([{ type: "put", key: slotKey(slot, MESSAGE), value: message }]);
     this.messages.set(slotName(slot), message);
     this.raise(slot);
     return true;
@@ -127,11 +148,16 @@ export class WriteAheadState {
    * goes down, so no deletion lets a slot be signed twice.
    */
   forgetBelow(height: bigint): void {
-    for (const name of [...this.messages.keys()]) {
-      const slot = parseSlotName(name);
-      if (slot.height >= height) continue;
-      this.messages.delete(name);
-      this.forgotten.push({ type: "del", key: slotKey(slot) });
+    for (const [records, space] of [
+      [this.messages, MESSAGE],
+      [this.batches, BATCH],
+    ] as const) {
+      for (const name of [...records.keys()]) {
+        const slot = parseSlotName(name);
+        if (slot.height >= height) continue;
+        records.delete(name);
+        this.forgotten.push({ type: "del", key: slotKey(slot, space) });
+      }
     }
   }
 }
@@ -142,10 +168,10 @@ function compareSlots(a: Slot, b: Slot): number {
   return KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
 }
 
-function slotKey(slot: Slot): Buffer {
+function slotKey(slot: Slot, space: typeof MESSAGE | typeof BATCH): Buffer {
   const key = Buffer.alloc(2 + 8 + 4 + 1);
   key[0] = PREFIX;
-  key[1] = MESSAGE;
+  key[1] = space;
   key.writeBigUInt64BE(slot.height, 2);
   key.writeUInt32BE(slot.round, 10);
   key[14] = KIND_ORDER[slot.kind];

@@ -3,19 +3,20 @@
  * check of its gossiped copy is still under way (the common case under load, when the checks queue
  * up on the node's workers): the proposal waits for that check instead of making a second one, and
  * the node prevotes for it once the check passes. A gossiped copy with another signature (the same
- * statement bytes) is no stand-in: the proposal's own signature is checked.
+ * statement bytes) is no stand-in: the node asks the proposer for the batch, and checks the
+ * proposal's own signature.
  * Method: one validator of four, not the proposer of height 1, which joins consensus once its peers
  * answer its listening status; its verifier holds statement checks until the test lets them go and
  * counts them; a peer gossips a statement, then the proposer's proposal of a batch with it arrives.
  */
-import { type BatchEntry, buildBatch } from "../../src/batch";
+import { type AssembledBatch, type BatchEntry, buildBatch } from "../../src/batch";
 import { proposerOf, signProposal } from "../../src/consensus";
 import { systemTimers } from "../../src/node/environment";
 import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
 import type { Replica } from "../../src/replica/replica";
 import { inThreadVerifier, type SignatureVerifier } from "../../src/replica/signatureChecks";
 import { waitFor } from "../support/federationNet";
-import { openReplica, peerStatus, ReplicaOutbox } from "../support/replicaHarness";
+import { openReplica, peerStatus, proposalMessage, ReplicaOutbox } from "../support/replicaHarness";
 import { federationFixture, StatementMaker } from "../support/statements";
 
 const fixture = federationFixture({ validatorCount: 4 });
@@ -44,13 +45,14 @@ function release(): void {
 }
 
 let replica: Replica;
+let outbox: ReplicaOutbox;
 let prevotes: Buffer[];
 
 /** A replica of `self` that has joined consensus at height 1 (its three peers answered its listening status). */
 beforeEach(async () => {
   statementChecks = 0;
   prevotes = [];
-  const outbox = new ReplicaOutbox((valueId) => prevotes.push(valueId));
+  outbox = new ReplicaOutbox((valueId) => prevotes.push(valueId));
   replica = await openReplica({
     federation: fixture.federation,
     signer: self.signer,
@@ -75,11 +77,18 @@ function gossip(entry: BatchEntry, signature: Buffer): void {
 }
 
 /** The proposer's proposal of height 1, round 0: a batch of `entry`. */
-function propose(entry: BatchEntry): Buffer {
+function propose(entry: BatchEntry): AssembledBatch {
   const { batch } = buildBatch(fixture.federation, replica.ledger.state, replica.ledger.head, [entry], { proposer: proposer.signer.name, proposerTimeMs: BigInt(Date.now()) });
   const proposal = signProposal(proposer.signer, { federationId: fixture.federation.id, height: 1n, round: 0, validRound: -1, valueId: batch!.id, proposer: proposer.signer.name });
-  replica.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "proposal", value: { proposal, batch: wireBatch(batch!) } } }));
-  return batch!.id;
+  replica.receive(proposer.signer.name, proposalMessage(proposal, batch!));
+  return batch!;
+}
+
+/** The ids of the batches the node asked the proposer for. */
+function batchesAsked(): string[] {
+  return outbox.sent.flatMap(({ to, message }) =>
+    to === proposer.signer.name && message.kind?.$case === "proposedBatchRequest" ? [Buffer.from(message.kind.value.valueId).toString("hex")] : [],
+  );
 }
 
 /** One prevote, sent to each of the three peers, for `valueId`. */
@@ -92,14 +101,15 @@ test("a proposal whose statement is being checked as gossip waits for that check
   gossip(entry, entry.signed.signature);
   await until(() => statementChecks === 1);
 
-  const valueId = propose(entry);
+  const batch = propose(entry);
   await new Promise((resolve) => setTimeout(resolve, 50));
   expect(prevotes).toEqual([]);
 
   release();
   await until(() => prevotes.length > 0);
-  expect(prevotedFor(valueId)).toBe(true);
+  expect(prevotedFor(batch.id)).toBe(true);
   expect(statementChecks).toBe(1);
+  expect(batchesAsked()).toEqual([]);
 });
 
 test("a gossiped copy with another signature does not stand for the proposal's: the proposal's is checked itself", async () => {
@@ -109,11 +119,14 @@ test("a gossiped copy with another signature does not stand for the proposal's: 
   gossip(entry, forged);
   await until(() => statementChecks === 1);
 
-  const valueId = propose(entry);
+  const batch = propose(entry);
+  await until(() => batchesAsked().length === 1);
+  expect(batchesAsked()).toEqual([batch.id.toString("hex")]);
+  replica.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "proposedBatch", value: wireBatch(batch) } }));
   await until(() => statementChecks === 2);
   release();
   await until(() => prevotes.length > 0);
-  expect(prevotedFor(valueId)).toBe(true);
+  expect(prevotedFor(batch.id)).toBe(true);
 });
 
 function until(condition: () => boolean): Promise<true> {

@@ -7,14 +7,14 @@
  * Method: one validator of four, not the proposer of height 1, on a clock the test moves by hand. It
  * joins consensus when two peers answer its listening status, then has a statement to commit, which
  * starts the round's clock (T0, propose timeout 1 s). The test plays the proposer's statuses (every
- * status interval) and, in one case, its proposal, and reads the prevotes the node sends.
+ * status interval) and, in one case, its proposal (of the node's statement), and reads the prevotes
+ * the node sends.
  */
-import { buildBatch } from "../../src/batch";
+import { type BatchEntry, buildBatch } from "../../src/batch";
 import { proposerOf, signProposal } from "../../src/consensus";
-import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
 import { LISTEN_GRACE_INTERVALS, type Replica } from "../../src/replica/replica";
 import { ManualTimers } from "../support/manualTimers";
-import { openReplica, peerStatus, ReplicaOutbox, settled } from "../support/replicaHarness";
+import { openReplica, peerStatus, proposalMessage, ReplicaOutbox, settled } from "../support/replicaHarness";
 import { federationFixture, StatementMaker } from "../support/statements";
 
 const fixture = federationFixture({ validatorCount: 4 });
@@ -33,6 +33,8 @@ let timers: ManualTimers;
 let replica: Replica;
 /** The node's prevotes, with the time each was sent: a batch id in hex, or "nil". */
 let prevotes: { at: number; value: string }[];
+/** The statement the node has to commit. */
+let pending: BatchEntry;
 
 beforeEach(async () => {
   expect(PROPOSE_MS).toBe(1_000);
@@ -57,7 +59,8 @@ beforeEach(async () => {
   timers.advanceTo(T0);
   await settled(replica);
   expect(replica.participation).toBe("validating");
-  for (const committed of replica.submit([maker.add(self.key)])) committed.catch(() => {});
+  pending = maker.add(self.key);
+  for (const committed of replica.submit([pending])) committed.catch(() => {});
   await settled(replica);
 });
 
@@ -88,9 +91,9 @@ async function proposerArrives(at: number, to: number): Promise<void> {
 }
 
 function propose(): string {
-  const { batch } = buildBatch(fixture.federation, replica.ledger.state, replica.ledger.head, [maker.add(proposer.key)], { proposer: proposer.signer.name, proposerTimeMs: 0n });
+  const { batch } = buildBatch(fixture.federation, replica.ledger.state, replica.ledger.head, [pending], { proposer: proposer.signer.name, proposerTimeMs: 0n });
   const proposal = signProposal(proposer.signer, { federationId: fixture.federation.id, height: 1n, round: 0, validRound: -1, valueId: batch!.id, proposer: proposer.signer.name });
-  replica.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "proposal", value: { proposal, batch: wireBatch(batch!) } } }));
+  replica.receive(proposer.signer.name, proposalMessage(proposal, batch!));
   return batch!.id.toString("hex");
 }
 

@@ -1,8 +1,8 @@
 /**
  * Goal: the write-ahead state is a sound double-sign guard. A slot (height, round, kind) holds one
- * message; signatures only move forward; what was recorded survives a crash; a node restored from
- * an older disk adopts its own messages when peers send them back, and then signs nothing at or
- * below them.
+ * message; signatures only move forward; what was recorded survives a crash, a proposal with its
+ * batch; a node restored from an older disk adopts its own messages when peers send them back, and
+ * then signs nothing at or below them.
  * Method: a WriteAheadState on the simulated disk, crashed and reopened from its durable images.
  */
 import { Step } from "../../src/consensus";
@@ -83,4 +83,25 @@ test("old heights are forgotten once decided, on disk with the next record", asy
   expect(later.signedAtHeight(1n)).toEqual([]);
   expect(later.signedAtHeight(2n).map(String)).toEqual(["h2", "h2 precommit"]);
   expect(later.maySign(slot(2n, 0, "precommit"))).toBe(false);
+});
+
+test("a proposal is recorded with the batch it names, which survives a crash and is forgotten with its height", async () => {
+  const disk = new MemoryKeyValueStore();
+  const wal = await WriteAheadState.open(disk);
+  await wal.record(slot(1n, 0, "proposal"), Buffer.from("proposal 1/0"), state(1n, 0), Buffer.from("batch 1/0"));
+  await wal.record(slot(1n, 0, "prevote"), Buffer.from("prevote 1/0"), state(1n, 0));
+  await wal.record(slot(2n, 1, "proposal"), Buffer.from("proposal 2/1"), state(2n, 1), Buffer.from("batch 2/1"));
+  await expect(wal.record(slot(2n, 2, "proposal"), Buffer.from("no batch"), state(2n, 2))).rejects.toThrow("a proposal is recorded with its batch");
+
+  const restarted = MemoryKeyValueStore.fromImage(disk.crash());
+  const reopened = await WriteAheadState.open(restarted);
+  expect(reopened.batchesAtHeight(1n).map(String)).toEqual(["batch 1/0"]);
+  expect(reopened.batchesAtHeight(2n).map(String)).toEqual(["batch 2/1"]);
+
+  reopened.forgetBelow(2n);
+  expect(reopened.batchesAtHeight(1n)).toEqual([]);
+  await reopened.record(slot(2n, 1, "prevote"), Buffer.from("prevote 2/1"), state(2n, 1));
+  const later = await WriteAheadState.open(MemoryKeyValueStore.fromImage(restarted.crash()));
+  expect(later.batchesAtHeight(1n)).toEqual([]);
+  expect(later.batchesAtHeight(2n).map(String)).toEqual(["batch 2/1"]);
 });

@@ -4,7 +4,8 @@ import { signProposal, signVote } from "../../src/consensus";
 import { KeySigner } from "../../src/crypto";
 import { noteSignatureBytes } from "../../src/crypto/signedNote";
 import { type Batch, BatchHeader, Proposal, Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
-import { PeerMessage } from "../../src/gen/hashfed/v1/peer";
+import { type BatchReference, PeerMessage } from "../../src/gen/hashfed/v1/peer";
+import { referenceOf, resolveReference } from "../../src/replica/batchReference";
 import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
 import type { Replica } from "../../src/replica/replica";
 import { parseSignedStatement } from "../../src/statements";
@@ -24,7 +25,8 @@ import type { Trace } from "./trace";
  * - outbound, per message its replica sends: drop it (silence), deliver it to some peers only
  *   (selective delivery), send a conflicting proposal (another valid batch) or vote to half of the
  *   peers (equivocation), replace a proposal's batch with an invalid one, or re-sign a precommit
- *   with a checkpoint signature that does not verify;
+ *   with a checkpoint signature that does not verify; the batches of its lies go whole to a peer
+ *   that asks for them, as its replica's own would;
  * - on its own ticks: votes for future rounds (to pull correct nodes up with the f+1 rule) and
  *   future heights, replays of old messages (its own and those it received), garbage bytes and
  *   mutated messages, votes with bad signatures or signed by its key in another validator's name,
@@ -112,7 +114,7 @@ interface Lie {
 }
 
 /** Tags of the encoded PeerMessage kinds (field number << 3 | 2). */
-const TAG = { proposal: 0x0a, vote: 0x12, status: 0x22 } as const;
+const TAG = { proposal: 0x0a, vote: 0x12, status: 0x22, proposedBatchRequest: 0x3a } as const;
 
 export class ByzantineNode {
   private readonly signer: KeySigner;
@@ -123,6 +125,8 @@ export class ByzantineNode {
   private position = { height: 1n, round: 0 };
   /** Other valid batches it built, by height: values for its conflicting votes. */
   private readonly alternatives = new Map<bigint, AssembledBatch[]>();
+  /** The batches of the proposals it lied with, by id (hex). */
+  private readonly lies = new Map<string, Batch>();
   private readonly replayable: Uint8Array[] = [];
   private stopped = false;
   readonly counts = new Map<string, number>();
@@ -149,8 +153,10 @@ export class ByzantineNode {
       const routed = this.lastRoute(to);
       if (routed !== undefined) send(to, routed);
     });
-    this.cluster.observeDeliveries((to, _from, bytes) => {
-      if (to === this.node.name) this.remember(bytes);
+    this.cluster.observeDeliveries((to, from, bytes) => {
+      if (to !== this.node.name) return;
+      this.remember(bytes);
+      this.answerBatchRequest(from, bytes);
     });
     this.scheduleTick();
   }
@@ -202,14 +208,15 @@ export class ByzantineNode {
     const kind = peerMessageKind(bytes);
     if (kind?.$case === "proposal" && kind.value.proposal !== undefined && kind.value.batch !== undefined) {
       const proposal = Proposal.decode(kind.value.proposal.proposal);
-      if (proposal.proposer !== this.node.name) return undefined;
-      if (this.attack !== undefined) return this.attack.onProposal(this, proposal, kind.value.batch);
+      const batch = this.batchOf(kind.value.batch);
+      if (proposal.proposer !== this.node.name || batch === undefined) return undefined;
+      if (this.attack !== undefined) return this.attack.onProposal(this, proposal, batch);
       if (this.prng.chance(this.behaviour.invalidBatchRate)) {
         this.count("invalid batch");
-        return { bytes: this.invalidProposal(proposal, kind.value.batch), targets: new Set(this.peers) };
+        return { bytes: this.invalidProposal(proposal, batch), targets: new Set(this.peers) };
       }
       if (this.prng.chance(this.behaviour.equivocateProposalRate)) {
-        const alternative = this.alternativeBatch(proposal.height, kind.value.batch);
+        const alternative = this.alternativeBatch(proposal.height, batch);
         if (alternative === undefined) return undefined;
         this.count("equivocating proposal");
         this.note(`proposes ${proposal.height}/${proposal.round} ${short(proposal.valueId)} and ${short(alternative.id)}`);
@@ -234,6 +241,25 @@ export class ByzantineNode {
       }
     }
     return undefined;
+  }
+
+  /** The batch its replica proposed by `reference`, from the replica's mempool (undefined if it no longer holds every entry). */
+  private batchOf(reference: BatchReference): Batch | undefined {
+    const replica = this.replica;
+    if (replica === undefined) return undefined;
+    const entries = resolveReference(reference, this.cluster.federation.parameters.batchEntriesMax, (id, signature) => {
+      const pending = replica.mempool.get(id);
+      return pending?.signed.signature.equals(signature) ? pending : undefined;
+    });
+    return entries === undefined ? undefined : wireBatch({ headerBytes: reference.header, entries });
+  }
+
+  /** A peer asks for the batch of one of its lies: it gets it, so that the lie is weighed rather than timed out. */
+  private answerBatchRequest(from: string, bytes: Uint8Array): void {
+    if (bytes[0] !== TAG.proposedBatchRequest) return;
+    const kind = peerMessageKind(bytes);
+    const lie = kind?.$case === "proposedBatchRequest" ? this.lies.get(Buffer.from(kind.value.valueId).toString("hex")) : undefined;
+    if (lie !== undefined) this.sendTo(from, encodePeerMessage({ kind: { $case: "proposedBatch", value: lie } }));
   }
 
   private readStatus(bytes: Uint8Array): void {
@@ -299,8 +325,12 @@ export class ByzantineNode {
     return this.proposalMessage({ ...proposal, valueId }, { ...batch, header: headerBytes });
   }
 
+  /** A proposal of `batch`, which it answers requests for (see answerBatchRequest). */
   proposalMessage(proposal: Proposal, batch: Batch): Uint8Array {
-    return encodePeerMessage({ kind: { $case: "proposal", value: { proposal: signProposal(this.signer, proposal), batch } } });
+    this.lies.set(createHash("sha256").update(batch.header).digest("hex"), batch);
+    const entries = batch.entries.map((logEntry) => ({ signed: parseSignedStatement(logEntry.statement, logEntry.signature), reveal: undefined }));
+    const reference = referenceOf(batch.header, entries);
+    return encodePeerMessage({ kind: { $case: "proposal", value: { proposal: signProposal(this.signer, proposal), batch: reference } } });
   }
 
   voteMessage(vote: Vote): Uint8Array {

@@ -1,5 +1,7 @@
-import { Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
-import type { PeerStatus } from "../../src/gen/hashfed/v1/peer";
+import type { AssembledBatch } from "../../src/batch";
+import { type SignedProposal, Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
+import type { PeerMessage, PeerStatus } from "../../src/gen/hashfed/v1/peer";
+import { referenceOf } from "../../src/replica/batchReference";
 import type { Transport } from "../../src/replica/environment";
 import { decodePeerMessage, encodePeerMessage } from "../../src/replica/peerMessages";
 import { Replica, type ReplicaOptions } from "../../src/replica/replica";
@@ -10,11 +12,14 @@ import { MemoryKeyValueStore } from "../../src/store";
 /** The replica's transport: remembers its listening nonce and reports each prevote it sends (a batch id; empty for nil). */
 export class ReplicaOutbox implements Transport {
   listening = 0n;
+  /** Everything the replica sent, in order. */
+  readonly sent: { to: string; message: PeerMessage }[] = [];
 
   constructor(private readonly onPrevote: (valueId: Buffer) => void) {}
 
-  send(_to: string, bytes: Uint8Array): void {
+  send(to: string, bytes: Uint8Array): void {
     const message = decodePeerMessage(bytes);
+    this.sent.push({ to, message });
     if (message.kind?.$case === "status" && message.kind.value.listening !== 0n) this.listening = message.kind.value.listening;
     if (message.kind?.$case !== "vote") return;
     const vote = Vote.decode(message.kind.value.vote);
@@ -31,6 +36,11 @@ export function openReplica(options: Omit<ReplicaOptions, "kv" | "onFatal">): Pr
       throw error;
     },
   });
+}
+
+/** A proposal of `batch` as a proposer sends it: the batch by reference to its statements. */
+export function proposalMessage(proposal: SignedProposal, batch: AssembledBatch): Buffer {
+  return encodePeerMessage({ kind: { $case: "proposal", value: { proposal, batch: referenceOf(batch.headerBytes, batch.entries) } } });
 }
 
 /** A peer's status at `height`, holding nothing of its round; with `echo`, the answer to a listening nonce. */

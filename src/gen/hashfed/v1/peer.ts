@@ -36,15 +36,34 @@ export interface PeerMessage {
     | { $case: "status"; value: PeerStatus }
     | { $case: "syncRequest"; value: SyncRequest }
     | { $case: "syncResponse"; value: SyncResponse }
+    | { $case: "proposedBatchRequest"; value: ProposedBatchRequest }
+    | { $case: "proposedBatch"; value: Batch }
     | undefined;
 }
 
+/**
+ * A proposal names its batch by reference: every validator holds most statements of a batch from
+ * gossip already, so the entries travel once, as gossip, and not again in every proposal.
+ */
 export interface ProposalWithBatch {
-  proposal:
-    | SignedProposal
-    | undefined;
-  /** The batch proposed; its header hashes to the proposal's value id. */
-  batch: Batch | undefined;
+  proposal: SignedProposal | undefined;
+  batch: BatchReference | undefined;
+}
+
+export interface BatchReference {
+  /** The header's exact bytes; they hash to the proposal's value id. */
+  header: Buffer;
+  /** Per entry, in entry order, 96 bytes: the statement id (32), then the statement's signature (64). */
+  entries: Buffer;
+}
+
+/**
+ * Asks for a proposed batch in full (answered with proposed_batch): the receiver of a proposal
+ * lacks some of the statements its reference names.
+ */
+export interface ProposedBatchRequest {
+  /** The batch's id: the SHA-256 of its header. */
+  valueId: Buffer;
 }
 
 /** Statements admitted at the sender, with their reveals, for every member to hold until commit. */
@@ -162,6 +181,12 @@ export const PeerMessage: MessageFns<PeerMessage> = {
       case "syncResponse":
         SyncResponse.encode(message.kind.value, writer.uint32(50).fork()).join();
         break;
+      case "proposedBatchRequest":
+        ProposedBatchRequest.encode(message.kind.value, writer.uint32(58).fork()).join();
+        break;
+      case "proposedBatch":
+        Batch.encode(message.kind.value, writer.uint32(66).fork()).join();
+        break;
     }
     return writer;
   },
@@ -227,6 +252,25 @@ export const PeerMessage: MessageFns<PeerMessage> = {
             message.kind = { $case: "syncResponse", value: SyncResponse.decode(reader, reader.uint32()) };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.kind = {
+              $case: "proposedBatchRequest",
+              value: ProposedBatchRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.kind = { $case: "proposedBatch", value: Batch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -257,6 +301,14 @@ export const PeerMessage: MessageFns<PeerMessage> = {
         ? { $case: "syncResponse", value: SyncResponse.fromJSON(object.syncResponse) }
         : isSet(object.sync_response)
         ? { $case: "syncResponse", value: SyncResponse.fromJSON(object.sync_response) }
+        : isSet(object.proposedBatchRequest)
+        ? { $case: "proposedBatchRequest", value: ProposedBatchRequest.fromJSON(object.proposedBatchRequest) }
+        : isSet(object.proposed_batch_request)
+        ? { $case: "proposedBatchRequest", value: ProposedBatchRequest.fromJSON(object.proposed_batch_request) }
+        : isSet(object.proposedBatch)
+        ? { $case: "proposedBatch", value: Batch.fromJSON(object.proposedBatch) }
+        : isSet(object.proposed_batch)
+        ? { $case: "proposedBatch", value: Batch.fromJSON(object.proposed_batch) }
         : undefined,
     };
   },
@@ -275,6 +327,10 @@ export const PeerMessage: MessageFns<PeerMessage> = {
       obj.syncRequest = SyncRequest.toJSON(message.kind.value);
     } else if (message.kind?.$case === "syncResponse") {
       obj.syncResponse = SyncResponse.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "proposedBatchRequest") {
+      obj.proposedBatchRequest = ProposedBatchRequest.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "proposedBatch") {
+      obj.proposedBatch = Batch.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -321,6 +377,18 @@ export const PeerMessage: MessageFns<PeerMessage> = {
         }
         break;
       }
+      case "proposedBatchRequest": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "proposedBatchRequest", value: ProposedBatchRequest.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "proposedBatch": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "proposedBatch", value: Batch.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -336,7 +404,7 @@ export const ProposalWithBatch: MessageFns<ProposalWithBatch> = {
       SignedProposal.encode(message.proposal, writer.uint32(10).fork()).join();
     }
     if (message.batch !== undefined) {
-      Batch.encode(message.batch, writer.uint32(18).fork()).join();
+      BatchReference.encode(message.batch, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -362,12 +430,12 @@ export const ProposalWithBatch: MessageFns<ProposalWithBatch> = {
             message.proposal = SignedProposal.decode(reader, reader.uint32());
             continue;
           }
-          case 2: {
-            if (tag !== 18) {
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
-            message.batch = Batch.decode(reader, reader.uint32());
+            message.batch = BatchReference.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -385,7 +453,7 @@ export const ProposalWithBatch: MessageFns<ProposalWithBatch> = {
   fromJSON(object: any): ProposalWithBatch {
     return {
       proposal: isSet(object.proposal) ? SignedProposal.fromJSON(object.proposal) : undefined,
-      batch: isSet(object.batch) ? Batch.fromJSON(object.batch) : undefined,
+      batch: isSet(object.batch) ? BatchReference.fromJSON(object.batch) : undefined,
     };
   },
 
@@ -395,7 +463,7 @@ export const ProposalWithBatch: MessageFns<ProposalWithBatch> = {
       obj.proposal = SignedProposal.toJSON(message.proposal);
     }
     if (message.batch !== undefined) {
-      obj.batch = Batch.toJSON(message.batch);
+      obj.batch = BatchReference.toJSON(message.batch);
     }
     return obj;
   },
@@ -408,7 +476,167 @@ export const ProposalWithBatch: MessageFns<ProposalWithBatch> = {
     message.proposal = (object.proposal !== undefined && object.proposal !== null)
       ? SignedProposal.fromPartial(object.proposal)
       : undefined;
-    message.batch = (object.batch !== undefined && object.batch !== null) ? Batch.fromPartial(object.batch) : undefined;
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? BatchReference.fromPartial(object.batch)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseBatchReference(): BatchReference {
+  return { header: Buffer.alloc(0), entries: Buffer.alloc(0) };
+}
+
+export const BatchReference: MessageFns<BatchReference> = {
+  encode(message: BatchReference, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header.length !== 0) {
+      writer.uint32(10).bytes(message.header);
+    }
+    if (message.entries.length !== 0) {
+      writer.uint32(18).bytes(message.entries);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BatchReference {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBatchReference();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entries = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BatchReference {
+    return {
+      header: isSet(object.header) ? Buffer.from(bytesFromBase64(object.header)) : Buffer.alloc(0),
+      entries: isSet(object.entries) ? Buffer.from(bytesFromBase64(object.entries)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: BatchReference): unknown {
+    const obj: any = {};
+    if (message.header.length !== 0) {
+      obj.header = base64FromBytes(message.header);
+    }
+    if (message.entries.length !== 0) {
+      obj.entries = base64FromBytes(message.entries);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BatchReference>, I>>(base?: I): BatchReference {
+    return BatchReference.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BatchReference>, I>>(object: I): BatchReference {
+    const message = createBaseBatchReference();
+    message.header = object.header ?? Buffer.alloc(0);
+    message.entries = object.entries ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseProposedBatchRequest(): ProposedBatchRequest {
+  return { valueId: Buffer.alloc(0) };
+}
+
+export const ProposedBatchRequest: MessageFns<ProposedBatchRequest> = {
+  encode(message: ProposedBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.valueId.length !== 0) {
+      writer.uint32(10).bytes(message.valueId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProposedBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProposedBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.valueId = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProposedBatchRequest {
+    return {
+      valueId: isSet(object.valueId)
+        ? Buffer.from(bytesFromBase64(object.valueId))
+        : isSet(object.value_id)
+        ? Buffer.from(bytesFromBase64(object.value_id))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: ProposedBatchRequest): unknown {
+    const obj: any = {};
+    if (message.valueId.length !== 0) {
+      obj.valueId = base64FromBytes(message.valueId);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ProposedBatchRequest>, I>>(base?: I): ProposedBatchRequest {
+    return ProposedBatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ProposedBatchRequest>, I>>(object: I): ProposedBatchRequest {
+    const message = createBaseProposedBatchRequest();
+    message.valueId = object.valueId ?? Buffer.alloc(0);
     return message;
   },
 };
