@@ -10,7 +10,7 @@ import { CompactRange } from "../log/compactRange";
 import { rangeNodes } from "../log/subtree";
 import { type SignalTypeName, signalType } from "../signals";
 import type { StatementId } from "../statements";
-import { STATEMENT_ID_BYTES } from "../statements";
+import { STATEMENT_ID_BYTES, statementIdKey } from "../statements";
 import { LogState } from "../state/logState";
 import { LogStore, TreeReader } from "../store";
 import { RETRACTION_KIND, SIGNAL_KINDS, summarizeBatch } from "../store/batchSummary";
@@ -115,17 +115,22 @@ export class Ledger {
 
   /** The log index each retraction of the batch withdraws, in order; the batch was validated. */
   private retractionTargets(batch: AssembledBatch): number[] {
-    const draftIndexes = new Map<string, number>();
     const first = Number(this.treeSize);
+    // The batch's own entries by id, for a retraction of an entry earlier in the same batch: made only
+    // when one needs it, since hardly any batch has one and every commit would pay for it.
+    let batchIndexes: Map<string, number> | undefined;
     const targets: number[] = [];
-    batch.entries.forEach((entry, offset) => {
+    for (const entry of batch.entries) {
       const body = entry.signed.statement.body!;
-      draftIndexes.set(entry.signed.id.toString("hex"), first + offset);
-      if (body.$case !== "retract") return;
-      const target = this.state.indexOf(body.value.target) ?? draftIndexes.get(Buffer.from(body.value.target).toString("hex"));
+      if (body.$case !== "retract") continue;
+      let target = this.state.indexOf(body.value.target);
+      if (target === undefined) {
+        batchIndexes ??= new Map(batch.entries.map((each, offset) => [statementIdKey(each.signed.id), first + offset]));
+        target = batchIndexes.get(statementIdKey(body.value.target));
+      }
       assert(target !== undefined, "a committed retraction targets an entry on the log");
       targets.push(target);
-    });
+    }
     return targets;
   }
 
