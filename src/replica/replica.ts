@@ -141,6 +141,8 @@ export class Replica {
   private values = new Map<string, ProposedValue>();
   /** Batches of this height's proposals that name statements this replica lacks: asked for whole. */
   private requestedValues = new Set<string>();
+  /** Batches whose validity the core asked for before this replica had them: answered when they come (valueKnown). */
+  private uncheckedValues = new Set<string>();
   /**
    * Precommits for batches not seen yet: a precommit counts only once its checkpoint signature is
    * checked against the batch's checkpoint, or a Byzantine validator could help reach a decision
@@ -553,7 +555,7 @@ export class Replica {
     // a Byzantine validator could otherwise sign proposals for endless rounds, each a request.
     const askable = proposerOf(this.validators, height, proposal.round) === proposal.proposer && proposal.round <= this.core.roundState.round;
     if (!this.values.has(valueId)) this.resolveValue(valueId, value.batch, askable ? from : undefined);
-    if (this.values.has(valueId)) await this.releaseHeld(valueId);
+    if (this.values.has(valueId)) await this.valueKnown(valueId);
     await this.stepCore({
       kind: "proposal",
       proposal: { round: proposal.round, valueId, validRound: proposal.validRound, proposer: proposal.proposer, payload: { proposal: value.proposal } },
@@ -567,8 +569,13 @@ export class Replica {
    */
   private resolveValue(valueId: string, reference: BatchReference, ask: string | undefined): void {
     const entries = resolveReference(reference, this.options.federation.parameters.batchEntriesMax, (id, signature) => this.heldStatement(id, signature));
-    if (entries !== undefined) this.values.set(valueId, ProposedValue.referenced(reference, entries));
-    else if (ask !== undefined) this.requestValue(valueId, ask);
+    if (entries === undefined) {
+      if (ask !== undefined) this.requestValue(valueId, ask);
+      return;
+    }
+    this.values.set(valueId, ProposedValue.referenced(reference, entries));
+    // Asked for on an earlier copy of the proposal, or one of an earlier round, before its statements came: no longer.
+    this.requestedValues.delete(valueId);
   }
 
   /** A statement this replica holds with this very signature, admitted or with its check under way. */
@@ -607,13 +614,18 @@ export class Replica {
     this.sendTo(from, { kind: { $case: "proposedBatch", value: value.batch } });
   }
 
-  /** A batch this replica asked for (a peer's unasked batch is dropped unread): valid(v) is computed now, as the core asked for it. */
+  /** A batch this replica asked for and still lacks; any other is dropped unread. */
   private async onProposedBatch(batch: Batch): Promise<void> {
     const valueId = createHash("sha256").update(batch.header).digest("hex");
-    if (!this.requestedValues.delete(valueId)) return;
+    if (!this.requestedValues.delete(valueId) || this.values.has(valueId)) return;
     this.values.set(valueId, ProposedValue.received(batch));
+    await this.valueKnown(valueId);
+  }
+
+  /** A batch is known now: its held precommits count, and the core gets valid(v) if it asked before the batch was here. */
+  private async valueKnown(valueId: string): Promise<void> {
     await this.releaseHeld(valueId);
-    await this.checkValue(valueId);
+    if (this.uncheckedValues.delete(valueId)) await this.checkValue(valueId);
   }
 
   private async onStatus(from: string, status: PeerStatus): Promise<void> {
@@ -776,6 +788,7 @@ export class Replica {
     const height = this.consensusHeight();
     this.values = new Map();
     this.requestedValues = new Set();
+    this.uncheckedValues = new Set();
     this.encodedProposals = new Map();
     this.recentSends.clear();
     this.heldPrecommits = new Map();
@@ -934,9 +947,12 @@ export class Replica {
     });
   }
 
-  /** valid(v): the batch of a proposal, checked against the log as it stands. */
+  /** valid(v): the batch of a proposal, checked against the log as it stands (once the batch is here: the core asks once). */
   private async checkValue(valueId: string): Promise<void> {
-    if (!this.values.has(valueId)) return;
+    if (!this.values.has(valueId)) {
+      this.uncheckedValues.add(valueId);
+      return;
+    }
     await this.stepCore({ kind: "valueChecked", valueId, valid: (await this.ensureChecked(valueId)) !== undefined });
   }
 

@@ -2,8 +2,9 @@
  * Goal: a proposal names its batch by reference (header, statement ids and signatures), and a
  * validator takes the batch from the statements gossiped to it, so that the entries cross the
  * network once. What it lacks it asks for: the whole batch, from the proposer first and from every
- * peer while none comes. A batch that nobody asked for is not taken, a peer that asks gets a batch
- * it holds at most once a resend interval, and a malformed reference is dropped.
+ * peer while none comes, and no longer once it holds the statements. A batch that nobody asked for
+ * is not taken, a peer that asks gets a batch it holds at most once a resend interval, and a
+ * malformed reference is dropped.
  * Method: one validator of four, not the proposer of height 1, joined consensus at height 1 on a
  * 20 ms status interval (a proposal resend interval of 100 ms); the test plays its peers, and reads
  * what it sends.
@@ -122,6 +123,21 @@ test("while the batch does not come, the node asks every peer again, once a prop
   const after = requests().length;
   await new Promise((resolve) => setTimeout(resolve, 3 * RESEND_MS));
   expect(requests().length).toBe(after);
+});
+
+test("a batch asked for whose statements then arrive by gossip is taken from them when the proposal comes again: the asking stops", async () => {
+  const missing = maker.add(proposer.key);
+  const batch = batchOf([missing]);
+  propose(batch);
+  await until(() => requests().length > 0);
+  gossip([missing]);
+  await until(() => replica.mempool.size === 1);
+  propose(batch);
+  await until(() => prevotes.length > 0);
+  expect(prevotes.every((prevote) => prevote.equals(batch.id))).toBe(true);
+  const asked = requests().length;
+  await new Promise((resolve) => setTimeout(resolve, 3 * RESEND_MS));
+  expect(requests().length).toBe(asked);
 });
 
 test("a validator asking for a batch the node holds gets it whole, once a resend interval; an observer, or a batch not held, gets nothing", async () => {
