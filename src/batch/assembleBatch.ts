@@ -46,7 +46,7 @@ function encodeReveals(entries: readonly BatchEntry[]): Uint8Array[] {
   return entries.map((entry) => (entry.reveal === undefined ? new Uint8Array(0) : Reveal.encode(entry.reveal).finish()));
 }
 
-function digestOfEncodedReveals(encoded: readonly Uint8Array[]): Buffer {
+export function digestOfEncodedReveals(encoded: readonly Uint8Array[]): Buffer {
   const digest = createHash("sha256");
   const length = Buffer.alloc(4);
   for (const bytes of encoded) {

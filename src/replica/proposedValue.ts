@@ -69,7 +69,7 @@ export class ProposedValue {
 
   /**
    * The reference a proposal of this batch carries; undefined for a batch received whole and not
-   * found valid, which this replica neither proposes nor passes on.
+   * found valid, which this replica neither proposes nor passes on as a proposal.
    */
   get reference(): BatchReference | undefined {
     const entries = this.entries ?? this.checked?.entries;

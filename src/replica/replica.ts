@@ -3,7 +3,7 @@ import { assert, AssertionError } from "../assert";
 import type { Signer } from "../crypto/signer";
 import { HashfedError } from "../errors";
 import { type Federation, type Member, quorumSize, roundSkipSize } from "../federation";
-import { type AssembledBatch, type BatchEntry, buildBatch, checkBatch } from "../batch";
+import { type AssembledBatch, type BatchEntry, bodyMatchesHeader, buildBatch, checkBatch } from "../batch";
 import {
   type ConsensusInput,
   type ConsensusOutput,
@@ -400,7 +400,7 @@ export class Replica {
       case "proposedBatchRequest":
         return this.onProposedBatchRequest(from, kind.value.valueId);
       case "proposedBatch":
-        return this.onProposedBatch(kind.value);
+        return this.onProposedBatch(from, kind.value);
     }
   }
 
@@ -551,10 +551,10 @@ export class Replica {
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
     this.recentSends.heard(value.proposal.signature, this.options.timers.now());
-    // Only the round's proposer is worth asking for a batch, and only up to the round this replica is in:
-    // a Byzantine validator could otherwise sign proposals for endless rounds, each a request.
-    const askable = proposerOf(this.validators, height, proposal.round) === proposal.proposer && proposal.round <= this.core.roundState.round;
-    if (!this.values.has(valueId)) this.resolveValue(valueId, value.batch, askable ? from : undefined);
+    // A batch is taken or asked for only for the round's proposer, up to the round after this replica's:
+    // a Byzantine validator could otherwise sign proposals for endless rounds, each a batch held or asked for.
+    const relevant = proposerOf(this.validators, height, proposal.round) === proposal.proposer && proposal.round <= this.core.roundState.round + 1;
+    if (relevant && !this.values.has(valueId)) this.learnValue(valueId, value.batch, proposal.proposer, from);
     if (this.values.has(valueId)) await this.valueKnown(valueId);
     await this.stepCore({
       kind: "proposal",
@@ -564,13 +564,16 @@ export class Replica {
 
   /**
    * Takes the batch a proposal names from the statements this replica holds: admitted, or gossiped
-   * and being checked (valid(v) then waits for the check, as for any entry). If one is missing, it
-   * asks `ask` for the whole batch (see requestValue).
+   * and being checked (valid(v) then waits for the check, as for any entry). Only the proposer's own
+   * reference is taken: another peer could pass on the signed proposal with entries reordered or
+   * swapped, and the batch they make, whose header does not match, would count as invalid. From a
+   * relay, or with a statement missing, it asks the sender for the whole batch (see requestValue).
    */
-  private resolveValue(valueId: string, reference: BatchReference, ask: string | undefined): void {
-    const entries = resolveReference(reference, this.options.federation.parameters.batchEntriesMax, (id, signature) => this.heldStatement(id, signature));
+  private learnValue(valueId: string, reference: BatchReference, proposer: string, from: string): void {
+    const entries =
+      from === proposer ? resolveReference(reference, this.options.federation.parameters.batchEntriesMax, (id, signature) => this.heldStatement(id, signature)) : undefined;
     if (entries === undefined) {
-      if (ask !== undefined) this.requestValue(valueId, ask);
+      this.requestValue(valueId, from);
       return;
     }
     this.values.set(valueId, ProposedValue.referenced(reference, entries));
@@ -614,10 +617,15 @@ export class Replica {
     this.sendTo(from, { kind: { $case: "proposedBatch", value: value.batch } });
   }
 
-  /** A batch this replica asked for and still lacks; any other is dropped unread. */
-  private async onProposedBatch(batch: Batch): Promise<void> {
+  /**
+   * A batch this replica asked for and still lacks, from a validator; any other is dropped unread. A
+   * body that is not the one its header commits to is dropped too, and the asking goes on: the peer
+   * changed it, and it must not make the batch count as invalid here.
+   */
+  private async onProposedBatch(from: string, batch: Batch): Promise<void> {
     const valueId = createHash("sha256").update(batch.header).digest("hex");
-    if (!this.requestedValues.delete(valueId) || this.values.has(valueId)) return;
+    if (!this.peers.includes(from) || !this.requestedValues.has(valueId) || this.values.has(valueId) || !bodyMatchesHeader(this.ledger.head, batch)) return;
+    this.requestedValues.delete(valueId);
     this.values.set(valueId, ProposedValue.received(batch));
     await this.valueKnown(valueId);
   }

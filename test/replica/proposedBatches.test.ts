@@ -2,9 +2,10 @@
  * Goal: a proposal names its batch by reference (header, statement ids and signatures), and a
  * validator takes the batch from the statements gossiped to it, so that the entries cross the
  * network once. What it lacks it asks for: the whole batch, from the proposer first and from every
- * peer while none comes, and no longer once it holds the statements. A batch that nobody asked for
- * is not taken, a peer that asks gets a batch it holds at most once a resend interval, and a
- * malformed reference is dropped.
+ * peer while none comes, and no longer once it holds the statements. A batch that nobody asked for,
+ * or that is not the one its header commits to, or that comes from a member that is not a
+ * validator, is not taken; a reference is taken only from the proposer itself; a peer that asks
+ * gets a batch it holds at most once a resend interval; and a malformed reference is dropped.
  * Method: one validator of four, not the proposer of height 1, joined consensus at height 1 on a
  * 20 ms status interval (a proposal resend interval of 100 ms); the test plays its peers, and reads
  * what it sends.
@@ -12,6 +13,7 @@
 import { type AssembledBatch, type BatchEntry, buildBatch } from "../../src/batch";
 import { proposerOf, signProposal } from "../../src/consensus";
 import { systemTimers } from "../../src/node/environment";
+import { referenceOf } from "../../src/replica/batchReference";
 import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
 import type { Replica } from "../../src/replica/replica";
 import { waitFor } from "../support/federationNet";
@@ -138,6 +140,39 @@ test("a batch asked for whose statements then arrive by gossip is taken from the
   const asked = requests().length;
   await new Promise((resolve) => setTimeout(resolve, 3 * RESEND_MS));
   expect(requests().length).toBe(asked);
+});
+
+test("a body that is not the one its header commits to is dropped, whoever sends it, and the node keeps asking until the right one comes", async () => {
+  const first = maker.add(proposer.key);
+  const second = maker.add(proposer.key);
+  const batch = batchOf([first, second]);
+  propose(batch);
+  await until(() => requests().length > 0);
+  const swapped = wireBatch(batch);
+  swapped.entries.reverse();
+  swapped.reveals.reverse();
+  replica.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "proposedBatch", value: swapped } }));
+  replica.receive(fixture.observer.signer.name, encodePeerMessage({ kind: { $case: "proposedBatch", value: wireBatch(batch) } }));
+  const asked = requests().length;
+  await until(() => requests().length > asked);
+  expect(prevotes).toEqual([]);
+  sendBatch(batch);
+  await until(() => prevotes.length > 0);
+  expect(prevotes.every((prevote) => prevote.equals(batch.id))).toBe(true);
+});
+
+test("a proposal passed on by another validator is not taken from its reference, which that validator could have changed: the node asks it for the whole batch", async () => {
+  const entries = [maker.add(gossiper.key), maker.add(gossiper.key)];
+  gossip(entries);
+  await until(() => replica.mempool.size === 2);
+  const batch = batchOf(entries);
+  const reordered = referenceOf(batch.headerBytes, [...batch.entries].reverse());
+  replica.receive(gossiper.signer.name, encodePeerMessage({ kind: { $case: "proposal", value: { proposal: signedProposal(batch), batch: reordered } } }));
+  await until(() => requests().length > 0);
+  expect(requests()[0]).toEqual({ to: gossiper.signer.name, valueId: batch.id.toString("hex") });
+  replica.receive(gossiper.signer.name, encodePeerMessage({ kind: { $case: "proposedBatch", value: wireBatch(batch) } }));
+  await until(() => prevotes.length > 0);
+  expect(prevotes.every((prevote) => prevote.equals(batch.id))).toBe(true);
 });
 
 test("a validator asking for a batch the node holds gets it whole, once a resend interval; an observer, or a batch not held, gets nothing", async () => {

@@ -5,7 +5,7 @@ import { KeySigner } from "../../src/crypto";
 import { noteSignatureBytes } from "../../src/crypto/signedNote";
 import { type Batch, BatchHeader, Proposal, Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { type BatchReference, PeerMessage } from "../../src/gen/hashfed/v1/peer";
-import { referenceOf, resolveReference } from "../../src/replica/batchReference";
+import { ENTRY_REFERENCE_BYTES, referenceOf, resolveReference } from "../../src/replica/batchReference";
 import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
 import type { Replica } from "../../src/replica/replica";
 import { parseSignedStatement } from "../../src/statements";
@@ -26,7 +26,9 @@ import type { Trace } from "./trace";
  *   (selective delivery), send a conflicting proposal (another valid batch) or vote to half of the
  *   peers (equivocation), replace a proposal's batch with an invalid one, or re-sign a precommit
  *   with a checkpoint signature that does not verify; the batches of its lies go whole to a peer
- *   that asks for them, as its replica's own would;
+ *   that asks for them, as its replica's own would; a batch it sends whole may have its entries
+ *   reversed (a body its header does not commit to);
+ * - on delivery of another validator's proposal, pass it on to a peer with its reference reversed;
  * - on its own ticks: votes for future rounds (to pull correct nodes up with the f+1 rule) and
  *   future heights, replays of old messages (its own and those it received), garbage bytes and
  *   mutated messages, votes with bad signatures or signed by its key in another validator's name,
@@ -62,6 +64,8 @@ export interface ByzantineBehaviour {
   readonly badSignatureRate: number;
   readonly wrongKeyRate: number;
   readonly lyingStatusRate: number;
+  /** Probability that a batch it sends whole, or a proposal of another's it passes on, comes with its entries reversed. */
+  readonly changedBatchRate: number;
 }
 
 const BEHAVIOUR_ENABLED_PROBABILITY = 0.5;
@@ -92,6 +96,8 @@ export function drawBehaviour(prng: Prng): ByzantineBehaviour {
     badSignatureRate: rate(1),
     wrongKeyRate: rate(1),
     lyingStatusRate: rate(1),
+    // Drawn last, so that the draws before it are those of the seeds recorded before it existed.
+    changedBatchRate: rate(1),
   };
   return silent ? { ...behaviour, dropRate: 1 } : behaviour;
 }
@@ -114,7 +120,7 @@ interface Lie {
 }
 
 /** Tags of the encoded PeerMessage kinds (field number << 3 | 2). */
-const TAG = { proposal: 0x0a, vote: 0x12, status: 0x22, proposedBatchRequest: 0x3a } as const;
+const TAG = { proposal: 0x0a, vote: 0x12, status: 0x22, proposedBatchRequest: 0x3a, proposedBatch: 0x42 } as const;
 
 export class ByzantineNode {
   private readonly signer: KeySigner;
@@ -157,6 +163,7 @@ export class ByzantineNode {
       if (to !== this.node.name) return;
       this.remember(bytes);
       this.answerBatchRequest(from, bytes);
+      this.passOnChanged(bytes);
     });
     this.scheduleTick();
   }
@@ -191,6 +198,11 @@ export class ByzantineNode {
       const chosen = new Set(this.prng.shuffle([...this.peers]).slice(0, this.prng.int(0, this.peers.length - 1)));
       this.count("selective");
       route = (to) => (chosen.has(to) ? bytes : undefined);
+    }
+    if (bytes[0] === TAG.proposedBatch && this.chance(this.behaviour.changedBatchRate)) {
+      const changed = this.changedBatch(bytes);
+      const honest = route;
+      if (changed !== undefined) return (to) => (honest(to) === undefined ? undefined : changed);
     }
     if (bytes[0] === TAG.proposal || bytes[0] === TAG.vote) {
       this.remember(bytes);
@@ -252,6 +264,34 @@ export class ByzantineNode {
       return pending?.signed.signature.equals(signature) ? pending : undefined;
     });
     return entries === undefined ? undefined : wireBatch({ headerBytes: reference.header, entries });
+  }
+
+  /** Whether to misbehave at `rate`; no draw when the behaviour is off, so that seeds without it keep their draws. */
+  private chance(rate: number): boolean {
+    return rate > 0 && this.prng.chance(rate);
+  }
+
+  /** A whole batch its replica sends, with the entries and reveals reversed: the header no longer commits to the body. */
+  private changedBatch(bytes: Uint8Array): Uint8Array | undefined {
+    const kind = peerMessageKind(bytes);
+    if (kind?.$case !== "proposedBatch" || kind.value.entries.length < 2) return undefined;
+    this.count("changed batch");
+    const batch = kind.value;
+    return encodePeerMessage({ kind: { $case: "proposedBatch", value: { header: batch.header, entries: [...batch.entries].reverse(), reveals: [...batch.reveals].reverse() } } });
+  }
+
+  /** Another validator's proposal, passed on to one peer with its reference's entries reversed. */
+  private passOnChanged(bytes: Uint8Array): void {
+    if (bytes[0] !== TAG.proposal || !this.chance(this.behaviour.changedBatchRate)) return;
+    const kind = peerMessageKind(bytes);
+    if (kind?.$case !== "proposal" || kind.value.proposal === undefined || kind.value.batch === undefined) return;
+    const { header, entries } = kind.value.batch;
+    const count = entries.length / ENTRY_REFERENCE_BYTES;
+    if (!Number.isInteger(count) || count < 2) return;
+    const reversed = Buffer.alloc(entries.length);
+    for (let i = 0; i < count; i++) entries.copy(reversed, (count - 1 - i) * ENTRY_REFERENCE_BYTES, i * ENTRY_REFERENCE_BYTES, (i + 1) * ENTRY_REFERENCE_BYTES);
+    this.count("changed reference passed on");
+    this.sendTo(this.prng.pick(this.peers), encodePeerMessage({ kind: { $case: "proposal", value: { proposal: kind.value.proposal, batch: { header, entries: reversed } } } }));
   }
 
   /** A peer asks for the batch of one of its lies: it gets it, so that the lie is weighed rather than timed out. */

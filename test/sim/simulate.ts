@@ -531,6 +531,7 @@ const HONEST_BEHAVIOUR = {
   badSignatureRate: 0,
   wrongKeyRate: 0,
   lyingStatusRate: 0,
+  changedBatchRate: 0,
 } as const;
 
 const STATUS_TAG = 0x22;

@@ -2,7 +2,7 @@ import type { AssembledBatch, BatchEntry } from "../../src/batch";
 import { signPrecommit } from "../../src/consensus";
 import { KeySigner, type PrivateKey, privateKeyFromSeed } from "../../src/crypto";
 import { type Federation, type FederationParameters, formatFederationFile, type MemberRole, parseFederation } from "../../src/federation";
-import type { Batch, CommitCertificate, SignedVote } from "../../src/gen/hashfed/v1/batch";
+import type { CommitCertificate, SignedVote } from "../../src/gen/hashfed/v1/batch";
 import { RetractReason, type Reveal } from "../../src/gen/hashfed/v1/statement";
 import { type SignalTypeName, signalType } from "../../src/signals";
 import {
@@ -153,14 +153,8 @@ export class StatementMaker {
   }
 }
 
-/** The Batch message a proposer sends for `batch`: header bytes, entries, and one reveal per entry. */
-export function wireBatch(batch: AssembledBatch): Batch {
-  return {
-    header: batch.headerBytes,
-    entries: batch.entries.map(({ signed }) => ({ statement: signed.bytes, signature: signed.signature })),
-    reveals: batch.entries.map(({ reveal }) => reveal ?? EMPTY_REVEAL),
-  };
-}
+/** The Batch message of `batch` as it travels: header bytes, entries, and one reveal per entry. */
+export { wireBatch } from "../../src/replica/peerMessages";
 
 /** A certificate for `batch` at `round` holding the given precommits (default: one per signer). */
 export function certificateFor(batch: AssembledBatch, precommits: readonly SignedVote[], round = 0): CommitCertificate {
