@@ -16,6 +16,8 @@ export class ProposedValue {
   /** valid(v) once computed: the assembled batch, or invalid. */
   checked: AssembledBatch | undefined;
   invalid = false;
+  /** Whether this replica's write-ahead state holds the batch (with a proposal or a precommit of it). */
+  recorded = false;
   private whole: Batch | undefined;
   private named: BatchReference | undefined;
   /** The statement of each entry of `batch`, where this replica had it parsed already. */

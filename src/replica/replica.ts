@@ -809,7 +809,9 @@ export class Replica {
     if (saved !== undefined && saved.height === height && core.roundState.height !== height) {
       for (const bytes of this.wal.batchesAtHeight(height)) {
         const batch = Batch.decode(bytes);
-        this.values.set(createHash("sha256").update(batch.header).digest("hex"), ProposedValue.received(batch));
+        const value = ProposedValue.received(batch);
+        value.recorded = true;
+        this.values.set(createHash("sha256").update(batch.header).digest("hex"), value);
       }
       await this.apply(core.resume(saved, hasWork));
       for (const bytes of this.wal.signedAtHeight(height)) await this.sendOwn(bytes);
@@ -967,7 +969,8 @@ export class Replica {
   private async castVote(kind: "prevote" | "precommit", height: bigint, round: number, valueId: string | null): Promise<void> {
     const slot: Slot = { height, round, kind };
     const { federation, signer } = this.options;
-    const checked = valueId === null ? undefined : this.values.get(valueId)?.checked;
+    const value = valueId === null ? undefined : this.values.get(valueId);
+    const checked = value?.checked;
     const vote: Vote = {
       federationId: federation.id,
       type: kind === "prevote" ? VoteType.VOTE_TYPE_PREVOTE : VoteType.VOTE_TYPE_PRECOMMIT,
@@ -977,7 +980,9 @@ export class Replica {
       validator: signer.name,
       checkpointSignature: kind === "precommit" && checked !== undefined ? noteSignatureBytes(signer.signNote(checked.checkpointBody)) : Buffer.alloc(0),
     };
-    await this.signAndSend(slot, () => ({ kind: { $case: "vote", value: signVote(signer, vote) } }));
+    // A precommit for a batch is a lock on it: the batch is kept with it, unless kept already.
+    const locked = kind === "precommit" && value?.checked !== undefined && !value.recorded ? value : undefined;
+    await this.signAndSend(slot, () => ({ kind: { $case: "vote", value: signVote(signer, vote) } }), locked === undefined ? undefined : () => batchToRecord(locked));
   }
 
   private async castProposal(height: bigint, round: number, valueId: string, validRound: number): Promise<void> {
@@ -989,7 +994,7 @@ export class Replica {
     await this.signAndSend(
       { height, round, kind: "proposal" },
       () => ({ kind: { $case: "proposal", value: { proposal: signProposal(signer, proposal), batch: reference } } }),
-      () => Buffer.from(Batch.encode(this.values.get(valueId)!.batch).finish()),
+      () => batchToRecord(this.values.get(valueId)!),
     );
   }
 
@@ -1239,6 +1244,12 @@ export class Replica {
   private cancel(handle: TimerHandle): void {
     if (this.timerHandles.delete(handle)) this.options.timers.clearTimeout(handle);
   }
+}
+
+/** A batch encoded for the write-ahead state, which from then on holds it. */
+function batchToRecord(value: ProposedValue): Buffer {
+  value.recorded = true;
+  return Buffer.from(Batch.encode(value.batch).finish());
 }
 
 /** The height a batch header claims; malformed bytes are the sender's problem, not a crash. */

@@ -16,7 +16,7 @@ export interface Slot {
 
 /**
  * W | 0x00 -> ConsensusState;  W | 0x01 | u64 height | u32 round | u8 kind -> the signed PeerMessage;
- * W | 0x02 | u64 height | u32 round | u8 kind (a proposal) -> the encoded Batch the proposal names.
+ * W | 0x02 | u64 height | u32 round | u8 kind -> the encoded Batch a proposal names or a precommit locks on.
  */
 const PREFIX = 0x57;
 const STATE_KEY = Buffer.from([PREFIX, 0x00]);
@@ -36,12 +36,13 @@ const BATCH = 0x02;
  * of is adopted (recorded as signed), which raises that bar past everything it had signed.
  *
  * A proposal names its batch by reference, and the statements in it live in memory only, so the
- * batch is recorded with it: validators may lock on it, and after a restart of every node the
- * proposer's disk may be the only place it is left.
+ * batch is recorded with the proposal, and with a precommit for it (a lock): after a restart of
+ * every node, a validator locked on a batch must still be able to show it, or no other batch could
+ * gather a quorum at that height.
  */
 export class WriteAheadState {
   private readonly messages = new Map<string, Buffer>();
-  /** The batches of the proposals recorded, by slot name. */
+  /** The batches recorded with proposals and precommits, by slot name. */
   private readonly batches = new Map<string, Buffer>();
   /** The highest slot holding a message, recorded or adopted. */
   private highest: Slot | undefined;
@@ -85,7 +86,7 @@ export class WriteAheadState {
       .map(({ message }) => message);
   }
 
-  /** The batches of the proposals recorded at `height`: what a restarted proposer may need to propose or show again. */
+  /** The batches recorded at `height`: what a restarted validator may need to propose or show again. */
   batchesAtHeight(height: bigint): Buffer[] {
     return [...this.batches.entries()].filter(([name]) => parseSlotName(name).height === height).map(([, batch]) => batch);
   }
@@ -95,10 +96,13 @@ export class WriteAheadState {
     return this.highest === undefined || compareSlots(slot, this.highest) > 0;
   }
 
-  /** Records a message signed for `slot` (with the batch it names, for a proposal) and the round state after it, durably, before it is sent. */
+  /**
+   * Records a message signed for `slot` and the round state after it, durably, before it is sent;
+   * with the batch a proposal names (always) or a precommit locks on (unless recorded already).
+   */
   async record(slot: Slot, message: Buffer, state: RoundState, batch?: Buffer): Promise<void> {
     assert(this.maySign(slot), "a slot is signed once");
-    assert((batch !== undefined) === (slot.kind === "proposal"), "a proposal is recorded with its batch");
+    assert(slot.kind === "proposal" ? batch !== undefined : slot.kind === "precommit" || batch === undefined, "a proposal is recorded with its batch, a prevote without one");
     await this.write([
       { type: "put", key: slotKey(slot, MESSAGE), value: message },
       ...(batch === undefined ? [] : [{ type: "put" as const, key: slotKey(slot, BATCH), value: batch }]),

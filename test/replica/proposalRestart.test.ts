@@ -2,16 +2,24 @@
  * Goal: a validator that crashes after it proposed and voted for a batch, before the commit reached
  * its disk, commits that batch after the restart, though its statements lived only in its memory:
  * proposals carry references, so the write-ahead state keeps each proposal's batch. Without it the
- * validator, locked on a batch nobody can show it, could never decide again.
+ * validator, locked on a batch nobody can show it, could never decide again. A validator locked on
+ * another's batch (it precommitted it) keeps that batch too, and can show it after a restart.
  * Method: a federation of one validator on the simulated disk, whose log writes hang once the
  * replica is open (the write-ahead state's go through); one statement is submitted, the disk
- * crashes once the precommit is recorded, and a replica opened on what survived runs on.
+ * crashes once the precommit is recorded, and a replica opened on what survived runs on. Then one
+ * validator of four, the test playing its peers: it precommits a batch of gossiped statements, its
+ * disk crashes, and after the restart a peer asks it for the batch.
  */
+import { buildBatch } from "../../src/batch";
+import { proposerOf, signProposal, signVote } from "../../src/consensus";
+import { Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { systemTimers } from "../../src/node/environment";
+import { encodePeerMessage } from "../../src/replica/peerMessages";
 import { Replica } from "../../src/replica/replica";
 import { MemoryKeyValueStore } from "../../src/store";
 import type { KeyRange, KeyValueStore, WriteOperation } from "../../src/store/keyValueStore";
 import { waitFor } from "../support/federationNet";
+import { peerStatus, proposalMessage, ReplicaOutbox } from "../support/replicaHarness";
 import { federationFixture, StatementMaker } from "../support/statements";
 
 const fixture = federationFixture({ validatorCount: 1 });
@@ -65,12 +73,12 @@ afterEach(async () => {
   }
 });
 
-async function open(kv: KeyValueStore): Promise<Replica> {
+async function open(kv: KeyValueStore, setup = { fixture, member: validator, transport: new ReplicaOutbox(() => {}) }): Promise<Replica> {
   const replica = await Replica.open({
-    federation: fixture.federation,
-    signer: validator.signer,
+    federation: setup.fixture.federation,
+    signer: setup.member.signer,
     timers: systemTimers,
-    transport: { send: () => {} },
+    transport: setup.transport,
     kv,
     onFatal: (error) => {
       throw error;
@@ -98,3 +106,52 @@ test("a batch proposed and voted for before a crash is committed after the resta
   await waitFor("the batch committed", async () => (second.ledger.treeSize === 1n ? true : undefined), 5_000);
   expect(second.ledger.indexOf(entry.signed.id)).toBe(0);
 });
+
+test("a validator locked on another's batch keeps it: after a restart with nothing in memory, it shows it to a peer that asks", async () => {
+  const four = federationFixture({ validatorCount: 4, label: "lock-restart" });
+  const names = four.validators.map((each) => each.signer.name);
+  const proposer = four.validators.find((each) => each.signer.name === proposerOf(names, 1n, 0))!;
+  const self = four.validators.find((each) => each !== proposer)!;
+  const others = four.validators.filter((each) => each !== self);
+  const statements = new StatementMaker(four.federation, "lock-restart");
+  const join = async (replica: Replica, outbox: ReplicaOutbox): Promise<void> => {
+    await waitFor("a listening status", async () => (outbox.listening !== 0n ? true : undefined), 5_000);
+    for (const peer of others) replica.receive(peer.signer.name, peerStatus(1n, outbox.listening));
+    await waitFor("validating", async () => (replica.participation === "validating" ? true : undefined), 5_000);
+  };
+
+  const disk = new MemoryKeyValueStore();
+  const outbox = new ReplicaOutbox(() => {});
+  const first = await open(disk, { fixture: four, member: self, transport: outbox });
+  opened.push({ replica: first, settles: true });
+  await join(first, outbox);
+  const entries = [statements.add(proposer.key), statements.add(proposer.key)];
+  const gossip = entries.map((entry) => ({ entry: { statement: entry.signed.bytes, signature: entry.signed.signature }, reveal: entry.reveal }));
+  first.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "statements", value: { statements: gossip } } }));
+  await waitFor("the statements admitted", async () => (first.mempool.size === 2 ? true : undefined), 5_000);
+  const batch = buildBatch(four.federation, first.ledger.state, first.ledger.head, entries, { proposer: proposer.signer.name, proposerTimeMs: 1n }).batch!;
+  const proposal = signProposal(proposer.signer, { federationId: four.federation.id, height: 1n, round: 0, validRound: -1, valueId: batch.id, proposer: proposer.signer.name });
+  first.receive(proposer.signer.name, proposalMessage(proposal, batch));
+  for (const peer of others.slice(0, 2)) {
+    const prevote = { federationId: four.federation.id, type: VoteType.VOTE_TYPE_PREVOTE, height: 1n, round: 0, valueId: batch.id, validator: peer.signer.name, checkpointSignature: Buffer.alloc(0) };
+    first.receive(peer.signer.name, encodePeerMessage({ kind: { $case: "vote", value: signVote(peer.signer, prevote) } }));
+  }
+  const precommitted = (box: ReplicaOutbox): boolean => box.sent.some(({ message }) => message.kind?.$case === "vote" && message.kind.value.vote.length > 0 && precommitOf(message.kind.value.vote));
+  await waitFor("its precommit", async () => (precommitted(outbox) ? true : undefined), 5_000);
+  first.close();
+  const image = disk.crash();
+
+  const after = new ReplicaOutbox(() => {});
+  const second = await open(MemoryKeyValueStore.fromImage(image), { fixture: four, member: self, transport: after });
+  opened.push({ replica: second, settles: true });
+  expect(second.mempool.size).toBe(0);
+  await join(second, after);
+  const asker = others.find((each) => each !== proposer)!;
+  second.receive(asker.signer.name, encodePeerMessage({ kind: { $case: "proposedBatchRequest", value: { valueId: batch.id } } }));
+  const shown = (): boolean => after.sent.some(({ to, message }) => to === asker.signer.name && message.kind?.$case === "proposedBatch" && message.kind.value.header.equals(batch.headerBytes));
+  await waitFor("the batch shown", async () => (shown() ? true : undefined), 5_000);
+});
+
+function precommitOf(voteBytes: Uint8Array): boolean {
+  return Vote.decode(voteBytes).type === VoteType.VOTE_TYPE_PRECOMMIT;
+}

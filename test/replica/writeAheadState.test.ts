@@ -85,23 +85,25 @@ test("old heights are forgotten once decided, on disk with the next record", asy
   expect(later.maySign(slot(2n, 0, "precommit"))).toBe(false);
 });
 
-test("a proposal is recorded with the batch it names, which survives a crash and is forgotten with its height", async () => {
+test("a proposal is recorded with the batch it names, a precommit may be with the batch it locks on; they survive a crash and are forgotten with their height", async () => {
   const disk = new MemoryKeyValueStore();
   const wal = await WriteAheadState.open(disk);
   await wal.record(slot(1n, 0, "proposal"), Buffer.from("proposal 1/0"), state(1n, 0), Buffer.from("batch 1/0"));
   await wal.record(slot(1n, 0, "prevote"), Buffer.from("prevote 1/0"), state(1n, 0));
+  await wal.record(slot(2n, 0, "precommit"), Buffer.from("precommit 2/0"), state(2n, 0), Buffer.from("locked 2/0"));
   await wal.record(slot(2n, 1, "proposal"), Buffer.from("proposal 2/1"), state(2n, 1), Buffer.from("batch 2/1"));
   await expect(wal.record(slot(2n, 2, "proposal"), Buffer.from("no batch"), state(2n, 2))).rejects.toThrow("a proposal is recorded with its batch");
+  await expect(wal.record(slot(2n, 2, "prevote"), Buffer.from("prevote"), state(2n, 2), Buffer.from("batch"))).rejects.toThrow("a prevote without one");
 
   const restarted = MemoryKeyValueStore.fromImage(disk.crash());
   const reopened = await WriteAheadState.open(restarted);
   expect(reopened.batchesAtHeight(1n).map(String)).toEqual(["batch 1/0"]);
-  expect(reopened.batchesAtHeight(2n).map(String)).toEqual(["batch 2/1"]);
+  expect(reopened.batchesAtHeight(2n).map(String).sort()).toEqual(["batch 2/1", "locked 2/0"]);
 
   reopened.forgetBelow(2n);
   expect(reopened.batchesAtHeight(1n)).toEqual([]);
   await reopened.record(slot(2n, 1, "prevote"), Buffer.from("prevote 2/1"), state(2n, 1));
   const later = await WriteAheadState.open(MemoryKeyValueStore.fromImage(restarted.crash()));
   expect(later.batchesAtHeight(1n)).toEqual([]);
-  expect(later.batchesAtHeight(2n).map(String)).toEqual(["batch 2/1"]);
+  expect(later.batchesAtHeight(2n).map(String).sort()).toEqual(["batch 2/1", "locked 2/0"]);
 });
