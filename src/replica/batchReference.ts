@@ -1,9 +1,9 @@
 import type { BatchEntry } from "../batch";
+import { SIGNATURE_BYTES } from "../crypto";
 import { invalid } from "../errors";
 import type { BatchReference } from "../gen/hashfed/v1/peer";
 import { STATEMENT_ID_BYTES, type StatementId } from "../statements";
 
-const SIGNATURE_BYTES = 64;
 /** Bytes per entry in a reference: the statement id, then the statement's signature. */
 export const ENTRY_REFERENCE_BYTES = STATEMENT_ID_BYTES + SIGNATURE_BYTES;
 
@@ -31,7 +31,7 @@ export function resolveReference(
   entriesMax: number,
   lookup: (id: StatementId, signature: Buffer) => BatchEntry | undefined,
 ): BatchEntry[] | undefined {
-  const bytes = Buffer.from(reference.entries.buffer, reference.entries.byteOffset, reference.entries.byteLength);
+  const bytes = reference.entries;
   const count = bytes.length / ENTRY_REFERENCE_BYTES;
   if (!Number.isInteger(count)) {
     throw invalid("BATCH_REFERENCE_MALFORMED", `a batch reference holds ${ENTRY_REFERENCE_BYTES} bytes per entry, got ${bytes.length} bytes`);

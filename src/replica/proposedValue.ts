@@ -18,19 +18,14 @@ export class ProposedValue {
   invalid = false;
   /** Whether this replica's write-ahead state holds the batch (with a proposal or a precommit of it). */
   recorded = false;
-  private whole: Batch | undefined;
-  private named: BatchReference | undefined;
   /** The statement of each entry of `batch`, where this replica had it parsed already. */
   private readonly parsedEntries = new Map<LogEntry, SignedStatement>();
 
   private constructor(
     private readonly entries: readonly BatchEntry[] | undefined,
-    whole: Batch | undefined,
-    named: BatchReference | undefined,
-  ) {
-    this.whole = whole;
-    this.named = named;
-  }
+    private whole: Batch | undefined,
+    private named: BatchReference | undefined,
+  ) {}
 
   /** The batch this replica built as proposer. */
   static built(batch: AssembledBatch): ProposedValue {

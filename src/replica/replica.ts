@@ -986,15 +986,16 @@ export class Replica {
   }
 
   private async castProposal(height: bigint, round: number, valueId: string, validRound: number): Promise<void> {
+    const value = this.values.get(valueId);
     // A batch kept whole (received, or restored after a restart) has its reference made once it is checked.
-    const reference = (await this.ensureChecked(valueId)) === undefined ? undefined : this.values.get(valueId)!.reference;
-    if (reference === undefined) return;
+    const reference = value !== undefined && (await this.ensureChecked(valueId)) !== undefined ? value.reference : undefined;
+    if (value === undefined || reference === undefined) return;
     const { federation, signer } = this.options;
     const proposal = { federationId: federation.id, height, round, validRound, valueId: Buffer.from(valueId, "hex"), proposer: signer.name };
     await this.signAndSend(
       { height, round, kind: "proposal" },
       () => ({ kind: { $case: "proposal", value: { proposal: signProposal(signer, proposal), batch: reference } } }),
-      () => batchToRecord(this.values.get(valueId)!),
+      () => batchToRecord(value),
     );
   }
 
