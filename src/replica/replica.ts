@@ -344,6 +344,7 @@ export class Replica {
       const ahead = [...this.reportedCommitted].find(([, height]) => height >= decided)![0];
       return this.requestSync(ahead);
     }
+    if (this.listening) this.options.log?.(`${this.name}: validating from height ${this.consensusHeight()}, having heard from its peers what it signed before`);
     this.listening = false;
     return this.beginHeight();
   }

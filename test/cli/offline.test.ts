@@ -304,7 +304,7 @@ test("demo (the README's quick start) exits 0 and prints Done.", async () => {
   expect(result.stderr).toBe("");
   expect(result.code).toBe(0);
   const { stdout } = result;
-  expect(stdout).toMatch(/committed by consensus at log indexes 0, 1, 2 in \d+ ms, checkpoint cosigned by [34] of 4/);
+  expect(stdout).toMatch(/all four nodes serving and taking part in consensus \d+ ms after the first started\n.*\n.*committed by consensus at log indexes 0, 1, 2 in \d+ ms, checkpoint cosigned by [34] of 4/);
   for (const other of ["forum.example", "photoshare.example", "streaming.example"]) {
     expect(stdout).toMatch(new RegExp(`${other} +match: distance 12, shared by videohost.example`));
   }
