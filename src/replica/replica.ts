@@ -837,7 +837,7 @@ export class Replica {
     this.wal.forgetBelow(height);
     const kept = this.futureMessages;
     this.futureMessages = [];
-    for (const { from, message } of kept) await this.dispatch(from, message);
+    for (const { from, message } of kept) await this.handle(from, message);
   }
 
   private async stepCore(input: ConsensusInput<Signed>): Promise<void> {
