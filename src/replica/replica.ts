@@ -701,7 +701,8 @@ export class Replica {
    */
   private checkGossip(from: string, statements: readonly GossipedStatement[]): void {
     // Every statement comes from several peers: known ones are dropped by id, before the costlier parse.
-    // A copy with a bad signature checked first costs the good copies until the next regossip, no more.
+    // A copy with a bad signature checked first costs the good copies until another comes: the
+    // next regossip, or the proposal that names the statement.
     const checking: string[] = [];
     const fresh = statements.flatMap((gossiped) => {
       if (gossiped.entry === undefined) return [];
@@ -763,8 +764,8 @@ export class Replica {
   /**
    * Sends each peer the statements admitted since the last flush, except those it sent us or
    * signed itself, and except those the submitter's own node sent us: that node sends its
-   * statements to every peer itself, and a copy that went missing comes again with the next
-   * regossip. Under load, statements admitted one by one travel in a few messages instead of one
+   * statements to every peer itself, and a copy that went missing reaches the peer with the
+   * proposal that names it, or comes again if consensus stalls (see regossip). Under load, statements admitted one by one travel in a few messages instead of one
    * each. Every peer that neither sent nor signed any of them gets the same messages, encoded once.
    */
   private flushGossip(): void {
@@ -782,12 +783,12 @@ export class Replica {
 
   /**
    * Every peer gets the oldest pending statements again, whoever sent or signed them (a node that
-   * restarted may have lost its own), once a whole interval passed without a commit. While heights
-   * commit, a validator sends nothing again: a peer that lacks a statement gets it with the proposal
-   * that names it (it asks for the batch), and the validator that holds it proposes it in its turn.
-   * Under load the oldest pending statements are queued, not lost, and each copy sent again cost
-   * every peer a decode and a hash: at seven validators, more copies than new statements. An
-   * observer proposes nothing, so it always sends its pending statements again.
+   * restarted may have lost its own), at a tick with no commit since the tick before. While heights
+   * commit, a validator sends nothing again: the validator that holds a statement proposes it in its
+   * turn, and a peer that lacks it then asks for that batch whole. Under load the oldest pending
+   * statements are queued, not lost, and each copy sent again cost every peer a decode and a hash:
+   * at seven validators, more copies than new statements. An observer proposes nothing, so it sends
+   * its oldest pending statements again at every tick.
    */
   private regossip(): void {
     const height = this.ledger.head.height;
