@@ -431,6 +431,9 @@ export class Replica {
   }
 
   private async feedVote(signed: SignedVote, vote: Vote): Promise<void> {
+    // The core's inputs carry no height: a vote fed after a decision moved it on (held precommits
+    // released one by one) would count at the next height, where it looks like an equivocation.
+    if (vote.height !== this.consensusHeight()) return;
     await this.stepCore({
       kind: "vote",
       vote: { kind: vote.type === VoteType.VOTE_TYPE_PREVOTE ? "prevote" : "precommit", round: vote.round, valueId: valueIdOf(vote.valueId), validator: vote.validator, payload: { vote: signed } },
@@ -560,6 +563,8 @@ export class Replica {
     const relevant = proposerOf(this.validators, height, proposal.round) === proposal.proposer && proposal.round <= this.core.roundState.round + 1;
     if (relevant && !this.values.has(valueId)) this.learnValue(valueId, value.batch, proposal.proposer, from);
     if (this.values.has(valueId)) await this.valueKnown(valueId);
+    // Held precommits released just now may have decided the height (see feedVote).
+    if (proposal.height !== this.consensusHeight()) return;
     await this.stepCore({
       kind: "proposal",
       proposal: { round: proposal.round, valueId, validRound: proposal.validRound, proposer: proposal.proposer, payload: { proposal: value.proposal } },
