@@ -196,7 +196,7 @@ describe("runUntil", () => {
       realTimer = setTimeout(() => undefined, 60_000);
     });
     try {
-      await expect(runUntil(queue, () => false, 10)).rejects.toThrow(/real asynchronous work \(Timeout \d+ -> \d+\) at virtual time 1ms/);
+      await expect(runUntil(queue, () => false, 10, { detectRealAsync: true })).rejects.toThrow(/real asynchronous work \(Timeout \d+ -> \d+\) at virtual time 1ms/);
     } finally {
       clearTimeout(realTimer);
     }
@@ -205,9 +205,7 @@ describe("runUntil", () => {
   test("two runs cannot drive one queue at once", async () => {
     const queue = newQueue();
     queue.schedule(1, "tick", () => undefined);
-    // The first run's check for real timers is off: it is process-wide, and while this test awaits
-    // the second run it once counted a real timer that was not the simulation's (a CI run of cd35d0e).
-    const first = runUntil(queue, () => false, 10, { detectRealAsync: false });
+    const first = runUntil(queue, () => false, 10);
     await expect(runUntil(queue, () => false, 10)).rejects.toThrow(/already driving/);
     await first;
   });

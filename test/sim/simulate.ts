@@ -362,7 +362,7 @@ class Simulation {
   }
 
   private async runTo(condition: () => boolean, limitMs: number): Promise<boolean> {
-    const result = await runUntil(this.cluster.queue, () => this.failed || condition(), limitMs, { afterEvent: () => this.afterEvent(), detectRealAsync: DETECT_REAL_ASYNC });
+    const result = await runUntil(this.cluster.queue, () => this.failed || condition(), limitMs, { afterEvent: () => this.afterEvent() });
     if (result.reason === "unsettled" || result.reason === "idle" || result.reason === "eventBudget") {
       this.checker.violate("replica-failure", "", `the run stopped: ${result.reason}`);
     }
@@ -535,14 +535,6 @@ const HONEST_BEHAVIOUR = {
 } as const;
 
 const STATUS_TAG = 0x22;
-
-/**
- * runUntil's guard against real timers and I/O counts the whole process's resources. Under jest
- * (in band on a small machine) the test runner's own reporter timers share the process and would
- * trip it, so it is on only outside jest (scripts/sim.ts); under jest the determinism test, which
- * runs seeds twice and compares their trace hashes, is what catches nondeterminism.
- */
-const DETECT_REAL_ASYNC = process.env.JEST_WORKER_ID === undefined;
 
 /** Queue events too frequent to show in a report's trace (they are still hashed). */
 function isRoutine(label: string): boolean {
