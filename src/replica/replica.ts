@@ -923,7 +923,7 @@ export class Replica {
   private async answerValueRequest(): Promise<void> {
     const request = this.waitingForValue;
     if (request === undefined || this.core === undefined || request.height !== this.core.roundState.height || request.round !== this.core.roundState.round) return;
-    const { federation, signer, timers } = this.options;
+    const { timers } = this.options;
     if (this.mempool.size === 0) return;
     const gatheredAt = this.heightStartedAt + this.tuning.batchGatherMs;
     if (timers.now() < gatheredAt) {
@@ -936,6 +936,20 @@ export class Replica {
       }
       return;
     }
+    const batch = this.buildFromMempool();
+    if (batch === undefined) return;
+    this.waitingForValue = undefined;
+    const valueId = batch.id.toString("hex");
+    this.values.set(valueId, ProposedValue.built(batch));
+    await this.stepCore({ kind: "valueReady", height: request.height, round: request.round, valueId });
+  }
+
+  /**
+   * A batch of the oldest pending statements on the log as it stands; those a rule of the log or
+   * withoutRepeatedSignals refuses leave the mempool and are reported.
+   */
+  private buildFromMempool(): AssembledBatch | undefined {
+    const { federation, signer, timers } = this.options;
     const candidates = this.withoutRepeatedSignals(this.mempool.oldest(federation.parameters.batchEntriesMax));
     const { batch, rejected } = buildBatch(federation, this.ledger.state, this.ledger.head, candidates, {
       proposer: signer.name,
@@ -945,11 +959,7 @@ export class Replica {
       this.mempool.remove(entry.signed.id);
       this.reject(entry, error);
     }
-    if (batch === undefined) return;
-    this.waitingForValue = undefined;
-    const valueId = batch.id.toString("hex");
-    this.values.set(valueId, ProposedValue.built(batch));
-    await this.stepCore({ kind: "valueReady", height: request.height, round: request.round, valueId });
+    return batch;
   }
 
   /**
@@ -1211,6 +1221,10 @@ export class Replica {
       this.mempool.remove(entry.signed.id);
       this.waiters.committed(entry.signed.id, first + offset);
     });
+    // A validator learns that a pending statement can no longer go on the log when it proposes; an
+    // observer proposes nothing, so its member's statement (a second retraction of one entry, say)
+    // would wait forever and hold its place in the mempool. It puts them to the same checks.
+    if (this.core === undefined && this.mempool.size > 0) this.buildFromMempool();
   }
 
   private reject(entry: BatchEntry, error: HashfedError): void {

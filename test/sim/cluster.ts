@@ -52,6 +52,8 @@ export type DeliveryObserver = (to: string, from: string, bytes: Uint8Array) => 
 export interface ClusterOptions {
   readonly seed: number;
   readonly validators: number;
+  /** Members that submit and sync but vote on nothing, after the validators (o0.example, ...). Default none. */
+  readonly observers?: number;
   readonly faults: LinkFaults;
   readonly diskWriteDelayMs: number;
   readonly parameters?: Partial<FederationParameters>;
@@ -93,14 +95,15 @@ export class Cluster {
   constructor(private readonly options: ClusterOptions) {
     this.prng = new Prng(options.seed);
     const keys = this.prng.fork("keys");
-    this.nodes = Array.from({ length: options.validators }, (_, i) => {
-      const name = `v${i}.example`;
+    const roles = [...Array.from({ length: options.validators }, () => "validator" as const), ...Array.from({ length: options.observers ?? 0 }, () => "observer" as const)];
+    this.nodes = roles.map((role, i) => {
+      const name = role === "validator" ? `v${i}.example` : `o${i - options.validators}.example`;
       return { name, key: privateKeyFromSeed(name, keys.bytes(32)), incarnation: undefined, images: [], crashImage: undefined, incarnations: 0 };
     });
     this.federation = parseFederation(
       formatFederationFile({
         origin: "hashfed.example/sim",
-        members: this.nodes.map((node, i) => ({ name: node.name, key: node.key.verifierKey.text, address: `10.0.0.${i + 1}:7401`, role: "validator" as const })),
+        members: this.nodes.map((node, i) => ({ name: node.name, key: node.key.verifierKey.text, address: `10.0.0.${i + 1}:7401`, role: roles[i]! })),
         parameters: { ...SIM_TIMEOUTS, ...options.parameters },
       }),
     );
