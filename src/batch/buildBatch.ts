@@ -28,6 +28,16 @@ export function buildBatch(
   candidates: readonly BatchEntry[],
   meta: BatchMeta,
 ): BuiltBatch {
+  const { accepted, rejected } = fitCandidates(federation, state, candidates);
+  const batch = accepted.length === 0 ? undefined : assembleBatch(federation, head, accepted, meta);
+  return { batch, rejected };
+}
+
+/**
+ * The candidates a batch would hold, in order, up to the federation's batch size, and those that
+ * break a log rule given the entries before them; nothing is assembled. Pure.
+ */
+export function fitCandidates(federation: Federation, state: LogState, candidates: readonly BatchEntry[]): { accepted: BatchEntry[]; rejected: RejectedEntry[] } {
   const draft = state.draft();
   const accepted: BatchEntry[] = [];
   const rejected: RejectedEntry[] = [];
@@ -41,6 +51,5 @@ export function buildBatch(
       rejected.push({ entry, error });
     }
   }
-  const batch = accepted.length === 0 ? undefined : assembleBatch(federation, head, accepted, meta);
-  return { batch, rejected };
+  return { accepted, rejected };
 }

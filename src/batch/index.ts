@@ -1,5 +1,5 @@
 export { type AssembledBatch, assembleBatch, type BatchEntry, type BatchMeta, revealsDigest } from "./assembleBatch";
-export { buildBatch, type BuiltBatch, type RejectedEntry } from "./buildBatch";
+export { buildBatch, type BuiltBatch, fitCandidates, type RejectedEntry } from "./buildBatch";
 export { bodyMatchesHeader } from "./bodyMatchesHeader";
 export { type ChainHead, GENESIS_HEADER_HASH, genesisHead } from "./chainHead";
 export { checkBatch } from "./checkBatch";

@@ -3,7 +3,7 @@ import { assert, AssertionError } from "../assert";
 import type { Signer } from "../crypto/signer";
 import { HashfedError } from "../errors";
 import { type Federation, type Member, quorumSize, roundSkipSize } from "../federation";
-import { type AssembledBatch, type BatchEntry, bodyMatchesHeader, buildBatch, checkBatch } from "../batch";
+import { type AssembledBatch, assembleBatch, type BatchEntry, bodyMatchesHeader, checkBatch, fitCandidates } from "../batch";
 import {
   type ConsensusInput,
   type ConsensusOutput,
@@ -770,8 +770,9 @@ export class Replica {
    * Sends each peer the statements admitted since the last flush, except those it sent us or
    * signed itself, and except those the submitter's own node sent us: that node sends its
    * statements to every peer itself, and a copy that went missing reaches the peer with the
-   * proposal that names it, or comes again if consensus stalls (see regossip). Under load, statements admitted one by one travel in a few messages instead of one
-   * each. Every peer that neither sent nor signed any of them gets the same messages, encoded once.
+   * proposal that names it, or comes again if consensus stalls (see regossip). Under load,
+   * statements admitted one by one travel in a few messages instead of one each. Every peer that
+   * neither sent nor signed any of them gets the same messages, encoded once.
    */
   private flushGossip(): void {
     const outgoing = this.outgoing.filter(({ entry, from }) => from === undefined || from !== entry.signed.statement.submitter);
@@ -923,7 +924,7 @@ export class Replica {
   private async answerValueRequest(): Promise<void> {
     const request = this.waitingForValue;
     if (request === undefined || this.core === undefined || request.height !== this.core.roundState.height || request.round !== this.core.roundState.round) return;
-    const { timers } = this.options;
+    const { federation, signer, timers } = this.options;
     if (this.mempool.size === 0) return;
     const gatheredAt = this.heightStartedAt + this.tuning.batchGatherMs;
     if (timers.now() < gatheredAt) {
@@ -936,8 +937,9 @@ export class Replica {
       }
       return;
     }
-    const batch = this.buildFromMempool();
-    if (batch === undefined) return;
+    const fitting = this.fittingPending();
+    if (fitting.length === 0) return;
+    const batch = assembleBatch(federation, this.ledger.head, fitting, { proposer: signer.name, proposerTimeMs: BigInt(Math.floor(timers.now())) });
     this.waitingForValue = undefined;
     const valueId = batch.id.toString("hex");
     this.values.set(valueId, ProposedValue.built(batch));
@@ -945,21 +947,18 @@ export class Replica {
   }
 
   /**
-   * A batch of the oldest pending statements on the log as it stands; those a rule of the log or
-   * withoutRepeatedSignals refuses leave the mempool and are reported.
+   * The oldest pending statements that fit the log as it stands, up to a batch; those a rule of the
+   * log or withoutRepeatedSignals refuses leave the mempool and are reported.
    */
-  private buildFromMempool(): AssembledBatch | undefined {
-    const { federation, signer, timers } = this.options;
+  private fittingPending(): BatchEntry[] {
+    const { federation } = this.options;
     const candidates = this.withoutRepeatedSignals(this.mempool.oldest(federation.parameters.batchEntriesMax));
-    const { batch, rejected } = buildBatch(federation, this.ledger.state, this.ledger.head, candidates, {
-      proposer: signer.name,
-      proposerTimeMs: BigInt(Math.floor(timers.now())),
-    });
+    const { accepted, rejected } = fitCandidates(federation, this.ledger.state, candidates);
     for (const { entry, error } of rejected) {
       this.mempool.remove(entry.signed.id);
       this.reject(entry, error);
     }
-    return batch;
+    return accepted;
   }
 
   /**
@@ -1224,7 +1223,7 @@ export class Replica {
     // A validator learns that a pending statement can no longer go on the log when it proposes; an
     // observer proposes nothing, so its member's statement (a second retraction of one entry, say)
     // would wait forever and hold its place in the mempool. It puts them to the same checks.
-    if (this.core === undefined && this.mempool.size > 0) this.buildFromMempool();
+    if (this.core === undefined && this.mempool.size > 0) this.fittingPending();
   }
 
   private reject(entry: BatchEntry, error: HashfedError): void {

@@ -47,9 +47,11 @@ afterEach(async () => {
   await replica.idle();
 });
 
-function gossip(entries: readonly BatchEntry[]): void {
+/** Gossips `entries` to the node, whose mempool is empty, and waits until it holds them. */
+async function admit(entries: readonly BatchEntry[]): Promise<void> {
   const statements = entries.map((entry) => ({ entry: { statement: entry.signed.bytes, signature: entry.signed.signature }, reveal: entry.reveal }));
   replica.receive(gossiper.signer.name, encodePeerMessage({ kind: { $case: "statements", value: { statements } } }));
+  await until(() => replica.mempool.size === entries.length);
 }
 
 function batchOf(entries: readonly BatchEntry[]): AssembledBatch {
@@ -82,8 +84,7 @@ function batchesSent(): { to: string; header: Buffer; entries: number }[] {
 
 test("a proposal of statements the node holds is taken from them: no batch is asked for, and the node prevotes for it", async () => {
   const entries = [maker.add(gossiper.key), maker.add(gossiper.key), maker.add(proposer.key)];
-  gossip(entries);
-  await until(() => replica.mempool.size === 3);
+  await admit(entries);
   const batch = batchOf(entries);
   propose(batch);
   await until(() => prevotes.length > 0);
@@ -93,8 +94,7 @@ test("a proposal of statements the node holds is taken from them: no batch is as
 
 test("a proposal naming a statement the node never got: it asks the proposer for the whole batch, and prevotes for it once it comes", async () => {
   const held = maker.add(gossiper.key);
-  gossip([held]);
-  await until(() => replica.mempool.size === 1);
+  await admit([held]);
   const batch = batchOf([held, maker.add(proposer.key)]);
   propose(batch);
   await until(() => requests().length > 0);
@@ -132,8 +132,7 @@ test("a batch asked for whose statements then arrive by gossip is taken from the
   const batch = batchOf([missing]);
   propose(batch);
   await until(() => requests().length > 0);
-  gossip([missing]);
-  await until(() => replica.mempool.size === 1);
+  await admit([missing]);
   propose(batch);
   await until(() => prevotes.length > 0);
   expect(prevotes.every((prevote) => prevote.equals(batch.id))).toBe(true);
@@ -163,8 +162,7 @@ test("a body that is not the one its header commits to is dropped, whoever sends
 
 test("a proposal passed on by another validator is not taken from its reference, which that validator could have changed: the node asks it for the whole batch", async () => {
   const entries = [maker.add(gossiper.key), maker.add(gossiper.key)];
-  gossip(entries);
-  await until(() => replica.mempool.size === 2);
+  await admit(entries);
   const batch = batchOf(entries);
   const reordered = referenceOf(batch.headerBytes, [...batch.entries].reverse());
   replica.receive(gossiper.signer.name, encodePeerMessage({ kind: { $case: "proposal", value: { proposal: signedProposal(batch), batch: reordered } } }));
@@ -177,8 +175,7 @@ test("a proposal passed on by another validator is not taken from its reference,
 
 test("a validator asking for a batch the node holds gets it whole, once a resend interval; an observer, or a batch not held, gets nothing", async () => {
   const entries = [maker.add(gossiper.key), maker.add(gossiper.key)];
-  gossip(entries);
-  await until(() => replica.mempool.size === 2);
+  await admit(entries);
   const batch = batchOf(entries);
   propose(batch);
   await until(() => prevotes.length > 0);
@@ -199,8 +196,7 @@ test("a validator asking for a batch the node holds gets it whole, once a resend
 
 test("a malformed reference is dropped, and the same proposal with a good one is weighed as usual", async () => {
   const entry = maker.add(gossiper.key);
-  gossip([entry]);
-  await until(() => replica.mempool.size === 1);
+  await admit([entry]);
   const batch = batchOf([entry]);
   const proposal = signedProposal(batch);
   const reference = { header: batch.headerBytes, entries: Buffer.concat([entry.signed.id, entry.signed.signature.subarray(1)]) };
