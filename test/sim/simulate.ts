@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { assert } from "../../src/assert";
 import { faultTolerance, quorumSize } from "../../src/federation";
 import { PeerMessage } from "../../src/gen/hashfed/v1/peer";
 import { LISTEN_GRACE_INTERVALS, type Replica } from "../../src/replica/replica";
@@ -43,6 +44,12 @@ import { Trace } from "./trace";
 export interface SimulateOptions {
   /** 4 or 7; drawn from the seed when absent. */
   readonly validators?: number;
+  /**
+   * Members that submit and sync but do not vote (o0.example, ...): always correct, crashed and
+   * restored like correct validators but outside the fault budget, since consensus does not wait
+   * for them. Default 0 (the runs of every seed before observers were simulated are unchanged).
+   */
+  readonly observers?: number;
   /** How many validators are Byzantine; drawn in 0..f when absent (in f+1..2f for forkAttack). */
   readonly byzantine?: number;
   /** More than f Byzantine validators try to fork; accountability is checked instead of agreement and liveness. */
@@ -153,6 +160,7 @@ class Simulation {
   private readonly trace: Trace;
   private readonly cluster: Cluster;
   private readonly byzantine: ReadonlySet<string>;
+  private readonly validatorNames: ReadonlySet<string>;
   private readonly byzantineNodes: ByzantineNode[] = [];
   private readonly correctNodes: SimNode[];
   private readonly checker: InvariantChecker;
@@ -193,12 +201,15 @@ class Simulation {
     this.chaosMs = options.chaosMs ?? drawnChaosMs;
     this.heightsAfterHeal = options.heightsAfterHeal ?? HEIGHTS_AFTER_HEAL_DEFAULT;
     this.trace = new Trace(options.traceLines ?? 400, options.verbose === true ? undefined : isRoutine);
-    this.cluster = new Cluster({ seed, validators: this.n, faults: this.faults, diskWriteDelayMs: this.faults.diskWriteDelayMs, tuning: SIM_TUNING, trace: this.trace });
+    const observers = options.observers ?? 0;
+    assert(!(forkAttack && observers > 0), "the fork attack is simulated without observers: its groups split the validators only");
+    this.cluster = new Cluster({ seed, validators: this.n, observers, faults: this.faults, diskWriteDelayMs: this.faults.diskWriteDelayMs, tuning: SIM_TUNING, trace: this.trace });
     this.trace.attach(this.cluster.queue);
     const drawnByzantine = forkAttack ? this.plan.int(this.f + 1, 2 * this.f) : this.plan.int(0, this.f);
     const b = options.byzantine ?? drawnByzantine;
-    const names = this.cluster.nodes.map((node) => node.name);
-    this.byzantine = new Set(this.plan.shuffle([...names]).slice(0, b));
+    this.validatorNames = new Set(this.cluster.federation.validators.map((member) => member.name));
+    const validators = this.cluster.nodes.filter((node) => this.validatorNames.has(node.name)).map((node) => node.name);
+    this.byzantine = new Set(this.plan.shuffle(validators).slice(0, b));
     this.correctNodes = this.cluster.nodes.filter((node) => !this.byzantine.has(node.name));
     this.checker = new InvariantChecker({ federation: this.cluster.federation, byzantine: this.byzantine, forksExpected: forkAttack, now: () => this.cluster.queue.now, trace: this.trace });
     this.forkAttack = forkAttack ? this.newForkAttack() : undefined;
@@ -248,8 +259,8 @@ class Simulation {
       network: this.cluster.network,
       crashableNodes: this.forkAttack === undefined ? this.correctNodes.map((node) => node.name) : [],
       chaosEndMs: this.chaosMs,
-      crashedAtOnceMax: Math.max(0, budget),
-      mayCrash: (node) => this.checker.staleRestored.has(node) || this.faultyCorrectCount() + 1 <= budget,
+      crashedAtOnceMax: Math.max(0, budget) + this.cluster.nodes.length - this.n,
+      mayCrash: (node) => !this.validatorNames.has(node) || this.checker.staleRestored.has(node) || this.faultyCorrectCount() + 1 <= budget,
       crash: (node) => this.crash(node),
       restart: (node, { stale }) => this.restart(node, stale),
       onLiveness: () => this.enterLiveness(),
@@ -257,10 +268,10 @@ class Simulation {
     });
   }
 
-  /** Correct nodes down now or ever restored from an old disk copy. */
+  /** Correct validators down now or ever restored from an old disk copy. */
   private faultyCorrectCount(): number {
     const faulty = new Set([...(this.schedule?.crashedNodes ?? []), ...this.checker.staleRestored]);
-    return faulty.size;
+    return [...faulty].filter((node) => this.validatorNames.has(node)).length;
   }
 
   private crash(name: string): void {
@@ -501,10 +512,15 @@ class Simulation {
     };
   }
 
+  private observerText(): string {
+    const observers = this.cluster.nodes.length - this.n;
+    return observers === 0 ? "" : `, ${observers} observer${observers === 1 ? "" : "s"}`;
+  }
+
   private summary(stats: SimulationStats): string {
     const byzantine = stats.byzantine.length === 0 ? "none" : stats.byzantine.join(",");
     const lines = [
-      `seed ${this.seed}: n=${stats.validators} f=${this.f} byzantine ${byzantine}${stats.calm ? " (calm)" : ""}, chaos ${this.chaosMs}ms, K=${this.heightsAfterHeal}`,
+      `seed ${this.seed}: n=${stats.validators} f=${this.f} byzantine ${byzantine}${stats.calm ? " (calm)" : ""}${this.observerText()}, chaos ${this.chaosMs}ms, K=${this.heightsAfterHeal}`,
       `faults: ${describeFaults(this.faults)}`,
       ...this.descriptions,
       `result: height ${stats.heights}, acknowledged ${stats.acknowledged}/${stats.submitted}, crashes ${stats.crashes} (stale restores ${stats.staleRestarts}), partitions ${stats.partitions}, ` +
@@ -604,6 +620,7 @@ export function replayCommand(result: SimulationResult): string {
   const parts = ["npm run sim --", `--seeds 1 --from ${result.seed}`, `--validators ${result.stats.validators}`];
   if (options.forkAttack === true) parts.push("--fork-attack");
   if (options.byzantine !== undefined) parts.push(`--byzantine ${options.byzantine}`);
+  if (options.observers !== undefined) parts.push(`--observers ${options.observers}`);
   if (options.calm !== undefined) parts.push(options.calm ? "--calm" : "--chaos");
   if (options.heightsAfterHeal !== undefined) parts.push(`--heights ${options.heightsAfterHeal}`);
   if (options.chaosMs !== undefined) parts.push(`--chaos-ms ${options.chaosMs}`);
