@@ -331,7 +331,7 @@ export class Replica {
     const yours: Buffer[] = [];
     if (core.roundState.height === this.consensusHeight()) {
       const { proposals, votes } = core.signedBy(peer);
-      for (const proposal of proposals) yours.push(...this.proposalMessage(proposal));
+      for (const proposal of proposals) yours.push(...this.proposalMessage(proposal, { bare: true }));
       for (const vote of votes) yours.push(...this.voteMessage(vote));
     }
     for (const held of this.heldPrecommits.values()) {
@@ -549,9 +549,11 @@ export class Replica {
   }
 
   private async onProposal(from: string, message: PeerMessage, value: ProposalWithBatch): Promise<void> {
-    if (value.proposal === undefined || value.batch === undefined) return;
+    if (value.proposal === undefined) return;
     const { proposal } = verifySignedProposal(this.options.federation, value.proposal);
+    // Before the batch check: a peer echoes a listener's proposal without its batch when it never got the batch.
     if (proposal.proposer === this.name) await this.adoptOwn({ height: proposal.height, round: proposal.round, kind: "proposal" }, message);
+    if (value.batch === undefined) return;
     const height = this.consensusHeight();
     if (proposal.height > height) return this.keepForLater(from, proposal.height, message);
     if (proposal.height < height || this.core === undefined || this.listening) return;
@@ -1152,10 +1154,16 @@ export class Replica {
     }
   }
 
-  /** A proposal the core holds, as a peer message with its batch's reference (none if the batch is not known). */
-  private proposalMessage(proposal: ProposalInput<Signed>): Buffer[] {
+  /**
+   * A proposal the core holds, as a peer message with its batch's reference. If the batch is not
+   * known, none; or, when `bare`, the signed proposal alone: all its signer needs to learn, when it
+   * listens after a restore, is that it signed it (a proposal whose batch this node asked for and
+   * never got is still one its signer must not sign differently).
+   */
+  private proposalMessage(proposal: ProposalInput<Signed>, { bare = false } = {}): Buffer[] {
+    if (!("proposal" in proposal.payload)) return [];
     const reference = this.values.get(proposal.valueId)?.reference;
-    if (reference === undefined || !("proposal" in proposal.payload)) return [];
+    if (reference === undefined) return bare ? [encodePeerMessage({ kind: { $case: "proposal", value: { proposal: proposal.payload.proposal, batch: undefined } } })] : [];
     const signed = proposal.payload.proposal;
     const key = Buffer.from(signed.signature).toString("base64");
     let bytes = this.encodedProposals.get(key);
