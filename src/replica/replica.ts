@@ -149,7 +149,7 @@ export class Replica {
    * that no certificate can then prove.
    */
   private heldPrecommits = new Map<string, { signed: SignedVote; vote: Vote; validator: Member }[]>();
-  private futureMessages: { from: string; message: PeerMessage }[] = [];
+  private futureMessages: { from: string; signer: string; message: PeerMessage }[] = [];
   /** Statements admitted since gossip last went out, each with the peer it came from (not sent back to it). */
   private outgoing: { entry: BatchEntry; from: string | undefined }[] = [];
   /**
@@ -337,6 +337,9 @@ export class Replica {
     for (const held of this.heldPrecommits.values()) {
       for (const { signed, vote } of held) if (vote.validator === peer) yours.push(encodePeerMessage({ kind: { $case: "vote", value: signed } }));
     }
+    // And those of the next height, kept here until it starts: a validator that decided our height
+    // may have signed there before its disk was restored.
+    for (const kept of this.futureMessages) if (kept.signer === peer) yours.push(encodePeerMessage(kept.message));
     this.sendTo(peer, { kind: { $case: "status", value: { ...this.status(), echo: nonce, yours } } });
   }
 
@@ -416,7 +419,7 @@ export class Replica {
     if (parsed.vote.height < height) return;
     const { vote, validator } = checkVoteSignature(parsed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
-    if (vote.height > height) return this.keepForLater(from, vote.height, message);
+    if (vote.height > height) return this.keepForLater(from, vote.validator, vote.height, message);
     if (this.core === undefined || this.listening) return;
     this.recentSends.heard(signed.signature, this.options.timers.now());
     const valueId = valueIdOf(vote.valueId);
@@ -555,7 +558,7 @@ export class Replica {
     if (proposal.proposer === this.name) await this.adoptOwn({ height: proposal.height, round: proposal.round, kind: "proposal" }, message);
     if (value.batch === undefined) return;
     const height = this.consensusHeight();
-    if (proposal.height > height) return this.keepForLater(from, proposal.height, message);
+    if (proposal.height > height) return this.keepForLater(from, proposal.proposer, proposal.height, message);
     if (proposal.height < height || this.core === undefined || this.listening) return;
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
@@ -1218,8 +1221,8 @@ export class Replica {
    * far behind syncs them whole, and a Byzantine peer's far-future messages must not crowd out the
    * next height's.
    */
-  private keepForLater(from: string, height: bigint, message: PeerMessage): void {
-    if (height === this.consensusHeight() + 1n && this.futureMessages.length < FUTURE_MESSAGES_MAX) this.futureMessages.push({ from, message });
+  private keepForLater(from: string, signer: string, height: bigint, message: PeerMessage): void {
+    if (height === this.consensusHeight() + 1n && this.futureMessages.length < FUTURE_MESSAGES_MAX) this.futureMessages.push({ from, signer, message });
   }
 
   private onCommitted(batch: AssembledBatch): void {

@@ -1,0 +1,94 @@
+/**
+ * Goal: a validator restored from an old copy of its disk learns, while it listens, every message it
+ * signed that a peer holds, so that it never signs one of those slots differently: a proposal whose
+ * batch the peer never got, and messages of the height after the peer's, which it keeps until it
+ * gets there. Either had been left out of the peer's answer, and a restored validator could then
+ * propose twice at one slot, an equivocation that correct nodes hold as evidence against it.
+ * Method: one validator of four, the test playing its peers. It takes in a peer's signed message,
+ * then that peer sends the status of a validator listening after a start; the answer that echoes
+ * the nonce must carry the message.
+ */
+import { proposerOf, signProposal, signVote } from "../../src/consensus";
+import { VoteType } from "../../src/gen/hashfed/v1/batch";
+import type { PeerMessage, PeerStatus } from "../../src/gen/hashfed/v1/peer";
+import { buildBatch } from "../../src/batch";
+import { systemTimers } from "../../src/node/environment";
+import { decodePeerMessage, encodePeerMessage } from "../../src/replica/peerMessages";
+import type { Replica } from "../../src/replica/replica";
+import { waitFor } from "../support/federationNet";
+import { openReplica, peerStatus, proposalMessage, ReplicaOutbox, settled } from "../support/replicaHarness";
+import { federationFixture, StatementMaker } from "../support/statements";
+
+const four = federationFixture({ validatorCount: 4, label: "listener-echoes" });
+const names = four.validators.map((each) => each.signer.name);
+const proposer = four.validators.find((each) => each.signer.name === proposerOf(names, 1n, 0))!;
+const self = four.validators.find((each) => each !== proposer)!;
+const others = four.validators.filter((each) => each !== self);
+const statements = new StatementMaker(four.federation, "listener-echoes");
+const NONCE = 77n;
+
+const opened: Replica[] = [];
+afterEach(async () => {
+  for (const replica of opened.splice(0)) {
+    replica.close();
+    await replica.idle();
+  }
+});
+
+/** The validator under test, validating at height 1 once its peers answered its listening. */
+async function validating(): Promise<{ replica: Replica; outbox: ReplicaOutbox }> {
+  const outbox = new ReplicaOutbox(() => {});
+  const replica = await openReplica({ federation: four.federation, signer: self.signer, timers: systemTimers, transport: outbox });
+  opened.push(replica);
+  await waitFor("a listening status", async () => (outbox.listening !== 0n ? true : undefined), 5_000);
+  for (const peer of others) replica.receive(peer.signer.name, peerStatus(1n, outbox.listening));
+  await waitFor("validating", async () => (replica.participation === "validating" ? true : undefined), 5_000);
+  return { replica, outbox };
+}
+
+/** What the replica's answer to the proposer's listening status carries: the messages it holds of the proposer's. */
+async function echoedTo(replica: Replica, outbox: ReplicaOutbox): Promise<PeerMessage[]> {
+  replica.receive(proposer.signer.name, peerStatus(1n, 0n, NONCE));
+  const echo = (): PeerStatus | undefined =>
+    outbox.sent.flatMap(({ to, message }) => (to === proposer.signer.name && message.kind?.$case === "status" && message.kind.value.echo === NONCE ? [message.kind.value] : [])).at(0);
+  const status = await waitFor("the echo", async () => echo(), 5_000);
+  return status.yours.map((bytes) => decodePeerMessage(bytes));
+}
+
+test("a listening validator's proposal is echoed, without its batch, when this node never got the batch", async () => {
+  const { replica, outbox } = await validating();
+  // Statements this node never received: the proposal's reference cannot be resolved, so the batch is asked for.
+  const entries = [statements.add(proposer.key), statements.add(proposer.key)];
+  const batch = buildBatch(four.federation, replica.ledger.state, replica.ledger.head, entries, { proposer: proposer.signer.name, proposerTimeMs: 1n }).batch!;
+  const proposal = signProposal(proposer.signer, { federationId: four.federation.id, height: 1n, round: 0, validRound: -1, valueId: batch.id, proposer: proposer.signer.name });
+  replica.receive(proposer.signer.name, proposalMessage(proposal, batch));
+  await waitFor("the batch asked for", async () => (outbox.sent.some(({ message }) => message.kind?.$case === "proposedBatchRequest") ? true : undefined), 5_000);
+  await settled(replica);
+
+  const yours = await echoedTo(replica, outbox);
+  const proposals = yours.flatMap((message) => (message.kind?.$case === "proposal" ? [message.kind.value] : []));
+  expect(proposals).toHaveLength(1);
+  expect(Buffer.from(proposals[0]!.proposal!.signature).equals(proposal.signature)).toBe(true);
+  expect(proposals[0]!.batch).toBeUndefined();
+});
+
+test("a listening validator's message of the next height, kept until this node gets there, is echoed", async () => {
+  const { replica, outbox } = await validating();
+  const prevote = signVote(proposer.signer, {
+    federationId: four.federation.id,
+    type: VoteType.VOTE_TYPE_PREVOTE,
+    height: 2n,
+    round: 0,
+    valueId: Buffer.alloc(32, 9),
+    validator: proposer.signer.name,
+    checkpointSignature: Buffer.alloc(0),
+  });
+  replica.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "vote", value: prevote } }));
+  await settled(replica);
+  expect(replica.ledger.head.height).toBe(0n);
+
+  const yours = await echoedTo(replica, outbox);
+  const votes = yours.flatMap((message) => (message.kind?.$case === "vote" ? [message.kind.value] : []));
+  expect(votes).toHaveLength(1);
+  expect(Buffer.from(votes[0]!.signature).equals(prevote.signature)).toBe(true);
+});
