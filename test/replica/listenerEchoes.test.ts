@@ -8,7 +8,7 @@
  * then that peer sends the status of a validator listening after a start; the answer that echoes
  * the nonce must carry the message.
  */
-import { proposerOf, signProposal, signVote } from "../../src/consensus";
+import { signProposal, signVote } from "../../src/consensus";
 import { VoteType } from "../../src/gen/hashfed/v1/batch";
 import type { PeerMessage, PeerStatus } from "../../src/gen/hashfed/v1/peer";
 import { buildBatch } from "../../src/batch";
@@ -16,15 +16,9 @@ import { systemTimers } from "../../src/node/environment";
 import { decodePeerMessage, encodePeerMessage } from "../../src/replica/peerMessages";
 import type { Replica } from "../../src/replica/replica";
 import { waitFor } from "../support/federationNet";
-import { openReplica, peerStatus, proposalMessage, ReplicaOutbox, settled } from "../support/replicaHarness";
-import { federationFixture, StatementMaker } from "../support/statements";
+import { fourValidators, joinAtHeightOne, openReplica, peerStatus, proposalMessage, ReplicaOutbox, settled } from "../support/replicaHarness";
 
-const four = federationFixture({ validatorCount: 4, label: "listener-echoes" });
-const names = four.validators.map((each) => each.signer.name);
-const proposer = four.validators.find((each) => each.signer.name === proposerOf(names, 1n, 0))!;
-const self = four.validators.find((each) => each !== proposer)!;
-const others = four.validators.filter((each) => each !== self);
-const statements = new StatementMaker(four.federation, "listener-echoes");
+const { fixture: four, proposer, self, others, statements } = fourValidators("listener-echoes");
 const NONCE = 77n;
 
 const opened: Replica[] = [];
@@ -40,9 +34,7 @@ async function validating(): Promise<{ replica: Replica; outbox: ReplicaOutbox }
   const outbox = new ReplicaOutbox(() => {});
   const replica = await openReplica({ federation: four.federation, signer: self.signer, timers: systemTimers, transport: outbox });
   opened.push(replica);
-  await waitFor("a listening status", async () => (outbox.listening !== 0n ? true : undefined), 5_000);
-  for (const peer of others) replica.receive(peer.signer.name, peerStatus(1n, outbox.listening));
-  await waitFor("validating", async () => (replica.participation === "validating" ? true : undefined), 5_000);
+  await joinAtHeightOne(replica, outbox, others);
   return { replica, outbox };
 }
 

@@ -11,7 +11,7 @@
  * disk crashes, and after the restart a peer asks it for the batch.
  */
 import { buildBatch } from "../../src/batch";
-import { proposerOf, signProposal, signVote } from "../../src/consensus";
+import { signProposal, signVote } from "../../src/consensus";
 import { Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { systemTimers } from "../../src/node/environment";
 import { encodePeerMessage } from "../../src/replica/peerMessages";
@@ -19,7 +19,7 @@ import { Replica } from "../../src/replica/replica";
 import { MemoryKeyValueStore } from "../../src/store";
 import type { KeyRange, KeyValueStore, WriteOperation } from "../../src/store/keyValueStore";
 import { waitFor } from "../support/federationNet";
-import { peerStatus, proposalMessage, ReplicaOutbox } from "../support/replicaHarness";
+import { fourValidators, joinAtHeightOne, proposalMessage, ReplicaOutbox } from "../support/replicaHarness";
 import { federationFixture, StatementMaker } from "../support/statements";
 
 const fixture = federationFixture({ validatorCount: 1 });
@@ -108,17 +108,8 @@ test("a batch proposed and voted for before a crash is committed after the resta
 });
 
 test("a validator locked on another's batch keeps it: after a restart with nothing in memory, it shows it to a peer that asks", async () => {
-  const four = federationFixture({ validatorCount: 4, label: "lock-restart" });
-  const names = four.validators.map((each) => each.signer.name);
-  const proposer = four.validators.find((each) => each.signer.name === proposerOf(names, 1n, 0))!;
-  const self = four.validators.find((each) => each !== proposer)!;
-  const others = four.validators.filter((each) => each !== self);
-  const statements = new StatementMaker(four.federation, "lock-restart");
-  const join = async (replica: Replica, outbox: ReplicaOutbox): Promise<void> => {
-    await waitFor("a listening status", async () => (outbox.listening !== 0n ? true : undefined), 5_000);
-    for (const peer of others) replica.receive(peer.signer.name, peerStatus(1n, outbox.listening));
-    await waitFor("validating", async () => (replica.participation === "validating" ? true : undefined), 5_000);
-  };
+  const { fixture: four, proposer, self, others, statements } = fourValidators("lock-restart");
+  const join = (replica: Replica, outbox: ReplicaOutbox): Promise<void> => joinAtHeightOne(replica, outbox, others);
 
   const disk = new MemoryKeyValueStore();
   const outbox = new ReplicaOutbox(() => {});

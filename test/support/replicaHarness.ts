@@ -6,6 +6,9 @@ import type { Transport } from "../../src/replica/environment";
 import { decodePeerMessage, encodePeerMessage } from "../../src/replica/peerMessages";
 import { Replica, type ReplicaOptions } from "../../src/replica/replica";
 import { MemoryKeyValueStore } from "../../src/store";
+import { proposerOf } from "../../src/consensus";
+import { waitFor } from "./federationNet";
+import { type FederationFixture, federationFixture, StatementMaker, type TestMember } from "./statements";
 
 /** A single replica under test, fed by hand: what it sends, as the test reads it, and what peers tell it. */
 
@@ -58,4 +61,29 @@ export async function settled(replica: { idle(): Promise<void> }): Promise<void>
     await replica.idle();
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** Four validators, seen by the one under test: the proposer of height 1 round 0, itself (another), and its peers. */
+export interface FourValidators {
+  readonly fixture: FederationFixture;
+  readonly proposer: TestMember;
+  readonly self: TestMember;
+  readonly others: readonly TestMember[];
+  readonly statements: StatementMaker;
+}
+
+export function fourValidators(label: string): FourValidators {
+  const fixture = federationFixture({ validatorCount: 4, label });
+  const names = fixture.validators.map((each) => each.signer.name);
+  const proposer = fixture.validators.find((each) => each.signer.name === proposerOf(names, 1n, 0))!;
+  const self = fixture.validators.find((each) => each !== proposer)!;
+  const others = fixture.validators.filter((each) => each !== self);
+  return { fixture, proposer, self, others, statements: new StatementMaker(fixture.federation, label) };
+}
+
+/** Answers the replica's listening after its start for every peer, at height 1, and waits until it validates. */
+export async function joinAtHeightOne(replica: Replica, outbox: ReplicaOutbox, peers: readonly TestMember[]): Promise<void> {
+  await waitFor("a listening status", async () => (outbox.listening !== 0n ? true : undefined), 5_000);
+  for (const peer of peers) replica.receive(peer.signer.name, peerStatus(1n, outbox.listening));
+  await waitFor("validating", async () => (replica.participation === "validating" ? true : undefined), 5_000);
 }
