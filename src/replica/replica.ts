@@ -300,12 +300,15 @@ export class Replica {
   /**
    * A validator listens before it signs, after every start: a start from an old copy of its disk
    * looks like any other, and what it signed since that copy is known only to its peers. It sends
-   * a fresh nonce; each peer at its height answers with one status that echoes the nonce and holds
-   * every message of this validator it has at that height, which this one adopts (it will never
-   * sign those slots differently). Heights that f+1 peers report committed it syncs instead, then
-   * listens again at the new height. It joins once every other validator has answered, or once a
-   * quorum with itself has and the others had LISTEN_GRACE_INTERVALS status intervals more: with
-   * fewer nothing can be decided, and a guess at what its peers hold could make it equivocate.
+   * a fresh nonce; each peer answers with one status that echoes the nonce and holds every message
+   * of this validator it has at the peer's height and the next, which this one adopts (it will never
+   * sign those slots differently). A peer at another height answers too: one ahead holds what this
+   * validator signed there before its disk was restored, and it may reach that height by deciding,
+   * with no listening in between. Heights that f+1 peers report committed it syncs instead, then
+   * listens again at the new height. It joins once every other validator has answered at its
+   * height, or once a quorum with itself has and the others had LISTEN_GRACE_INTERVALS status
+   * intervals more: with fewer nothing can be decided, and a guess at what its peers hold could make
+   * it equivocate.
    */
   private listen(): void {
     const now = BigInt(Math.floor(this.options.timers.now())) + 1n;
@@ -314,10 +317,11 @@ export class Replica {
     this.sendStatus();
   }
 
-  private async onEcho(from: string, yours: readonly Uint8Array[]): Promise<void> {
+  /** An answer to this validator's listening: it adopts what it signed; only a peer at its height counts towards joining. */
+  private async onEcho(from: string, yours: readonly Uint8Array[], atOurHeight: boolean): Promise<void> {
     const nonce = this.listenNonce;
     for (const bytes of yours) await this.handleMessage(from, bytes);
-    if (!this.listening || this.listenNonce !== nonce) return;
+    if (!atOurHeight || !this.listening || this.listenNonce !== nonce) return;
     this.echoed.add(from);
     if (this.echoed.size === this.peers.length) return this.joinConsensus();
     if (this.echoed.size === quorumSize(this.peers.length + 1) - 1) {
@@ -325,7 +329,7 @@ export class Replica {
     }
   }
 
-  /** Answers a validator that listens at our height: our status, echoing its nonce, with its messages we hold. */
+  /** Answers a listening validator, at any height: our status, echoing its nonce, with its messages we hold. */
   private answerListener(peer: string, nonce: bigint): void {
     const core = this.core!;
     const yours: Buffer[] = [];
@@ -657,8 +661,8 @@ export class Replica {
     if (this.core !== undefined && validator) this.peerHeights.reported(from, status.height, this.options.timers.now());
     // An answer is not answered again, or two listening validators would answer each other forever.
     const answerable = status.listening !== 0n && status.echo === 0n;
-    if (this.core !== undefined && validator && answerable && status.height === this.consensusHeight()) this.answerListener(from, status.listening);
-    if (this.listening && validator && status.echo !== 0n && status.echo === this.listenNonce && status.height === this.consensusHeight()) await this.onEcho(from, status.yours);
+    if (this.core !== undefined && validator && answerable) this.answerListener(from, status.listening);
+    if (this.listening && validator && status.echo !== 0n && status.echo === this.listenNonce) await this.onEcho(from, status.yours, status.height === this.consensusHeight());
     const head = this.ledger.head;
     if (status.committedHeight > head.height) this.requestSync(from);
     else if (status.committedHeight === head.height && head.height > 0n && !head.headerHash.equals(status.committedBatchId)) this.requestForkCheck(from, head.height);

@@ -38,9 +38,9 @@ async function validating(): Promise<{ replica: Replica; outbox: ReplicaOutbox }
   return { replica, outbox };
 }
 
-/** What the replica's answer to the proposer's listening status carries: the messages it holds of the proposer's. */
-async function echoedTo(replica: Replica, outbox: ReplicaOutbox): Promise<PeerMessage[]> {
-  replica.receive(proposer.signer.name, peerStatus(1n, 0n, NONCE));
+/** What the replica's answer to the proposer's listening status (at `height`) carries: the messages it holds of the proposer's. */
+async function echoedTo(replica: Replica, outbox: ReplicaOutbox, height = 1n): Promise<PeerMessage[]> {
+  replica.receive(proposer.signer.name, peerStatus(height, 0n, NONCE));
   const echo = (): PeerStatus | undefined =>
     outbox.sent.flatMap(({ to, message }) => (to === proposer.signer.name && message.kind?.$case === "status" && message.kind.value.echo === NONCE ? [message.kind.value] : [])).at(0);
   const status = await waitFor("the echo", async () => echo(), 5_000);
@@ -64,23 +64,43 @@ test("a listening validator's proposal is echoed, without its batch, when this n
   expect(proposals[0]!.batch).toBeUndefined();
 });
 
-test("a listening validator's message of the next height, kept until this node gets there, is echoed", async () => {
-  const { replica, outbox } = await validating();
-  const prevote = signVote(proposer.signer, {
+/** `signer`'s prevote at height 2, round 0, for some batch. */
+function prevoteAtHeightTwo(signer: typeof proposer.signer): Buffer {
+  const prevote = signVote(signer, {
     federationId: four.federation.id,
     type: VoteType.VOTE_TYPE_PREVOTE,
     height: 2n,
     round: 0,
     valueId: Buffer.alloc(32, 9),
-    validator: proposer.signer.name,
+    validator: signer.name,
     checkpointSignature: Buffer.alloc(0),
   });
-  replica.receive(proposer.signer.name, encodePeerMessage({ kind: { $case: "vote", value: prevote } }));
+  return encodePeerMessage({ kind: { $case: "vote", value: prevote } });
+}
+
+test.each([
+  ["at this node's height", 1n],
+  ["at the height it is kept for (a peer ahead of this node)", 2n],
+])("a listening validator's message of the next height, kept until this node gets there, is echoed to it listening %s", async (_, listenerHeight) => {
+  const { replica, outbox } = await validating();
+  const prevote = prevoteAtHeightTwo(proposer.signer);
+  replica.receive(proposer.signer.name, prevote);
   await settled(replica);
   expect(replica.ledger.head.height).toBe(0n);
 
-  const yours = await echoedTo(replica, outbox);
-  const votes = yours.flatMap((message) => (message.kind?.$case === "vote" ? [message.kind.value] : []));
-  expect(votes).toHaveLength(1);
-  expect(Buffer.from(votes[0]!.signature).equals(prevote.signature)).toBe(true);
+  const yours = await echoedTo(replica, outbox, listenerHeight);
+  expect(yours.map((message) => encodePeerMessage(message))).toEqual([prevote]);
 });
+
+test("a listening validator adopts what it signed from the answer of a peer at another height, though only answers at its own height count towards joining", async () => {
+  const lines: string[] = [];
+  const outbox = new ReplicaOutbox(() => {});
+  const replica = await openReplica({ federation: four.federation, signer: self.signer, timers: systemTimers, transport: outbox, log: (line) => lines.push(line) });
+  opened.push(replica);
+  await waitFor("a listening status", async () => (outbox.listening !== 0n ? true : undefined), 5_000);
+  for (const peer of others) replica.receive(peer.signer.name, peerStatus(2n, outbox.listening, 0n, [prevoteAtHeightTwo(self.signer)]));
+  await waitFor("the prevote adopted", async () => (lines.some((line) => line.includes("adopted a message it signed before its disk was restored (2/0/prevote)")) ? true : undefined), 5_000);
+  await settled(replica);
+  expect(replica.participation).toBe("listening");
+});
+

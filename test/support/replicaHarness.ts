@@ -48,10 +48,10 @@ export function proposalMessage(proposal: SignedProposal, batch: AssembledBatch)
 
 /**
  * A peer's status at `height`, holding nothing of its round; with `echo`, the answer to a listening
- * nonce; with `listening`, the status of a peer that listens after its start.
+ * nonce, carrying `yours`; with `listening`, the status of a peer that listens after its start.
  */
-export function peerStatus(height: bigint, echo = 0n, listening = 0n): Buffer {
-  const status: PeerStatus = { height, round: 0, committedHeight: 0n, committedBatchId: Buffer.alloc(0), listening, echo, yours: [], proposalValueId: Buffer.alloc(0), prevoters: Buffer.alloc(0), precommitters: Buffer.alloc(0) };
+export function peerStatus(height: bigint, echo = 0n, listening = 0n, yours: Buffer[] = []): Buffer {
+  const status: PeerStatus = { height, round: 0, committedHeight: 0n, committedBatchId: Buffer.alloc(0), listening, echo, yours, proposalValueId: Buffer.alloc(0), prevoters: Buffer.alloc(0), precommitters: Buffer.alloc(0) };
   return encodePeerMessage({ kind: { $case: "status", value: status } });
 }
 
