@@ -39,6 +39,7 @@ import { resolveReference } from "./batchReference";
 import { decodePeerMessage, encodePeerMessage, readSyncedBatch } from "./peerMessages";
 import { ProposedValue } from "./proposedValue";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
+import { FutureMessages } from "./futureMessages";
 import { parseGossiped } from "./statementAdmission";
 import { checkStatementRules, parseSignedStatement, type SignedStatement, type StatementId, statementIdKey, statementIdOf } from "../statements";
 import { bitmapHas, voterBitmap } from "./voterBitmap";
@@ -92,6 +93,8 @@ export interface ReplicaTuning {
 const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalMs: 1000, syncBatchesMax: 16, batchGatherMs: 5 };
 /** Messages for the height after the current one are kept (bounded) until it starts. */
 const FUTURE_MESSAGES_MAX = 4096;
+/** Of them, per signer: a proposal and two votes a round, for a peer that many rounds ahead. */
+const FUTURE_MESSAGES_PER_SIGNER_MAX = 64;
 /** After a quorum has answered a listening validator, how many status intervals the others get. */
 export const LISTEN_GRACE_INTERVALS = 2;
 /** Statements per gossip message: a message stays within HTTP/2's first flow-control window (64 KiB) or near it. */
@@ -149,7 +152,7 @@ export class Replica {
    * that no certificate can then prove.
    */
   private heldPrecommits = new Map<string, { signed: SignedVote; vote: Vote; validator: Member }[]>();
-  private futureMessages: { from: string; signer: string; message: PeerMessage }[] = [];
+  private readonly futureMessages = new FutureMessages(FUTURE_MESSAGES_MAX, FUTURE_MESSAGES_PER_SIGNER_MAX);
   /** Statements admitted since gossip last went out, each with the peer it came from (not sent back to it). */
   private outgoing: { entry: BatchEntry; from: string | undefined }[] = [];
   /**
@@ -299,12 +302,13 @@ export class Replica {
 
   /**
    * A validator listens before it signs, after every start: a start from an old copy of its disk
-   * looks like any other, and what it signed since that copy is known only to its peers. It sends
-   * a fresh nonce; each peer answers with one status that echoes the nonce and holds every message
-   * of this validator it has at the peer's height and the next, which this one adopts (it will never
-   * sign those slots differently). A peer at another height answers too: one ahead holds what this
-   * validator signed there before its disk was restored, and it may reach that height by deciding,
-   * with no listening in between. Heights that f+1 peers report committed it syncs instead, then
+   * looks like any other, and what it signed since that copy is known only to its peers. Its
+   * statuses carry a fresh nonce; each peer answers each of them with a status that echoes the nonce
+   * and holds every message of this validator it has at the peer's height, and those of the next
+   * height it keeps (FutureMessages), which this one adopts (it will never sign those slots
+   * differently). A peer at another height answers too: one ahead holds what this validator signed
+   * there before its disk was restored, and it may reach that height by deciding, with no listening
+   * in between. Heights that f+1 peers report committed it syncs instead, then
    * listens again at the new height. It joins once every other validator has answered at its
    * height, or once a quorum with itself has and the others had LISTEN_GRACE_INTERVALS status
    * intervals more: with fewer nothing can be decided, and a guess at what its peers hold could make
@@ -317,7 +321,10 @@ export class Replica {
     this.sendStatus();
   }
 
-  /** An answer to this validator's listening: it adopts what it signed; only a peer at its height counts towards joining. */
+  /**
+   * An answer to this validator's latest listening, even one that comes after it joined: it adopts
+   * what it signed; only answers at its height, while it listens, count towards joining.
+   */
   private async onEcho(from: string, yours: readonly Uint8Array[], atOurHeight: boolean): Promise<void> {
     const nonce = this.listenNonce;
     for (const bytes of yours) await this.handleMessage(from, bytes);
@@ -343,7 +350,7 @@ export class Replica {
     }
     // And those of the next height, kept here until it starts: a validator that decided our height
     // may have signed there before its disk was restored.
-    for (const kept of this.futureMessages) if (kept.signer === peer) yours.push(encodePeerMessage(kept.message));
+    for (const message of this.futureMessages.signedBy(peer)) yours.push(encodePeerMessage(message));
     this.sendTo(peer, { kind: { $case: "status", value: { ...this.status(), echo: nonce, yours } } });
   }
 
@@ -423,7 +430,7 @@ export class Replica {
     if (parsed.vote.height < height) return;
     const { vote, validator } = checkVoteSignature(parsed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
-    if (vote.height > height) return this.keepForLater(from, vote.validator, vote.height, message);
+    if (vote.height > height) return this.keepForLater(from, vote.validator, signed.signature, vote.height, message);
     if (this.core === undefined || this.listening) return;
     this.recentSends.heard(signed.signature, this.options.timers.now());
     const valueId = valueIdOf(vote.valueId);
@@ -562,7 +569,7 @@ export class Replica {
     if (proposal.proposer === this.name) await this.adoptOwn({ height: proposal.height, round: proposal.round, kind: "proposal" }, message);
     if (value.batch === undefined) return;
     const height = this.consensusHeight();
-    if (proposal.height > height) return this.keepForLater(from, proposal.proposer, proposal.height, message);
+    if (proposal.height > height) return this.keepForLater(from, proposal.proposer, value.proposal.signature, proposal.height, message);
     if (proposal.height < height || this.core === undefined || this.listening) return;
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
@@ -662,7 +669,7 @@ export class Replica {
     // An answer is not answered again, or two listening validators would answer each other forever.
     const answerable = status.listening !== 0n && status.echo === 0n;
     if (this.core !== undefined && validator && answerable) this.answerListener(from, status.listening);
-    if (this.listening && validator && status.echo !== 0n && status.echo === this.listenNonce) await this.onEcho(from, status.yours, status.height === this.consensusHeight());
+    if (validator && status.echo !== 0n && status.echo === this.listenNonce) await this.onEcho(from, status.yours, status.height === this.consensusHeight());
     const head = this.ledger.head;
     if (status.committedHeight > head.height) this.requestSync(from);
     else if (status.committedHeight === head.height && head.height > 0n && !head.headerHash.equals(status.committedBatchId)) this.requestForkCheck(from, head.height);
@@ -851,9 +858,7 @@ export class Replica {
       await this.apply(core.step({ kind: "startHeight", height, hasWork }));
     }
     this.wal.forgetBelow(height);
-    const kept = this.futureMessages;
-    this.futureMessages = [];
-    for (const { from, message } of kept) await this.handle(from, message);
+    for (const { from, message } of this.futureMessages.take()) await this.handle(from, message);
   }
 
   private async stepCore(input: ConsensusInput<Signed>): Promise<void> {
@@ -1225,8 +1230,8 @@ export class Replica {
    * far behind syncs them whole, and a Byzantine peer's far-future messages must not crowd out the
    * next height's.
    */
-  private keepForLater(from: string, signer: string, height: bigint, message: PeerMessage): void {
-    if (height === this.consensusHeight() + 1n && this.futureMessages.length < FUTURE_MESSAGES_MAX) this.futureMessages.push({ from, signer, message });
+  private keepForLater(from: string, signer: string, signature: Uint8Array, height: bigint, message: PeerMessage): void {
+    if (height === this.consensusHeight() + 1n) this.futureMessages.keep(from, signer, signature, message);
   }
 
   private onCommitted(batch: AssembledBatch): void {

@@ -64,13 +64,13 @@ test("a listening validator's proposal is echoed, without its batch, when this n
   expect(proposals[0]!.batch).toBeUndefined();
 });
 
-/** `signer`'s prevote at height 2, round 0, for some batch. */
-function prevoteAtHeightTwo(signer: typeof proposer.signer): Buffer {
+/** `signer`'s prevote at height 2 in `round`, for some batch. */
+function nextHeightPrevote(signer: typeof proposer.signer, round = 0): Buffer {
   const prevote = signVote(signer, {
     federationId: four.federation.id,
     type: VoteType.VOTE_TYPE_PREVOTE,
     height: 2n,
-    round: 0,
+    round,
     valueId: Buffer.alloc(32, 9),
     validator: signer.name,
     checkpointSignature: Buffer.alloc(0),
@@ -83,7 +83,7 @@ test.each([
   ["at the height it is kept for (a peer ahead of this node)", 2n],
 ])("a listening validator's message of the next height, kept until this node gets there, is echoed to it listening %s", async (_, listenerHeight) => {
   const { replica, outbox } = await validating();
-  const prevote = prevoteAtHeightTwo(proposer.signer);
+  const prevote = nextHeightPrevote(proposer.signer);
   replica.receive(proposer.signer.name, prevote);
   await settled(replica);
   expect(replica.ledger.head.height).toBe(0n);
@@ -92,15 +92,44 @@ test.each([
   expect(yours.map((message) => encodePeerMessage(message))).toEqual([prevote]);
 });
 
-test("a listening validator adopts what it signed from the answer of a peer at another height, though only answers at its own height count towards joining", async () => {
+test("one validator's flood of next-height messages does not push out another's, which still goes back to it listening", async () => {
+  const { replica, outbox } = await validating();
+  const flooder = others.find((each) => each !== proposer)!;
+  // More than the 4,096 messages kept in all, each validly signed, a round apiece.
+  for (let round = 0; round < 4_200; round++) replica.receive(flooder.signer.name, nextHeightPrevote(flooder.signer, round));
+  const prevote = nextHeightPrevote(proposer.signer);
+  replica.receive(proposer.signer.name, prevote);
+  await settled(replica);
+
+  const yours = await echoedTo(replica, outbox, 2n);
+  expect(yours.map((message) => encodePeerMessage(message))).toEqual([prevote]);
+});
+
+/** The validator under test, listening after its start, with its log lines. */
+async function listening(): Promise<{ replica: Replica; outbox: ReplicaOutbox; lines: string[] }> {
   const lines: string[] = [];
   const outbox = new ReplicaOutbox(() => {});
   const replica = await openReplica({ federation: four.federation, signer: self.signer, timers: systemTimers, transport: outbox, log: (line) => lines.push(line) });
   opened.push(replica);
   await waitFor("a listening status", async () => (outbox.listening !== 0n ? true : undefined), 5_000);
-  for (const peer of others) replica.receive(peer.signer.name, peerStatus(2n, outbox.listening, 0n, [prevoteAtHeightTwo(self.signer)]));
-  await waitFor("the prevote adopted", async () => (lines.some((line) => line.includes("adopted a message it signed before its disk was restored (2/0/prevote)")) ? true : undefined), 5_000);
+  return { replica, outbox, lines };
+}
+
+const adopted = (lines: readonly string[]): true | undefined => (lines.some((line) => line.includes("adopted a message it signed before its disk was restored (2/0/prevote)")) ? true : undefined);
+
+test("a listening validator adopts what it signed from the answer of a peer at another height, though only answers at its own height count towards joining", async () => {
+  const { replica, outbox, lines } = await listening();
+  for (const peer of others) replica.receive(peer.signer.name, peerStatus(2n, outbox.listening, 0n, [nextHeightPrevote(self.signer)]));
+  await waitFor("the prevote adopted", async () => adopted(lines), 5_000);
   await settled(replica);
   expect(replica.participation).toBe("listening");
 });
 
+test("a validator adopts what it signed from an answer that comes after it joined", async () => {
+  const { replica, outbox, lines } = await listening();
+  const nonce = outbox.listening;
+  for (const peer of others) replica.receive(peer.signer.name, peerStatus(1n, nonce));
+  await waitFor("validating", async () => (replica.participation === "validating" ? true : undefined), 5_000);
+  replica.receive(others[0]!.signer.name, peerStatus(2n, nonce, 0n, [nextHeightPrevote(self.signer)]));
+  await waitFor("the prevote adopted", async () => adopted(lines), 5_000);
+});

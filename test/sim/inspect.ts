@@ -1,4 +1,5 @@
 import type { Replica } from "../../src/replica/replica";
+import { FutureMessages } from "../../src/replica/futureMessages";
 
 /**
  * What a stuck replica was doing, for failure reports: its height, round, step, locks, the
@@ -33,7 +34,7 @@ export function describeReplica(replica: Replica): string {
     }
     if (inner.values instanceof Map) parts.push(`values ${[...inner.values.keys()].map(short).join(",") || "none"}`);
     if (inner.heldPrecommits instanceof Map && inner.heldPrecommits.size > 0) parts.push(`held precommits for ${[...inner.heldPrecommits.keys()].map(short).join(",")}`);
-    if (Array.isArray(inner.futureMessages)) parts.push(`future messages ${inner.futureMessages.length}`);
+    if (inner.futureMessages instanceof FutureMessages) parts.push(`future messages ${inner.futureMessages.size}`);
     return parts.join(", ");
   } catch (error) {
     return `? (${(error as Error).message})`;
@@ -51,7 +52,7 @@ interface ReplicaInternals {
   readonly listening?: boolean;
   readonly values?: Map<string, unknown>;
   readonly heldPrecommits?: Map<string, unknown>;
-  readonly futureMessages?: unknown[];
+  readonly futureMessages?: unknown;
 }
 
 function short(id: string | null): string {
