@@ -552,6 +552,7 @@ export class ForkAttack {
   /** "height/round" of the slots under attack. */
   private readonly attacked = new Set<string>();
   private readonly everyone: ReadonlySet<string>;
+  private stopped = false;
   forksTried = 0;
 
   constructor(
@@ -567,9 +568,14 @@ export class ForkAttack {
     this.members.push(member);
   }
 
+  /** No new fork attempts from now on (the lies already told still travel). */
+  stop(): void {
+    this.stopped = true;
+  }
+
   onProposal(proposer: ByzantineNode, proposal: Proposal, batch: Batch): Lie | undefined {
     const slot = `${proposal.height}/${proposal.round}`;
-    if (this.attacked.has(slot)) return undefined;
+    if (this.stopped || this.attacked.has(slot)) return undefined;
     const first = proposer.assemble(batch);
     const second = proposer.alternativeBatch(proposal.height, batch);
     if (first === undefined || second === undefined || first.id.equals(second.id)) return undefined;

@@ -38,7 +38,8 @@ import { Trace } from "./trace";
  *
  * The beyond-threshold mode (`forkAttack`) instead runs b in (f, 2f] Byzantine validators that try to
  * fork the log (ForkAttack), without crashes and without a liveness requirement, and checks
- * accountability: any fork comes with evidence, at the correct replicas, naming at least f+1 validators.
+ * accountability: any fork comes with evidence, at the correct replicas, naming at least f+1
+ * validators, once the attack has stopped and FORK_EVIDENCE_MS more have passed.
  */
 
 export interface SimulateOptions {
@@ -139,6 +140,12 @@ const BACKUP_MEAN_MS = 800;
 const CONVERGENCE_MS_MAX = 5_000;
 /** How long a beyond-threshold run goes on after its chaos, for the fork and its evidence to show. */
 const FORK_ATTACK_TAIL_MS = 2_000;
+/**
+ * Then the attack stops and the correct replicas get this long more to account for every fork: one
+ * committed at the very end of the tail had been judged a few ms after it, before any status could
+ * show it to a replica on the other side.
+ */
+const FORK_EVIDENCE_MS = 2_000;
 
 export async function simulate(seed: number, options: SimulateOptions = {}): Promise<SimulationResult> {
   const started = performance.now();
@@ -445,6 +452,9 @@ class Simulation {
 
   private async executeForkAttack(): Promise<void> {
     await this.runTo(() => false, this.chaosMs + FORK_ATTACK_TAIL_MS);
+    if (this.failed) return;
+    this.forkAttack!.stop();
+    await this.runTo(() => false, this.cluster.queue.now + FORK_EVIDENCE_MS);
     if (this.failed) return;
     const forks = this.checker.forks();
     if (forks.length > 0) {
