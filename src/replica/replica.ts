@@ -308,11 +308,10 @@ export class Replica {
    * height it keeps (FutureMessages), which this one adopts (it will never sign those slots
    * differently). A peer at another height answers too: one ahead holds what this validator signed
    * there before its disk was restored, and it may reach that height by deciding, with no listening
-   * in between. Heights that f+1 peers report committed it syncs instead, then
-   * listens again at the new height. It joins once every other validator has answered at its
-   * height, or once a quorum with itself has and the others had LISTEN_GRACE_INTERVALS status
-   * intervals more: with fewer nothing can be decided, and a guess at what its peers hold could make
-   * it equivocate.
+   * in between. Heights that f+1 peers report committed it syncs instead, then listens again at the
+   * new height. It joins once every other validator has answered at its height, or once a quorum
+   * with itself has and the others had LISTEN_GRACE_INTERVALS status intervals more: with fewer
+   * nothing can be decided, and a guess at what its peers hold could make it equivocate.
    */
   private listen(): void {
     const now = BigInt(Math.floor(this.options.timers.now())) + 1n;
@@ -430,7 +429,7 @@ export class Replica {
     if (parsed.vote.height < height) return;
     const { vote, validator } = checkVoteSignature(parsed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
-    if (vote.height > height) return this.keepForLater(from, vote.validator, signed.signature, vote.height, message);
+    if (vote.height > height) return this.keepForLater(from, vote.validator, vote.height, message);
     if (this.core === undefined || this.listening) return;
     this.recentSends.heard(signed.signature, this.options.timers.now());
     const valueId = valueIdOf(vote.valueId);
@@ -569,7 +568,7 @@ export class Replica {
     if (proposal.proposer === this.name) await this.adoptOwn({ height: proposal.height, round: proposal.round, kind: "proposal" }, message);
     if (value.batch === undefined) return;
     const height = this.consensusHeight();
-    if (proposal.height > height) return this.keepForLater(from, proposal.proposer, value.proposal.signature, proposal.height, message);
+    if (proposal.height > height) return this.keepForLater(from, proposal.proposer, proposal.height, message);
     if (proposal.height < height || this.core === undefined || this.listening) return;
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
@@ -1174,9 +1173,9 @@ export class Replica {
    */
   private proposalMessage(proposal: ProposalInput<Signed>, { bare = false } = {}): Buffer[] {
     if (!("proposal" in proposal.payload)) return [];
-    const reference = this.values.get(proposal.valueId)?.reference;
-    if (reference === undefined) return bare ? [encodePeerMessage({ kind: { $case: "proposal", value: { proposal: proposal.payload.proposal, batch: undefined } } })] : [];
     const signed = proposal.payload.proposal;
+    const reference = this.values.get(proposal.valueId)?.reference;
+    if (reference === undefined) return bare ? [encodePeerMessage({ kind: { $case: "proposal", value: { proposal: signed, batch: undefined } } })] : [];
     const key = Buffer.from(signed.signature).toString("base64");
     let bytes = this.encodedProposals.get(key);
     if (bytes === undefined) {
@@ -1230,8 +1229,9 @@ export class Replica {
    * far behind syncs them whole, and a Byzantine peer's far-future messages must not crowd out the
    * next height's.
    */
-  private keepForLater(from: string, signer: string, signature: Uint8Array, height: bigint, message: PeerMessage): void {
-    if (height === this.consensusHeight() + 1n) this.futureMessages.keep(from, signer, signature, message);
+  private keepForLater(from: string, signer: string, height: bigint, message: PeerMessage): void {
+    // Only votes and proposals come here, and both carry a signature.
+    if (height === this.consensusHeight() + 1n) this.futureMessages.keep(from, signer, signatureOf(message)!, message);
   }
 
   private onCommitted(batch: AssembledBatch): void {
