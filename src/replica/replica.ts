@@ -40,6 +40,7 @@ import { decodePeerMessage, encodePeerMessage, readSyncedBatch } from "./peerMes
 import { ProposedValue } from "./proposedValue";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
 import { FutureMessages } from "./futureMessages";
+import { RoundsAhead } from "./roundsAhead";
 import { parseGossiped } from "./statementAdmission";
 import { checkStatementRules, parseSignedStatement, type SignedStatement, type StatementId, statementIdKey, statementIdOf } from "../statements";
 import { bitmapHas, voterBitmap } from "./voterBitmap";
@@ -106,8 +107,20 @@ const PROPOSAL_RESEND_STATUS_INTERVALS = 5;
  * or only lately at this one, but at most this many further propose timeouts.
  */
 const PROPOSER_WAIT_TIMEOUTS_MAX = 2;
-/** Precommits held for one unseen batch: one per validator per round at most matter. */
-const HELD_PRECOMMITS_PER_VALUE_MAX = 1024;
+/** Rounds beyond the next that one validator's messages may occupy at a time (see RoundsAhead). */
+const ROUNDS_AHEAD_PER_VALIDATOR_MAX = 2;
+/**
+ * Precommits of one validator held for batches not seen yet: a correct one precommits once a round,
+ * and a node lacks the batch of one or two rounds at a time; a Byzantine one could otherwise have a
+ * node hold one for every batch id it makes up.
+ */
+const HELD_PRECOMMITS_PER_VALIDATOR_MAX = 16;
+/**
+ * Batches taken from one round's proposals: the proposer's, and a second one if it equivocates, as
+ * correct nodes may then vote for either. Each further one is evidence and nothing more; a node that
+ * lacks the batch decided with it syncs that height (see joinConsensus).
+ */
+const VALUES_PER_ROUND_MAX = 2;
 
 /**
  * A validator's replica: everything it decides, behind injected I/O (Transport, Timers, a
@@ -152,6 +165,11 @@ export class Replica {
    * that no certificate can then prove.
    */
   private heldPrecommits = new Map<string, { signed: SignedVote; vote: Vote; validator: Member }[]>();
+  /** How many precommits of each validator heldPrecommits holds. */
+  private heldByValidator = new Map<string, number>();
+  /** The batches this height's proposals named, by round, as far as taken (see VALUES_PER_ROUND_MAX). */
+  private valuesByRound = new Map<number, Set<string>>();
+  private readonly roundsAhead = new RoundsAhead(ROUNDS_AHEAD_PER_VALIDATOR_MAX);
   private readonly futureMessages = new FutureMessages(FUTURE_MESSAGES_MAX, FUTURE_MESSAGES_PER_SIGNER_MAX);
   /** Statements admitted since gossip last went out, each with the peer it came from (not sent back to it). */
   private outgoing: { entry: BatchEntry; from: string | undefined }[] = [];
@@ -424,13 +442,16 @@ export class Replica {
   private async onVote(from: string, message: PeerMessage, signed: SignedVote): Promise<void> {
     const parsed = parseSignedVote(this.options.federation, signed);
     // A vote of a committed height changes nothing, so its signature is not worth checking: with
-    // four validators the third precommit of every height arrives after the commit.
+    // four validators the third precommit of every height arrives after the commit. Nor is one of a
+    // round too far ahead that would not count.
     const height = this.consensusHeight();
     if (parsed.vote.height < height) return;
+    if (parsed.vote.height === height && !this.admitsRound(parsed.vote.validator, parsed.vote.round)) return;
     const { vote, validator } = checkVoteSignature(parsed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
     if (vote.height > height) return this.keepForLater(from, vote.validator, vote.height, message);
     if (this.core === undefined || this.listening) return;
+    this.roundsAhead.record(vote.validator, vote.round, this.core.roundState.round);
     this.recentSends.heard(signed.signature, this.options.timers.now());
     const valueId = valueIdOf(vote.valueId);
     if (vote.type === VoteType.VOTE_TYPE_PRECOMMIT && valueId !== null) {
@@ -453,9 +474,24 @@ export class Replica {
     });
   }
 
+  /** Whether a batch named by a proposal of `round` is taken: one of the first VALUES_PER_ROUND_MAX named there. */
+  private takesValue(round: number, valueId: string): boolean {
+    const named = this.valuesByRound.get(round) ?? new Set<string>();
+    if (!named.has(valueId) && named.size >= VALUES_PER_ROUND_MAX) return false;
+    this.valuesByRound.set(round, named.add(valueId));
+    return true;
+  }
+
+  /** Whether a message of this height by `validator` in `round` may count (RoundsAhead); this validator's own always may, to be adopted. */
+  private admitsRound(validator: string, round: number): boolean {
+    return validator === this.name || this.core === undefined || this.roundsAhead.admits(validator, round, this.core.roundState.round);
+  }
+
   private hold(valueId: string, signed: SignedVote, vote: Vote, validator: Member): void {
+    const count = this.heldByValidator.get(vote.validator) ?? 0;
+    if (count >= HELD_PRECOMMITS_PER_VALIDATOR_MAX) return;
+    this.heldByValidator.set(vote.validator, count + 1);
     const held = this.heldPrecommits.get(valueId) ?? [];
-    if (held.length >= HELD_PRECOMMITS_PER_VALUE_MAX) return;
     held.push({ signed, vote, validator });
     this.heldPrecommits.set(valueId, held);
   }
@@ -465,6 +501,7 @@ export class Replica {
     const held = this.heldPrecommits.get(valueId);
     if (held === undefined) return;
     this.heldPrecommits.delete(valueId);
+    for (const { vote } of held) this.heldByValidator.set(vote.validator, this.heldByValidator.get(vote.validator)! - 1);
     const checked = await this.ensureChecked(valueId);
     if (checked === undefined) return;
     for (const { signed, vote, validator } of held) {
@@ -570,13 +607,15 @@ export class Replica {
     const height = this.consensusHeight();
     if (proposal.height > height) return this.keepForLater(from, proposal.proposer, proposal.height, message);
     if (proposal.height < height || this.core === undefined || this.listening) return;
+    if (!this.admitsRound(proposal.proposer, proposal.round)) return;
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
+    this.roundsAhead.record(proposal.proposer, proposal.round, this.core.roundState.round);
     this.recentSends.heard(value.proposal.signature, this.options.timers.now());
     // A batch is taken or asked for only for the round's proposer, up to the round after this replica's:
     // a Byzantine validator could otherwise sign proposals for endless rounds, each a batch held or asked for.
     const relevant = proposerOf(this.validators, height, proposal.round) === proposal.proposer && proposal.round <= this.core.roundState.round + 1;
-    if (relevant && !this.values.has(valueId)) this.learnValue(valueId, value.batch, proposal.proposer, from);
+    if (relevant && !this.values.has(valueId) && this.takesValue(proposal.round, valueId)) this.learnValue(valueId, value.batch, proposal.proposer, from);
     if (this.values.has(valueId)) await this.valueKnown(valueId);
     // Held precommits released just now may have decided the height (see feedVote).
     if (proposal.height !== this.consensusHeight()) return;
@@ -838,6 +877,9 @@ export class Replica {
     this.encodedProposals = new Map();
     this.recentSends.clear();
     this.heldPrecommits = new Map();
+    this.heldByValidator = new Map();
+    this.valuesByRound = new Map();
+    this.roundsAhead.clear();
     this.waitingForValue = undefined;
     this.heightStartedAt = this.options.timers.now();
     for (const handle of this.heightTimers) this.cancel(handle);

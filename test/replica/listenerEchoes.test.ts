@@ -10,42 +10,19 @@
  */
 import { signProposal, signVote } from "../../src/consensus";
 import { VoteType } from "../../src/gen/hashfed/v1/batch";
-import type { PeerMessage, PeerStatus } from "../../src/gen/hashfed/v1/peer";
 import { buildBatch } from "../../src/batch";
 import { systemTimers } from "../../src/node/environment";
-import { decodePeerMessage, encodePeerMessage } from "../../src/replica/peerMessages";
+import { encodePeerMessage } from "../../src/replica/peerMessages";
 import type { Replica } from "../../src/replica/replica";
 import { waitFor } from "../support/federationNet";
-import { fourValidators, joinAtHeightOne, openReplica, peerStatus, proposalMessage, ReplicaOutbox, settled } from "../support/replicaHarness";
+import { closedAfterEach, echoedTo, fourValidators, openReplica, peerStatus, proposalMessage, ReplicaOutbox, settled, validatingAtHeightOne } from "../support/replicaHarness";
 
-const { fixture: four, proposer, self, others, statements } = fourValidators("listener-echoes");
+const validators = fourValidators("listener-echoes");
+const { fixture: four, proposer, self, others, statements } = validators;
 const NONCE = 77n;
 
-const opened: Replica[] = [];
-afterEach(async () => {
-  for (const replica of opened.splice(0)) {
-    replica.close();
-    await replica.idle();
-  }
-});
-
-/** The validator under test, validating at height 1 once its peers answered its listening. */
-async function validating(): Promise<{ replica: Replica; outbox: ReplicaOutbox }> {
-  const outbox = new ReplicaOutbox(() => {});
-  const replica = await openReplica({ federation: four.federation, signer: self.signer, timers: systemTimers, transport: outbox });
-  opened.push(replica);
-  await joinAtHeightOne(replica, outbox, others);
-  return { replica, outbox };
-}
-
-/** What the replica's answer to the proposer's listening status (at `height`) carries: the messages it holds of the proposer's. */
-async function echoedTo(replica: Replica, outbox: ReplicaOutbox, height = 1n): Promise<PeerMessage[]> {
-  replica.receive(proposer.signer.name, peerStatus(height, 0n, NONCE));
-  const echo = (): PeerStatus | undefined =>
-    outbox.sent.flatMap(({ to, message }) => (to === proposer.signer.name && message.kind?.$case === "status" && message.kind.value.echo === NONCE ? [message.kind.value] : [])).at(0);
-  const status = await waitFor("the echo", async () => echo(), 5_000);
-  return status.yours.map((bytes) => decodePeerMessage(bytes));
-}
+const opened = closedAfterEach();
+const validating = (): ReturnType<typeof validatingAtHeightOne> => validatingAtHeightOne(validators, opened);
 
 test("a listening validator's proposal is echoed, without its batch, when this node never got the batch", async () => {
   const { replica, outbox } = await validating();
@@ -57,7 +34,7 @@ test("a listening validator's proposal is echoed, without its batch, when this n
   await waitFor("the batch asked for", async () => (outbox.sent.some(({ message }) => message.kind?.$case === "proposedBatchRequest") ? true : undefined), 5_000);
   await settled(replica);
 
-  const yours = await echoedTo(replica, outbox);
+  const yours = await echoedTo(replica, outbox, proposer, 1n, NONCE);
   const proposals = yours.flatMap((message) => (message.kind?.$case === "proposal" ? [message.kind.value] : []));
   expect(proposals).toHaveLength(1);
   expect(Buffer.from(proposals[0]!.proposal!.signature).equals(proposal.signature)).toBe(true);
@@ -88,7 +65,7 @@ test.each([
   await settled(replica);
   expect(replica.ledger.head.height).toBe(0n);
 
-  const yours = await echoedTo(replica, outbox, listenerHeight);
+  const yours = await echoedTo(replica, outbox, proposer, listenerHeight, NONCE);
   expect(yours.map((message) => encodePeerMessage(message))).toEqual([prevote]);
 });
 
@@ -101,7 +78,7 @@ test("one validator's flood of next-height messages does not push out another's,
   replica.receive(proposer.signer.name, prevote);
   await settled(replica);
 
-  const yours = await echoedTo(replica, outbox, 2n);
+  const yours = await echoedTo(replica, outbox, proposer, 2n, NONCE);
   expect(yours.map((message) => encodePeerMessage(message))).toEqual([prevote]);
 });
 

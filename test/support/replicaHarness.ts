@@ -1,6 +1,7 @@
 import type { AssembledBatch } from "../../src/batch";
 import { type SignedProposal, Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import type { PeerMessage, PeerStatus } from "../../src/gen/hashfed/v1/peer";
+import { systemTimers } from "../../src/node/environment";
 import { referenceOf } from "../../src/replica/batchReference";
 import type { Transport } from "../../src/replica/environment";
 import { decodePeerMessage, encodePeerMessage } from "../../src/replica/peerMessages";
@@ -86,4 +87,34 @@ export async function joinAtHeightOne(replica: Replica, outbox: ReplicaOutbox, p
   await waitFor("a listening status", async () => (outbox.listening !== 0n ? true : undefined), 5_000);
   for (const peer of peers) replica.receive(peer.signer.name, peerStatus(1n, outbox.listening));
   await waitFor("validating", async () => (replica.participation === "validating" ? true : undefined), 5_000);
+}
+
+/** Replicas a test opened, each closed after the test: push every one opened. */
+export function closedAfterEach(): Replica[] {
+  const opened: Replica[] = [];
+  afterEach(async () => {
+    for (const replica of opened.splice(0)) {
+      replica.close();
+      await replica.idle();
+    }
+  });
+  return opened;
+}
+
+/** The validator under test of `four`, on the system clock, validating at height 1 once its peers answered its listening. */
+export async function validatingAtHeightOne(four: FourValidators, opened: Replica[]): Promise<{ replica: Replica; outbox: ReplicaOutbox }> {
+  const outbox = new ReplicaOutbox(() => {});
+  const replica = await openReplica({ federation: four.fixture.federation, signer: four.self.signer, timers: systemTimers, transport: outbox });
+  opened.push(replica);
+  await joinAtHeightOne(replica, outbox, four.others);
+  return { replica, outbox };
+}
+
+/** The messages of `member` the replica holds: what its answer to `member` listening at `height` (with `nonce`) carries. */
+export async function echoedTo(replica: Replica, outbox: ReplicaOutbox, member: TestMember, height: bigint, nonce: bigint): Promise<PeerMessage[]> {
+  replica.receive(member.signer.name, peerStatus(height, 0n, nonce));
+  const echo = (): PeerStatus | undefined =>
+    outbox.sent.flatMap(({ to, message }) => (to === member.signer.name && message.kind?.$case === "status" && message.kind.value.echo === nonce ? [message.kind.value] : [])).at(0);
+  const status = await waitFor("the echo", async () => echo(), 5_000);
+  return status.yours.map((bytes) => decodePeerMessage(bytes));
 }
