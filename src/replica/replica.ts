@@ -23,7 +23,7 @@ import {
   Step,
 } from "../consensus";
 import { noteSignatureBytes } from "../crypto/signedNote";
-import { Batch, BatchHeader, type CommitCertificate, type Evidence, type SignedProposal, type SignedVote, type Vote, VoteType } from "../gen/hashfed/v1/batch";
+import { Batch, BatchHeader, type CommitCertificate, type Evidence, Proposal, type SignedProposal, type SignedVote, Vote, VoteType } from "../gen/hashfed/v1/batch";
 import type { LogEntry, Reveal } from "../gen/hashfed/v1/statement";
 import type { BatchReference, GossipedStatement, PeerMessage, PeerStatus, ProposalWithBatch, SyncedBatch } from "../gen/hashfed/v1/peer";
 import { Ledger, type ReplayProgress } from "../ledger";
@@ -107,6 +107,12 @@ const PROPOSAL_RESEND_STATUS_INTERVALS = 5;
  * or only lately at this one, but at most this many further propose timeouts.
  */
 const PROPOSER_WAIT_TIMEOUTS_MAX = 2;
+/**
+ * Messages taken from one answer to a listening validator: a correct peer echoes that validator's
+ * messages of a few rounds, up to HELD_PRECOMMITS_PER_VALIDATOR_MAX held precommits and up to
+ * FUTURE_MESSAGES_PER_SIGNER_MAX kept for the next height.
+ */
+const ECHOED_MESSAGES_MAX = 256;
 /** Rounds beyond the next that one validator's messages may occupy at a time (see RoundsAhead). */
 const ROUNDS_AHEAD_PER_VALIDATOR_MAX = 2;
 /**
@@ -344,7 +350,13 @@ export class Replica {
    */
   private async onEcho(from: string, yours: readonly Uint8Array[], atOurHeight: boolean): Promise<void> {
     const nonce = this.listenNonce;
-    for (const bytes of yours) await this.handleMessage(from, bytes);
+    // Only this validator's own votes and proposals, and no more of them than a correct peer holds:
+    // anything else in an answer (a status with answers of its own, nested a thousand deep) is a
+    // peer's attempt to make this node decode and hold more than it sent.
+    for (const bytes of yours.slice(0, ECHOED_MESSAGES_MAX)) {
+      const message = decodeOwn(bytes, this.name);
+      if (message !== undefined) await this.handle(from, message);
+    }
     if (!atOurHeight || !this.listening || this.listenNonce !== nonce) return;
     this.echoed.add(from);
     if (this.echoed.size === this.peers.length) return this.joinConsensus();
@@ -397,16 +409,6 @@ export class Replica {
   }
 
   // ---- inputs ------------------------------------------------------------------------------
-
-  private async handleMessage(from: string, bytes: Uint8Array): Promise<void> {
-    let message: PeerMessage;
-    try {
-      message = decodePeerMessage(bytes);
-    } catch {
-      return;
-    }
-    await this.handle(from, message);
-  }
 
   private async handle(from: string, message: PeerMessage): Promise<void> {
     try {
@@ -1365,6 +1367,19 @@ function sameReveal(a: Reveal, b: Reveal): boolean {
 
 function valueIdOf(bytes: Uint8Array): string | null {
   return bytes.length === 0 ? null : Buffer.from(bytes).toString("hex");
+}
+
+/** `bytes` as a peer message if it is a vote or proposal signed (as it claims: not yet checked) by `name`. */
+function decodeOwn(bytes: Uint8Array, name: string): PeerMessage | undefined {
+  try {
+    const message = decodePeerMessage(bytes);
+    const kind = message.kind!;
+    if (kind.$case === "vote") return Vote.decode(kind.value.vote).validator === name ? message : undefined;
+    if (kind.$case === "proposal" && kind.value.proposal !== undefined) return Proposal.decode(kind.value.proposal.proposal).proposer === name ? message : undefined;
+  } catch {
+    // Not a message at all: dropped like any undecodable one.
+  }
+  return undefined;
 }
 
 /** The signature of a signed vote or proposal: what tells one message from another. */

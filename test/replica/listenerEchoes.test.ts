@@ -110,3 +110,12 @@ test("a validator adopts what it signed from an answer that comes after it joine
   replica.receive(others[0]!.signer.name, peerStatus(2n, nonce, 0n, [nextHeightPrevote(self.signer)]));
   await waitFor("the prevote adopted", async () => adopted(lines), 5_000);
 });
+
+test("an answer gives a listening validator only its own votes and proposals: a status nested in it, or another validator's message, is dropped unread", async () => {
+  const { replica, outbox, lines } = await listening();
+  const nested = peerStatus(2n, outbox.listening, 0n, [nextHeightPrevote(self.signer)]);
+  replica.receive(others[0]!.signer.name, peerStatus(2n, outbox.listening, 0n, [nested, nextHeightPrevote(proposer.signer)]));
+  await settled(replica);
+  expect(adopted(lines)).toBeUndefined();
+  expect(await echoedTo(replica, outbox, proposer, 2n, NONCE)).toEqual([]);
+});
