@@ -23,6 +23,15 @@ import type { ChainHead } from "./chainHead";
  * `admittedWith` may say that such a statement passed all of a statement's checks (rules, signature,
  * reveal) with exactly this reveal when it was admitted: then only the log's rules are checked.
  */
+/** A batch holds 1 to batchEntriesMax entries: checked first, before anything is parsed or verified. */
+export function checkEntryCount(federation: Federation, batch: Batch): void {
+  const count = batch.entries.length;
+  if (count === 0) throw invalid("BATCH_EMPTY", "a batch holds at least one entry");
+  if (count > federation.parameters.batchEntriesMax) {
+    throw invalid("BATCH_TOO_LARGE", `a batch holds at most ${federation.parameters.batchEntriesMax} entries, got ${count}`);
+  }
+}
+
 export function checkBatch(
   federation: Federation,
   state: LogState,
@@ -38,11 +47,8 @@ export function checkBatch(
   } catch (error) {
     throw invalid("BATCH_MALFORMED", `batch header is not a valid protobuf BatchHeader: ${(error as Error).message}`);
   }
+  checkEntryCount(federation, batch);
   const count = batch.entries.length;
-  if (count === 0) throw invalid("BATCH_EMPTY", "a batch holds at least one entry");
-  if (count > federation.parameters.batchEntriesMax) {
-    throw invalid("BATCH_TOO_LARGE", `a batch holds at most ${federation.parameters.batchEntriesMax} entries, got ${count}`);
-  }
   if (batch.reveals.length !== count) {
     throw invalid("BATCH_MALFORMED", `a batch carries one reveal per entry: ${count} entries, ${batch.reveals.length} reveals`);
   }

@@ -2,4 +2,4 @@ export { type AssembledBatch, assembleBatch, type BatchEntry, type BatchMeta, re
 export { buildBatch, type BuiltBatch, fitCandidates, type RejectedEntry } from "./buildBatch";
 export { bodyMatchesHeader } from "./bodyMatchesHeader";
 export { type ChainHead, GENESIS_HEADER_HASH, genesisHead } from "./chainHead";
-export { checkBatch } from "./checkBatch";
+export { checkBatch, checkEntryCount } from "./checkBatch";

@@ -5,7 +5,7 @@ import { type Federation, memberByName } from "../federation";
 import type { PeerFrame, PeerServer } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import { PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
-import { PeerLimits, type PeerRates } from "./peerLimits";
+import type { PeerLimits } from "./peerLimits";
 import { WriteBudget } from "./writeBudget";
 
 export interface InboundOptions {
@@ -13,7 +13,8 @@ export interface InboundOptions {
   readonly signer: Signer;
   readonly entropy: Entropy;
   readonly now: () => number;
-  readonly rates: PeerRates;
+  /** The rate limits of a member, shared by all its streams. */
+  readonly limitsOf: (member: string) => PeerLimits;
   readonly deliver: (from: string, message: Uint8Array) => void;
   /** An authenticated member's stream is open (`opened`) or gone (`closed`): messages to it may go on it. */
   readonly opened: (peer: string, link: InboundLink) => void;
@@ -25,6 +26,8 @@ export interface InboundOptions {
 export interface InboundLink {
   /** False if the stream has ended: the message was not sent. */
   send(message: Uint8Array): boolean;
+  /** Ends the stream: the member opened a newer one. */
+  close(): void;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
@@ -48,7 +51,6 @@ export function inboundPeers(options: InboundOptions): PeerServer {
 class InboundConnection implements InboundLink {
   private peer: string | undefined;
   private transcript: Parameters<typeof verifyHandshake>[2] | undefined;
-  private readonly limits: PeerLimits;
   private readonly budget: WriteBudget;
   private readonly handshakeTimer: NodeJS.Timeout;
   private ended = false;
@@ -57,7 +59,6 @@ class InboundConnection implements InboundLink {
     private readonly options: InboundOptions,
     private readonly call: ServerDuplexStream<PeerFrame, PeerFrame>,
   ) {
-    this.limits = new PeerLimits(options.rates, options.now());
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.federation.parameters.messageBytesMax);
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
     call.on("data", (frame: PeerFrame) => this.onFrame(frame));
@@ -72,6 +73,10 @@ class InboundConnection implements InboundLink {
     if (this.ended) return false;
     this.budget.write(this.call, message);
     return true;
+  }
+
+  close(): void {
+    this.refuse(status.CANCELLED, "replaced by a newer stream from the same member");
   }
 
   private end(): void {
@@ -120,7 +125,7 @@ class InboundConnection implements InboundLink {
   }
 
   private onMessage(message: Buffer): void {
-    if (this.limits.admits(message.length, this.options.now())) this.options.deliver(this.peer!, message);
+    if (this.options.limitsOf(this.peer!).admits(message.length, this.options.now())) this.options.deliver(this.peer!, message);
   }
 
   private refuse(code: status, details: string): void {

@@ -5,7 +5,7 @@ import type { Federation, Member } from "../federation";
 import { PeerClient, type PeerFrame } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import { type HandshakeTranscript, PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
-import { PeerLimits, type PeerRates } from "./peerLimits";
+import type { PeerLimits } from "./peerLimits";
 import { WriteBudget } from "./writeBudget";
 
 export interface OutboundOptions {
@@ -14,7 +14,8 @@ export interface OutboundOptions {
   readonly entropy: Entropy;
   readonly messageBytesMax: number;
   readonly now: () => number;
-  readonly rates: PeerRates;
+  /** The member's rate limits, shared with the streams it opens to this node. */
+  readonly limits: PeerLimits;
   /** Messages the callee sends back on this stream, once it has proved who it is. */
   readonly deliver: (from: string, message: Uint8Array) => void;
   readonly log: (line: string) => void;
@@ -42,7 +43,6 @@ export class OutboundPeer {
   private retryMs = RETRY_MS_MIN;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly limits: PeerLimits;
   /** Of the current stream: a new one starts with a full budget. */
   private budget: WriteBudget;
 
@@ -61,7 +61,6 @@ export class OutboundPeer {
       // maximum-size messages lets a whole batch (synced, or proposed and asked for) arrive without waiting on window updates.
       "grpc-node.flow_control_window": RECEIVE_WINDOW_MESSAGES * options.messageBytesMax,
     });
-    this.limits = new PeerLimits(options.rates, options.now());
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.messageBytesMax);
     this.open();
   }
@@ -103,7 +102,7 @@ export class OutboundPeer {
 
   private onFrame(stream: ClientDuplexStream<PeerFrame, PeerFrame>, transcript: HandshakeTranscript, frame: PeerFrame): void {
     if (this.ready && frame.kind?.$case === "message") {
-      if (this.limits.admits(frame.kind.value.length, this.options.now())) this.options.deliver(this.member.name, frame.kind.value);
+      if (this.options.limits.admits(frame.kind.value.length, this.options.now())) this.options.deliver(this.member.name, frame.kind.value);
       return;
     }
     if (this.ready || frame.kind?.$case !== "hello") return;

@@ -4,7 +4,7 @@ import type { PeerServer } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import type { Transport } from "../replica/environment";
 import { type InboundLink, inboundPeers } from "./inboundPeers";
-import type { PeerRates } from "./peerLimits";
+import { PeerLimits, type PeerRates } from "./peerLimits";
 import { OutboundPeer } from "./outboundPeer";
 
 export interface PeerNetworkOptions {
@@ -27,6 +27,11 @@ export class PeerNetwork implements Transport {
   private readonly outbound = new Map<string, OutboundPeer>();
   /** The authenticated streams other members opened to this node, by member. */
   private readonly inbound = new Map<string, InboundLink>();
+  /**
+   * The rate limits of each member, over every stream it sends on: its own streams to this node and
+   * this node's stream to it. Per stream, a member could multiply its rate by opening more.
+   */
+  private readonly limits = new Map<string, PeerLimits>();
   private deliver: (from: string, message: Uint8Array) => void = () => {};
   readonly service: PeerServer;
   private readonly messageBytesMax: number;
@@ -43,9 +48,14 @@ export class PeerNetwork implements Transport {
     this.service = inboundPeers({
       ...options,
       now: () => Date.now(),
-      rates: this.rates,
+      limitsOf: (member) => this.limitsOf(member),
       deliver: (from, message) => this.deliver(from, message),
-      opened: (peer, link) => this.inbound.set(peer, link),
+      opened: (peer, link) => {
+        // A member's newer stream replaces its older one, which is closed: a member has one stream to this node.
+        const older = this.inbound.get(peer);
+        this.inbound.set(peer, link);
+        older?.close();
+      },
       closed: (peer, link) => {
         if (this.inbound.get(peer) === link) this.inbound.delete(peer);
       },
@@ -72,11 +82,17 @@ export class PeerNetwork implements Transport {
     if (peer === undefined) {
       const member = memberByName(this.options.federation, to);
       if (member === undefined) return undefined;
-      const options = { ...this.options, messageBytesMax: this.messageBytesMax, now: () => Date.now(), rates: this.rates, deliver: (from: string, message: Uint8Array) => this.deliver(from, message) };
+      const options = { ...this.options, messageBytesMax: this.messageBytesMax, now: () => Date.now(), limits: this.limitsOf(to), deliver: (from: string, message: Uint8Array) => this.deliver(from, message) };
       peer = new OutboundPeer(options, member);
       this.outbound.set(to, peer);
     }
     return peer;
+  }
+
+  private limitsOf(member: string): PeerLimits {
+    let limits = this.limits.get(member);
+    if (limits === undefined) this.limits.set(member, (limits = new PeerLimits(this.rates, Date.now())));
+    return limits;
   }
 
   close(): void {

@@ -8,6 +8,9 @@
  * its signer sent it to all of them no later, so a status that lacks it within the interval has
  * most likely crossed it, and a relay would be a second copy.
  */
+/** Messages remembered as heard at one height: far more than a height's correct messages at any federation size here. */
+const HEARD_MAX = 4096;
+
 export class RecentSends {
   private sent = new Map<string, number>();
   private heardAt = new Map<string, number>();
@@ -26,10 +29,16 @@ export class RecentSends {
     return true;
   }
 
-  /** A message of the current height arrived; only its first arrival counts. */
+  /**
+   * A message of the current height arrived; only its first arrival counts. Bounded: a Byzantine
+   * validator can sign any number of messages a height, each heard before the vote keeper drops it;
+   * when full, what was heard is forgotten, which costs a few re-sends at worst.
+   */
   heard(signature: Uint8Array, now: number): void {
     const name = Buffer.from(signature).toString("base64");
-    if (!this.heardAt.has(name)) this.heardAt.set(name, now);
+    if (this.heardAt.has(name)) return;
+    if (this.heardAt.size >= HEARD_MAX) this.heardAt = new Map();
+    this.heardAt.set(name, now);
   }
 
   /** At a new height: nothing of the last one is sent again. */

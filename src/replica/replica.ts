@@ -3,7 +3,7 @@ import { assert, AssertionError } from "../assert";
 import type { Signer } from "../crypto/signer";
 import { HashfedError } from "../errors";
 import { type Federation, type Member, quorumSize, roundSkipSize } from "../federation";
-import { type AssembledBatch, assembleBatch, type BatchEntry, bodyMatchesHeader, checkBatch, fitCandidates } from "../batch";
+import { type AssembledBatch, assembleBatch, type BatchEntry, bodyMatchesHeader, checkBatch, checkEntryCount, fitCandidates } from "../batch";
 import {
   type ConsensusInput,
   type ConsensusOutput,
@@ -113,6 +113,15 @@ const PROPOSER_WAIT_TIMEOUTS_MAX = 2;
  * FUTURE_MESSAGES_PER_SIGNER_MAX kept for the next height.
  */
 const ECHOED_MESSAGES_MAX = 256;
+/**
+ * Messages from one peer waiting in the input queue: under the heaviest load a peer's messages wait
+ * a few dozen deep; beyond this the peer is sending faster than the node can handle, on purpose.
+ */
+const INPUTS_QUEUED_PER_PEER_MAX = 1024;
+/** And their bytes, in maximum-size messages: a batch asked for whole, or a sync response, is one. */
+const INPUT_MESSAGES_OF_MAX_SIZE_QUEUED_PER_PEER = 8;
+/** Sync requests of one peer answered within a status interval: a sync, and a fork check right after it. */
+const SYNC_ANSWERS_PER_STATUS_INTERVAL_MAX = 2;
 /** Rounds beyond the next that one validator's messages may occupy at a time (see RoundsAhead). */
 const ROUNDS_AHEAD_PER_VALIDATOR_MAX = 2;
 /**
@@ -201,6 +210,8 @@ export class Replica {
   /** The height each other validator reports in its statuses, and since when: see proposeTimeout. */
   private readonly peerHeights = new PeerHeights();
   private syncInFlight: { peer: string; until: number } | undefined;
+  /** When each member's sync requests were answered, within the last status interval (see onSyncRequest). */
+  private readonly syncAnsweredAt = new Map<string, number[]>();
   /** The committed height at the last regossip tick. */
   private regossipHeight: bigint;
   /** The height whose batch each peer was last asked for because its id differs from ours. */
@@ -217,6 +228,8 @@ export class Replica {
   /** Every other member: statuses go to observers too, so that they learn what to sync. */
   private readonly members: readonly string[];
   private work: Promise<void> = Promise.resolve();
+  /** Messages received from each peer and waiting in the input queue, and their bytes. */
+  private readonly queuedFrom = new Map<string, { messages: number; bytes: number }>();
   private closed = false;
 
   private constructor(
@@ -291,6 +304,10 @@ export class Replica {
   /** Delivers an encoded PeerMessage from a peer. Malformed or unverifiable messages are dropped. */
   receive(from: string, bytes: Uint8Array): void {
     if (this.closed) return;
+    // Dropped beyond the bound, like a message lost: the rate limits let a peer send far more than
+    // a node can handle (forged votes, each a signature check), and its backlog held every input behind it.
+    const queued = this.queuedFrom.get(from) ?? { messages: 0, bytes: 0 };
+    if (queued.messages >= INPUTS_QUEUED_PER_PEER_MAX || queued.bytes + bytes.length > INPUT_MESSAGES_OF_MAX_SIZE_QUEUED_PER_PEER * this.options.federation.parameters.messageBytesMax) return;
     let message: PeerMessage;
     try {
       message = decodePeerMessage(bytes);
@@ -298,7 +315,12 @@ export class Replica {
       return;
     }
     this.peerHeights.heard(from, this.options.timers.now());
-    this.enqueue(() => this.handle(from, message));
+    this.queuedFrom.set(from, { messages: queued.messages + 1, bytes: queued.bytes + bytes.length });
+    this.enqueue(() => {
+      const waiting = this.queuedFrom.get(from)!;
+      this.queuedFrom.set(from, { messages: waiting.messages - 1, bytes: waiting.bytes - bytes.length });
+      return this.handle(from, message);
+    });
   }
 
   /** Stops timers and ignores every later input; the store stays open (the owner closes it). */
@@ -449,6 +471,8 @@ export class Replica {
     const height = this.consensusHeight();
     if (parsed.vote.height < height) return;
     if (parsed.vote.height === height && !this.admitsRound(parsed.vote.validator, parsed.vote.round)) return;
+    // Beyond the next height only this validator's own votes matter (to be adopted); keepForLater drops the rest.
+    if (parsed.vote.height > height + 1n && parsed.vote.validator !== this.name) return;
     const { vote, validator } = checkVoteSignature(parsed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
     if (vote.height > height) return this.keepForLater(from, vote.validator, vote.height, message);
@@ -540,6 +564,7 @@ export class Replica {
    */
   private async checkAgainstLog(batch: Batch, known: (logEntry: LogEntry) => SignedStatement | undefined = () => undefined): Promise<AssembledBatch> {
     const { federation } = this.options;
+    checkEntryCount(federation, batch);
     const parsed = new Map<LogEntry, SignedStatement>();
     for (const logEntry of batch.entries) {
       const signed = known(logEntry) ?? this.pendingOrParsed(logEntry);
@@ -717,6 +742,13 @@ export class Replica {
   }
 
   private async onSyncRequest(from: string, fromHeight: bigint, count: number): Promise<void> {
+    // A request of a few bytes costs reading, decoding and encoding up to syncBatchesMax batches. A
+    // peer catching up asks once per status it gets, and may check a fork right after (one height):
+    // more often than that is a peer making work.
+    const now = this.options.timers.now();
+    const answered = (this.syncAnsweredAt.get(from) ?? []).filter((at) => now - at < this.tuning.statusIntervalMs);
+    if (answered.length >= SYNC_ANSWERS_PER_STATUS_INTERVAL_MAX) return;
+    this.syncAnsweredAt.set(from, [...answered, now]);
     const batches: SyncedBatch[] = [];
     const last = this.ledger.head.height;
     for (let height = fromHeight; height <= last && batches.length < Math.min(count, this.tuning.syncBatchesMax); height++) {
@@ -728,18 +760,25 @@ export class Replica {
 
   /** Applies synced heights in order, each checked as valid(v) and by its certificate: no peer is trusted. */
   private async onSyncResponse(from: string, batches: readonly SyncedBatch[]): Promise<void> {
-    if (this.syncInFlight?.peer === from) this.syncInFlight = undefined;
+    // Only what this replica asked that peer for: unasked certificates of past heights were each
+    // compared with ours (each could name double signers, kept forever), unasked batches checked.
+    const asked = this.syncInFlight?.peer === from;
+    if (asked) this.syncInFlight = undefined;
+    const forkCheck = this.forkChecks.get(from);
+    if (!asked && forkCheck === undefined) return;
     let applied = false;
-    for (const synced of batches) {
+    for (const synced of batches.slice(0, this.tuning.syncBatchesMax)) {
       if (synced.batch === undefined || synced.certificate === undefined) return;
       const header = decodedHeader(synced.batch.header);
       const head = this.ledger.head;
       if (header === undefined) return;
       if (header.height <= head.height) {
-        await this.compareCommitted(header.height, synced.certificate);
+        if (asked || header.height === forkCheck) await this.compareCommitted(header.height, synced.certificate);
         continue;
       }
-      if (header.height !== head.height + 1n) continue;
+      if (!asked || header.height !== head.height + 1n) continue;
+      // The certificate must name this very batch before its statements' signatures are checked.
+      if (synced.certificate.height !== header.height || !createHash("sha256").update(synced.batch.header).digest().equals(Buffer.from(synced.certificate.valueId))) return;
       if (!head.headerHash.equals(header.previousHeaderHash)) return this.requestForkCheck(from, head.height);
       const assembled = await this.checkAgainstLog(synced.batch);
       await this.ledger.commit(assembled, synced.certificate);
@@ -1409,10 +1448,20 @@ function gossipOf(entry: BatchEntry): { entry: { statement: Buffer; signature: B
   return { entry: { statement: entry.signed.bytes, signature: entry.signed.signature }, reveal: entry.reveal };
 }
 
-/** The pair of signatures a piece of evidence holds, in either order: one equivocation is kept once. */
+/**
+ * The slot a piece of evidence is about (validator, height, round, kind): one piece proves the
+ * equivocation there, and a validator that signs a thousand messages in one slot gets one record,
+ * not a synced write and a place in every node's store for each. Evidence reaches here from checked
+ * messages only, so its first message is decoded, not verified again.
+ */
 function evidenceKey(evidence: Evidence): string {
-  const { first, second } = evidence.kind!.value;
-  return [first!.signature, second!.signature].map((signature) => Buffer.from(signature).toString("hex")).sort().join("/");
+  const kind = evidence.kind!;
+  if (kind.$case === "duplicateVote") {
+    const vote = Vote.decode(kind.value.first!.vote);
+    return `${vote.validator}/${vote.height}/${vote.round}/${vote.type}`;
+  }
+  const proposal = Proposal.decode(kind.value.first!.proposal);
+  return `${proposal.proposer}/${proposal.height}/${proposal.round}/proposal`;
 }
 
 function evidenceOf(first: Signed, second: Signed): Evidence {

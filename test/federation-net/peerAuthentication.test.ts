@@ -10,7 +10,7 @@
  * a valid statement signed by member A. Then it submits at B through the Member service and, once
  * that commits (anything admitted earlier would be in the same batch or before), looks for the
  * gossiped statement at every running node. The fourth member, whose node is down, is the honest
- * caller: the test holds its real key.
+ * caller: the test holds its real key; a second stream it opens replaces its first.
  */
 import { rm } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
@@ -139,4 +139,19 @@ test("sanity: a member proving its own key is accepted, and a statement it gossi
   expect(frame.kind?.$case).toBe("message");
   const message = PeerMessage.decode((frame.kind as { value: Buffer }).value);
   expect(["status", "vote", "proposal", "statements"]).toContain(message.kind?.$case);
+}, 30_000);
+
+test("a member's newer stream replaces its older one, which the node ends: one member, one stream, one set of rate limits", async () => {
+  const federation = members[0]!.federation;
+  const d = members[3]!;
+  const b = memberByName(federation, "b.example")!;
+  const older = connectToB();
+  await older.handshake(federation, b, d.key.name, new KeySigner(d.key));
+  expect(await older.refusalWithin(200)).toBeUndefined();
+  const newer = connectToB();
+  await newer.handshake(federation, b, d.key.name, new KeySigner(d.key));
+  const refusal = await older.refusalWithin(5000);
+  expect(refusal?.code).toBe(status.CANCELLED);
+  expect(refusal?.details).toMatch(/replaced by a newer stream/);
+  expect(await newer.refusalWithin(200)).toBeUndefined();
 }, 30_000);

@@ -1,0 +1,77 @@
+/**
+ * Goal: a node takes synced heights and certificates only from the peer it asked, answers a peer's
+ * sync requests at most twice a status interval (a sync, and a fork check right after), and keeps
+ * one piece of evidence per equivocation slot. Unasked, any member could have had it check a
+ * batch's every signature, compare made-up certificates for every past height (each naming "double
+ * signers", kept forever), or read, decode and encode sixteen batches for a request of a few bytes,
+ * as often as its rate limit allowed.
+ * Method: one validator of four, the test playing its peers: a committed height 1 made by three of
+ * them, sent unasked and then asked for.
+ */
+import { buildBatch } from "../../src/batch";
+import { signVote } from "../../src/consensus";
+import { VoteType } from "../../src/gen/hashfed/v1/batch";
+import { PeerStatus } from "../../src/gen/hashfed/v1/peer";
+import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
+import type { Replica } from "../../src/replica/replica";
+import { waitFor } from "../support/federationNet";
+import { closedAfterEach, fourValidators, type ReplicaOutbox, settled, validatingAtHeightOne } from "../support/replicaHarness";
+import { certificateFor, precommitsBy } from "../support/statements";
+
+const validators = fourValidators("asked-sync");
+const { fixture: four, proposer, others, statements } = validators;
+const opened = closedAfterEach();
+const peer = others[0]!;
+
+/** Height 1, committed by the three peers: the sync response that carries it. */
+function heightOne(replica: Replica): Buffer {
+  const batch = buildBatch(four.federation, replica.ledger.state, replica.ledger.head, [statements.add(proposer.key)], { proposer: proposer.signer.name, proposerTimeMs: 1n }).batch!;
+  const certificate = certificateFor(batch, precommitsBy(four.federation, others, batch));
+  return encodePeerMessage({ kind: { $case: "syncResponse", value: { batches: [{ batch: wireBatch(batch), certificate }] } } });
+}
+
+/** A status of `peer` that reports height 1 committed: the node then asks it for that height. */
+function committedOne(): Buffer {
+  const status = PeerStatus.fromPartial({ height: 2n, committedHeight: 1n, committedBatchId: Buffer.alloc(32, 1) });
+  return encodePeerMessage({ kind: { $case: "status", value: status } });
+}
+
+function sentTo(outbox: ReplicaOutbox, to: string, kind: string): number {
+  return outbox.sent.filter((sent) => sent.to === to && sent.message.kind?.$case === kind).length;
+}
+
+test("a synced height sent unasked is not taken; asked for, it is", async () => {
+  const { replica, outbox } = await validatingAtHeightOne(validators, opened);
+  const response = heightOne(replica);
+  replica.receive(peer.signer.name, response);
+  await settled(replica);
+  expect(replica.ledger.head.height).toBe(0n);
+
+  replica.receive(peer.signer.name, committedOne());
+  await waitFor("the sync request", async () => (sentTo(outbox, peer.signer.name, "syncRequest") > 0 ? true : undefined), 5_000);
+  replica.receive(peer.signer.name, response);
+  await waitFor("height 1 committed", async () => (replica.ledger.head.height === 1n ? true : undefined), 5_000);
+});
+
+test("a peer's sync requests are answered at most twice a status interval", async () => {
+  const { replica, outbox } = await validatingAtHeightOne(validators, opened);
+  replica.receive(peer.signer.name, committedOne());
+  await waitFor("the sync request", async () => (sentTo(outbox, peer.signer.name, "syncRequest") > 0 ? true : undefined), 5_000);
+  replica.receive(peer.signer.name, heightOne(replica));
+  await waitFor("height 1 committed", async () => (replica.ledger.head.height === 1n ? true : undefined), 5_000);
+
+  const request = encodePeerMessage({ kind: { $case: "syncRequest", value: { fromHeight: 1n, count: 16 } } });
+  for (let i = 0; i < 50; i++) replica.receive(peer.signer.name, request);
+  await settled(replica);
+  expect(sentTo(outbox, peer.signer.name, "syncResponse")).toBe(2);
+});
+
+test("a validator that signs many prevotes in one round is kept as one piece of evidence", async () => {
+  const { replica } = await validatingAtHeightOne(validators, opened);
+  for (let made = 0; made < 20; made++) {
+    const prevote = signVote(peer.signer, { federationId: four.federation.id, type: VoteType.VOTE_TYPE_PREVOTE, height: 1n, round: 0, valueId: Buffer.alloc(32, made), validator: peer.signer.name, checkpointSignature: Buffer.alloc(0) });
+    replica.receive(peer.signer.name, encodePeerMessage({ kind: { $case: "vote", value: prevote } }));
+  }
+  await settled(replica);
+  expect(replica.evidence).toHaveLength(1);
+});
