@@ -31,8 +31,15 @@ export interface InboundLink {
 }
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
+/**
+ * Streams past their hello and short of their proof, at once: each cost this node a signature and
+ * holds its state until it completes or times out, and anyone who can reach the port can open them.
+ */
+const HANDSHAKES_PENDING_MAX = 64;
 /** Bytes a stream may hold unsent, in maximum-size messages (see WriteBudget). */
 const WRITE_BUDGET_MESSAGES = 4;
+
+const REFUSAL_STATUS: Partial<Record<HashfedError["kind"], status>> = { unauthenticated: status.UNAUTHENTICATED, unavailable: status.UNAVAILABLE };
 
 /**
  * The callee side of the Peer service: authenticates each incoming stream with the caller's member
@@ -41,9 +48,10 @@ const WRITE_BUDGET_MESSAGES = 4;
  * A stream that fails the handshake is refused with UNAUTHENTICATED.
  */
 export function inboundPeers(options: InboundOptions): PeerServer {
+  const handshakes = { pending: 0 };
   return {
     connect: (call) => {
-      new InboundConnection(options, call);
+      new InboundConnection(options, call, handshakes);
     },
   };
 }
@@ -54,10 +62,13 @@ class InboundConnection implements InboundLink {
   private readonly budget: WriteBudget;
   private readonly handshakeTimer: NodeJS.Timeout;
   private ended = false;
+  /** Whether this stream counts among the pending handshakes. */
+  private handshaking = false;
 
   constructor(
     private readonly options: InboundOptions,
     private readonly call: ServerDuplexStream<PeerFrame, PeerFrame>,
+    private readonly handshakes: { pending: number },
   ) {
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.federation.parameters.messageBytesMax);
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
@@ -81,6 +92,7 @@ class InboundConnection implements InboundLink {
 
   private end(): void {
     clearTimeout(this.handshakeTimer);
+    this.handshakeDone();
     if (this.ended) return;
     this.ended = true;
     if (this.peer !== undefined) this.options.closed(this.peer, this);
@@ -95,7 +107,7 @@ class InboundConnection implements InboundLink {
       this.refuse(status.INVALID_ARGUMENT, "frames out of order: hello, then proof, then messages");
     } catch (error) {
       if (!(error instanceof HashfedError)) throw error;
-      this.refuse(error.kind === "unauthenticated" ? status.UNAUTHENTICATED : status.INVALID_ARGUMENT, error.message);
+      this.refuse(REFUSAL_STATUS[error.kind] ?? status.INVALID_ARGUMENT, error.message);
     }
   }
 
@@ -113,6 +125,11 @@ class InboundConnection implements InboundLink {
     if (memberByName(federation, hello.member) === undefined) {
       throw new HashfedError("unauthenticated", "PEER_NOT_A_MEMBER", `${JSON.stringify(hello.member)} is not a member of this federation`);
     }
+    if (this.handshakes.pending >= HANDSHAKES_PENDING_MAX) {
+      throw new HashfedError("unavailable", "PEER_HANDSHAKES_BUSY", `${HANDSHAKES_PENDING_MAX} handshakes are under way; try again in a few seconds`);
+    }
+    this.handshakes.pending++;
+    this.handshaking = true;
     const signature = signHandshake(signer, "callee", this.transcript);
     this.call.write({ kind: { $case: "hello", value: { federationId: federation.id, member: signer.name, nonce: this.transcript.calleeNonce, signature } } });
   }
@@ -120,12 +137,19 @@ class InboundConnection implements InboundLink {
   private onProof(signature: Buffer): void {
     const member = verifyHandshake(this.options.federation, "caller", this.transcript!, signature);
     clearTimeout(this.handshakeTimer);
+    this.handshakeDone();
     this.peer = member.name;
     this.options.opened(member.name, this);
   }
 
   private onMessage(message: Buffer): void {
     if (this.options.limitsOf(this.peer!).admits(message.length, this.options.now())) this.options.deliver(this.peer!, message);
+  }
+
+  private handshakeDone(): void {
+    if (!this.handshaking) return;
+    this.handshaking = false;
+    this.handshakes.pending--;
   }
 
   private refuse(code: status, details: string): void {

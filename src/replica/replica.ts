@@ -122,6 +122,11 @@ const INPUTS_QUEUED_PER_PEER_MAX = 1024;
 const INPUT_MESSAGES_OF_MAX_SIZE_QUEUED_PER_PEER = 8;
 /** Sync requests of one peer answered within a status interval: a sync, and a fork check right after it. */
 const SYNC_ANSWERS_PER_STATUS_INTERVAL_MAX = 2;
+/**
+ * Gossiped statements of one peer whose signature checks may be under way at once: more than a
+ * second of a node's checks, and a few thousand a correct peer's heaviest gossip keeps under way.
+ */
+const GOSSIP_CHECKS_IN_FLIGHT_PER_PEER_MAX = 16_384;
 /** Rounds beyond the next that one validator's messages may occupy at a time (see RoundsAhead). */
 const ROUNDS_AHEAD_PER_VALIDATOR_MAX = 2;
 /**
@@ -194,6 +199,8 @@ export class Replica {
    * check instead of making a second one (undefined for a copy that did not parse).
    */
   private readonly checking = new Map<string, SignatureCheckInFlight | undefined>();
+  /** How many of `checking` each peer sent. */
+  private readonly checkingFrom = new Map<string, number>();
   private waitingForValue: { height: bigint; round: number } | undefined;
   /** When the current height started, on the replica's clock: its proposer lets statements gather until batchGatherMs after. */
   private heightStartedAt = 0;
@@ -214,8 +221,8 @@ export class Replica {
   private readonly syncAnsweredAt = new Map<string, number[]>();
   /** The committed height at the last regossip tick. */
   private regossipHeight: bigint;
-  /** The height whose batch each peer was last asked for because its id differs from ours. */
-  private readonly forkChecks = new Map<string, bigint>();
+  /** The height whose batch each peer was last asked for because its id differs from ours, and until when that ask stands (answered: for good). */
+  private readonly forkChecks = new Map<string, { height: bigint; until: number }>();
   /** Timers not yet fired, cleared on close; each leaves the set when it fires. */
   private readonly timerHandles = new Set<TimerHandle>();
   /**
@@ -500,6 +507,24 @@ export class Replica {
     });
   }
 
+  /**
+   * Whether a proposal would be dropped once checked, so that its signature is not worth checking:
+   * of a committed height, or another validator's beyond the next height or too many rounds ahead.
+   * Decoded, not verified; one that does not decode goes on to the check, which says what is wrong.
+   */
+  private dropsUnchecked(signed: SignedProposal): boolean {
+    let claimed: Proposal;
+    try {
+      claimed = Proposal.decode(signed.proposal);
+    } catch {
+      return false;
+    }
+    const height = this.consensusHeight();
+    if (claimed.height < height) return true;
+    if (claimed.proposer === this.name) return false;
+    return claimed.height > height + 1n || (claimed.height === height && !this.admitsRound(claimed.proposer, claimed.round));
+  }
+
   /** Whether a batch named by a proposal of `round` is taken: one of the first VALUES_PER_ROUND_MAX named there. */
   private takesValue(round: number, valueId: string): boolean {
     const named = this.valuesByRound.get(round) ?? new Set<string>();
@@ -626,7 +651,7 @@ export class Replica {
   }
 
   private async onProposal(from: string, message: PeerMessage, value: ProposalWithBatch): Promise<void> {
-    if (value.proposal === undefined) return;
+    if (value.proposal === undefined || this.dropsUnchecked(value.proposal)) return;
     const { proposal } = verifySignedProposal(this.options.federation, value.proposal);
     // Before the batch check: a peer echoes a listener's proposal without its batch when it never got the batch.
     if (proposal.proposer === this.name) await this.adoptOwn({ height: proposal.height, round: proposal.round, kind: "proposal" }, message);
@@ -764,7 +789,7 @@ export class Replica {
     // compared with ours (each could name double signers, kept forever), unasked batches checked.
     const asked = this.syncInFlight?.peer === from;
     if (asked) this.syncInFlight = undefined;
-    const forkCheck = this.forkChecks.get(from);
+    const forkCheck = this.forkChecks.get(from)?.height;
     if (!asked && forkCheck === undefined) return;
     let applied = false;
     for (const synced of batches.slice(0, this.tuning.syncBatchesMax)) {
@@ -773,6 +798,7 @@ export class Replica {
       const head = this.ledger.head;
       if (header === undefined) return;
       if (header.height <= head.height) {
+        if (header.height === forkCheck) this.forkChecks.set(from, { height: forkCheck, until: Infinity });
         if (asked || header.height === forkCheck) await this.compareCommitted(header.height, synced.certificate);
         continue;
       }
@@ -800,6 +826,11 @@ export class Replica {
    * worker, and many on its workers.) Admitting the valid ones is queued like any input.
    */
   private checkGossip(from: string, statements: readonly GossipedStatement[]): void {
+    // The checks run beside the input queue, so its bound does not hold them: a peer with more under
+    // way than this is sending faster than any node checks, and what it sends meanwhile is dropped
+    // like a lost message (a statement comes again with the proposal that names it).
+    const inFlight = this.checkingFrom.get(from) ?? 0;
+    if (inFlight + statements.length > GOSSIP_CHECKS_IN_FLIGHT_PER_PEER_MAX) return;
     // Every statement comes from several peers: known ones are dropped by id, before the costlier parse.
     // A copy with a bad signature checked first costs the good copies until another comes: the
     // next regossip, or the proposal that names the statement.
@@ -823,9 +854,11 @@ export class Replica {
       parsed.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature })),
     );
     parsed.forEach(({ entry, key }, position) => this.checking.set(key, { entry, signature: entry.signed.signature, results: checks, position }));
+    this.checkingFrom.set(from, (this.checkingFrom.get(from) ?? 0) + checking.length);
     checks.then(
       (valid) =>
         this.enqueue(() => {
+          this.checkingFrom.set(from, this.checkingFrom.get(from)! - checking.length);
           for (const key of checking) this.checking.delete(key);
           return this.admitGossip(from, parsed.filter((_, i) => valid[i]).map(({ entry }) => entry));
         }),
@@ -1279,10 +1312,16 @@ export class Replica {
     this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight: this.ledger.head.height + 1n, count: this.tuning.syncBatchesMax } } });
   }
 
-  /** Asks a peer whose chain differs from ours for its batch at `height`, once per height. */
+  /**
+   * Asks a peer whose chain differs from ours for its batch at `height`, once per height until it
+   * answers, and again after four status intervals without an answer: a lost request or answer had
+   * left a fork unaccounted for.
+   */
   private requestForkCheck(peer: string, height: bigint): void {
-    if (this.forkChecks.get(peer) === height) return;
-    this.forkChecks.set(peer, height);
+    const now = this.options.timers.now();
+    const asked = this.forkChecks.get(peer);
+    if (asked !== undefined && asked.height === height && asked.until > now) return;
+    this.forkChecks.set(peer, { height, until: now + 4 * this.tuning.statusIntervalMs });
     this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight: height, count: 1 } } });
   }
 

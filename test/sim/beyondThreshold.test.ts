@@ -1,7 +1,9 @@
 /**
  * Goal: with more than f Byzantine validators agreement may break, but never silently: whenever two
- * correct replicas commit different batches at one height, the evidence the correct replicas hold
- * names at least f+1 distinct validators (reference/consensus.md §3.2, invariant 8).
+ * correct replicas commit different batches at one height in one round, the evidence the correct
+ * replicas hold names at least f+1 distinct validators (reference/consensus.md §3.2, invariant 8).
+ * Different batches decided in different rounds cannot be attributed from certificates (amnesia,
+ * erratum 10): the run notes them.
  * Method: simulate() in fork-attack mode: b in (f, 2f] Byzantine validators show two groups of
  * correct nodes two different valid batches and vote for each with each group (ForkAttack), on a
  * network with the seed's delays, loss, duplication and partitions but no crashes; the other
