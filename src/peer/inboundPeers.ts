@@ -32,10 +32,12 @@ export interface InboundLink {
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
 /**
- * Streams past their hello and short of their proof, at once: each cost this node a signature and
- * holds its state until it completes or times out, and anyone who can reach the port can open them.
+ * Streams from one network address past their hello and short of their proof, at once: each cost
+ * this node a signature and holds its state until it completes or times out, and anyone who can
+ * reach the port can open them. Per address, so that one caller cannot fill a node-wide cap and
+ * keep members out; enough for a federation of a dozen nodes on one machine reconnecting at once.
  */
-const HANDSHAKES_PENDING_MAX = 64;
+const HANDSHAKES_PENDING_PER_ADDRESS_MAX = 16;
 /** Bytes a stream may hold unsent, in maximum-size messages (see WriteBudget). */
 const WRITE_BUDGET_MESSAGES = 4;
 
@@ -48,7 +50,7 @@ const REFUSAL_STATUS: Partial<Record<HashfedError["kind"], status>> = { unauthen
  * A stream that fails the handshake is refused with UNAUTHENTICATED.
  */
 export function inboundPeers(options: InboundOptions): PeerServer {
-  const handshakes = { pending: 0 };
+  const handshakes = new Map<string, number>();
   return {
     connect: (call) => {
       new InboundConnection(options, call, handshakes);
@@ -68,7 +70,7 @@ class InboundConnection implements InboundLink {
   constructor(
     private readonly options: InboundOptions,
     private readonly call: ServerDuplexStream<PeerFrame, PeerFrame>,
-    private readonly handshakes: { pending: number },
+    private readonly handshakes: Map<string, number>,
   ) {
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.federation.parameters.messageBytesMax);
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
@@ -125,10 +127,11 @@ class InboundConnection implements InboundLink {
     if (memberByName(federation, hello.member) === undefined) {
       throw new HashfedError("unauthenticated", "PEER_NOT_A_MEMBER", `${JSON.stringify(hello.member)} is not a member of this federation`);
     }
-    if (this.handshakes.pending >= HANDSHAKES_PENDING_MAX) {
-      throw new HashfedError("unavailable", "PEER_HANDSHAKES_BUSY", `${HANDSHAKES_PENDING_MAX} handshakes are under way; try again in a few seconds`);
+    const pending = this.handshakes.get(this.address) ?? 0;
+    if (pending >= HANDSHAKES_PENDING_PER_ADDRESS_MAX) {
+      throw new HashfedError("unavailable", "PEER_HANDSHAKES_BUSY", `${HANDSHAKES_PENDING_PER_ADDRESS_MAX} handshakes from ${this.address} are under way; try again in a few seconds`);
     }
-    this.handshakes.pending++;
+    this.handshakes.set(this.address, pending + 1);
     this.handshaking = true;
     const signature = signHandshake(signer, "callee", this.transcript);
     this.call.write({ kind: { $case: "hello", value: { federationId: federation.id, member: signer.name, nonce: this.transcript.calleeNonce, signature } } });
@@ -149,7 +152,15 @@ class InboundConnection implements InboundLink {
   private handshakeDone(): void {
     if (!this.handshaking) return;
     this.handshaking = false;
-    this.handshakes.pending--;
+    const pending = this.handshakes.get(this.address)! - 1;
+    if (pending === 0) this.handshakes.delete(this.address);
+    else this.handshakes.set(this.address, pending);
+  }
+
+  /** The caller's network address, without its port: "ipv4:127.0.0.1:54321" is 127.0.0.1. */
+  private get address(): string {
+    const peer = this.call.getPeer();
+    return peer.replace(/^ipv[46]:/, "").replace(/:\d+$/, "");
   }
 
   private refuse(code: status, details: string): void {

@@ -44,7 +44,7 @@ import { RoundsAhead } from "./roundsAhead";
 import { parseGossiped } from "./statementAdmission";
 import { checkStatementRules, parseSignedStatement, type SignedStatement, type StatementId, statementIdKey, statementIdOf } from "../statements";
 import { bitmapHas, voterBitmap } from "./voterBitmap";
-import { type SignedKind, type Slot, WriteAheadState } from "./writeAheadState";
+import { compareSlots, type SignedKind, type Slot, WriteAheadState } from "./writeAheadState";
 
 /** A signed consensus message, as the core carries it to certificates and evidence. */
 type Signed = { readonly vote: SignedVote } | { readonly proposal: SignedProposal };
@@ -120,8 +120,12 @@ const ECHOED_MESSAGES_MAX = 256;
 const INPUTS_QUEUED_PER_PEER_MAX = 1024;
 /** And their bytes, in maximum-size messages: a batch asked for whole, or a sync response, is one. */
 const INPUT_MESSAGES_OF_MAX_SIZE_QUEUED_PER_PEER = 8;
-/** Sync requests of one peer answered within a status interval: a sync, and a fork check right after it. */
-const SYNC_ANSWERS_PER_STATUS_INTERVAL_MAX = 2;
+/**
+ * Sync requests of one peer answered within a status interval. A peer catching up asks again as soon
+ * as it has applied an answer, a round trip of a few milliseconds when batches are small, and may
+ * check a fork on the way: far fewer than the thousands a second its rate limits would let it ask.
+ */
+const SYNC_ANSWERS_PER_STATUS_INTERVAL_MAX = 16;
 /**
  * Gossiped statements of one peer whose signature checks may be under way at once: more than a
  * second of a node's checks, and a few thousand a correct peer's heaviest gossip keeps under way.
@@ -381,11 +385,11 @@ export class Replica {
     const nonce = this.listenNonce;
     // Only this validator's own votes and proposals, and no more of them than a correct peer holds:
     // anything else in an answer (a status with answers of its own, nested a thousand deep) is a
-    // peer's attempt to make this node decode and hold more than it sent.
-    for (const bytes of yours.slice(0, ECHOED_MESSAGES_MAX)) {
-      const message = decodeOwn(bytes, this.name);
-      if (message !== undefined) await this.handle(from, message);
-    }
+    // peer's attempt to make this node decode and hold more than it sent. The highest slots first,
+    // since adopting the highest is what keeps this validator from signing below it.
+    const own = yours.flatMap((bytes) => decodeOwn(bytes, this.name) ?? []);
+    own.sort((a, b) => compareSlots(b.slot, a.slot));
+    for (const { message } of own.slice(0, ECHOED_MESSAGES_MAX)) await this.handle(from, message);
     if (!atOurHeight || !this.listening || this.listenNonce !== nonce) return;
     this.echoed.add(from);
     if (this.echoed.size === this.peers.length) return this.joinConsensus();
@@ -767,9 +771,7 @@ export class Replica {
   }
 
   private async onSyncRequest(from: string, fromHeight: bigint, count: number): Promise<void> {
-    // A request of a few bytes costs reading, decoding and encoding up to syncBatchesMax batches. A
-    // peer catching up asks once per status it gets, and may check a fork right after (one height):
-    // more often than that is a peer making work.
+    // A request of a few bytes costs reading, decoding and encoding up to syncBatchesMax batches.
     const now = this.options.timers.now();
     const answered = (this.syncAnsweredAt.get(from) ?? []).filter((at) => now - at < this.tuning.statusIntervalMs);
     if (answered.length >= SYNC_ANSWERS_PER_STATUS_INTERVAL_MAX) return;
@@ -1447,13 +1449,19 @@ function valueIdOf(bytes: Uint8Array): string | null {
   return bytes.length === 0 ? null : Buffer.from(bytes).toString("hex");
 }
 
-/** `bytes` as a peer message if it is a vote or proposal signed (as it claims: not yet checked) by `name`. */
-function decodeOwn(bytes: Uint8Array, name: string): PeerMessage | undefined {
+/** `bytes` as a peer message, with its slot, if it is a vote or proposal signed (as it claims: not yet checked) by `name`. */
+function decodeOwn(bytes: Uint8Array, name: string): { message: PeerMessage; slot: Slot } | undefined {
   try {
     const message = decodePeerMessage(bytes);
     const kind = message.kind!;
-    if (kind.$case === "vote") return Vote.decode(kind.value.vote).validator === name ? message : undefined;
-    if (kind.$case === "proposal" && kind.value.proposal !== undefined) return Proposal.decode(kind.value.proposal.proposal).proposer === name ? message : undefined;
+    if (kind.$case === "vote") {
+      const vote = Vote.decode(kind.value.vote);
+      return vote.validator === name ? { message, slot: slotOfVote(vote) } : undefined;
+    }
+    if (kind.$case === "proposal" && kind.value.proposal !== undefined) {
+      const proposal = Proposal.decode(kind.value.proposal.proposal);
+      return proposal.proposer === name ? { message, slot: { height: proposal.height, round: proposal.round, kind: "proposal" } } : undefined;
+    }
   } catch {
     // Not a message at all: dropped like any undecodable one.
   }

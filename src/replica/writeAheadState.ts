@@ -166,7 +166,8 @@ export class WriteAheadState {
   }
 }
 
-function compareSlots(a: Slot, b: Slot): number {
+/** Slots in signing order: by height, then round, then proposal, prevote, precommit. */
+export function compareSlots(a: Slot, b: Slot): number {
   if (a.height !== b.height) return a.height < b.height ? -1 : 1;
   if (a.round !== b.round) return a.round - b.round;
   return KIND_ORDER[a.kind] - KIND_ORDER[b.kind];

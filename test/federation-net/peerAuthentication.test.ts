@@ -156,18 +156,18 @@ test("a member's newer stream replaces its older one, which the node ends: one m
   expect(await newer.refusalWithin(200)).toBeUndefined();
 }, 30_000);
 
-test("handshakes left short of their proof are bounded: beyond 64 under way, a hello is refused with UNAVAILABLE before the node signs", async () => {
+test("handshakes left short of their proof are bounded per address: beyond 16 under way, a hello is refused with UNAVAILABLE before the node signs", async () => {
   const federation = members[0]!.federation;
   const hello = (stream: PeerStream): void => {
     stream.stream.write({ kind: { $case: "hello", value: { federationId: federation.id, member: "d.example", nonce: Buffer.alloc(32, 7), signature: Buffer.alloc(0) } } });
   };
-  const pending = Array.from({ length: 64 }, () => connectToB());
+  const pending = Array.from({ length: 16 }, () => connectToB());
   for (const stream of pending) hello(stream);
   for (const stream of pending) expect((await stream.nextFrame(5000)).kind?.$case).toBe("hello");
   const late = connectToB();
   hello(late);
   const refusal = await late.refusalWithin(5000);
   expect(refusal?.code).toBe(status.UNAVAILABLE);
-  expect(refusal?.details).toMatch(/64 handshakes are under way/);
+  expect(refusal?.details).toMatch(/16 handshakes from 127\.0\.0\.1 are under way/);
   for (const stream of pending) stream.close();
 }, 30_000);

@@ -119,3 +119,11 @@ test("an answer gives a listening validator only its own votes and proposals: a 
   expect(adopted(lines)).toBeUndefined();
   expect(await echoedTo(replica, outbox, proposer, 2n, NONCE)).toEqual([]);
 });
+
+test("of an answer with more of the listener's own messages than it takes, the highest slots are adopted", async () => {
+  const { replica, outbox, lines } = await listening();
+  const yours = Array.from({ length: 300 }, (_, round) => nextHeightPrevote(self.signer, round));
+  replica.receive(others[0]!.signer.name, peerStatus(2n, outbox.listening, 0n, yours));
+  await waitFor("the highest prevote adopted", async () => (lines.some((line) => line.includes("(2/299/prevote)")) ? true : undefined), 10_000);
+  expect(lines.some((line) => line.includes("(2/0/prevote)"))).toBe(false);
+}, 20_000);

@@ -473,15 +473,22 @@ class Simulation {
     }
   }
 
-  /** Whether two batches of one fork were committed in the same round, as a committer's certificate says (a committer that is down counts as yes). */
+  /**
+   * Whether two batches of one fork were committed in the same round, as the committers'
+   * certificates say (every committer's: one batch can be decided in several rounds). A committer
+   * that is down counts as yes.
+   */
   private async someForkInOneRound(forks: readonly Fork[]): Promise<boolean> {
     for (const fork of forks) {
-      const rounds = new Set<number>();
-      for (const nodes of fork.committers.values()) {
-        const replica = nodes.map((name) => this.cluster.replicaOf(this.cluster.node(name))).find((each) => each !== undefined);
-        const round = (await replica?.ledger.store.readBatch(fork.height))?.certificate?.round;
-        if (round === undefined || rounds.has(round)) return true;
-        rounds.add(round);
+      const batchesByRound = new Map<number, Set<string>>();
+      for (const [id, nodes] of fork.committers) {
+        for (const name of nodes) {
+          const round = (await this.cluster.replicaOf(this.cluster.node(name))?.ledger.store.readBatch(fork.height))?.certificate?.round;
+          if (round === undefined) return true;
+          const batches = batchesByRound.get(round) ?? new Set<string>();
+          batchesByRound.set(round, batches.add(id));
+          if (batches.size > 1) return true;
+        }
       }
     }
     return false;
