@@ -131,6 +131,8 @@ const SYNC_ANSWERS_PER_STATUS_INTERVAL_MAX = 16;
  * second of a node's checks, and a few thousand a correct peer's heaviest gossip keeps under way.
  */
 const GOSSIP_CHECKS_IN_FLIGHT_PER_PEER_MAX = 16_384;
+/** How long a peer that let a sync request lapse, or answered it with nothing usable, is not asked again. */
+const SYNC_PASS_OVER_STATUS_INTERVALS = 5;
 /** Rounds beyond the next that one validator's messages may occupy at a time (see RoundsAhead). */
 const ROUNDS_AHEAD_PER_VALIDATOR_MAX = 2;
 /**
@@ -221,6 +223,8 @@ export class Replica {
   /** The height each other validator reports in its statuses, and since when: see proposeTimeout. */
   private readonly peerHeights = new PeerHeights();
   private syncInFlight: { peer: string; until: number } | undefined;
+  /** Until when each member is not asked for heights (see requestSync). */
+  private readonly syncPassedOver = new Map<string, number>();
   /** When each member's sync requests were answered, within the last status interval (see onSyncRequest). */
   private readonly syncAnsweredAt = new Map<string, number[]>();
   /** The committed height at the last regossip tick. */
@@ -790,7 +794,11 @@ export class Replica {
     // Only what this replica asked that peer for: unasked certificates of past heights were each
     // compared with ours (each could name double signers, kept forever), unasked batches checked.
     const asked = this.syncInFlight?.peer === from;
-    if (asked) this.syncInFlight = undefined;
+    if (asked) {
+      this.syncInFlight = undefined;
+      // Until this answer turns out useful (see the end).
+      this.passOverForSync(from);
+    }
     const forkCheck = this.forkChecks.get(from)?.height;
     if (!asked && forkCheck === undefined) return;
     let applied = false;
@@ -812,6 +820,7 @@ export class Replica {
       await this.ledger.commit(assembled, synced.certificate);
       applied = true;
     }
+    if (applied) this.syncPassedOver.delete(from);
     if (applied && this.listening) this.listen();
     else if (applied && this.core !== undefined) {
       if (!this.core.isDecided) await this.stepCore({ kind: "synced", height: this.core.roundState.height });
@@ -1307,11 +1316,24 @@ export class Replica {
     return "vote" in vote.payload ? [encodePeerMessage({ kind: { $case: "vote", value: vote.payload.vote } })] : [];
   }
 
+  /**
+   * Asks `peer` for the heights after ours, unless a request is in flight, or `peer` let one lapse or
+   * answered one with nothing this node could apply lately: a member that claims heights it does
+   * not have would otherwise be the one asked whenever its status came first, again and again.
+   */
   private requestSync(peer: string): void {
     const now = this.options.timers.now();
-    if (this.syncInFlight !== undefined && this.syncInFlight.until > now) return;
+    const inFlight = this.syncInFlight;
+    if (inFlight !== undefined && inFlight.until > now) return;
+    if (inFlight !== undefined) this.passOverForSync(inFlight.peer);
+    this.syncInFlight = undefined;
+    if ((this.syncPassedOver.get(peer) ?? -Infinity) > now) return;
     this.syncInFlight = { peer, until: now + 4 * this.tuning.statusIntervalMs };
     this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight: this.ledger.head.height + 1n, count: this.tuning.syncBatchesMax } } });
+  }
+
+  private passOverForSync(peer: string): void {
+    this.syncPassedOver.set(peer, this.options.timers.now() + SYNC_PASS_OVER_STATUS_INTERVALS * this.tuning.statusIntervalMs);
   }
 
   /**

@@ -6,7 +6,7 @@
  * "double signers", kept forever), or read, decode and encode sixteen batches for a request of a
  * few bytes, as often as its rate limit allowed.
  * Method: one validator of four, the test playing its peers: a committed height 1 made by three of
- * them, sent unasked and then asked for.
+ * them, sent unasked and then asked for; a peer that claims heights and never answers.
  */
 import { buildBatch } from "../../src/batch";
 import { signVote } from "../../src/consensus";
@@ -30,9 +30,9 @@ function heightOne(replica: Replica): Buffer {
   return encodePeerMessage({ kind: { $case: "syncResponse", value: { batches: [{ batch: wireBatch(batch), certificate }] } } });
 }
 
-/** A status of `peer` that reports height 1 committed: the node then asks it for that height. */
-function committedOne(): Buffer {
-  const status = PeerStatus.fromPartial({ height: 2n, committedHeight: 1n, committedBatchId: Buffer.alloc(32, 1) });
+/** A status that reports `committedHeight` (default 1) committed: the node then asks its sender for the heights it lacks. */
+function committedOne(committedHeight = 1n): Buffer {
+  const status = PeerStatus.fromPartial({ height: committedHeight + 1n, committedHeight, committedBatchId: Buffer.alloc(32, 1) });
   return encodePeerMessage({ kind: { $case: "status", value: status } });
 }
 
@@ -74,4 +74,17 @@ test("a validator that signs many prevotes in one round is kept as one piece of 
   }
   await settled(replica);
   expect(replica.evidence).toHaveLength(1);
+});
+
+test("a peer that lets a sync request lapse is passed over: the next request goes to another peer", async () => {
+  const { replica, outbox } = await validatingAtHeightOne(validators, opened);
+  const liar = others[1]!;
+  replica.receive(liar.signer.name, committedOne(5n));
+  await waitFor("the request to the liar", async () => (sentTo(outbox, liar.signer.name, "syncRequest") > 0 ? true : undefined), 5_000);
+  // Four status intervals without an answer; then both claim heights the node lacks, the liar first.
+  await new Promise((resolve) => setTimeout(resolve, 900));
+  replica.receive(liar.signer.name, committedOne(5n));
+  replica.receive(peer.signer.name, committedOne());
+  await waitFor("a request to the other peer", async () => (sentTo(outbox, peer.signer.name, "syncRequest") > 0 ? true : undefined), 5_000);
+  expect(sentTo(outbox, liar.signer.name, "syncRequest")).toBe(1);
 });
