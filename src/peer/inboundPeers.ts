@@ -66,6 +66,8 @@ class InboundConnection implements InboundLink {
   private ended = false;
   /** Whether this stream counts among the pending handshakes. */
   private handshaking = false;
+  /** The caller's network address, without its port: "ipv4:127.0.0.1:54321" is 127.0.0.1. */
+  private readonly address: string;
 
   constructor(
     private readonly options: InboundOptions,
@@ -73,6 +75,7 @@ class InboundConnection implements InboundLink {
     private readonly handshakes: Map<string, number>,
   ) {
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.federation.parameters.messageBytesMax);
+    this.address = call.getPeer().replace(/^ipv[46]:/, "").replace(/:\d+$/, "");
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
     call.on("data", (frame: PeerFrame) => this.onFrame(frame));
     call.on("error", () => this.end());
@@ -155,12 +158,6 @@ class InboundConnection implements InboundLink {
     const pending = this.handshakes.get(this.address)! - 1;
     if (pending === 0) this.handshakes.delete(this.address);
     else this.handshakes.set(this.address, pending);
-  }
-
-  /** The caller's network address, without its port: "ipv4:127.0.0.1:54321" is 127.0.0.1. */
-  private get address(): string {
-    const peer = this.call.getPeer();
-    return peer.replace(/^ipv[46]:/, "").replace(/:\d+$/, "");
   }
 
   private refuse(code: status, details: string): void {

@@ -330,10 +330,12 @@ export class Replica {
       return;
     }
     this.peerHeights.heard(from, this.options.timers.now());
-    this.queuedFrom.set(from, { messages: queued.messages + 1, bytes: queued.bytes + bytes.length });
+    this.queuedFrom.set(from, queued);
+    queued.messages++;
+    queued.bytes += bytes.length;
     this.enqueue(() => {
-      const waiting = this.queuedFrom.get(from)!;
-      this.queuedFrom.set(from, { messages: waiting.messages - 1, bytes: waiting.bytes - bytes.length });
+      queued.messages--;
+      queued.bytes -= bytes.length;
       return this.handle(from, message);
     });
   }
@@ -484,10 +486,7 @@ export class Replica {
     // four validators the third precommit of every height arrives after the commit. Nor is one of a
     // round too far ahead that would not count.
     const height = this.consensusHeight();
-    if (parsed.vote.height < height) return;
-    if (parsed.vote.height === height && !this.admitsRound(parsed.vote.validator, parsed.vote.round)) return;
-    // Beyond the next height only this validator's own votes matter (to be adopted); keepForLater drops the rest.
-    if (parsed.vote.height > height + 1n && parsed.vote.validator !== this.name) return;
+    if (this.dropsUnchecked(parsed.vote.validator, parsed.vote.height, parsed.vote.round)) return;
     const { vote, validator } = checkVoteSignature(parsed);
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
     if (vote.height > height) return this.keepForLater(from, vote.validator, vote.height, message);
@@ -516,21 +515,16 @@ export class Replica {
   }
 
   /**
-   * Whether a proposal would be dropped once checked, so that its signature is not worth checking:
-   * of a committed height, or another validator's beyond the next height or too many rounds ahead.
-   * Decoded, not verified; one that does not decode goes on to the check, which says what is wrong.
+   * Whether a vote or proposal by `signer` would be dropped once checked, so that its signature is
+   * not worth checking: of a committed height, or another validator's beyond the next height (only
+   * this validator's own matter there, to be adopted; keepForLater drops the rest) or too many
+   * rounds ahead (RoundsAhead).
    */
-  private dropsUnchecked(signed: SignedProposal): boolean {
-    let claimed: Proposal;
-    try {
-      claimed = Proposal.decode(signed.proposal);
-    } catch {
-      return false;
-    }
-    const height = this.consensusHeight();
-    if (claimed.height < height) return true;
-    if (claimed.proposer === this.name) return false;
-    return claimed.height > height + 1n || (claimed.height === height && !this.admitsRound(claimed.proposer, claimed.round));
+  private dropsUnchecked(signer: string, height: bigint, round: number): boolean {
+    const current = this.consensusHeight();
+    if (height < current) return true;
+    if (signer === this.name) return false;
+    return height > current + 1n || (height === current && !this.admitsRound(signer, round));
   }
 
   /** Whether a batch named by a proposal of `round` is taken: one of the first VALUES_PER_ROUND_MAX named there. */
@@ -659,7 +653,10 @@ export class Replica {
   }
 
   private async onProposal(from: string, message: PeerMessage, value: ProposalWithBatch): Promise<void> {
-    if (value.proposal === undefined || this.dropsUnchecked(value.proposal)) return;
+    if (value.proposal === undefined) return;
+    // Decoded, not verified; a proposal that does not decode goes on to the check, which says what is wrong.
+    const claimed = claimedSlot({ proposal: value.proposal });
+    if (claimed !== undefined && this.dropsUnchecked(claimed.signer, claimed.slot.height, claimed.slot.round)) return;
     const { proposal } = verifySignedProposal(this.options.federation, value.proposal);
     // Before the batch check: a peer echoes a listener's proposal without its batch when it never got the batch.
     if (proposal.proposer === this.name) await this.adoptOwn({ height: proposal.height, round: proposal.round, kind: "proposal" }, message);
@@ -667,7 +664,6 @@ export class Replica {
     const height = this.consensusHeight();
     if (proposal.height > height) return this.keepForLater(from, proposal.proposer, proposal.height, message);
     if (proposal.height < height || this.core === undefined || this.listening) return;
-    if (!this.admitsRound(proposal.proposer, proposal.round)) return;
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
     this.roundsAhead.record(proposal.proposer, proposal.round, this.core.roundState.round);
@@ -1473,28 +1469,43 @@ function valueIdOf(bytes: Uint8Array): string | null {
 
 /** `bytes` as a peer message, with its slot, if it is a vote or proposal signed (as it claims: not yet checked) by `name`. */
 function decodeOwn(bytes: Uint8Array, name: string): { message: PeerMessage; slot: Slot } | undefined {
+  let message: PeerMessage;
   try {
-    const message = decodePeerMessage(bytes);
-    const kind = message.kind!;
-    if (kind.$case === "vote") {
-      const vote = Vote.decode(kind.value.vote);
-      return vote.validator === name ? { message, slot: slotOfVote(vote) } : undefined;
-    }
-    if (kind.$case === "proposal" && kind.value.proposal !== undefined) {
-      const proposal = Proposal.decode(kind.value.proposal.proposal);
-      return proposal.proposer === name ? { message, slot: { height: proposal.height, round: proposal.round, kind: "proposal" } } : undefined;
-    }
+    message = decodePeerMessage(bytes);
   } catch {
-    // Not a message at all: dropped like any undecodable one.
+    return undefined;
   }
-  return undefined;
+  const signed = signedOf(message);
+  const claimed = signed === undefined ? undefined : claimedSlot(signed);
+  return claimed?.signer === name ? { message, slot: claimed.slot } : undefined;
+}
+
+/** Who signed a vote or proposal and in which slot, as its bytes claim: decoded, not verified; undefined if they do not decode. */
+function claimedSlot(signed: Signed): { signer: string; slot: Slot } | undefined {
+  try {
+    if ("vote" in signed) {
+      const vote = Vote.decode(signed.vote.vote);
+      return { signer: vote.validator, slot: slotOfVote(vote) };
+    }
+    const proposal = Proposal.decode(signed.proposal.proposal);
+    return { signer: proposal.proposer, slot: { height: proposal.height, round: proposal.round, kind: "proposal" } };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The signature of a signed vote or proposal: what tells one message from another. */
 function signatureOf(message: PeerMessage): Uint8Array | undefined {
+  const signed = signedOf(message);
+  if (signed === undefined) return undefined;
+  return "vote" in signed ? signed.vote.signature : signed.proposal.signature;
+}
+
+/** The signed vote or proposal a peer message carries, if it carries one. */
+function signedOf(message: PeerMessage): Signed | undefined {
   const kind = message.kind;
-  if (kind?.$case === "vote") return kind.value.signature;
-  if (kind?.$case === "proposal") return kind.value.proposal?.signature;
+  if (kind?.$case === "vote") return { vote: kind.value };
+  if (kind?.$case === "proposal" && kind.value.proposal !== undefined) return { proposal: kind.value.proposal };
   return undefined;
 }
 
@@ -1525,12 +1536,8 @@ function gossipOf(entry: BatchEntry): { entry: { statement: Buffer; signature: B
  */
 function evidenceKey(evidence: Evidence): string {
   const kind = evidence.kind!;
-  if (kind.$case === "duplicateVote") {
-    const vote = Vote.decode(kind.value.first!.vote);
-    return `${vote.validator}/${vote.height}/${vote.round}/${vote.type}`;
-  }
-  const proposal = Proposal.decode(kind.value.first!.proposal);
-  return `${proposal.proposer}/${proposal.height}/${proposal.round}/proposal`;
+  const { signer, slot } = claimedSlot(kind.$case === "duplicateVote" ? { vote: kind.value.first! } : { proposal: kind.value.first! })!;
+  return `${signer}/${slot.height}/${slot.round}/${slot.kind}`;
 }
 
 function evidenceOf(first: Signed, second: Signed): Evidence {
