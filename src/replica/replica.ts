@@ -222,7 +222,8 @@ export class Replica {
   private readonly reportedCommitted = new Map<string, bigint>();
   /** The height each other validator reports in its statuses, and since when: see proposeTimeout. */
   private readonly peerHeights = new PeerHeights();
-  private syncInFlight: { peer: string; until: number } | undefined;
+  /** The heights asked of one peer, from `fromHeight` on, and until when the ask stands. */
+  private syncInFlight: { peer: string; fromHeight: bigint; until: number } | undefined;
   /** Until when each member is not asked for heights (see requestSync). */
   private readonly syncPassedOver = new Map<string, number>();
   /** When each member's sync requests were answered, within the last status interval (see onSyncRequest). */
@@ -789,7 +790,10 @@ export class Replica {
   private async onSyncResponse(from: string, batches: readonly SyncedBatch[]): Promise<void> {
     // Only what this replica asked that peer for: unasked certificates of past heights were each
     // compared with ours (each could name double signers, kept forever), unasked batches checked.
-    const asked = this.syncInFlight?.peer === from;
+    // The answer to a sync starts at the height asked: a fork check's answer, from the same peer,
+    // must not take the sync's place.
+    const firstHeight = batches[0]?.batch === undefined ? undefined : decodedHeader(batches[0].batch.header)?.height;
+    const asked = this.syncInFlight?.peer === from && firstHeight === this.syncInFlight.fromHeight;
     if (asked) {
       this.syncInFlight = undefined;
       // Until this answer turns out useful (see the end).
@@ -1324,8 +1328,9 @@ export class Replica {
     if (inFlight !== undefined) this.passOverForSync(inFlight.peer);
     this.syncInFlight = undefined;
     if ((this.syncPassedOver.get(peer) ?? -Infinity) > now) return;
-    this.syncInFlight = { peer, until: now + 4 * this.tuning.statusIntervalMs };
-    this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight: this.ledger.head.height + 1n, count: this.tuning.syncBatchesMax } } });
+    const fromHeight = this.ledger.head.height + 1n;
+    this.syncInFlight = { peer, fromHeight, until: now + 4 * this.tuning.statusIntervalMs };
+    this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight, count: this.tuning.syncBatchesMax } } });
   }
 
   private passOverForSync(peer: string): void {

@@ -1,5 +1,6 @@
 /**
- * Goal: a node takes synced heights and certificates only from the peer it asked, answers a peer's
+ * Goal: a node takes synced heights and certificates only from the peer it asked (an answer to a
+ * sync by the heights asked, not taken for a fork check's from the same peer), answers a peer's
  * sync requests at most 16 times a status interval (a peer catching up asks after each answer),
  * and keeps one piece of evidence per equivocation slot. Unasked, any member could have had it
  * check a batch's every signature, compare made-up certificates for every past height (each naming
@@ -23,14 +24,18 @@ const { fixture: four, proposer, others, statements } = validators;
 const opened = closedAfterEach();
 const peer = others[0]!;
 
-/** Height 1, committed by the three peers: the sync response that carries it. */
-function heightOne(replica: Replica): Buffer {
+/** The height after the replica's head, committed by the three peers: the sync response that carries it. */
+function nextHeight(replica: Replica): Buffer {
   const batch = buildBatch(four.federation, replica.ledger.state, replica.ledger.head, [statements.add(proposer.key)], { proposer: proposer.signer.name, proposerTimeMs: 1n }).batch!;
   const certificate = certificateFor(batch, precommitsBy(four.federation, others, batch));
   return encodePeerMessage({ kind: { $case: "syncResponse", value: { batches: [{ batch: wireBatch(batch), certificate }] } } });
 }
+const heightOne = nextHeight;
 
-/** A status that reports `committedHeight` (default 1) committed: the node then asks its sender for the heights it lacks. */
+/**
+ * A status that reports `committedHeight` (default 1) committed, with a batch id no node has: the
+ * node asks its sender for the heights it lacks, or at its own height compares certificates.
+ */
 function committedOne(committedHeight = 1n): Buffer {
   const status = PeerStatus.fromPartial({ height: committedHeight + 1n, committedHeight, committedBatchId: Buffer.alloc(32, 1) });
   return encodePeerMessage({ kind: { $case: "status", value: status } });
@@ -87,4 +92,21 @@ test("a peer that lets a sync request lapse is passed over: the next request goe
   replica.receive(peer.signer.name, committedOne());
   await waitFor("a request to the other peer", async () => (sentTo(outbox, peer.signer.name, "syncRequest") > 0 ? true : undefined), 5_000);
   expect(sentTo(outbox, liar.signer.name, "syncRequest")).toBe(1);
+});
+
+test("a fork check's answer does not take the place of a sync's, asked of the same peer", async () => {
+  const { replica, outbox } = await validatingAtHeightOne(validators, opened);
+  replica.receive(peer.signer.name, committedOne());
+  await waitFor("the sync request", async () => (sentTo(outbox, peer.signer.name, "syncRequest") > 0 ? true : undefined), 5_000);
+  const one = heightOne(replica);
+  replica.receive(peer.signer.name, one);
+  await waitFor("height 1 committed", async () => (replica.ledger.head.height === 1n ? true : undefined), 5_000);
+
+  // Another id at height 1 (a fork check of height 1), then height 2 claimed (a sync from 2): both asked of one peer.
+  replica.receive(peer.signer.name, committedOne(1n));
+  replica.receive(peer.signer.name, committedOne(2n));
+  await waitFor("both requests", async () => (sentTo(outbox, peer.signer.name, "syncRequest") === 3 ? true : undefined), 5_000);
+  replica.receive(peer.signer.name, one);
+  replica.receive(peer.signer.name, nextHeight(replica));
+  await waitFor("height 2 committed", async () => (replica.ledger.head.height === 2n ? true : undefined), 5_000);
 });
