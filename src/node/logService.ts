@@ -9,6 +9,11 @@ import { readSyncedBatch } from "../replica/peerMessages";
 
 /** At most this many entries per GetEntries call. */
 export const ENTRIES_PER_CALL_MAX = 1000n;
+/**
+ * At most this many pieces of evidence per GetEvidence call (about 300 KB): a member that goes on
+ * equivocating adds a piece per height and round, and the whole list would outgrow a message.
+ */
+export const EVIDENCE_PER_CALL_MAX = 1000;
 
 /** The Log service: read-only, safe for auditors; nothing here discloses a hash. */
 export function logService(ledger: Ledger, evidence: { readonly evidence: readonly Evidence[] }, report: ErrorReporter): LogServer {
@@ -45,7 +50,11 @@ export function logService(ledger: Ledger, evidence: { readonly evidence: readon
       const synced = await readSyncedBatch(ledger.store, height);
       return { header: synced!.batch!.header, entries: synced!.batch!.entries, certificate: synced!.certificate };
     }),
-    getEvidence: unary("GetEvidence", report, async () => ({ evidence: [...evidence.evidence] })),
+    getEvidence: unary("GetEvidence", report, async ({ start }) => {
+      const total = BigInt(evidence.evidence.length);
+      if (start > total) throw new HashfedError("out-of-range", "EVIDENCE_OUT_OF_RANGE", `this node holds ${total} pieces of evidence, asked from ${start}`);
+      return { evidence: evidence.evidence.slice(Number(start), Number(start) + EVIDENCE_PER_CALL_MAX), total };
+    }),
   };
 }
 

@@ -19,13 +19,14 @@
 import { cp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { duplicateProposal, duplicateVote, proposerOf, verifyEvidence, verifySignedProposal, verifySignedVote } from "../../src/consensus";
-import type { Evidence, SignedProposal, SignedVote } from "../../src/gen/hashfed/v1/batch";
+import type { SignedProposal, SignedVote } from "../../src/gen/hashfed/v1/batch";
 import { VoteType } from "../../src/gen/hashfed/v1/batch";
 import type { PeerMessage } from "../../src/gen/hashfed/v1/peer";
 import { freeLoopbackPort } from "../../src/cli/loopbackPort";
 import { defaultDataDir, localFederation, type NodeProcess, SHORT_TIMEOUTS, type SoloSetup, startNodeProcess } from "../support/cluster";
 import {
   type Acknowledged,
+  allEvidence,
   describeNodes,
   expectIdenticalLogs,
   Load,
@@ -174,8 +175,7 @@ test("restarted from an old copy of its data folder, a validator is named in no 
 
   const accused: string[] = [];
   for (const node of nodes) {
-    const { evidence } = await unary(node.log, node.log.getEvidence, {});
-    for (const piece of evidence as Evidence[]) accused.push(`${verifyEvidence(members[0]!.federation, piece).validator} (reported by ${node.name})`);
+    for (const piece of await allEvidence(node.log)) accused.push(`${verifyEvidence(members[0]!.federation, piece).validator} (reported by ${node.name})`);
   }
   expect(accused.filter((entry) => entry.startsWith(`${STALE} `))).toEqual([]);
   expect(accused).toEqual([]);

@@ -20,10 +20,12 @@ import { type ClientReadableStream, credentials, loadPackageDefinition, makeGene
 import { loadSync } from "@grpc/proto-loader";
 import { service as healthService } from "grpc-health-check";
 import { verifyCosignedCheckpoint, type VerifiedCheckpoint } from "../../src/audit";
+import { signVote, verifyEvidence } from "../../src/consensus";
 import { call, connectLog, connectMember, type Connection } from "../../src/client/rpc";
 import { KeySigner } from "../../src/crypto";
 import type { LogClient } from "../../src/gen/hashfed/v1/log";
 import type { EntryView, MemberClient, Submission, SubmitResponse } from "../../src/gen/hashfed/v1/member";
+import { type SignedVote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { LogEntry, RetractReason } from "../../src/gen/hashfed/v1/statement";
 import { hashLeaf, verifyInclusion } from "../../src/log";
 import { HashfedNode } from "../../src/node/hashfedNode";
@@ -351,6 +353,36 @@ describe("Follow", () => {
       expect(views.map((view) => view.logIndex)).toEqual(Array.from({ length: Number(size) }, (_, i) => BigInt(i)));
     } finally {
       await cancel(stream);
+    }
+  });
+});
+
+describe("GetEvidence", () => {
+  test("serves the evidence held in pages of 1,000, in the order found, and OUT_OF_RANGE beyond it", async () => {
+    // What a validator that equivocates at every height leaves: one piece per height, as the replica records them.
+    const signer = new KeySigner(setup.key);
+    const prevote = (height: bigint, value: number): SignedVote =>
+      signVote(signer, { federationId: setup.federation.id, type: VoteType.VOTE_TYPE_PREVOTE, height, round: 0, valueId: Buffer.alloc(32, value), validator: setup.key.name, checkpointSignature: Buffer.alloc(0) });
+    const held = node.replica.evidence;
+    const before = held.length;
+    for (let height = 1n; height <= 2_500n; height++) held.push({ kind: { $case: "duplicateVote", value: { first: prevote(height, 1), second: prevote(height, 2) } } });
+    try {
+      const heights: bigint[] = [];
+      const pages: number[] = [];
+      for (let start = BigInt(before), total = start + 1n; start < total; ) {
+        const page = await call(log, log.client.getEvidence, { start });
+        total = page.total;
+        pages.push(page.evidence.length);
+        for (const piece of page.evidence) heights.push(verifyEvidence(setup.federation, piece).height);
+        start += BigInt(page.evidence.length);
+      }
+      expect(pages).toEqual([1_000, 1_000, 500]);
+      expect(heights).toEqual(Array.from({ length: 2_500 }, (_, i) => BigInt(i + 1)));
+      const beyond = await rpcRejection(call(log, log.client.getEvidence, { start: BigInt(held.length) + 1n }));
+      expect(beyond.code).toBe(status.OUT_OF_RANGE);
+      expect(beyond.details).toMatch(/holds \d+ pieces of evidence, asked from/);
+    } finally {
+      held.splice(before);
     }
   });
 });

@@ -1,6 +1,7 @@
 import { type Client, credentials, Metadata, status } from "@grpc/grpc-js";
 import { type VerifiedCheckpoint, verifyCosignedCheckpoint } from "../../src/audit";
 import type { Federation } from "../../src/federation";
+import type { Evidence } from "../../src/gen/hashfed/v1/batch";
 import { LogClient } from "../../src/gen/hashfed/v1/log";
 import { MemberClient, type StatusResponse, type SubmitResponse } from "../../src/gen/hashfed/v1/member";
 import { LogEntry } from "../../src/gen/hashfed/v1/statement";
@@ -31,6 +32,17 @@ export function unary<C extends Client, Request, Response>(client: C, method: Un
   });
 }
 
+/** Every piece of evidence a node holds, read a page at a time as Log.GetEvidence serves it. */
+export async function allEvidence(log: LogClient): Promise<Evidence[]> {
+  const evidence: Evidence[] = [];
+  for (let total = 1n; BigInt(evidence.length) < total; ) {
+    const page = await unary(log, log.getEvidence, { start: BigInt(evidence.length) });
+    evidence.push(...page.evidence);
+    total = page.total;
+    if (page.evidence.length === 0) break;
+  }
+  return evidence;
+}
 
 /** The Member and Log clients of one node. */
 export class NodeClients {

@@ -37,10 +37,15 @@ export interface GetBatchResponse {
 }
 
 export interface GetEvidenceRequest {
+  /** The position of the first piece wanted, counted from 0 in the order found. */
+  start: bigint;
 }
 
 export interface GetEvidenceResponse {
+  /** The pieces from `start` on, at most 1000. */
   evidence: Evidence[];
+  /** How many pieces the node holds: ask again from start + evidence's count while below it. */
+  total: bigint;
 }
 
 export interface GetCheckpointRequest {
@@ -260,11 +265,17 @@ export const GetBatchResponse: MessageFns<GetBatchResponse> = {
 };
 
 function createBaseGetEvidenceRequest(): GetEvidenceRequest {
-  return {};
+  return { start: 0n };
 }
 
 export const GetEvidenceRequest: MessageFns<GetEvidenceRequest> = {
-  encode(_: GetEvidenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: GetEvidenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== 0n) {
+      if (BigInt.asUintN(64, message.start) !== message.start) {
+        throw new globalThis.Error("value provided for field message.start of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.start);
+    }
     return writer;
   },
 
@@ -281,6 +292,14 @@ export const GetEvidenceRequest: MessageFns<GetEvidenceRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.start = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -293,32 +312,42 @@ export const GetEvidenceRequest: MessageFns<GetEvidenceRequest> = {
     }
   },
 
-  fromJSON(_: any): GetEvidenceRequest {
-    return {};
+  fromJSON(object: any): GetEvidenceRequest {
+    return { start: isSet(object.start) ? BigInt(object.start) : 0n };
   },
 
-  toJSON(_: GetEvidenceRequest): unknown {
+  toJSON(message: GetEvidenceRequest): unknown {
     const obj: any = {};
+    if (message.start !== 0n) {
+      obj.start = message.start.toString();
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<GetEvidenceRequest>, I>>(base?: I): GetEvidenceRequest {
     return GetEvidenceRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<GetEvidenceRequest>, I>>(_: I): GetEvidenceRequest {
+  fromPartial<I extends Exact<DeepPartial<GetEvidenceRequest>, I>>(object: I): GetEvidenceRequest {
     const message = createBaseGetEvidenceRequest();
+    message.start = (object.start !== undefined && object.start !== null) ? BigInt(object.start) : 0n;
     return message;
   },
 };
 
 function createBaseGetEvidenceResponse(): GetEvidenceResponse {
-  return { evidence: [] };
+  return { evidence: [], total: 0n };
 }
 
 export const GetEvidenceResponse: MessageFns<GetEvidenceResponse> = {
   encode(message: GetEvidenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.evidence) {
       Evidence.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0n) {
+      if (BigInt.asUintN(64, message.total) !== message.total) {
+        throw new globalThis.Error("value provided for field message.total of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.total);
     }
     return writer;
   },
@@ -344,6 +373,14 @@ export const GetEvidenceResponse: MessageFns<GetEvidenceResponse> = {
             message.evidence.push(Evidence.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -359,6 +396,7 @@ export const GetEvidenceResponse: MessageFns<GetEvidenceResponse> = {
   fromJSON(object: any): GetEvidenceResponse {
     return {
       evidence: globalThis.Array.isArray(object?.evidence) ? object.evidence.map((e: any) => Evidence.fromJSON(e)) : [],
+      total: isSet(object.total) ? BigInt(object.total) : 0n,
     };
   },
 
@@ -366,6 +404,9 @@ export const GetEvidenceResponse: MessageFns<GetEvidenceResponse> = {
     const obj: any = {};
     if (message.evidence?.length) {
       obj.evidence = message.evidence.map((e) => Evidence.toJSON(e));
+    }
+    if (message.total !== 0n) {
+      obj.total = message.total.toString();
     }
     return obj;
   },
@@ -376,6 +417,7 @@ export const GetEvidenceResponse: MessageFns<GetEvidenceResponse> = {
   fromPartial<I extends Exact<DeepPartial<GetEvidenceResponse>, I>>(object: I): GetEvidenceResponse {
     const message = createBaseGetEvidenceResponse();
     message.evidence = object.evidence?.map((e) => Evidence.fromPartial(e)) || [];
+    message.total = (object.total !== undefined && object.total !== null) ? BigInt(object.total) : 0n;
     return message;
   },
 };
@@ -1166,7 +1208,10 @@ export const LogService = {
     responseSerialize: (value: GetBatchResponse): Buffer => Buffer.from(GetBatchResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetBatchResponse => GetBatchResponse.decode(value),
   },
-  /** Evidence of equivocation this node holds: pairs of conflicting messages signed by one validator. */
+  /**
+   * Evidence of equivocation this node holds: pairs of conflicting messages signed by one validator,
+   * in the order found, at most 1000 per call.
+   */
   getEvidence: {
     path: "/hashfed.v1.Log/GetEvidence" as const,
     requestStream: false as const,
@@ -1189,7 +1234,10 @@ export interface LogServer extends UntypedServiceImplementation {
   getFederation: handleUnaryCall<GetFederationRequest, GetFederationResponse>;
   /** A committed batch with the certificate that committed it, by height; entries without reveals. */
   getBatch: handleUnaryCall<GetBatchRequest, GetBatchResponse>;
-  /** Evidence of equivocation this node holds: pairs of conflicting messages signed by one validator. */
+  /**
+   * Evidence of equivocation this node holds: pairs of conflicting messages signed by one validator,
+   * in the order found, at most 1000 per call.
+   */
   getEvidence: handleUnaryCall<GetEvidenceRequest, GetEvidenceResponse>;
 }
 
@@ -1288,7 +1336,10 @@ export interface LogClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetBatchResponse) => void,
   ): ClientUnaryCall;
-  /** Evidence of equivocation this node holds: pairs of conflicting messages signed by one validator. */
+  /**
+   * Evidence of equivocation this node holds: pairs of conflicting messages signed by one validator,
+   * in the order found, at most 1000 per call.
+   */
   getEvidence(
     request: GetEvidenceRequest,
     callback: (error: ServiceError | null, response: GetEvidenceResponse) => void,
