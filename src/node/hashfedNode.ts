@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { mkdir } from "node:fs/promises";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { type ChannelOptions, Server, ServerCredentials } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
@@ -22,7 +22,7 @@ import { withMalformedRequests } from "./grpcHandlers";
 import type { Ledger } from "../ledger/ledger";
 import { MatchIndexing } from "./matchIndexing";
 import { logService } from "./logService";
-import { isLoopbackAddress, withBearerToken } from "./memberAccess";
+import { bearerTokenInterceptor, isLoopbackAddress } from "./memberAccess";
 import { memberService } from "./memberService";
 import { packageVersion, protoFolder } from "./projectFiles";
 import { Ed25519Pool } from "./ed25519Pool";
@@ -133,12 +133,12 @@ export class HashfedNode {
       const report: ErrorReporter = (error, method) => log(`internal error in ${method}: ${(error as Error).stack ?? String(error)}`);
       intake = new SubmissionIntake({ federation, signer, ed25519Pool, replica, ...modules });
 
-      const serverOptions = { "grpc.max_receive_message_length": federation.parameters.messageBytesMax };
-      const memberServer = new Server(serverOptions);
+      const serverOptions = serverLimits(federation.parameters.messageBytesMax);
+      const interceptors = options.memberToken === undefined ? [] : [bearerTokenInterceptor("hashfed.v1.Member", options.memberToken)];
+      const memberServer = new Server({ ...serverOptions, interceptors });
       servers.push(memberServer);
       const member = memberService({ ledger, intake, replica, memberName: key.name, version: packageVersion(), report });
-      const guarded = options.memberToken === undefined ? member : withBearerToken(MemberService, member, options.memberToken);
-      memberServer.addService(withMalformedRequests(MemberService), guarded);
+      memberServer.addService(withMalformedRequests(MemberService), member);
       const publicServer = new Server(serverOptions);
       servers.push(publicServer);
       publicServer.addService(withMalformedRequests(LogService), logService(ledger, replica, report));
@@ -170,6 +170,28 @@ export class HashfedNode {
     await this.ed25519Pool.close();
     await this.kv.close();
   }
+}
+
+/** Calls open at once on one connection: each Log call can read and encode about 300 KB. */
+export const CALLS_PER_CONNECTION_MAX = 100;
+
+/**
+ * What one connection may hold, for a caller anyone can be (the Log service is public): grpc-js
+ * leaves the number of calls per connection and the memory of replies not yet read unbounded, so
+ * a caller that asks for batches and never reads them could fill the node's memory. Past the
+ * session memory (data queued to send included) new calls on that connection are refused until
+ * it drains. Keepalive pings find connections that died silently, whose Follow streams would
+ * otherwise hold their slots.
+ */
+function serverLimits(messageBytesMax: number): ChannelOptions {
+  return {
+    "grpc.max_receive_message_length": messageBytesMax,
+    "grpc.max_concurrent_streams": CALLS_PER_CONNECTION_MAX,
+    // In MiB: room for a peer link's four maximum-size messages each way, and more.
+    "grpc-node.max_session_memory": Math.max(64, Math.ceil((8 * messageBytesMax) / 2 ** 20) + 16),
+    "grpc.keepalive_time_ms": 60_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+  };
 }
 
 /** Logs a start-up replay about every tenth of the way: a million entries should not print hundreds of lines. */

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { isIPv4 } from "node:net";
-import { status, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { ServerInterceptingCall, type ServerInterceptor, status } from "@grpc/grpc-js";
 
 const LOOPBACK_HOSTS = new Set(["localhost", "::1", "[::1]"]);
 
@@ -12,20 +12,23 @@ export function isLoopbackAddress(address: string): boolean {
 
 /**
  * Guards every method of a service with a bearer token (`authorization: Bearer <token>`): the
- * Member service signs with the member's key, so off loopback it must know who is calling.
+ * Member service signs with the member's key, so off loopback it must know who is calling. The
+ * token is checked on the call's headers, before the request is read: decoding a 4 MiB request of
+ * empty match queries took the node's event loop a second and 158 MB of heap, which a caller
+ * without the token could otherwise ask for as often as it liked. The port's other services
+ * (health checking, reflection) stay open.
  */
-export function withBearerToken<S extends UntypedServiceImplementation>(definition: ServiceDefinition, implementation: S, token: string): S {
+export function bearerTokenInterceptor(serviceName: string, token: string): ServerInterceptor {
   const expected = Buffer.from(`Bearer ${token}`);
-  const guarded: UntypedServiceImplementation = {};
-  for (const [name, method] of Object.entries(definition)) {
-    const handler = implementation[name] as (...args: unknown[]) => void;
-    guarded[name] = (call: { metadata: { get(key: string): unknown[] }; emit(event: string, value: unknown): void }, callback?: (error: unknown) => void) => {
-      const given = Buffer.from(String(call.metadata.get("authorization")[0] ?? ""));
-      if (given.length === expected.length && timingSafeEqual(given, expected)) return handler(call, callback);
-      const error = { code: status.UNAUTHENTICATED, details: "the Member service needs the header `authorization: Bearer <token>` with this node's member token" };
-      if (method.responseStream) call.emit("error", error);
-      else callback!(error);
-    };
-  }
-  return guarded as S;
+  return (method, call) =>
+    new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            const given = Buffer.from(String(metadata.get("authorization")[0] ?? ""));
+            if (!method.path.startsWith(`/${serviceName}/`) || (given.length === expected.length && timingSafeEqual(given, expected))) return pass(metadata);
+            call.sendStatus({ code: status.UNAUTHENTICATED, details: `the ${serviceName} service needs the header \`authorization: Bearer <token>\` with this node's member token` });
+          },
+        }),
+    });
 }

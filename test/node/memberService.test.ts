@@ -12,6 +12,7 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import * as http2 from "node:http2";
 import { rm } from "node:fs/promises";
 import { createServer, type Server as NetServer } from "node:net";
 import { dirname, join } from "node:path";
@@ -28,7 +29,7 @@ import type { EntryView, MemberClient, Submission, SubmitResponse } from "../../
 import { type SignedVote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { LogEntry, RetractReason } from "../../src/gen/hashfed/v1/statement";
 import { hashLeaf, verifyInclusion } from "../../src/log";
-import { HashfedNode } from "../../src/node/hashfedNode";
+import { CALLS_PER_CONNECTION_MAX, HashfedNode } from "../../src/node/hashfedNode";
 import { commitment, type SignalTypeName } from "../../src/signals";
 import { encodeAddSignal, signStatement, statementIdOf } from "../../src/statements";
 import { startInProcessNode, type TestFederation, testFederation } from "../support/inProcessNode";
@@ -118,6 +119,17 @@ function cancel<T>(stream: ClientReadableStream<T>): Promise<void> {
     stream.on("status", () => resolve());
     stream.cancel();
   });
+}
+
+const HealthClient = makeGenericClientConstructor(healthService, "Health");
+type Health = InstanceType<typeof HealthClient> & {
+  check(request: { service: string }, callback: (error: ServiceError | null, response: { status: string }) => void): void;
+};
+
+/** The health status of `service` on a port, through /grpc.health.v1.Health/Check. */
+function check(port: number, service: string): Promise<string> {
+  const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure()) as Health;
+  return new Promise<string>((resolve, reject) => client.check({ service }, (error, response) => (error ? reject(error) : resolve(response.status)))).finally(() => client.close());
 }
 
 beforeAll(async () => {
@@ -451,7 +463,7 @@ describe("the Member service off loopback", () => {
     await expect(start).rejects.toMatchObject({ code: "MEMBER_ADDRESS_UNGUARDED" });
   });
 
-  test("with a token: no or a wrong bearer token gets UNAUTHENTICATED, the right one works", async () => {
+  test("with a token: no or a wrong bearer token gets UNAUTHENTICATED before the request is read, the right one works", async () => {
     const token = randomBytes(18).toString("base64url");
     const guarded = await HashfedNode.start({
       dataDir: join(setup.folder, "guarded"),
@@ -480,6 +492,12 @@ describe("the Member service off loopback", () => {
         const followError = await new Promise<ServiceError>((resolve) => stream.on("error", resolve));
         expect(status[followError.code]).toBe("UNAUTHENTICATED");
       }
+      // Refused on its headers, before the request is read: one past the size limit would be RESOURCE_EXHAUSTED once read.
+      const oversized = Array.from({ length: 5 * 2 ** 19 }, () => ({ signalType: "", value: "" }));
+      expect(status[(await rpcRejection(call(bare, bare.client.match, { queries: oversized, includeProof: false }))).code]).toBe("UNAUTHENTICATED");
+      expect(status[(await rpcRejection(call(right, right.client.match, { queries: oversized, includeProof: false }))).code]).toBe("RESOURCE_EXHAUSTED");
+      // Health checking on the same port needs no token.
+      expect(await check(guarded.memberPort, "hashfed.v1.Member")).toBe("SERVING");
       const submitted = await call(right, right.client.submit, { submissions: [add("sha256", randomHex32())] });
       expect(submitted.acknowledgements[0]!.logIndex).toBe(0n);
       expect((await call(right, right.client.status, {})).treeSize).toBe(1n);
@@ -494,6 +512,23 @@ describe("the Member service off loopback", () => {
     }
   });
 
+});
+
+describe("connection limits", () => {
+  /** The SETTINGS a port's HTTP/2 server announces to a new connection. */
+  function remoteSettings(port: number): Promise<http2.Settings> {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    return new Promise<http2.Settings>((resolve, reject) => {
+      session.once("remoteSettings", resolve);
+      session.once("error", reject);
+    }).finally(() => session.close());
+  }
+
+  test("each port takes at most 100 calls at once on one connection", async () => {
+    // The Log service is public: unbounded, one connection's unread replies could fill the node's memory.
+    expect((await remoteSettings(node.publicPort)).maxConcurrentStreams).toBe(CALLS_PER_CONNECTION_MAX);
+    expect((await remoteSettings(node.memberPort)).maxConcurrentStreams).toBe(CALLS_PER_CONNECTION_MAX);
+  });
 });
 
 describe("a start that cannot bind the Log service (its port is taken)", () => {
@@ -560,16 +595,6 @@ describe("a start that cannot bind the Log service (its port is taken)", () => {
 });
 
 describe("gRPC health checking and server reflection", () => {
-  const HealthClient = makeGenericClientConstructor(healthService, "Health");
-  type Health = InstanceType<typeof HealthClient> & {
-    check(request: { service: string }, callback: (error: ServiceError | null, response: { status: string }) => void): void;
-  };
-
-  function check(port: number, service: string): Promise<string> {
-    const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure()) as Health;
-    return new Promise<string>((resolve, reject) => client.check({ service }, (error, response) => (error ? reject(error) : resolve(response.status)))).finally(() => client.close());
-  }
-
   test("/grpc.health.v1.Health/Check reports SERVING for the node and each service on its port", async () => {
     expect(await check(node.memberPort, "")).toBe("SERVING");
     expect(await check(node.memberPort, "hashfed.v1.Member")).toBe("SERVING");

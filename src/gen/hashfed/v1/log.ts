@@ -66,7 +66,7 @@ export interface GetEntriesResponse {
 
 export interface GetInclusionProofRequest {
   index: bigint;
-  /** A size the node has a checkpoint for; 0 means the latest. */
+  /** Any size from index + 1 up to the log's; 0 means the latest. */
   treeSize: bigint;
 }
 
