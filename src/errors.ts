@@ -25,6 +25,9 @@ export class HashfedError extends Error {
   }
 }
 
+/** The gRPC trailer that carries a HashfedError's code to the client, beside the status. */
+export const ERROR_CODE_TRAILER = "hashfed-error-code";
+
 export function invalid(code: string, message: string): HashfedError {
   return new HashfedError("invalid", code, message);
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { ERROR_CODE_TRAILER } from "../errors";
 import { LogClient } from "../gen/hashfed/v1/log";
 import { MemberClient } from "../gen/hashfed/v1/member";
 
@@ -48,6 +49,13 @@ export function describeRpcError(error: ServiceError): string {
   if (error.code === status.UNAVAILABLE) return `${name}: cannot reach the node (${error.details})`;
   if (error.code === status.CANCELLED) return `${name}: the node closed the call (it may be stopping)`;
   return `${name}: ${error.details}`;
+}
+
+/** The node's code for a failed call (a HashfedError's, such as MATCH_TOO_MANY_MATCHES), if it sent one. */
+export function errorCodeOf(error: unknown): string | undefined {
+  if (!isRpcError(error)) return undefined;
+  const code = error.metadata.get(ERROR_CODE_TRAILER)[0];
+  return code === undefined ? undefined : String(code);
 }
 
 export function isRpcError(error: unknown): error is ServiceError {

@@ -1,6 +1,6 @@
 import { type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, status, type StatusObject, Metadata } from "@grpc/grpc-js";
 import { AssertionError } from "../assert";
-import { type ErrorKind, HashfedError } from "../errors";
+import { ERROR_CODE_TRAILER, type ErrorKind, HashfedError } from "../errors";
 
 const STATUS_BY_KIND: Record<ErrorKind, status> = {
   invalid: status.INVALID_ARGUMENT,
@@ -23,7 +23,7 @@ export type ErrorReporter = (error: unknown, method: string) => void;
 export function grpcStatusOf(error: unknown, method: string, report: ErrorReporter): Partial<StatusObject> {
   if (error instanceof HashfedError) {
     const metadata = new Metadata();
-    metadata.set("hashfed-error-code", error.code);
+    metadata.set(ERROR_CODE_TRAILER, error.code);
     return { code: STATUS_BY_KIND[error.kind], details: error.message, metadata };
   }
   report(error, method);

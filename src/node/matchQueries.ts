@@ -10,6 +10,14 @@ export const MATCH_QUERIES_MAX = 10_000;
 /** At most this many matches per query; a hash matching more is a hash that matches everything. */
 export const MATCHES_PER_QUERY_MAX = 100;
 /**
+ * At most this many matches in one call's answer, over all its queries. A match with its proof is
+ * about 1 KB, so the answer stays within a client's default 4 MiB; without the bound, a request
+ * repeating a hash several members share had the node build an answer of hundreds of megabytes.
+ */
+export const MATCHES_PER_CALL_MAX = 2_000;
+/** Why a call was refused for matching too much: `hashfed match --file` then sends fewer queries a call. */
+export const MATCH_TOO_MANY_MATCHES = "MATCH_TOO_MANY_MATCHES";
+/**
  * PDQ searches one call may make (a dihedral query makes eight): at about 0.3 ms a search with 10
  * million hashes on the list, a call stays within a few seconds of work, taken in 5 ms slices.
  */
@@ -30,7 +38,8 @@ export async function answerMatch(ledger: Ledger, request: MatchRequest): Promis
   const checkpoint = request.includeProof ? (ledger.checkpoint ?? "") : "";
   const found: { kept: VariantHit[]; truncated: boolean; lowQuality: boolean }[] = [];
   let sliceStart = performance.now();
-  for (const query of queries) {
+  let matches = 0;
+  for (const [i, query] of queries.entries()) {
     if (performance.now() - sliceStart > MATCH_SLICE_MS) {
       await new Promise((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
@@ -42,6 +51,10 @@ export async function answerMatch(ledger: Ledger, request: MatchRequest): Promis
     const hits = closestPerEntry(ledger, query).filter((hit) => BigInt(hit.logIndex) < treeSize);
     hits.sort((a, b) => a.distance - b.distance || a.logIndex - b.logIndex);
     const kept = hits.slice(0, MATCHES_PER_QUERY_MAX);
+    matches += kept.length;
+    if (matches > MATCHES_PER_CALL_MAX) {
+      throw new HashfedError("exhausted", MATCH_TOO_MANY_MATCHES, `the queries up to queries[${i}] match more than ${MATCHES_PER_CALL_MAX} entries, the most one answer holds; send fewer queries a call`);
+    }
     found.push({ kept, truncated: hits.length > kept.length, lowQuality: false });
   }
   const matched = [...new Set(found.flatMap(({ kept }) => kept.map((hit) => hit.logIndex)))];

@@ -14,7 +14,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { verifyCosignedCheckpoint } from "../../src/audit";
-import { call, connectLog, type Connection } from "../../src/client/rpc";
+import { call, connectLog, connectMember, type Connection } from "../../src/client/rpc";
 import { formatNote, generateSeed, parseNote, privateKeyFromSeed, signNoteText } from "../../src/crypto";
 import type { LogClient } from "../../src/gen/hashfed/v1/log";
 import { LogEntry } from "../../src/gen/hashfed/v1/statement";
@@ -22,6 +22,7 @@ import { formatCheckpoint, hashLeaf, verifyInclusion } from "../../src/log";
 import { commitment } from "../../src/signals";
 import { type CliResult, runCli, spawnCli } from "../support/cli";
 import { type NodeProcess, type SoloSetup, soloFederation, startNodeProcess } from "../support/cluster";
+import { addSubmission } from "../support/submissions";
 
 let setup: SoloSetup;
 let node: NodeProcess;
@@ -415,6 +416,21 @@ test("follow --from 0 --json prints one JSON object per line for each entry, the
     follower.child.kill("SIGTERM");
     await follower.exited;
   }
+});
+
+test("match --file whose hashes match more than one answer holds sends them again in smaller calls and prints every result", async () => {
+  // Three more near-duplicates of the PDQ entry: each query of the file then matches four entries,
+  // 4,000 a call of 1,000 queries, twice what one answer may hold.
+  const submitter = connectMember(setup.memberAddress);
+  try {
+    await call(submitter, submitter.client.submit, { submissions: [5, 10, 20].map((distance) => addSubmission("pdq", nearDuplicate(pdqValue, distance))) });
+  } finally {
+    submitter.client.close();
+  }
+  await writeFile(file("many-matches.txt"), `${pdqValue.toString("hex")}\n`.repeat(1_000));
+  const { results } = JSON.parse(expectOk(await member("match", "--file", file("many-matches.txt"), "--type", "pdq", "--json")).stdout) as { results: { matches: { distance: number }[] }[] };
+  expect(results).toHaveLength(1_000);
+  for (const result of results) expect(result.matches.map((match) => match.distance)).toEqual([0, 5, 10, 20]);
 });
 
 test("SIGTERM stops the node promptly even while a follower is connected; the follower then exits 1", async () => {

@@ -22,10 +22,11 @@ import { loadSync } from "@grpc/proto-loader";
 import { service as healthService } from "grpc-health-check";
 import { verifyCosignedCheckpoint, type VerifiedCheckpoint } from "../../src/audit";
 import { signVote, verifyEvidence } from "../../src/consensus";
-import { call, connectLog, connectMember, type Connection } from "../../src/client/rpc";
+import { call, connectLog, connectMember, type Connection, errorCodeOf } from "../../src/client/rpc";
 import { KeySigner } from "../../src/crypto";
 import type { LogClient } from "../../src/gen/hashfed/v1/log";
-import type { EntryView, MemberClient, Submission, SubmitResponse } from "../../src/gen/hashfed/v1/member";
+import type { EntryView, MatchQuery, MemberClient, Submission, SubmitResponse } from "../../src/gen/hashfed/v1/member";
+import { MATCH_TOO_MANY_MATCHES, MATCHES_PER_CALL_MAX } from "../../src/node/matchQueries";
 import { type SignedVote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { LogEntry, RetractReason } from "../../src/gen/hashfed/v1/statement";
 import { hashLeaf, verifyInclusion } from "../../src/log";
@@ -280,6 +281,20 @@ describe("Match", () => {
     expect(readded.acknowledgements[0]!.statementId.equals(ack!.statementId)).toBe(false);
     const again = await call(member, member.client.match, { queries, includeProof: false });
     for (const result of again.results) expect(result.matches.map((match) => match.logIndex)).toEqual([readded.acknowledgements[0]!.logIndex]);
+  });
+});
+
+describe("Match limits", () => {
+  test("a call whose answer would hold more than 2,000 matches is refused with RESOURCE_EXHAUSTED and MATCH_TOO_MANY_MATCHES", async () => {
+    const value = randomHex32();
+    await submit(add("sha256", value));
+    const queries = (count: number): MatchQuery[] => Array.from({ length: count }, () => ({ signalType: "sha256", value }));
+    const atLimit = await call(member, member.client.match, { queries: queries(MATCHES_PER_CALL_MAX), includeProof: true });
+    expect(atLimit.results.every((result) => result.matches.length === 1)).toBe(true);
+    const refused = await rpcRejection(call(member, member.client.match, { queries: queries(MATCHES_PER_CALL_MAX + 1), includeProof: true }));
+    expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(errorCodeOf(refused)).toBe(MATCH_TOO_MANY_MATCHES);
+    expect(refused.details).toContain(`up to queries[${MATCHES_PER_CALL_MAX}] match more than ${MATCHES_PER_CALL_MAX} entries`);
   });
 });
 

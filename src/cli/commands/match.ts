@@ -4,7 +4,8 @@ import { invalid } from "../../errors";
 import type { MatchQuery, MatchResult } from "../../gen/hashfed/v1/member";
 import { nonNegativeInteger } from "../arguments";
 import { hex, print, toJson } from "../output";
-import { call, connectMember } from "../../client/rpc";
+import { call, connectMember, errorCodeOf } from "../../client/rpc";
+import { MATCH_TOO_MANY_MATCHES } from "../../node/matchQueries";
 import { memberConnectionOptions } from "./submit";
 
 /** Queries per Match call when matching a file: well under the node's limit, so one call stays short. */
@@ -92,10 +93,19 @@ export function addMatchCommand(program: Command): void {
     const connection = connectMember(options.node, options.tokenFile);
     const results: MatchResult[] = [];
     let checkpoint = "";
-    for (let start = 0; start < queries.length; start += QUERIES_PER_CALL) {
-      const response = await call(connection, connection.client.match, { queries: queries.slice(start, start + QUERIES_PER_CALL), includeProof: options.proof === true });
+    // Queries that match more than one answer holds are sent again in halves (one query always fits).
+    for (let start = 0, size = QUERIES_PER_CALL; start < queries.length; ) {
+      const response = await call(connection, connection.client.match, { queries: queries.slice(start, start + size), includeProof: options.proof === true }).catch((error: unknown) => {
+        if (size > 1 && errorCodeOf(error) === MATCH_TOO_MANY_MATCHES) return undefined;
+        throw error;
+      });
+      if (response === undefined) {
+        size = Math.ceil(size / 2);
+        continue;
+      }
       results.push(...response.results);
       checkpoint = response.checkpoint;
+      start += size;
     }
     connection.client.close();
     if (options.json) return print(toJson({ results: results.map((result, i) => ({ query: queries[i], ...result })), checkpoint }));
