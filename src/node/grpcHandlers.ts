@@ -65,6 +65,14 @@ export function checkDecoded<T>(request: T | MalformedRequest, what: string): T 
 }
 
 /** Adapts an async handler to grpc-js's unary callback style; every error becomes a status. */
+/** Aborts when the client stops waiting for the call: it cancelled, or its deadline passed. */
+export function abandonment(call: ServerUnaryCall<unknown, unknown>): AbortSignal {
+  const controller = new AbortController();
+  if (call.cancelled) controller.abort();
+  else call.once("cancelled", () => controller.abort());
+  return controller.signal;
+}
+
 export function unary<Request, Response>(
   method: string,
   report: ErrorReporter,

@@ -2,7 +2,7 @@ import type { ServerWritableStream } from "@grpc/grpc-js";
 import { HashfedError } from "../errors";
 import type { EntryView, FollowRequest, MemberServer } from "../gen/hashfed/v1/member";
 import { parseStatementId } from "../statements";
-import { checkDecoded, type ErrorReporter, grpcStatusOf, unary } from "./grpcHandlers";
+import { abandonment, checkDecoded, type ErrorReporter, grpcStatusOf, unary } from "./grpcHandlers";
 import { entryView } from "./entryView";
 import { RecentBatches } from "./recentBatches";
 import type { Ledger } from "../ledger/ledger";
@@ -24,7 +24,7 @@ export function memberService(modules: MemberServiceModules): MemberServer {
   const { ledger, intake, report } = modules;
   let followers = 0;
   return {
-    submit: unary("Submit", report, (request) => intake.submit(request.submissions)),
+    submit: unary("Submit", report, (request, call) => intake.submit(request.submissions, abandonment(call))),
     match: unary("Match", report, (request) => answerMatch(ledger, request)),
     getEntry: unary("GetEntry", report, async (request) => {
       const key = request.key;

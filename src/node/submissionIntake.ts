@@ -99,7 +99,8 @@ export class SubmissionIntake {
     modules.replica.onRejected((entry) => this.forgetOwnId(entry.signed.id));
   }
 
-  async submit(submissions: readonly Submission[]): Promise<SubmitResponse> {
+  /** `abandoned` aborts when the client stops waiting (cancelled, or past its deadline). */
+  async submit(submissions: readonly Submission[], abandoned?: AbortSignal): Promise<SubmitResponse> {
     const { federation } = this.modules;
     const { ledger } = this;
     if (submissions.length === 0) throw invalid("SUBMIT_EMPTY", "a submit request holds at least one submission");
@@ -108,7 +109,7 @@ export class SubmissionIntake {
       throw invalid("SUBMIT_TOO_MANY", `a submit request holds at most ${max} submissions, got ${submissions.length}; split it`);
     }
     const drafted = submissions.map((submission, i) => locating(`submissions[${i}]`, () => this.prepare(submission)));
-    const outcomes = await Promise.all(this.admit(await this.signAndVerify(drafted)));
+    const outcomes = await Promise.all(this.admit(await this.signAndVerify(drafted), abandoned));
     const treeSize = ledger.treeSize;
     const checkpoint = ledger.checkpoint!;
     const proofs = await ledger.tree.inclusionProofs(outcomes.map((outcome) => BigInt(outcome.logIndex)), treeSize);
@@ -148,7 +149,7 @@ export class SubmissionIntake {
    * registration, so no commit can slip between "not yet committed" and waiting for it, and two
    * requests for the same thing cannot both sign it onto the log.
    */
-  private admit(prepared: readonly Prepared[]): Promise<Outcome>[] {
+  private admit(prepared: readonly Prepared[], abandoned: AbortSignal | undefined): Promise<Outcome>[] {
     const { replica, signer } = this.modules;
     const settled = this.settle(prepared);
     const draft = this.ledger.state.draft();
@@ -160,13 +161,13 @@ export class SubmissionIntake {
       this.ownPending.set(item.intent.key, item.entry.signed.id);
       this.ownPendingById.set(statementIdKey(item.entry.signed.id), item.intent.key);
     }
-    const submitted = replica.submit(fresh.map(({ item }) => item.entry));
+    const submitted = replica.submit(fresh.map(({ item }) => item.entry), abandoned);
     const freshIndex = new Map(fresh.map(({ position }, index) => [position, index]));
     return settled.map((item, position) => {
       if (item.kind === "committed") return Promise.resolve({ id: item.id, logIndex: item.logIndex, alreadyPresent: true });
       const id = item.kind === "new" ? item.entry.signed.id : item.id;
       if (item.kind === "same") assert(replica.mempool.has(id), "a request waits only for statements pending now");
-      const wait = item.kind === "new" ? submitted[freshIndex.get(position)!]! : replica.waiters.wait(id);
+      const wait = item.kind === "new" ? submitted[freshIndex.get(position)!]! : replica.waiters.wait(id, abandoned);
       return wait.then(
         (logIndex) => ({ id, logIndex, alreadyPresent: false }),
         (error: unknown) => this.existingInstead(item.intent, error),

@@ -304,8 +304,8 @@ export class Replica {
    * gossips them; each promise resolves with the log index at commit, or rejects if a rule of the
    * log refuses the statement when a batch is built.
    */
-  submit(entries: readonly BatchEntry[]): Promise<number>[] {
-    const waits = entries.map((entry) => this.waiters.wait(entry.signed.id));
+  submit(entries: readonly BatchEntry[], abandoned?: AbortSignal): Promise<number>[] {
+    const waits = entries.map((entry) => this.waiters.wait(entry.signed.id, abandoned));
     for (const entry of entries) this.verified.add(entry.signed);
     const admitted = this.addToMempool(entries);
     this.enqueue(() => this.announce(admitted, undefined));
