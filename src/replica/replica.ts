@@ -1199,9 +1199,11 @@ export class Replica {
     const checked = this.values.get(valueId)?.checked;
     assert(checked !== undefined, "the core decides only on a value it saw checked valid");
     const certificate: CommitCertificate = { height, round, valueId: Buffer.from(valueId, "hex"), precommits };
-    // Every precommit counted was checked on arrival, so the certificate verifies; if not, that is a bug.
+    // Every precommit counted was checked on arrival, so the certificate verifies; if not, that is a
+    // bug. Any other failure (the disk's) stops the node as it is.
     await this.ledger.commit(checked, certificate).catch((error: unknown) => {
-      throw new AssertionError(`the certificate of a decision does not verify: ${(error as Error).message}`);
+      if (error instanceof HashfedError) throw new AssertionError(`the certificate of a decision does not verify: ${error.message}`);
+      throw error;
     });
     await this.joinConsensus();
   }
@@ -1367,8 +1369,9 @@ export class Replica {
     const key = evidenceKey(evidence);
     if (this.evidenceKeys.has(key)) return;
     this.evidenceKeys.add(key);
+    // Served (Log.GetEvidence) only once on disk: a crash must not take back what a client was shown.
+    await this.ledger.store.addEvidence(this.evidence.length, evidence);
     this.evidence.push(evidence);
-    await this.ledger.store.addEvidence(this.evidence.length - 1, evidence);
   }
 
   /**
@@ -1418,6 +1421,9 @@ export class Replica {
 
   /** Far better to stop than to go on in a state the code does not understand. */
   private fail(error: unknown): void {
+    // After close, work still under way fails as the node's parts stop (its workers end and fail the
+    // checks they held): nothing to report, the replica acts on nothing any more.
+    if (this.closed) return;
     this.close();
     this.options.onFatal(error);
   }
