@@ -6,6 +6,9 @@ import type { Federation } from "../federation";
 import type { CommitCertificate } from "../gen/hashfed/v1/batch";
 import type { BatchSummary } from "../gen/hashfed/v1/store";
 import { MatchIndex } from "../index";
+import { parseNote } from "../crypto/signedNote";
+import { HashfedError } from "../errors";
+import { parseCheckpoint } from "../log/checkpoint";
 import { CompactRange } from "../log/compactRange";
 import { rangeNodes } from "../log/subtree";
 import { type SignalTypeName, signalType } from "../signals";
@@ -62,6 +65,7 @@ export class Ledger {
     ledger.currentHead = { height: record.height, headerHash: Buffer.from(record.headerHash), range };
     ledger.currentCheckpoint = await store.readCheckpoint(record.treeSize);
     assert(ledger.currentCheckpoint !== undefined, "the store holds the checkpoint of its head");
+    checkRootAgainstCheckpoint(range, ledger.currentCheckpoint);
     return ledger;
   }
 
@@ -161,5 +165,21 @@ export class Ledger {
       valueOffset += valueBytes;
     }
     this.tree.rememberUpper(BigInt(start), BigInt(start + count), summary.upperNodeHashes);
+  }
+}
+
+/**
+ * The tree's right edge, read from the stored nodes, must give the root that the head's cosigned
+ * checkpoint names: LevelDB reads without checksums here, and a damaged node would otherwise be
+ * served, silently, inside every proof and the next checkpoint.
+ */
+function checkRootAgainstCheckpoint(range: CompactRange, note: string): void {
+  const checkpoint = parseCheckpoint(parseNote(note).text);
+  if (checkpoint.size !== range.size || !checkpoint.root.equals(range.root())) {
+    throw new HashfedError(
+      "precondition",
+      "STORE_DAMAGED",
+      `the data folder is damaged: its tree of size ${range.size} does not have the root of its own checkpoint (size ${checkpoint.size}); restore the folder from a backup, or start from an empty one to fetch the log from the other members`,
+    );
   }
 }

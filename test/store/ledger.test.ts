@@ -10,7 +10,9 @@ import { hashLeaf } from "../../src/log/hasher";
 import { Ledger } from "../../src/ledger/ledger";
 import type { SignalTypeName } from "../../src/signals";
 import type { StatementId } from "../../src/statements";
-import { LogStore } from "../../src/store";
+import { LevelKeyValueStore, LogStore } from "../../src/store";
+import { nodeKey } from "../../src/store/keys";
+import { rangeNodes } from "../../src/log/subtree";
 import { ReferenceTree } from "../log/referenceTree";
 import { hashfedRejection } from "../support/hashfedErrors";
 import { type AddedEntry, certificateFor, federationFixture, precommitsBy, StatementMaker, wireBatch } from "../support/statements";
@@ -217,6 +219,27 @@ test("Ledger.open reports replay progress up to the tree size", async () => {
   expect(progress[progress.length - 1]).toEqual([3n, 3n]);
   expect(reopened.state.size).toBe(3);
   await store.close();
+});
+
+test("a store whose stored tree no longer has its checkpoint's root is refused at open (STORE_DAMAGED)", async () => {
+  const path = join(folder, "damaged");
+  const maker = new StatementMaker(federation, "damaged");
+  const ledger = await openLedger(path);
+  await commit(ledger, [maker.add(alpha.key), maker.add(alpha.key), maker.add(alpha.key)]);
+  await ledger.store.close();
+  // One node of the tree's right edge, as a bad disk sector or a stray write would leave it.
+  const kv = await LevelKeyValueStore.open(path);
+  const [edge] = rangeNodes(0n, 3n);
+  await kv.write([{ type: "put", key: nodeKey(edge!.level, edge!.index), value: Buffer.alloc(32, 0xee) }], { sync: true });
+  await kv.close();
+  const store = await LogStore.open(path);
+  try {
+    const refused = await hashfedRejection(Ledger.open(federation, store));
+    expect(refused.code).toBe("STORE_DAMAGED");
+    expect(refused.message).toContain("restore the folder from a backup, or start from an empty one");
+  } finally {
+    await store.close();
+  }
 });
 
 test("an empty store opens as the genesis ledger", async () => {
