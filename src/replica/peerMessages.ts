@@ -35,18 +35,21 @@ export function wireBatch(batch: Pick<AssembledBatch, "headerBytes" | "entries">
   };
 }
 
-/** A committed height as a peer that is behind asks for it: the batch, entries and reveals, and its certificate. */
-export async function readSyncedBatch(store: LogStore, height: bigint): Promise<SyncedBatch | undefined> {
+/**
+ * A committed height as a peer that is behind asks for it: the batch, entries and reveals, and its
+ * certificate; with `reveals: false`, as the Log service serves it, without reading the reveals.
+ */
+export async function readSyncedBatch(store: LogStore, height: bigint, { reveals = true } = {}): Promise<SyncedBatch | undefined> {
   const committed = await store.readBatch(height);
   if (committed === undefined) return undefined;
   const header = BatchHeader.decode(committed.header);
   const first = header.treeSize - BigInt(header.entryCount);
-  const stored = await store.readEntries(first, header.treeSize, true);
+  const stored = await store.readEntries(first, header.treeSize, reveals);
   return {
     batch: {
       header: committed.header,
       entries: stored.map((entry) => LogEntry.decode(entry.entryBytes)),
-      reveals: stored.map((entry) => entry.reveal ?? NO_REVEAL),
+      reveals: reveals ? stored.map((entry) => entry.reveal ?? NO_REVEAL) : [],
     },
     certificate: committed.certificate,
   };

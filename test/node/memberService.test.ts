@@ -10,7 +10,7 @@
  * service. A few tests start a second, short-lived node (token guard, start failures).
  */
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as http2 from "node:http2";
 import { rm } from "node:fs/promises";
@@ -27,7 +27,7 @@ import { KeySigner } from "../../src/crypto";
 import type { LogClient } from "../../src/gen/hashfed/v1/log";
 import type { EntryView, MatchQuery, MemberClient, Submission, SubmitResponse } from "../../src/gen/hashfed/v1/member";
 import { MATCH_TOO_MANY_MATCHES, MATCHES_PER_CALL_MAX } from "../../src/node/matchQueries";
-import { type SignedVote, VoteType } from "../../src/gen/hashfed/v1/batch";
+import { BatchHeader, type SignedVote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { LogEntry, RetractReason } from "../../src/gen/hashfed/v1/statement";
 import { hashLeaf, verifyInclusion } from "../../src/log";
 import { CALLS_PER_CONNECTION_MAX, HashfedNode } from "../../src/node/hashfedNode";
@@ -381,6 +381,22 @@ describe("Follow", () => {
     } finally {
       await cancel(stream);
     }
+  });
+});
+
+describe("GetBatch", () => {
+  test("serves a committed batch by height with its entries and the certificate that names it; OUT_OF_RANGE beyond the log", async () => {
+    const response = await submit(add("sha256", randomHex32()));
+    const { logIndex, statementId } = response.acknowledgements[0]!;
+    const { height } = await currentStatus();
+    const batch = await call(log, log.client.getBatch, { height });
+    const header = BatchHeader.decode(batch.header);
+    expect(header.height).toBe(height);
+    expect(header.treeSize - BigInt(header.entryCount) <= logIndex && logIndex < header.treeSize).toBe(true);
+    expect(batch.entries.map((entry) => statementIdOf(entry.statement))).toContainEqual(statementId);
+    expect(batch.certificate!.height).toBe(height);
+    expect(Buffer.from(batch.certificate!.valueId)).toEqual(createHash("sha256").update(batch.header).digest());
+    for (const beyond of [0n, height + 1n]) expect((await rpcRejection(call(log, log.client.getBatch, { height: beyond }))).code).toBe(status.OUT_OF_RANGE);
   });
 });
 
