@@ -137,7 +137,7 @@ export class HashfedNode {
       const interceptors = options.memberToken === undefined ? [] : [bearerTokenInterceptor("hashfed.v1.Member", options.memberToken)];
       const memberServer = new Server({ ...serverOptions, interceptors });
       servers.push(memberServer);
-      const member = memberService({ ledger, intake, replica, memberName: key.name, version: packageVersion(), report });
+      const member = memberService({ ledger, intake, replica, memberName: key.name, version: packageVersion(), report, peers, clock: modules.clock });
       memberServer.addService(withMalformedRequests(MemberService), member);
       const publicServer = new Server(serverOptions);
       servers.push(publicServer);

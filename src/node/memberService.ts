@@ -8,6 +8,8 @@ import { RecentBatches } from "./recentBatches";
 import type { Ledger } from "../ledger/ledger";
 import { answerMatch } from "./matchQueries";
 import type { Replica } from "../replica/replica";
+import type { PeerNetwork } from "../peer/peerNetwork";
+import type { Clock } from "./environment";
 import type { SubmissionIntake } from "./submissionIntake";
 
 export interface MemberServiceModules {
@@ -17,12 +19,16 @@ export interface MemberServiceModules {
   readonly memberName: string;
   readonly version: string;
   readonly report: ErrorReporter;
+  readonly peers: Pick<PeerNetwork, "connectedMembers">;
+  readonly clock: Clock;
 }
 
 /** The Member service: the member's own systems submit, match, read and follow through it. */
 export function memberService(modules: MemberServiceModules): MemberServer {
-  const { ledger, intake, report } = modules;
+  const { ledger, intake, report, clock } = modules;
   let followers = 0;
+  let lastCommitAt: bigint | undefined;
+  ledger.onCommit(() => (lastCommitAt = clock.nowMs()));
   return {
     submit: unary("Submit", report, (request, call) => intake.submit(request.submissions, abandonment(call))),
     match: unary("Match", report, (request) => answerMatch(ledger, request)),
@@ -63,6 +69,9 @@ export function memberService(modules: MemberServiceModules): MemberServer {
       pendingStatements: modules.replica.mempool.size,
       version: modules.version,
       participation: modules.replica.participation,
+      peersConnected: modules.peers.connectedMembers(),
+      // A clock set back since the commit reads as "just now".
+      lastCommitMsAgo: lastCommitAt === undefined ? undefined : bigintMax(0n, clock.nowMs() - lastCommitAt),
     })),
   };
 }
@@ -122,4 +131,8 @@ async function follow(ledger: Ledger, call: ServerWritableStream<FollowRequest, 
   } finally {
     unsubscribe();
   }
+}
+
+function bigintMax(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }

@@ -79,6 +79,9 @@ class InboundConnection implements InboundLink {
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
     call.on("data", (frame: PeerFrame) => this.onFrame(frame));
     call.on("error", () => this.end());
+    // A caller that died (killed, or found dead by keepalive) ends the call this way, not with an end:
+    // its link had stayed in use, and messages to that member went into a dead stream.
+    call.on("cancelled", () => this.end());
     call.on("end", () => {
       this.end();
       call.end();

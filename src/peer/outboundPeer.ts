@@ -65,6 +65,11 @@ export class OutboundPeer {
     this.open();
   }
 
+  /** Whether the stream is open and the callee proved it holds the member's key. */
+  get connected(): boolean {
+    return this.ready;
+  }
+
   send(message: Uint8Array): void {
     if (this.closed) return;
     if (this.ready && this.stream !== undefined) {
@@ -119,6 +124,7 @@ export class OutboundPeer {
     }
     stream.write({ kind: { $case: "proof", value: { signature: signHandshake(this.options.signer, "caller", full) } } });
     this.ready = true;
+    this.options.log(`peer ${this.member.name}: connected`);
     this.retryMs = RETRY_MS_MIN;
     const queued = this.queued;
     this.queued = [];
@@ -128,6 +134,8 @@ export class OutboundPeer {
   private broken(stream: ClientDuplexStream<PeerFrame, PeerFrame>): void {
     if (stream !== this.stream) return;
     this.stream = undefined;
+    // Said once when a link that worked breaks, not at each failed retry while the peer is down.
+    if (this.ready && !this.closed) this.options.log(`peer ${this.member.name}: link lost; reconnecting`);
     this.ready = false;
     if (this.closed) return;
     clearTimeout(this.retryTimer);

@@ -89,6 +89,13 @@ export class PeerNetwork implements Transport {
     return peer;
   }
 
+  /** The other members with an authenticated stream to or from this node, in file order. */
+  connectedMembers(): string[] {
+    return this.options.federation.members
+      .map((member) => member.name)
+      .filter((name) => this.inbound.has(name) || this.outbound.get(name)?.connected === true);
+  }
+
   private limitsOf(member: string): PeerLimits {
     let limits = this.limits.get(member);
     if (limits === undefined) this.limits.set(member, (limits = new PeerLimits(this.rates, Date.now())));

@@ -70,6 +70,14 @@ test("one of four killed with SIGKILL under load: commits continue; restarted, i
     await kill9(D);
     const atKill = await maxSize(live);
     await waitForSize(live, atKill + 60n, 20_000, `A, B and C to commit 60 more statements (past ${atKill}) with D killed`);
+    // What an operator of A sees: linked to B and C, not to D, and committing.
+    const names = members.map((member) => member.key.name);
+    const seenByA = await waitFor("A's status to show D gone", async () => {
+      const status = await unary(nodes[A]!.member, nodes[A]!.member.status, {});
+      return status.peersConnected.includes(names[D]!) ? undefined : status;
+    }, 10_000);
+    expect(seenByA.peersConnected).toEqual([names[B], names[C]]);
+    expect(seenByA.lastCommitMsAgo).toBeDefined();
     const beforeRestart = await maxSize(live);
     await restart(D);
     await waitForSize([nodes[D]!], beforeRestart, 20_000, `the restarted D to catch up to size ${beforeRestart}`);

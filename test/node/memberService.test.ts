@@ -448,6 +448,10 @@ describe("Status", () => {
     expect(after.height).toBeGreaterThan(before.height);
     expect(after.checkpoint).toBe((await call(log, log.client.getCheckpoint, {})).checkpoint);
     expect(verifyCosignedCheckpoint(setup.federation, after.checkpoint).checkpoint.size).toBe(after.treeSize);
+    // A federation of one validator has no peer to connect to; it has just committed.
+    expect(after.peersConnected).toEqual([]);
+    expect(after.lastCommitMsAgo).toBeDefined();
+    expect(after.lastCommitMsAgo!).toBeLessThan(10_000n);
   });
 
   test("live signals and retractions add up to what the log holds", async () => {

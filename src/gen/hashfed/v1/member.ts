@@ -185,6 +185,16 @@ export interface StatusResponse {
    * from its peers what it signed before, signing nothing yet); or "observer" (not a validator).
    */
   participation: string;
+  /**
+   * The other members this node has an authenticated peer link with, either way, in file order: a
+   * validator that reaches fewer than a quorum less one of the others cannot commit.
+   */
+  peersConnected: string[];
+  /**
+   * Milliseconds since this node last committed a batch, by its own clock; absent until its first
+   * commit since it started.
+   */
+  lastCommitMsAgo?: bigint | undefined;
 }
 
 function createBaseSignalInput(): SignalInput {
@@ -1974,6 +1984,8 @@ function createBaseStatusResponse(): StatusResponse {
     pendingStatements: 0,
     version: "",
     participation: "",
+    peersConnected: [],
+    lastCommitMsAgo: undefined,
   };
 }
 
@@ -2023,6 +2035,15 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     }
     if (message.participation !== "") {
       writer.uint32(90).string(message.participation);
+    }
+    for (const v of message.peersConnected) {
+      writer.uint32(98).string(v!);
+    }
+    if (message.lastCommitMsAgo !== undefined) {
+      if (BigInt.asUintN(64, message.lastCommitMsAgo) !== message.lastCommitMsAgo) {
+        throw new globalThis.Error("value provided for field message.lastCommitMsAgo of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.lastCommitMsAgo);
     }
     return writer;
   },
@@ -2128,6 +2149,22 @@ export const StatusResponse: MessageFns<StatusResponse> = {
             message.participation = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.peersConnected.push(reader.string());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.lastCommitMsAgo = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2169,6 +2206,16 @@ export const StatusResponse: MessageFns<StatusResponse> = {
         : 0,
       version: isSet(object.version) ? globalThis.String(object.version) : "",
       participation: isSet(object.participation) ? globalThis.String(object.participation) : "",
+      peersConnected: globalThis.Array.isArray(object?.peersConnected)
+        ? object.peersConnected.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.peers_connected)
+        ? object.peers_connected.map((e: any) => globalThis.String(e))
+        : [],
+      lastCommitMsAgo: isSet(object.lastCommitMsAgo)
+        ? BigInt(object.lastCommitMsAgo)
+        : isSet(object.last_commit_ms_ago)
+        ? BigInt(object.last_commit_ms_ago)
+        : undefined,
     };
   },
 
@@ -2207,6 +2254,12 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     if (message.participation !== "") {
       obj.participation = message.participation;
     }
+    if (message.peersConnected?.length) {
+      obj.peersConnected = message.peersConnected;
+    }
+    if (message.lastCommitMsAgo !== undefined) {
+      obj.lastCommitMsAgo = message.lastCommitMsAgo.toString();
+    }
     return obj;
   },
 
@@ -2230,6 +2283,10 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     message.pendingStatements = object.pendingStatements ?? 0;
     message.version = object.version ?? "";
     message.participation = object.participation ?? "";
+    message.peersConnected = object.peersConnected?.map((e) => e) || [];
+    message.lastCommitMsAgo = (object.lastCommitMsAgo !== undefined && object.lastCommitMsAgo !== null)
+      ? BigInt(object.lastCommitMsAgo)
+      : undefined;
     return message;
   },
 };
