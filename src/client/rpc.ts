@@ -43,11 +43,20 @@ export function call<C extends Client, Request, Response>(
   });
 }
 
+/** Where each service of a node listens, for a call sent to the other one. */
+const ADDRESS_OF: Record<string, string> = {
+  Log: "the node's Log address (its address in the federation file, port 7401 by default), not its Member address",
+  Member: "the node's Member address (--member-listen, 127.0.0.1:7400 by default), not its Log address",
+};
+
 /** A gRPC failure as a person reads it: the status name and the server's message. */
 export function describeRpcError(error: ServiceError): string {
   const name = status[error.code] ?? String(error.code);
   if (error.code === status.UNAVAILABLE) return `${name}: cannot reach the node (${error.details})`;
   if (error.code === status.CANCELLED) return `${name}: the node closed the call (it may be stopping)`;
+  // A node serves the Member service and the Log service on two ports: the likeliest cause is the other one's address.
+  const wanted = /\/hashfed\.v1\.(Log|Member)\//.exec(error.details ?? "")?.[1];
+  if (error.code === status.UNIMPLEMENTED && wanted !== undefined) return `${name}: ${error.details}; this address serves another service: give ${ADDRESS_OF[wanted]}`;
   return `${name}: ${error.details}`;
 }
 

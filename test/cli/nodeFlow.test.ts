@@ -94,6 +94,8 @@ test("on an empty log, status --json shows size 0 and checkpoint says the log is
     pendingStatements: 0,
     version: "0.1.0",
     participation: "validating",
+    // One validator: no peers; nothing committed yet, so no last commit.
+    peersConnected: [],
   });
   expectRefused(checkpoint, "NOT_FOUND: the log is empty");
 });
@@ -257,6 +259,13 @@ test("status --json counts the log and carries its latest checkpoint", async () 
   const { checkpoint } = await call(log, log.client.getCheckpoint, {});
   expect(status).toMatchObject({ treeSize: 3, liveSignals: 1, retractions: 1, pendingStatements: 0, checkpoint });
   expect(status.height).toBeGreaterThanOrEqual(3);
+});
+
+test("a command given the other service's address says which address it needs", async () => {
+  const [checkpointAtMember, statusAtLog] = await Promise.all([member("checkpoint"), auditor("status")]);
+  expectRefused(checkpointAtMember, "UNIMPLEMENTED");
+  expectRefused(checkpointAtMember, "give the node's Log address (its address in the federation file, port 7401 by default), not its Member address");
+  expectRefused(statusAtLog, "give the node's Member address (--member-listen, 127.0.0.1:7400 by default), not its Log address");
 });
 
 test("checkpoint prints the signed note exactly as the Log service's GetCheckpoint returns it", async () => {

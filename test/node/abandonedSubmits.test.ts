@@ -4,7 +4,7 @@
  * it may (submitting is idempotent), had left a waiter and its whole request at every try.
  * Method: the waiters alone (which waits an abandonment drops); then one real
  * node, in-process, of a federation of four whose other three are down, so nothing commits, and
- * clients that give up after 200 ms.
+ * clients that give up after 200 ms (and the CLI's `submit --timeout`).
  */
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
@@ -13,6 +13,7 @@ import { call, connectMember } from "../../src/client/rpc";
 import { HashfedNode } from "../../src/node/hashfedNode";
 import { CommitWaiters } from "../../src/replica/commitWaiters";
 import { parseStatementId } from "../../src/statements";
+import { runCli } from "../support/cli";
 import { localFederation } from "../support/cluster";
 import { addSubmission, randomHex32, rpcRejection } from "../support/submissions";
 
@@ -56,6 +57,16 @@ test("Submits retried with a deadline while nothing commits leave no waits at th
     // The statements stay pending, to commit when the others return; no one waits for them.
     expect(node.replica.mempool.size).toBe(100);
     await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(node.replica.waiters.waiting).toBe(0);
+
+    // What an operator sees: no peer, no commit; and the CLI's submit gives up when told to.
+    const stalled = await call(client, client.client.status, {});
+    expect({ peers: stalled.peersConnected, lastCommit: stalled.lastCommitMsAgo }).toEqual({ peers: [], lastCommit: undefined });
+    const cli = await runCli(["submit", "--type", "sha256", "--value", randomHex32(), "--label", "graphic-violence", "--timeout", "300", "--node", `127.0.0.1:${node.memberPort}`]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toBe("hashfed: not committed within 300 ms (is a quorum of validators up? see hashfed status); it may still commit, and submitting it again is safe\n");
+    const printed = await runCli(["status", "--node", `127.0.0.1:${node.memberPort}`]);
+    expect(printed.stdout).toContain("peers connected: none; last commit none since the node started\n");
     expect(node.replica.waiters.waiting).toBe(0);
   } finally {
     client.client.close();

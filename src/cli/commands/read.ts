@@ -32,6 +32,9 @@ export function addReadCommands(program: Command): void {
       if (options.json) return print(toJson({ ...status, federationId: hex(status.federationId) }));
       print(`${status.member} (hashfed ${status.version}, ${status.participation}), federation ${hex(status.federationId)} origin ${status.origin}`);
       print(`log size ${status.treeSize} at height ${status.height}: ${status.liveSignals} live signals, ${status.retractions} retractions, ${status.pendingStatements} pending`);
+      const others = status.peersConnected.length === 0 ? "none" : status.peersConnected.join(", ");
+      const lastCommit = status.lastCommitMsAgo === undefined ? "none since the node started" : `${(Number(status.lastCommitMsAgo) / 1000).toFixed(1)} s ago`;
+      print(`peers connected: ${others}; last commit ${lastCommit}`);
     },
   );
   memberConnectionOptions(

@@ -4,12 +4,18 @@ import type { Submission } from "../../gen/hashfed/v1/member";
 import { parseStatementId } from "../../statements";
 import { nonNegativeInteger } from "../arguments";
 import { base64, hex, print, toJson } from "../output";
-import { call, connectMember } from "../../client/rpc";
+import { status } from "@grpc/grpc-js";
+import { call, connectMember, isRpcError } from "../../client/rpc";
+import { HashfedError } from "../../errors";
 
 interface ConnectionOptions {
   node: string;
   tokenFile?: string;
   json?: boolean;
+}
+
+interface SubmitOptions extends ConnectionOptions {
+  timeout?: number;
 }
 
 const REASONS: Record<string, RetractReason> = {
@@ -27,9 +33,21 @@ export function memberConnectionOptions(command: Command): Command {
     .option("--json", "print JSON");
 }
 
-async function submitAndReport(options: ConnectionOptions, submissions: Submission[]): Promise<void> {
+/** --timeout, for commands that wait for a commit: without it they wait as long as consensus takes. */
+function submitOptions(command: Command): Command {
+  return memberConnectionOptions(command).option(
+    "--timeout <ms>",
+    "stop waiting for the commit after this long (the statement may still commit; submitting again is safe)",
+    nonNegativeInteger,
+  );
+}
+
+async function submitAndReport(options: SubmitOptions, submissions: Submission[]): Promise<void> {
   const connection = connectMember(options.node, options.tokenFile);
-  const response = await call(connection, connection.client.submit, { submissions });
+  const response = await call(connection, connection.client.submit, { submissions }, options.timeout).catch((error: unknown) => {
+    if (!isRpcError(error) || error.code !== status.DEADLINE_EXCEEDED) throw error;
+    throw new HashfedError("unavailable", "SUBMIT_TIMEOUT", `not committed within ${options.timeout} ms (is a quorum of validators up? see hashfed status); it may still commit, and submitting it again is safe`);
+  });
   if (options.json) return print(toJson(response));
   for (const ack of response.acknowledgements) {
     const state = ack.alreadyPresent ? "already on the log" : "committed";
@@ -41,7 +59,7 @@ async function submitAndReport(options: ConnectionOptions, submissions: Submissi
 }
 
 export function addSubmitCommands(program: Command): void {
-  memberConnectionOptions(
+  submitOptions(
     program
       .command("submit")
       .description("add a hash to the list, signed by the node with the member's key; prints the log index, proof and checkpoint")
@@ -49,16 +67,16 @@ export function addSubmitCommands(program: Command): void {
       .requiredOption("--value <hex>", "the hash in hex")
       .requiredOption("--label <label...>", "labels from the federation's taxonomy")
       .option("--quality <n>", "PDQ quality 0..100", nonNegativeInteger, 100),
-  ).action((options: ConnectionOptions & { type: string; value: string; label: string[]; quality: number }) =>
+  ).action((options: SubmitOptions & { type: string; value: string; label: string[]; quality: number }) =>
     submitAndReport(options, [{ kind: { $case: "add", value: { signalType: options.type, value: options.value, labels: options.label, quality: options.quality } } }]),
   );
-  memberConnectionOptions(
+  submitOptions(
     program
       .command("retract")
       .description("withdraw one of the member's own entries")
       .requiredOption("--id <statement-id>", "the statement id (hex) of the entry to withdraw")
       .addOption(new Option("--reason <reason>", "why").choices(Object.keys(REASONS)).makeOptionMandatory()),
-  ).action((options: ConnectionOptions & { id: string; reason: string }) => {
+  ).action((options: SubmitOptions & { id: string; reason: string }) => {
     const reason = REASONS[options.reason]!;
     return submitAndReport(options, [{ kind: { $case: "retract", value: { target: parseStatementId(options.id, "--id"), reason } } }]);
   });
