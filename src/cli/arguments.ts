@@ -10,6 +10,13 @@ export function nonNegativeInteger(value: string): number {
   return Number(value);
 }
 
+/** A commander parser for a whole number of at least 1. */
+export function positiveInteger(value: string): number {
+  const parsed = nonNegativeInteger(value);
+  if (parsed === 0) throw new InvalidArgumentError("expected a whole number of at least 1, got 0");
+  return parsed;
+}
+
 /** The same for 64-bit log indexes and tree sizes. */
 export function nonNegativeBigInteger(value: string): bigint {
   if (!/^\d+$/.test(value) || BigInt(value) >= 1n << 64n) {

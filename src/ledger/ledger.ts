@@ -8,7 +8,7 @@ import type { BatchSummary } from "../gen/hashfed/v1/store";
 import { MatchIndex } from "../index";
 import { parseNote } from "../crypto/signedNote";
 import { HashfedError } from "../errors";
-import { parseCheckpoint } from "../log/checkpoint";
+import { type Checkpoint, parseCheckpoint } from "../log/checkpoint";
 import { CompactRange } from "../log/compactRange";
 import { rangeNodes } from "../log/subtree";
 import { type SignalTypeName, signalType } from "../signals";
@@ -174,12 +174,15 @@ export class Ledger {
  * served, silently, inside every proof and the next checkpoint.
  */
 function checkRootAgainstCheckpoint(range: CompactRange, note: string): void {
-  const checkpoint = parseCheckpoint(parseNote(note).text);
+  const damaged = (what: string): HashfedError =>
+    new HashfedError("precondition", "STORE_DAMAGED", `the data folder is damaged: ${what}; restore the folder from a backup, or start from an empty one to fetch the log from the other members`);
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = parseCheckpoint(parseNote(note).text);
+  } catch (error) {
+    throw damaged(`its latest checkpoint does not parse (${(error as Error).message})`);
+  }
   if (checkpoint.size !== range.size || !checkpoint.root.equals(range.root())) {
-    throw new HashfedError(
-      "precondition",
-      "STORE_DAMAGED",
-      `the data folder is damaged: its tree of size ${range.size} does not have the root of its own checkpoint (size ${checkpoint.size}); restore the folder from a backup, or start from an empty one to fetch the log from the other members`,
-    );
+    throw damaged(`its tree of size ${range.size} does not have the root of its own checkpoint (size ${checkpoint.size})`);
   }
 }

@@ -64,7 +64,6 @@ export function checkDecoded<T>(request: T | MalformedRequest, what: string): T 
   return request;
 }
 
-/** Adapts an async handler to grpc-js's unary callback style; every error becomes a status. */
 /** Aborts when the client stops waiting for the call: it cancelled, or its deadline passed. */
 export function abandonment(call: ServerUnaryCall<unknown, unknown>): AbortSignal {
   const controller = new AbortController();
@@ -73,6 +72,7 @@ export function abandonment(call: ServerUnaryCall<unknown, unknown>): AbortSigna
   return controller.signal;
 }
 
+/** Adapts an async handler to grpc-js's unary callback style; every error becomes a status. */
 export function unary<Request, Response>(
   method: string,
   report: ErrorReporter,

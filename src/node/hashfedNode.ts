@@ -180,15 +180,16 @@ export const CALLS_PER_CONNECTION_MAX = 100;
  * leaves the number of calls per connection and the memory of replies not yet read unbounded, so
  * a caller that asks for batches and never reads them could fill the node's memory. Past the
  * session memory (data queued to send included) new calls on that connection are refused until
- * it drains. Keepalive pings find connections that died silently, whose Follow streams would
+ * it drains (grpc-js leaves Node's limit off by default). Keepalive pings find connections that died silently, whose Follow streams would
  * otherwise hold their slots.
  */
 function serverLimits(messageBytesMax: number): ChannelOptions {
   return {
     "grpc.max_receive_message_length": messageBytesMax,
     "grpc.max_concurrent_streams": CALLS_PER_CONNECTION_MAX,
-    // In MiB: room for a peer link's four maximum-size messages each way, and more.
-    "grpc-node.max_session_memory": Math.max(64, Math.ceil((8 * messageBytesMax) / 2 ** 20) + 16),
+    // In MB (10^6 bytes): twice a peer link's four maximum-size messages each way, so that a peer's
+    // stream (it reconnects on the same connection) is never refused for what its own link holds.
+    "grpc-node.max_session_memory": Math.max(128, Math.ceil((16 * messageBytesMax) / 1e6)),
     "grpc.keepalive_time_ms": 60_000,
     "grpc.keepalive_timeout_ms": 20_000,
   };

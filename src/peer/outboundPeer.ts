@@ -39,6 +39,8 @@ export class OutboundPeer {
   private readonly client: PeerClient;
   private stream: ClientDuplexStream<PeerFrame, PeerFrame> | undefined;
   private ready = false;
+  /** The callee took the proof: a message came on this stream after it. */
+  private confirmed = false;
   private queued: Uint8Array[] = [];
   private retryMs = RETRY_MS_MIN;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -60,14 +62,18 @@ export class OutboundPeer {
       // The callee sends most messages to this node on this stream (PeerNetwork): a window of several
       // maximum-size messages lets a whole batch (synced, or proposed and asked for) arrive without waiting on window updates.
       "grpc-node.flow_control_window": RECEIVE_WINDOW_MESSAGES * options.messageBytesMax,
+      // As the servers do: a peer that died silently (power, network) is found within about 80 s,
+      // and its messages go on the stream it opens when it is back, not into a dead one.
+      "grpc.keepalive_time_ms": 60_000,
+      "grpc.keepalive_timeout_ms": 20_000,
     });
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.messageBytesMax);
     this.open();
   }
 
-  /** Whether the stream is open and the callee proved it holds the member's key. */
+  /** Whether both ends proved their keys on the open stream (the callee has sent since it took our proof). */
   get connected(): boolean {
-    return this.ready;
+    return this.confirmed;
   }
 
   send(message: Uint8Array): void {
@@ -107,6 +113,7 @@ export class OutboundPeer {
 
   private onFrame(stream: ClientDuplexStream<PeerFrame, PeerFrame>, transcript: HandshakeTranscript, frame: PeerFrame): void {
     if (this.ready && frame.kind?.$case === "message") {
+      if (!this.confirmed) this.confirm();
       if (this.options.limits.admits(frame.kind.value.length, this.options.now())) this.options.deliver(this.member.name, frame.kind.value);
       return;
     }
@@ -124,19 +131,29 @@ export class OutboundPeer {
     }
     stream.write({ kind: { $case: "proof", value: { signature: signHandshake(this.options.signer, "caller", full) } } });
     this.ready = true;
-    this.options.log(`peer ${this.member.name}: connected`);
-    this.retryMs = RETRY_MS_MIN;
     const queued = this.queued;
     this.queued = [];
     for (const message of queued) this.send(message);
+  }
+
+  /**
+   * The link works: said once, and the reconnect backoff starts over. Not at the proof: a callee
+   * that refuses it would have made a "connected" and a "lost" line, and a retry at the shortest
+   * backoff, for every attempt.
+   */
+  private confirm(): void {
+    this.confirmed = true;
+    this.retryMs = RETRY_MS_MIN;
+    this.options.log(`peer ${this.member.name}: connected`);
   }
 
   private broken(stream: ClientDuplexStream<PeerFrame, PeerFrame>): void {
     if (stream !== this.stream) return;
     this.stream = undefined;
     // Said once when a link that worked breaks, not at each failed retry while the peer is down.
-    if (this.ready && !this.closed) this.options.log(`peer ${this.member.name}: link lost; reconnecting`);
+    if (this.confirmed && !this.closed) this.options.log(`peer ${this.member.name}: link lost; reconnecting`);
     this.ready = false;
+    this.confirmed = false;
     if (this.closed) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.open(), this.retryMs);

@@ -1199,10 +1199,10 @@ export class Replica {
     const checked = this.values.get(valueId)?.checked;
     assert(checked !== undefined, "the core decides only on a value it saw checked valid");
     const certificate: CommitCertificate = { height, round, valueId: Buffer.from(valueId, "hex"), precommits };
-    // Every precommit counted was checked on arrival, so the certificate verifies; if not, that is a
-    // bug. Any other failure (the disk's) stops the node as it is.
+    // Every precommit counted was checked on arrival and the value checked valid, so the ledger's own
+    // checks pass; one that fails is a bug. Any other failure (the disk's) stops the node as it is.
     await this.ledger.commit(checked, certificate).catch((error: unknown) => {
-      if (error instanceof HashfedError) throw new AssertionError(`the certificate of a decision does not verify: ${error.message}`);
+      if (error instanceof HashfedError) throw new AssertionError(`the ledger refused a decision: ${error.message}`);
       throw error;
     });
     await this.joinConsensus();
@@ -1348,6 +1348,10 @@ export class Replica {
     const now = this.options.timers.now();
     const asked = this.forkChecks.get(peer);
     if (asked !== undefined && asked.height === height && asked.until > now) return;
+    // A sync asked of that peer from this height or below answers it (its certificates at or below
+    // the head are compared), and an answer starting at the sync's height would count as the sync's.
+    const sync = this.syncInFlight;
+    if (sync !== undefined && sync.peer === peer && sync.until > now && sync.fromHeight <= height) return;
     this.forkChecks.set(peer, { height, until: now + 4 * this.tuning.statusIntervalMs });
     this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight: height, count: 1 } } });
   }

@@ -11,7 +11,7 @@ import { Ledger } from "../../src/ledger/ledger";
 import type { SignalTypeName } from "../../src/signals";
 import type { StatementId } from "../../src/statements";
 import { LevelKeyValueStore, LogStore } from "../../src/store";
-import { nodeKey } from "../../src/store/keys";
+import { KeyPrefix, nodeKey, numberKey } from "../../src/store/keys";
 import { rangeNodes } from "../../src/log/subtree";
 import { ReferenceTree } from "../log/referenceTree";
 import { hashfedRejection } from "../support/hashfedErrors";
@@ -232,15 +232,26 @@ test("a store whose stored tree no longer has its checkpoint's root is refused a
   const [edge] = rangeNodes(0n, 3n);
   await kv.write([{ type: "put", key: nodeKey(edge!.level, edge!.index), value: Buffer.alloc(32, 0xee) }], { sync: true });
   await kv.close();
+  await expectDamaged(path, "does not have the root of its own checkpoint");
+
+  // And the checkpoint itself overwritten: refused the same way, not as a malformed note.
+  const again = await LevelKeyValueStore.open(path);
+  await again.write([{ type: "put", key: numberKey(KeyPrefix.Checkpoint, 3n), value: Buffer.from("not a note") }], { sync: true });
+  await again.close();
+  await expectDamaged(path, "its latest checkpoint does not parse");
+});
+
+async function expectDamaged(path: string, what: string): Promise<void> {
   const store = await LogStore.open(path);
   try {
     const refused = await hashfedRejection(Ledger.open(federation, store));
     expect(refused.code).toBe("STORE_DAMAGED");
+    expect(refused.message).toContain(what);
     expect(refused.message).toContain("restore the folder from a backup, or start from an empty one");
   } finally {
     await store.close();
   }
-});
+}
 
 test("an empty store opens as the genesis ledger", async () => {
   const ledger = await openLedger(join(folder, "empty"));

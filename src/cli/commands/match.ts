@@ -106,6 +106,8 @@ export function addMatchCommand(program: Command): void {
       results.push(...response.results);
       checkpoint = response.checkpoint;
       start += size;
+      // One crowded stretch of the file should not make every later call small.
+      size = Math.min(QUERIES_PER_CALL, size * 2);
     }
     connection.client.close();
     if (options.json) return print(toJson({ results: results.map((result, i) => ({ query: queries[i], ...result })), checkpoint }));

@@ -2,7 +2,7 @@ import { type Command, Option } from "commander";
 import { RetractReason } from "../../gen/hashfed/v1/statement";
 import type { Submission } from "../../gen/hashfed/v1/member";
 import { parseStatementId } from "../../statements";
-import { nonNegativeInteger } from "../arguments";
+import { nonNegativeInteger, positiveInteger } from "../arguments";
 import { base64, hex, print, toJson } from "../output";
 import { status } from "@grpc/grpc-js";
 import { call, connectMember, isRpcError } from "../../client/rpc";
@@ -38,7 +38,7 @@ function submitOptions(command: Command): Command {
   return memberConnectionOptions(command).option(
     "--timeout <ms>",
     "stop waiting for the commit after this long (the statement may still commit; submitting again is safe)",
-    nonNegativeInteger,
+    positiveInteger,
   );
 }
 
