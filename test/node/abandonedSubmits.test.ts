@@ -59,6 +59,15 @@ test("Submits retried with a deadline while nothing commits leave no waits at th
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(node.replica.waiters.waiting).toBe(0);
 
+    // A client that cancels, rather than letting its deadline pass, leaves nothing either.
+    const cancelled = await new Promise<number>((resolve) => {
+      const inFlight = client.client.submit({ submissions: submissions.slice(0, 10) }, client.metadata, (error) => resolve(error?.code ?? status.OK));
+      setTimeout(() => inFlight.cancel(), 200);
+    });
+    expect(cancelled).toBe(status.CANCELLED);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(node.replica.waiters.waiting).toBe(0);
+
     // What an operator sees: no peer, no commit; and the CLI's submit gives up when told to.
     const stalled = await call(client, client.client.status, {});
     expect({ peers: stalled.peersConnected, lastCommit: stalled.lastCommitMsAgo }).toEqual({ peers: [], lastCommit: undefined });
