@@ -180,8 +180,8 @@ export const CALLS_PER_CONNECTION_MAX = 100;
  * leaves the number of calls per connection and the memory of replies not yet read unbounded, so
  * a caller that asks for batches and never reads them could fill the node's memory. Past the
  * session memory (data queued to send included) new calls on that connection are refused until
- * it drains (grpc-js leaves Node's limit off by default). Keepalive pings find connections that died silently, whose Follow streams would
- * otherwise hold their slots.
+ * it drains (grpc-js turns Node's limit off by default). Keepalive pings find connections that
+ * died silently, whose Follow streams would otherwise hold their slots.
  */
 function serverLimits(messageBytesMax: number): ChannelOptions {
   return {
