@@ -85,6 +85,9 @@ type Prepared =
  * idempotent by meaning: adding a signal this member already has live (or pending), or retracting
  * an entry already retracted, acknowledges the existing statement instead of signing a new one.
  */
+/** The log's refusals that mean an own intent is already done by a committed entry. */
+const DONE_ALREADY = new Set(["SIGNAL_ALREADY_LIVE", "RETRACT_TWICE"]);
+
 export class SubmissionIntake {
   /** Own statements signed here and not yet committed, by what they do (signal or retraction target). */
   private readonly ownPending = new Map<string, StatementId>();
@@ -176,11 +179,12 @@ export class SubmissionIntake {
   }
 
   /**
-   * A statement left out because its member's signal was already live (the node forgot a pending
-   * statement in a crash, and its member asked again) is acknowledged by the entry already there.
+   * A statement left out because what it does was done already (its member's signal live, or the
+   * entry retracted, by a statement the node forgot in a crash or one signed elsewhere, and its
+   * member asked again) is acknowledged by the entry already there.
    */
   private existingInstead(intent: OwnIntent | undefined, error: unknown): Outcome {
-    const done = error instanceof HashfedError && error.code === "SIGNAL_ALREADY_LIVE" ? intent?.done() : undefined;
+    const done = error instanceof HashfedError && DONE_ALREADY.has(error.code) ? intent?.done() : undefined;
     if (done === undefined) throw error;
     return { id: this.ledger.state.statementIdAt(done), logIndex: done, alreadyPresent: true };
   }

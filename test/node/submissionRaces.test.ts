@@ -1,13 +1,17 @@
 /**
  * Goal: a Submit never waits for a statement that committed while the request was being signed,
- * and never signs a second statement for a signal that committed meanwhile.
+ * never signs a second statement for a signal that committed meanwhile, and a retraction the node
+ * signs that another retraction of the entry beat to the log is acknowledged by that one.
  * Method: a one-validator replica (which decides alone) and the node's intake and worker pool,
  * wired as HashfedNode wires them, with the worker pool's signing held at a gate for the second
- * request, so that the first request's statement commits in between.
+ * request, so that the first request's statement commits in between; for the retractions, a disk
+ * slow enough that the second comes while the first is being decided.
  */
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { KeySigner } from "../../src/crypto";
+import type { PrivateKey } from "../../src/crypto/keys";
+import type { Federation } from "../../src/federation";
 import type { SigningDomain } from "../../src/crypto/signingDomain";
 import { Ed25519Pool } from "../../src/node/ed25519Pool";
 import { systemClock, SystemEntropy, systemTimers } from "../../src/node/environment";
@@ -15,7 +19,9 @@ import { Replica } from "../../src/replica/replica";
 import { SubmissionIntake } from "../../src/node/submissionIntake";
 import { MemoryKeyValueStore } from "../../src/store";
 import { testFederation } from "../support/inProcessNode";
-import { addSubmission } from "../support/submissions";
+import { addSubmission, signedSubmission } from "../support/submissions";
+import { RetractReason } from "../../src/gen/hashfed/v1/statement";
+import { encodeRetract, parseStatementId, signStatement } from "../../src/statements";
 
 /** The real pool, with the signing of chosen calls held until released. */
 class GatedPool extends Ed25519Pool {
@@ -29,13 +35,24 @@ class GatedPool extends Ed25519Pool {
   }
 }
 
-test("a request whose statement commits while it is being signed is answered with the committed entry", async () => {
+interface SingleValidator {
+  readonly federation: Federation;
+  readonly key: PrivateKey;
+  readonly replica: Replica;
+  readonly intake: SubmissionIntake;
+}
+
+/**
+ * A one-validator replica on a disk whose writes take 20 ms (a statement stays pending, and a batch
+ * is being decided, long enough for the next request to come meanwhile), with the node's intake on
+ * the pool `makePool` gives; closed and removed after `run`.
+ */
+async function withSingleValidator<P extends Ed25519Pool>(makePool: (key: PrivateKey) => P, run: (validator: SingleValidator, pool: P) => Promise<void>): Promise<void> {
   const setup = await testFederation();
   const { federation, key } = setup;
   const replica = await Replica.open({
     federation,
     signer: new KeySigner(key),
-    // A disk whose writes take 20 ms, so a statement stays pending long enough to be asked for again.
     kv: new MemoryKeyValueStore({ completeWrite: (complete) => setTimeout(complete, 20) }),
     transport: { send: () => {} },
     timers: systemTimers,
@@ -43,29 +60,61 @@ test("a request whose statement commits while it is being signed is answered wit
       throw error;
     },
   });
-  const pool = new GatedPool(key, 1);
+  const pool = makePool(key);
   const intake = new SubmissionIntake({ federation, signer: new KeySigner(key), ed25519Pool: pool, replica, clock: systemClock, entropy: new SystemEntropy() });
+  try {
+    await run({ federation, key, replica, intake }, pool);
+  } finally {
+    replica.close();
+    await replica.idle();
+    await pool.close();
+    await rm(setup.folder, { recursive: true, force: true });
+  }
+}
 
-  const signalA = addSubmission("sha256", randomBytes(32).toString("hex"));
-  const signalB = addSubmission("sha256", randomBytes(32).toString("hex"));
-  pool.holdCall = 1;
-  const first = intake.submit([signalA]);
-  // The second request comes while the first one's statement is pending, not yet committed.
-  while (replica.mempool.size === 0) await new Promise((resolve) => setImmediate(resolve));
-  expect(replica.ledger.treeSize).toBe(0n);
-  const second = intake.submit([signalA, signalB]);
-  const answeredFirst = await first;
-  expect(answeredFirst.acknowledgements[0]!.logIndex).toBe(0n);
-  expect(pool.held).toHaveLength(1);
-  pool.held[0]!();
-  const answeredSecond = await second;
-  expect(answeredSecond.acknowledgements.map((ack) => [ack.logIndex, ack.alreadyPresent])).toEqual([[0n, true], [1n, false]]);
-  expect(answeredSecond.acknowledgements[0]!.statementId).toEqual(answeredFirst.acknowledgements[0]!.statementId);
-  expect(replica.ledger.treeSize).toBe(2n);
-  expect(replica.mempool.size).toBe(0);
+test("a request whose statement commits while it is being signed is answered with the committed entry", () =>
+  withSingleValidator(
+    (key) => new GatedPool(key, 1),
+    async ({ replica, intake }, pool) => {
+      const signalA = addSubmission("sha256", randomBytes(32).toString("hex"));
+      const signalB = addSubmission("sha256", randomBytes(32).toString("hex"));
+      pool.holdCall = 1;
+      const first = intake.submit([signalA]);
+      // The second request comes while the first one's statement is pending, not yet committed.
+      while (replica.mempool.size === 0) await new Promise((resolve) => setImmediate(resolve));
+      expect(replica.ledger.treeSize).toBe(0n);
+      const second = intake.submit([signalA, signalB]);
+      const answeredFirst = await first;
+      expect(answeredFirst.acknowledgements[0]!.logIndex).toBe(0n);
+      expect(pool.held).toHaveLength(1);
+      pool.held[0]!();
+      const answeredSecond = await second;
+      expect(answeredSecond.acknowledgements.map((ack) => [ack.logIndex, ack.alreadyPresent])).toEqual([[0n, true], [1n, false]]);
+      expect(answeredSecond.acknowledgements[0]!.statementId).toEqual(answeredFirst.acknowledgements[0]!.statementId);
+      expect(replica.ledger.treeSize).toBe(2n);
+      expect(replica.mempool.size).toBe(0);
+    },
+  ));
 
-  replica.close();
-  await replica.idle();
-  await pool.close();
-  await rm(setup.folder, { recursive: true, force: true });
-});
+test("a retraction the node signs, refused because another retraction of the entry committed meanwhile, is acknowledged by that one", () =>
+  withSingleValidator(
+    (key) => new Ed25519Pool(key, 1),
+    async ({ federation, key, replica, intake }) => {
+      const added = (await intake.submit([addSubmission("sha256", randomBytes(32).toString("hex"))])).acknowledgements[0]!;
+      const target = parseStatementId(added.statementId);
+      // The member's own signing system retracts the entry (after a crash of the node, say), and the
+      // member asks the node to retract it too while that first retraction is being decided.
+      const context = { federationId: federation.id, submitter: key.name, createdAtMs: 1n, nonce: randomBytes(16) };
+      const elsewhere = signStatement(new KeySigner(key), encodeRetract(context, target, RetractReason.RETRACT_REASON_OTHER));
+      const first = intake.submit([signedSubmission({ signed: elsewhere, reveal: undefined })]);
+      while (replica.mempool.size === 0) await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(replica.ledger.state.retractedBy(Number(added.logIndex))).toBeUndefined();
+      const second = intake.submit([{ kind: { $case: "retract", value: { target, reason: RetractReason.RETRACT_REASON_FALSE_POSITIVE } } }]);
+      const [answeredFirst, answeredSecond] = await Promise.all([first, second]);
+      expect(answeredSecond.acknowledgements.map((ack) => [ack.statementId, ack.logIndex, ack.alreadyPresent])).toEqual(
+        answeredFirst.acknowledgements.map((ack) => [ack.statementId, ack.logIndex, true]),
+      );
+      expect(replica.ledger.treeSize).toBe(2n);
+    },
+  ));
