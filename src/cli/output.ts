@@ -1,14 +1,18 @@
+import { retractReasonName } from "./retractReasons";
+
 /** Fields that hold identifiers: hex in JSON, the form the commands take them in (--id). */
 const HEX_FIELDS = new Set(["statementId", "retractedBy", "target", "federationId"]);
 
 /**
  * Output for people by default and JSON with --json. In JSON, 64-bit numbers are numbers while
  * they fit exactly and strings beyond; identifiers (statement and federation ids) are hex; other
- * bytes (hashes, proofs, signatures) are base64, as in C2SP and RFC 9162 tooling.
+ * bytes (hashes, proofs, signatures) are base64, as in C2SP and RFC 9162 tooling; a retraction's
+ * reason is named as `retract --reason` takes it.
  */
 export function toJson(value: unknown): string {
   return JSON.stringify(value, (key, item: unknown) => {
     if (typeof item === "bigint") return item <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(item) : item.toString();
+    if (key === "reason" && typeof item === "number") return retractReasonName(item);
     if (isBufferJson(item)) return Buffer.from(item.data).toString(HEX_FIELDS.has(key) ? "hex" : "base64");
     return item;
   }, 2);

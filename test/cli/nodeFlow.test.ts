@@ -224,10 +224,11 @@ test("retract withdraws the entry: it no longer matches; retracting again acknow
 });
 
 test("entry --index 0 --json shows the entry, its reveal and its retraction; entry --id agrees", async () => {
-  const [json, byId, retraction, beyond] = await Promise.all([
+  const [json, byId, retraction, retractionJson, beyond] = await Promise.all([
     member("entry", "--index", "0", "--json"),
     member("entry", "--id", shaId),
     member("entry", "--index", "2"),
+    member("entry", "--index", "2", "--json"),
     member("entry", "--index", "99"),
   ]);
   const view = JSON.parse(expectOk(json).stdout) as {
@@ -250,7 +251,9 @@ test("entry --index 0 --json shows the entry, its reveal and its retraction; ent
   expect(leaf.equals(await leafHashAt(0))).toBe(true);
 
   expect(expectOk(byId).stdout).toBe(`0  videohost.example  add sha256 ${shaValue} labels attacker-manifesto  id ${shaId} (retracted by ${retractionId})\n`);
-  expect(expectOk(retraction).stdout).toBe(`2  videohost.example  retract ${shaId}  id ${retractionId}\n`);
+  expect(expectOk(retraction).stdout).toBe(`2  videohost.example  retract ${shaId} (false-positive)  id ${retractionId}\n`);
+  // The reason named as retract --reason takes it, not as the enum's number.
+  expect((JSON.parse(expectOk(retractionJson).stdout) as { statement: { body: unknown } }).statement.body).toEqual({ $case: "retract", value: { target: shaId, reason: "false-positive" } });
   expectRefused(beyond, "OUT_OF_RANGE: log index 99 is beyond the log's size 3");
 });
 

@@ -3,6 +3,7 @@ import type { EntryView } from "../../gen/hashfed/v1/member";
 import { parseStatementId } from "../../statements";
 import { nonNegativeBigInteger } from "../arguments";
 import { hex, print, toJson } from "../output";
+import { retractReasonName } from "../retractReasons";
 import { call, connectLog, connectMember } from "../../client/rpc";
 import { memberConnectionOptions } from "./submit";
 
@@ -11,7 +12,7 @@ function describeEntry(view: EntryView): string {
   const body = statement.body!;
   const what = body.$case === "addSignal"
     ? `add ${body.value.signalType} ${view.reveal ? hex(view.reveal.value) : "(no reveal)"} labels ${body.value.labels.join(",")}`
-    : `retract ${hex(body.value.target)}`;
+    : `retract ${hex(body.value.target)} (${retractReasonName(body.value.reason)})`;
   const retracted = view.retractedBy.length > 0 ? ` (retracted by ${hex(view.retractedBy)})` : "";
   return `${view.logIndex}  ${statement.submitter}  ${what}  id ${hex(view.statementId)}${retracted}`;
 }

@@ -1,8 +1,8 @@
 import { type Command, Option } from "commander";
-import { RetractReason } from "../../gen/hashfed/v1/statement";
 import type { Submission } from "../../gen/hashfed/v1/member";
 import { parseStatementId } from "../../statements";
 import { nonNegativeInteger, positiveInteger } from "../arguments";
+import { RETRACT_REASON_BY_NAME } from "../retractReasons";
 import { base64, hex, print, toJson } from "../output";
 import { status } from "@grpc/grpc-js";
 import { call, connectMember, isRpcError } from "../../client/rpc";
@@ -17,14 +17,6 @@ interface ConnectionOptions {
 interface SubmitOptions extends ConnectionOptions {
   timeout?: number;
 }
-
-const REASONS: Record<string, RetractReason> = {
-  "false-positive": RetractReason.RETRACT_REASON_FALSE_POSITIVE,
-  "out-of-taxonomy": RetractReason.RETRACT_REASON_OUT_OF_TAXONOMY,
-  "appeal-upheld": RetractReason.RETRACT_REASON_APPEAL_UPHELD,
-  duplicate: RetractReason.RETRACT_REASON_DUPLICATE,
-  other: RetractReason.RETRACT_REASON_OTHER,
-};
 
 export function memberConnectionOptions(command: Command): Command {
   return command
@@ -75,9 +67,9 @@ export function addSubmitCommands(program: Command): void {
       .command("retract")
       .description("withdraw one of the member's own entries")
       .requiredOption("--id <statement-id>", "the statement id (hex) of the entry to withdraw")
-      .addOption(new Option("--reason <reason>", "why").choices(Object.keys(REASONS)).makeOptionMandatory()),
+      .addOption(new Option("--reason <reason>", "why").choices(Object.keys(RETRACT_REASON_BY_NAME)).makeOptionMandatory()),
   ).action((options: SubmitOptions & { id: string; reason: string }) => {
-    const reason = REASONS[options.reason]!;
+    const reason = RETRACT_REASON_BY_NAME[options.reason]!;
     return submitAndReport(options, [{ kind: { $case: "retract", value: { target: parseStatementId(options.id, "--id"), reason } } }]);
   });
 }
