@@ -13,7 +13,8 @@ export const ENTRIES_PER_CALL_MAX = 1000n;
  * One node's Log service as the auditor sees it: every answer is untrusted input, so each is
  * checked for shape here (entry counts, echoed sizes, hash lengths) before the audit looks at its
  * meaning. Failures are HashfedErrors naming the node: kind "unavailable" when the node could not
- * be reached or did not answer in time, "precondition" when it answered with an error.
+ * be reached, did not answer in time or was too busy to (LOG_BUSY), "precondition" when it answered
+ * with an error.
  */
 export class LogNode {
   private readonly connection: Connection<LogClient>;
@@ -74,6 +75,8 @@ export class LogNode {
     } catch (error) {
       if (!isRpcError(error)) throw error;
       if (error.code === status.NOT_FOUND) throw new HashfedError("not-found", "NODE_NOT_FOUND", `${this.address}: ${describeRpcError(error)}`);
+      // A node at its Log service's limit (LOG_BUSY) has not refused anything: it may answer later.
+      if (error.code === status.RESOURCE_EXHAUSTED) throw new HashfedError("unavailable", "NODE_BUSY", `${this.address}: ${describeRpcError(error)}`);
       const unreachable = [status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED].includes(error.code);
       throw new HashfedError(unreachable ? "unavailable" : "precondition", unreachable ? "NODE_UNREACHABLE" : "NODE_REFUSED", `${this.address}: ${describeRpcError(error)}`);
     }

@@ -178,6 +178,14 @@ test("a checkpoint too large to replay in memory leaves a full audit incomplete,
   expect(findingsOf(report)).toEqual([`unavailable REPLAY_TOO_LARGE: a full replay holds at most 4294967294 entries in memory; the checkpoint is of size ${2 ** 40}: audit it by samples`]);
 });
 
+test("a node too busy to answer (its Log service at its limit) makes the audit incomplete, not failed", async () => {
+  nodes[0]!.serve(servedLog(fixture, statementsFor(4, "busy"), quorum));
+  nodes[1]!.serve({ ...servedLog(fixture, statementsFor(4, "busy"), quorum), busy: true });
+  const report = await auditRound([nodes[0]!], state, { addresses: [nodes[0]!.address, nodes[1]!.address] });
+  expect(verdictOf(report)).toBe("incomplete");
+  expect(findingsOf(report)).toEqual([expect.stringMatching(new RegExp(`^unavailable NODE_BUSY: ${nodes[1]!.address}: RESOURCE_EXHAUSTED`))]);
+});
+
 test("a node that cannot be reached makes the audit incomplete, not failed", async () => {
   const stopped = nodes[1]!.address;
   await nodes[1]!.stop();

@@ -22,6 +22,8 @@ export interface ServedLog {
   readonly entries: readonly SignedStatement[];
   /** Replaces every consistency proof, to play a node that sends garbage. */
   readonly consistencyProof?: (first: number, second: number) => Buffer[];
+  /** Answers every call RESOURCE_EXHAUSTED, as a node whose Log service is at its limit does. */
+  readonly busy?: boolean;
 }
 
 /** A log of `statements` whose checkpoint at its full size is cosigned by `signers`. */
@@ -70,6 +72,7 @@ function answer<Request, Response>(current: () => ServedLog | undefined, respond
   return (call, callback) => {
     const log = current();
     if (log === undefined) return callback({ code: status.UNAVAILABLE, details: "nothing served yet" });
+    if (log.busy === true) return callback({ code: status.RESOURCE_EXHAUSTED, details: "this node serves at most 20000 entries a second through its Log service, and 256 calls are waiting; retry later" });
     try {
       callback(null, respond(call.request, log));
     } catch (error) {
@@ -83,7 +86,7 @@ function handlers(current: () => ServedLog | undefined): LogServer {
   return {
     getCheckpoint: (call, callback) => {
       const log = current();
-      if (log?.checkpoint === undefined) return callback({ code: status.NOT_FOUND, details: "the log is empty" });
+      if (log?.checkpoint === undefined && log?.busy !== true) return callback({ code: status.NOT_FOUND, details: "the log is empty" });
       answer(current, () => ({ checkpoint: log.checkpoint! }))(call, callback);
     },
     getEntries: answer(current, ({ start, end }, log) => ({
