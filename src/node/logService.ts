@@ -16,7 +16,7 @@ export const ENTRIES_PER_CALL_MAX = 1000n;
  */
 export const EVIDENCE_PER_CALL_MAX = 1000;
 
-/** Entries the Log service serves a second, node-wide (see ServedEntriesBudget): twice what a full audit reads. */
+/** Entries the Log service serves a second, node-wide (see ServedEntriesBudget): a full audit reads 10,000-13,400. */
 export const LOG_ENTRIES_PER_SECOND_MAX = 20_000;
 /** Log calls waiting for their turn, node-wide; beyond, LOG_BUSY at once. */
 export const LOG_CALLS_WAITING_MAX = 256;
