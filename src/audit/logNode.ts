@@ -1,6 +1,7 @@
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { status } from "@grpc/grpc-js";
-import { call, type Connection, connectLog, describeRpcError, isRpcError, type UnaryMethod } from "../client/rpc";
+import { call, type Connection, connectLog, describeRpcError, errorCodeOf, isRpcError, type UnaryMethod } from "../client/rpc";
+import { LOG_BUSY } from "../node/servedEntriesBudget";
 import { HashfedError, invalid } from "../errors";
 import { type GetEntriesRequest, type LogClient, LogService } from "../gen/hashfed/v1/log";
 import { HASH_BYTES } from "../log";
@@ -75,8 +76,9 @@ export class LogNode {
     } catch (error) {
       if (!isRpcError(error)) throw error;
       if (error.code === status.NOT_FOUND) throw new HashfedError("not-found", "NODE_NOT_FOUND", `${this.address}: ${describeRpcError(error)}`);
-      // A node at its Log service's limit (LOG_BUSY) has not refused anything: it may answer later.
-      if (error.code === status.RESOURCE_EXHAUSTED) throw new HashfedError("unavailable", "NODE_BUSY", `${this.address}: ${describeRpcError(error)}`);
+      // A node at its Log service's limit has not refused anything: it may answer later. (Other
+      // RESOURCE_EXHAUSTED, such as an answer above this client's message limit, are refusals.)
+      if (errorCodeOf(error) === LOG_BUSY) throw new HashfedError("unavailable", "NODE_BUSY", `${this.address}: ${describeRpcError(error)}`);
       const unreachable = [status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED].includes(error.code);
       throw new HashfedError(unreachable ? "unavailable" : "precondition", unreachable ? "NODE_UNREACHABLE" : "NODE_REFUSED", `${this.address}: ${describeRpcError(error)}`);
     }

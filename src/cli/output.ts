@@ -10,9 +10,10 @@ const HEX_FIELDS = new Set(["statementId", "retractedBy", "target", "federationI
  * reason is named as `retract --reason` takes it.
  */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (key, item: unknown) => {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key, item: unknown) {
     if (typeof item === "bigint") return item <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(item) : item.toString();
-    if (key === "reason" && typeof item === "number") return retractReasonName(item);
+    // A retraction's reason, beside its target: a count under a label that happens to be "reason" is left alone.
+    if (key === "reason" && typeof item === "number" && this.target instanceof Uint8Array) return retractReasonName(item);
     if (isBufferJson(item)) return Buffer.from(item.data).toString(HEX_FIELDS.has(key) ? "hex" : "base64");
     return item;
   }, 2);

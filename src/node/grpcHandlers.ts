@@ -64,6 +64,11 @@ export function checkDecoded<T>(request: T | MalformedRequest, what: string): T 
   return request;
 }
 
+/** The network address a call comes from, without its port: "127.0.0.1", "::1". */
+export function callerAddress(call: { getPeer(): string }): string {
+  return call.getPeer().replace(/^ipv[46]:/, "").replace(/:\d+$/, "");
+}
+
 /** Aborts when the client stops waiting for the call: it cancelled, or its deadline passed. */
 export function abandonment(call: ServerUnaryCall<unknown, unknown>): AbortSignal {
   const controller = new AbortController();

@@ -21,7 +21,8 @@ import type { ErrorReporter } from "./grpcHandlers";
 import { withMalformedRequests } from "./grpcHandlers";
 import type { Ledger } from "../ledger/ledger";
 import { MatchIndexing } from "./matchIndexing";
-import { logService } from "./logService";
+import { LOG_CALLS_WAITING_MAX, LOG_CALLS_WAITING_PER_CALLER_MAX, LOG_ENTRIES_PER_SECOND_MAX, logService } from "./logService";
+import { ServedEntriesBudget } from "./servedEntriesBudget";
 import { bearerTokenInterceptor, isLoopbackAddress } from "./memberAccess";
 import { memberService } from "./memberService";
 import { packageVersion, protoFolder } from "./projectFiles";
@@ -61,6 +62,7 @@ export class HashfedNode {
     private readonly peers: PeerNetwork,
     private readonly kv: KeyValueStore,
     private readonly servers: Server[],
+    private readonly logBudget: ServedEntriesBudget,
     readonly memberPort: number,
     readonly publicPort: number,
   ) {}
@@ -124,6 +126,7 @@ export class HashfedNode {
     const publicAddress = options.publicAddress ?? memberByName(federation, key.name)!.address;
     const indexing = new MatchIndexing(ledger);
     const servers: Server[] = [];
+    const logBudget = new ServedEntriesBudget(LOG_ENTRIES_PER_SECOND_MAX, LOG_CALLS_WAITING_MAX, LOG_CALLS_WAITING_PER_CALLER_MAX);
     let intake: SubmissionIntake;
     let ports: [number, number];
     try {
@@ -141,7 +144,7 @@ export class HashfedNode {
       memberServer.addService(withMalformedRequests(MemberService), member);
       const publicServer = new Server(serverOptions);
       servers.push(publicServer);
-      publicServer.addService(withMalformedRequests(LogService), logService(ledger, replica, report));
+      publicServer.addService(withMalformedRequests(LogService), logService(ledger, replica, report, logBudget));
       publicServer.addService(withMalformedRequests(PeerService), peers.service);
       addHealthAndReflection(memberServer, ["hashfed.v1.Member"], ["hashfed/v1/member.proto"]);
       addHealthAndReflection(publicServer, ["hashfed.v1.Log", "hashfed.v1.Peer"], ["hashfed/v1/log.proto", "hashfed/v1/peer.proto"]);
@@ -154,7 +157,7 @@ export class HashfedNode {
     }
     const [memberPort, publicPort] = ports;
     log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log and Peer services on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
-    return new HashfedNode(ledger, indexing, intake, replica, ed25519Pool, peers, kv, servers, memberPort, publicPort);
+    return new HashfedNode(ledger, indexing, intake, replica, ed25519Pool, peers, kv, servers, logBudget, memberPort, publicPort);
   }
 
   /**
@@ -163,6 +166,8 @@ export class HashfedNode {
    */
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((server) => shutdown(server)));
+    // Log calls still waiting for their turn would read a closed store.
+    this.logBudget.close();
     this.indexing.stop();
     this.replica.close();
     await this.replica.idle();

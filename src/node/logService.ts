@@ -2,11 +2,12 @@ import { HashfedError, invalid } from "../errors";
 import type { LogServer } from "../gen/hashfed/v1/log";
 import { LogEntry } from "../gen/hashfed/v1/statement";
 import { hashLeaf } from "../log/hasher";
-import { type ErrorReporter, unary } from "./grpcHandlers";
+import type { ServerUnaryCall } from "@grpc/grpc-js";
+import { abandonment, callerAddress, type ErrorReporter, unary } from "./grpcHandlers";
 import type { Evidence } from "../gen/hashfed/v1/batch";
 import type { Ledger } from "../ledger/ledger";
 import { readSyncedBatch } from "../replica/peerMessages";
-import { ServedEntriesBudget } from "./servedEntriesBudget";
+import { type MeteredCall, ServedEntriesBudget } from "./servedEntriesBudget";
 
 /** At most this many entries per GetEntries call. */
 export const ENTRIES_PER_CALL_MAX = 1000n;
@@ -20,6 +21,8 @@ export const EVIDENCE_PER_CALL_MAX = 1000;
 export const LOG_ENTRIES_PER_SECOND_MAX = 20_000;
 /** Log calls waiting for their turn, node-wide; beyond, LOG_BUSY at once. */
 export const LOG_CALLS_WAITING_MAX = 256;
+/** Of them, from one network address. */
+export const LOG_CALLS_WAITING_PER_CALLER_MAX = 32;
 
 /**
  * The Log service: read-only, safe for auditors; nothing here discloses a hash. What a call reads
@@ -30,29 +33,32 @@ export function logService(
   ledger: Ledger,
   evidence: { readonly evidence: readonly Evidence[] },
   report: ErrorReporter,
-  budget = new ServedEntriesBudget(LOG_ENTRIES_PER_SECOND_MAX, LOG_CALLS_WAITING_MAX),
+  budget: ServedEntriesBudget,
 ): LogServer {
+  const metered = (call: ServerUnaryCall<unknown, unknown>): MeteredCall => ({ caller: callerAddress(call), abandoned: abandonment(call) });
   return {
     getCheckpoint: unary("GetCheckpoint", report, async () => {
       if (ledger.checkpoint === undefined) throw new HashfedError("not-found", "LOG_EMPTY", "the log is empty: nothing has been committed yet");
       return { checkpoint: ledger.checkpoint };
     }),
-    getEntries: unary("GetEntries", report, async ({ start, end }) => {
+    getEntries: unary("GetEntries", report, async ({ start, end }, call) => {
       if (start >= end) throw invalid("RANGE_EMPTY", `start (${start}) must be below end (${end})`);
       if (end - start > ENTRIES_PER_CALL_MAX) throw invalid("RANGE_TOO_LARGE", `at most ${ENTRIES_PER_CALL_MAX} entries per call, asked for ${end - start}`);
       checkWithinLog(ledger, end, "end");
       return budget.metered(
         Number(end - start),
+        metered(call),
         async () => ({ entries: (await ledger.store.readEntries(start, end, false)).map((entry) => LogEntry.decode(entry.entryBytes)) }),
         ({ entries }) => entries.length,
       );
     }),
-    getInclusionProof: unary("GetInclusionProof", report, async ({ index, treeSize }) => {
+    getInclusionProof: unary("GetInclusionProof", report, async ({ index, treeSize }, call) => {
       const size = treeSize === 0n ? ledger.treeSize : treeSize;
       checkWithinLog(ledger, size, "tree_size");
       if (index >= size) throw new HashfedError("out-of-range", "INDEX_OUT_OF_RANGE", `index ${index} is beyond tree size ${size}`);
       return budget.metered(
         1,
+        metered(call),
         async () => {
           const stored = await ledger.store.readEntry(index);
           return { proof: await ledger.tree.inclusionProof(index, size), leafHash: hashLeaf(stored!.entryBytes), treeSize: size };
@@ -60,19 +66,20 @@ export function logService(
         () => 1,
       );
     }),
-    getConsistencyProof: unary("GetConsistencyProof", report, async ({ first, second }) => {
+    getConsistencyProof: unary("GetConsistencyProof", report, async ({ first, second }, call) => {
       if (first === 0n) throw invalid("SIZE_ZERO", "first must be at least 1: every tree is consistent with the empty tree, no proof needed");
       if (first > second) throw invalid("SIZE_ORDER", `first (${first}) must not exceed second (${second})`);
       checkWithinLog(ledger, second, "second");
-      return budget.metered(1, async () => ({ proof: await ledger.tree.consistencyProof(first, second), leafHash: Buffer.alloc(0), treeSize: second }), () => 1);
+      return budget.metered(1, metered(call), async () => ({ proof: await ledger.tree.consistencyProof(first, second), leafHash: Buffer.alloc(0), treeSize: second }), () => 1);
     }),
     getFederation: unary("GetFederation", report, async () => ({ federationJson: ledger.federation.text, federationId: ledger.federation.id })),
-    getBatch: unary("GetBatch", report, async ({ height }) => {
+    getBatch: unary("GetBatch", report, async ({ height }, call) => {
       if (height === 0n || height > ledger.head.height) {
         throw new HashfedError("out-of-range", "HEIGHT_OUT_OF_RANGE", `batches are numbered from 1 to the log's height ${ledger.head.height}, asked for ${height}`);
       }
       return budget.metered(
         ledger.federation.parameters.batchEntriesMax,
+        metered(call),
         async () => {
           // Without reveals: the Log service never discloses a hash, so they are not even read.
           const synced = await readSyncedBatch(ledger.store, height, { reveals: false });
@@ -81,11 +88,11 @@ export function logService(
         ({ entries }) => entries.length,
       );
     }),
-    getEvidence: unary("GetEvidence", report, async ({ start }) => {
+    getEvidence: unary("GetEvidence", report, async ({ start }, call) => {
       const total = BigInt(evidence.evidence.length);
       if (start > total) throw new HashfedError("out-of-range", "EVIDENCE_OUT_OF_RANGE", `this node holds ${total} pieces of evidence, asked from ${start}`);
       const pieces = evidence.evidence.slice(Number(start), Number(start) + EVIDENCE_PER_CALL_MAX);
-      return budget.metered(pieces.length, async () => ({ evidence: pieces, total }), () => pieces.length);
+      return budget.metered(pieces.length, metered(call), async () => ({ evidence: pieces, total }), () => pieces.length);
     }),
   };
 }

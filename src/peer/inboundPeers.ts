@@ -7,6 +7,7 @@ import type { Entropy } from "../node/environment";
 import { PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
 import type { PeerLimits } from "./peerLimits";
 import { WriteBudget } from "./writeBudget";
+import { callerAddress } from "../node/grpcHandlers";
 
 export interface InboundOptions {
   readonly federation: Federation;
@@ -75,7 +76,7 @@ class InboundConnection implements InboundLink {
     private readonly handshakes: Map<string, number>,
   ) {
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.federation.parameters.messageBytesMax);
-    this.address = call.getPeer().replace(/^ipv[46]:/, "").replace(/:\d+$/, "");
+    this.address = callerAddress(call);
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
     call.on("data", (frame: PeerFrame) => this.onFrame(frame));
     call.on("error", () => this.end());
