@@ -76,6 +76,9 @@ type Prepared =
   | { readonly kind: "same"; readonly id: StatementId; readonly intent?: OwnIntent }
   | { readonly kind: "committed"; readonly id: StatementId; readonly logIndex: number };
 
+/** The log's refusals that mean an own intent is already done by a committed entry. */
+const DONE_ALREADY = new Set(["SIGNAL_ALREADY_LIVE", "RETRACT_TWICE"]);
+
 /**
  * The Member service's submit path: turns a member's submissions into signed statements, checks
  * all of them before admitting any, and answers once all are committed, with proofs against one
@@ -85,9 +88,6 @@ type Prepared =
  * idempotent by meaning: adding a signal this member already has live (or pending), or retracting
  * an entry already retracted, acknowledges the existing statement instead of signing a new one.
  */
-/** The log's refusals that mean an own intent is already done by a committed entry. */
-const DONE_ALREADY = new Set(["SIGNAL_ALREADY_LIVE", "RETRACT_TWICE"]);
-
 export class SubmissionIntake {
   /** Own statements signed here and not yet committed, by what they do (signal or retraction target). */
   private readonly ownPending = new Map<string, StatementId>();
