@@ -57,6 +57,11 @@ export function digestOfEncodedReveals(encoded: readonly Uint8Array[]): Buffer {
 }
 
 /** Appends the entries' leaves to the head's tree and writes the header. Pure. */
+/** A batch's id: the SHA-256 of its header's exact bytes, which proposals, votes and certificates name. */
+export function batchIdOf(headerBytes: Uint8Array): Buffer {
+  return createHash("sha256").update(headerBytes).digest();
+}
+
 export function assembleBatch(federation: Federation, head: ChainHead, entries: readonly BatchEntry[], meta: BatchMeta): AssembledBatch {
   const range = head.range.clone();
   const nodeWrites: NodeWrite[] = [];
@@ -76,7 +81,7 @@ export function assembleBatch(federation: Federation, head: ChainHead, entries: 
   const headerBytes = Buffer.from(BatchHeader.encode(header).finish());
   const checkpoint = { origin: federation.origin, size: range.size, root: range.root(), extensions: [] };
   return {
-    id: createHash("sha256").update(headerBytes).digest(),
+    id: batchIdOf(headerBytes),
     headerBytes,
     header,
     entries,

@@ -13,6 +13,15 @@ import {
 import { type AssembledBatch, assembleBatch, type BatchEntry } from "./assembleBatch";
 import type { ChainHead } from "./chainHead";
 
+/** A batch holds 1 to batchEntriesMax entries: checked first, before anything is parsed or verified. */
+export function checkEntryCount(federation: Federation, batch: Batch): void {
+  const count = batch.entries.length;
+  if (count === 0) throw invalid("BATCH_EMPTY", "a batch holds at least one entry");
+  if (count > federation.parameters.batchEntriesMax) {
+    throw invalid("BATCH_TOO_LARGE", `a batch holds at most ${federation.parameters.batchEntriesMax} entries, got ${count}`);
+  }
+}
+
 /**
  * valid(v): whether a batch someone else built may follow `head`. Every entry parses, follows the
  * federation's rules, carries a valid signature (unless `signatureVerified` says it was checked at
@@ -23,15 +32,6 @@ import type { ChainHead } from "./chainHead";
  * `admittedWith` may say that such a statement passed all of a statement's checks (rules, signature,
  * reveal) with exactly this reveal when it was admitted: then only the log's rules are checked.
  */
-/** A batch holds 1 to batchEntriesMax entries: checked first, before anything is parsed or verified. */
-export function checkEntryCount(federation: Federation, batch: Batch): void {
-  const count = batch.entries.length;
-  if (count === 0) throw invalid("BATCH_EMPTY", "a batch holds at least one entry");
-  if (count > federation.parameters.batchEntriesMax) {
-    throw invalid("BATCH_TOO_LARGE", `a batch holds at most ${federation.parameters.batchEntriesMax} entries, got ${count}`);
-  }
-}
-
 export function checkBatch(
   federation: Federation,
   state: LogState,

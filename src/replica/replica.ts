@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import { assert, AssertionError } from "../assert";
 import type { Signer } from "../crypto/signer";
 import { HashfedError } from "../errors";
 import { type Federation, type Member, quorumSize, roundSkipSize } from "../federation";
-import { type AssembledBatch, assembleBatch, type BatchEntry, bodyMatchesHeader, checkBatch, checkEntryCount, fitCandidates } from "../batch";
+import { type AssembledBatch, assembleBatch, batchIdOf, type BatchEntry, bodyMatchesHeader, checkBatch, checkEntryCount, fitCandidates } from "../batch";
 import {
   type ConsensusInput,
   type ConsensusOutput,
@@ -666,7 +665,7 @@ export class Replica {
     if (proposal.height > height) return this.keepForLater(from, proposal.proposer, proposal.height, message);
     if (proposal.height < height || this.core === undefined || this.listening) return;
     const valueId = Buffer.from(proposal.valueId).toString("hex");
-    if (!createHash("sha256").update(value.batch.header).digest().equals(Buffer.from(proposal.valueId))) return;
+    if (!batchIdOf(value.batch.header).equals(proposal.valueId)) return;
     this.roundsAhead.record(proposal.proposer, proposal.round, this.core.roundState.round);
     this.recentSends.heard(value.proposal.signature, this.options.timers.now());
     // A batch is taken or asked for only for the round's proposer, up to the round after this replica's:
@@ -743,7 +742,7 @@ export class Replica {
    * changed it, and it must not make the batch count as invalid here.
    */
   private async onProposedBatch(from: string, batch: Batch): Promise<void> {
-    const valueId = createHash("sha256").update(batch.header).digest("hex");
+    const valueId = batchIdOf(batch.header).toString("hex");
     if (!this.peers.includes(from) || !this.requestedValues.has(valueId) || this.values.has(valueId) || !bodyMatchesHeader(this.ledger.head, batch)) return;
     this.requestedValues.delete(valueId);
     this.values.set(valueId, ProposedValue.received(batch));
@@ -814,7 +813,7 @@ export class Replica {
       }
       if (!asked || header.height !== head.height + 1n) continue;
       // The certificate must name this very batch before its statements' signatures are checked.
-      if (synced.certificate.height !== header.height || !createHash("sha256").update(synced.batch.header).digest().equals(Buffer.from(synced.certificate.valueId))) return;
+      if (synced.certificate.height !== header.height || !batchIdOf(synced.batch.header).equals(synced.certificate.valueId)) return;
       if (!head.headerHash.equals(header.previousHeaderHash)) return this.requestForkCheck(from, head.height);
       const assembled = await this.checkAgainstLog(synced.batch);
       await this.ledger.commit(assembled, synced.certificate);
@@ -865,7 +864,7 @@ export class Replica {
       parsed.map(({ entry, member }) => ({ key: member.key, bytes: entry.signed.bytes, signature: entry.signed.signature })),
     );
     parsed.forEach(({ entry, key }, position) => this.checking.set(key, { entry, signature: entry.signed.signature, results: checks, position }));
-    this.checkingFrom.set(from, (this.checkingFrom.get(from) ?? 0) + checking.length);
+    this.checkingFrom.set(from, inFlight + checking.length);
     checks.then(
       (valid) =>
         this.enqueue(() => {
@@ -976,7 +975,7 @@ export class Replica {
         const batch = Batch.decode(bytes);
         const value = ProposedValue.received(batch);
         value.recorded = true;
-        this.values.set(createHash("sha256").update(batch.header).digest("hex"), value);
+        this.values.set(batchIdOf(batch.header).toString("hex"), value);
       }
       await this.apply(core.resume(saved, hasWork));
       for (const bytes of this.wal.signedAtHeight(height)) await this.sendOwn(bytes);

@@ -1,5 +1,6 @@
-import { Metadata, Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
-import { ERROR_CODE_TRAILER } from "../../src/errors";
+import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
+import { HashfedError } from "../../src/errors";
+import { grpcStatusOf } from "../../src/node/grpcHandlers";
 import { LOG_BUSY } from "../../src/node/servedEntriesBudget";
 import { formatNote, signNoteText } from "../../src/crypto";
 import { LogEntry } from "../../src/gen/hashfed/v1/statement";
@@ -74,7 +75,7 @@ function answer<Request, Response>(current: () => ServedLog | undefined, respond
   return (call, callback) => {
     const log = current();
     if (log === undefined) return callback({ code: status.UNAVAILABLE, details: "nothing served yet" });
-    if (log.busy === true) return callback({ code: status.RESOURCE_EXHAUSTED, details: "this node serves at most 20000 entries a second through its Log service, and 256 calls are waiting; retry later", metadata: busyTrailer() });
+    if (log.busy === true) return callback(grpcStatusOf(new HashfedError("exhausted", LOG_BUSY, "256 calls are waiting; retry later"), "fake", () => {}));
     try {
       callback(null, respond(call.request, log));
     } catch (error) {
@@ -108,11 +109,4 @@ function handlers(current: () => ServedLog | undefined): LogServer {
     getBatch: refuse,
     getEvidence: refuse,
   };
-}
-
-/** The trailer a node's Log service sends with LOG_BUSY (src/node/grpcHandlers.ts grpcStatusOf). */
-function busyTrailer(): Metadata {
-  const metadata = new Metadata();
-  metadata.set(ERROR_CODE_TRAILER, LOG_BUSY);
-  return metadata;
 }
