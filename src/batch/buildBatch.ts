@@ -12,14 +12,16 @@ export interface RejectedEntry {
 export interface BuiltBatch {
   /** Undefined when no candidate could be appended: there is nothing to commit. */
   readonly batch: AssembledBatch | undefined;
-  /** Candidates that break a rule of the log as it will stand (a duplicate, a retraction twice...). */
+  /** Candidates that break a rule of the log (a duplicate, a retraction of an entry retracted...). */
   readonly rejected: readonly RejectedEntry[];
+  /** Candidates that clash only with one this batch takes: see FittedCandidates. */
+  readonly deferred: readonly BatchEntry[];
 }
 
 /**
  * Builds the next batch from candidates admitted earlier (their signatures and statement rules
  * already checked), in order, up to the federation's batch size. A candidate that breaks a log rule
- * given the entries before it is left out and reported. Pure.
+ * is left out and reported; one that clashes only with an earlier candidate is left for later. Pure.
  */
 export function buildBatch(
   federation: Federation,
@@ -28,28 +30,52 @@ export function buildBatch(
   candidates: readonly BatchEntry[],
   meta: BatchMeta,
 ): BuiltBatch {
-  const { accepted, rejected } = fitCandidates(federation, state, candidates);
+  const { accepted, rejected, deferred } = fitCandidates(federation, state, candidates);
   const batch = accepted.length === 0 ? undefined : assembleBatch(federation, head, accepted, meta);
-  return { batch, rejected };
+  return { batch, rejected, deferred };
+}
+
+/** What a batch can take of its candidates. */
+export interface FittedCandidates {
+  readonly accepted: BatchEntry[];
+  /** Candidates that break a rule of the log as it stands, alone or after the accepted ones. */
+  readonly rejected: RejectedEntry[];
+  /**
+   * Candidates that only clash with an accepted one (a second retraction of one entry, a repeated
+   * statement): left for a later batch, against which they are judged once the one accepted has
+   * committed or not. Refusing them now would tell a submitter "already retracted" before any
+   * retraction of the entry is on the log.
+   */
+  readonly deferred: BatchEntry[];
 }
 
 /**
- * The candidates a batch would hold, in order, up to the federation's batch size, and those that
- * break a log rule given the entries before them; nothing is assembled. Pure.
+ * The candidates a batch would hold, in order, up to the federation's batch size, those that break
+ * a log rule given the entries before them, and those left for later; nothing is assembled. Pure.
  */
-export function fitCandidates(federation: Federation, state: LogState, candidates: readonly BatchEntry[]): { accepted: BatchEntry[]; rejected: RejectedEntry[] } {
+export function fitCandidates(federation: Federation, state: LogState, candidates: readonly BatchEntry[]): FittedCandidates {
   const draft = state.draft();
-  const accepted: BatchEntry[] = [];
-  const rejected: RejectedEntry[] = [];
+  const fitted: FittedCandidates = { accepted: [], rejected: [], deferred: [] };
   for (const entry of candidates) {
-    if (accepted.length === federation.parameters.batchEntriesMax) break;
+    if (fitted.accepted.length === federation.parameters.batchEntriesMax) break;
     try {
       draft.check(entry.signed);
-      accepted.push(entry);
+      fitted.accepted.push(entry);
     } catch (error) {
       if (!(error instanceof HashfedError)) throw error;
-      rejected.push({ entry, error });
+      if (fitsTheLogAlone(state, entry)) fitted.deferred.push(entry);
+      else fitted.rejected.push({ entry, error });
     }
   }
-  return { accepted, rejected };
+  return fitted;
+}
+
+function fitsTheLogAlone(state: LogState, entry: BatchEntry): boolean {
+  try {
+    state.draft().check(entry.signed);
+    return true;
+  } catch (error) {
+    if (!(error instanceof HashfedError)) throw error;
+    return false;
+  }
 }

@@ -1087,7 +1087,9 @@ export class Replica {
 
   /**
    * The oldest pending statements that fit the log as it stands, up to a batch; those a rule of the
-   * log or withoutRepeatedSignals refuses leave the mempool and are reported.
+   * log or withoutRepeatedSignals refuses leave the mempool and are reported. Those that clash only
+   * with one taken (see fitCandidates) stay pending: once that one commits, they are refused by the
+   * log, and their submitter's node acknowledges the entry that did what they do.
    */
   private fittingPending(): BatchEntry[] {
     const { federation } = this.options;
@@ -1102,10 +1104,11 @@ export class Replica {
 
   /**
    * A member adds a signal once while it is live: a statement adding a signal its submitter already
-   * has on the log, or earlier among the candidates, is left out and reported (SIGNAL_ALREADY_LIVE),
-   * so that the submitting node can acknowledge the existing entry. This happens when a node forgot
-   * its pending statements in a crash and its member submitted them again. It is the proposer's
-   * policy, not a rule of valid(v): the commitment hides the value from the log's rules.
+   * has on the log is left out and reported (SIGNAL_ALREADY_LIVE), so that the submitting node can
+   * acknowledge the existing entry; one repeating a signal earlier among the candidates waits for a
+   * later batch, which finds the first on the log, or not. This happens when a node forgot its
+   * pending statements in a crash and its member submitted them again. It is the proposer's policy,
+   * not a rule of valid(v): the commitment hides the value from the log's rules.
    */
   private withoutRepeatedSignals(candidates: readonly BatchEntry[]): BatchEntry[] {
     const seen = new Set<string>();
@@ -1117,12 +1120,13 @@ export class Replica {
       const live = this.ledger.index
         .match(body.value.signalType as SignalTypeName, entry.reveal.value, 0)
         .some((hit) => this.ledger.state.submitterAt(hit.logIndex) === submitter);
-      if (!live && !seen.has(key)) {
+      if (!live) {
+        if (seen.has(key)) return false;
         seen.add(key);
         return true;
       }
       this.mempool.remove(entry.signed.id);
-      this.reject(entry, new HashfedError("exists", "SIGNAL_ALREADY_LIVE", `${submitter} already has this ${body.value.signalType} signal on the log or pending`));
+      this.reject(entry, new HashfedError("exists", "SIGNAL_ALREADY_LIVE", `${submitter} already has this ${body.value.signalType} signal on the log`));
       return false;
     });
   }

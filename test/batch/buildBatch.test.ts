@@ -11,7 +11,8 @@ import { federationFixture, idsOf, StatementMaker } from "../support/statements"
 
 /**
  * Goal: a proposer's batch holds the candidates that obey the log's rules, in order and up to the
- * federation's limit, and reports the others; its header names the tree the entries make, and its
+ * federation's limit, reports those the log refuses and leaves for later those that clash only with
+ * one it takes; its header names the tree the entries make, and its
  * node writes are exactly the perfect subtrees those entries complete, so the store can serve
  * proofs from them.
  * Method: scenarios for the selection; for the tree, a property over random runs of batch sizes
@@ -33,24 +34,52 @@ const headAfter = (batch: { header: BatchHeader; id: Buffer; range: ChainHead["r
 
 describe("buildBatch", () => {
   test("leaves out and reports, in order, every candidate that breaks a log rule", () => {
+    const committed = maker.add(alpha);
+    const state = new LogState();
+    state.append(committed.signed);
+    const retracted = maker.add(alpha);
+    state.append(retracted.signed);
+    state.append(maker.retract(alpha, retracted.signed.id).signed);
     const first = maker.add(alpha);
     const second = maker.add(observer);
     const unknownTarget = maker.retract(alpha, statementIdOf(Buffer.from("never submitted")));
     const notOwner = maker.retract(observer, first.signed.id);
     const withdrawal = maker.retract(alpha, first.signed.id);
-    const twice = maker.retract(alpha, first.signed.id);
-    const candidates: BatchEntry[] = [first, first, unknownTarget, notOwner, second, withdrawal, twice];
-    const state = new LogState();
-    const { batch, rejected } = buildBatch(federation, state, genesisHead(), candidates, meta);
+    const twice = maker.retract(alpha, retracted.signed.id);
+    const candidates: BatchEntry[] = [first, committed, unknownTarget, notOwner, second, withdrawal, twice];
+    const { batch, rejected, deferred } = buildBatch(federation, state, genesisHead(), candidates, meta);
     expect(idsOf(batch!.entries)).toEqual(idsOf([first, second, withdrawal]));
     expect(batch!.entries[0]).toBe(first);
     expect(rejected.map(({ entry, error }) => [entry, error.kind, error.code])).toEqual([
-      [first, "exists", "STATEMENT_DUPLICATE"],
+      [committed, "exists", "STATEMENT_DUPLICATE"],
       [unknownTarget, "not-found", "RETRACT_TARGET_UNKNOWN"],
       [notOwner, "forbidden", "RETRACT_NOT_OWNER"],
       [twice, "precondition", "RETRACT_TWICE"],
     ]);
-    expect(state.size).toBe(0);
+    expect(deferred).toEqual([]);
+    expect(state.size).toBe(3);
+  });
+
+  test("leaves for a later batch, unreported, a candidate that clashes only with one it takes", () => {
+    const added = maker.add(alpha);
+    const state = new LogState();
+    state.append(added.signed);
+    const withdrawal = maker.retract(alpha, added.signed.id);
+    const sameAgain = maker.retract(alpha, added.signed.id);
+    const fresh = maker.add(alpha);
+    const first = buildBatch(federation, state, genesisHead(), [withdrawal, fresh, fresh, sameAgain], meta);
+    expect(idsOf(first.batch!.entries)).toEqual(idsOf([withdrawal, fresh]));
+    expect(first.rejected).toEqual([]);
+    expect(idsOf(first.deferred)).toEqual(idsOf([fresh, sameAgain]));
+    // Once the batch has committed, the log refuses them, saying which entry did what they do.
+    for (const { signed } of first.batch!.entries) state.append(signed);
+    const later = buildBatch(federation, state, headAfter(first.batch!), first.deferred, meta);
+    expect(later.batch).toBeUndefined();
+    expect(later.rejected.map(({ error }) => [error.code, error.message])).toEqual([
+      ["STATEMENT_DUPLICATE", expect.stringContaining("at log index 2")],
+      ["RETRACT_TWICE", expect.stringContaining("by the entry at log index 1")],
+    ]);
+    expect(later.deferred).toEqual([]);
   });
 
   test("refuses a candidate that is already committed", () => {
@@ -66,8 +95,8 @@ describe("buildBatch", () => {
   test("gives no batch when no candidate can be appended, or there are none", () => {
     const state = new LogState();
     const orphan = maker.retract(alpha, maker.add(alpha).signed.id);
-    expect(buildBatch(federation, state, genesisHead(), [orphan], meta)).toEqual({ batch: undefined, rejected: [expect.objectContaining({ entry: orphan })] });
-    expect(buildBatch(federation, state, genesisHead(), [], meta)).toEqual({ batch: undefined, rejected: [] });
+    expect(buildBatch(federation, state, genesisHead(), [orphan], meta)).toEqual({ batch: undefined, rejected: [expect.objectContaining({ entry: orphan })], deferred: [] });
+    expect(buildBatch(federation, state, genesisHead(), [], meta)).toEqual({ batch: undefined, rejected: [], deferred: [] });
   });
 
   test("stops at batchEntriesMax, leaving the rest neither taken nor reported, for the next batch", () => {
@@ -77,7 +106,8 @@ describe("buildBatch", () => {
     const state = new LogState();
     const first = buildBatch(small, state, genesisHead(), [a!, a!, b!, c!, d!, a!], meta);
     expect(idsOf(first.batch!.entries)).toEqual(idsOf([a!, b!, c!]));
-    expect(first.rejected.map(({ error }) => error.code)).toEqual(["STATEMENT_DUPLICATE"]);
+    expect(first.rejected).toEqual([]);
+    expect(idsOf(first.deferred)).toEqual(idsOf([a!]));
     expect(first.batch!.header.entryCount).toBe(3);
     for (const { signed } of first.batch!.entries) state.append(signed);
     const second = buildBatch(small, state, headAfter(first.batch!), [d!, a!], meta);

@@ -1,11 +1,13 @@
 /**
  * Goal: a Submit never waits for a statement that committed while the request was being signed,
  * never signs a second statement for a signal that committed meanwhile, and a retraction the node
- * signs that another retraction of the entry beat to the log is acknowledged by that one.
+ * signs that another retraction of the entry beat to the log is acknowledged by that one, as is a
+ * statement the node signs that one signed elsewhere does, taken into the same batch.
  * Method: a one-validator replica (which decides alone) and the node's intake and worker pool,
  * wired as HashfedNode wires them, with the worker pool's signing held at a gate for the second
  * request, so that the first request's statement commits in between; for the retractions, a disk
- * slow enough that the second comes while the first is being decided.
+ * slow enough that the second comes while the first is being decided; for the same batch, a disk
+ * held while both come.
  */
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
@@ -21,7 +23,8 @@ import { MemoryKeyValueStore } from "../../src/store";
 import { testFederation } from "../support/inProcessNode";
 import { addSubmission, signedSubmission } from "../support/submissions";
 import { RetractReason } from "../../src/gen/hashfed/v1/statement";
-import { encodeRetract, parseStatementId, signStatement } from "../../src/statements";
+import type { SubmitResponse } from "../../src/gen/hashfed/v1/member";
+import { encodeAddSignal, encodeRetract, parseStatementId, signStatement } from "../../src/statements";
 
 /** The real pool, with the signing of chosen calls held until released. */
 class GatedPool extends Ed25519Pool {
@@ -43,17 +46,21 @@ interface SingleValidator {
 }
 
 /**
- * A one-validator replica on a disk whose writes take 20 ms (a statement stays pending, and a batch
- * is being decided, long enough for the next request to come meanwhile), with the node's intake on
- * the pool `makePool` gives; closed and removed after `run`.
+ * A one-validator replica on a disk whose writes take 20 ms unless `completeWrite` says otherwise (a
+ * statement stays pending, and a batch is being decided, long enough for the next request to come
+ * meanwhile), with the node's intake on the pool `makePool` gives; closed and removed after `run`.
  */
-async function withSingleValidator<P extends Ed25519Pool>(makePool: (key: PrivateKey) => P, run: (validator: SingleValidator, pool: P) => Promise<void>): Promise<void> {
+async function withSingleValidator<P extends Ed25519Pool>(
+  makePool: (key: PrivateKey) => P,
+  run: (validator: SingleValidator, pool: P) => Promise<void>,
+  completeWrite: (complete: () => void) => void = (complete) => setTimeout(complete, 20),
+): Promise<void> {
   const setup = await testFederation();
   const { federation, key } = setup;
   const replica = await Replica.open({
     federation,
     signer: new KeySigner(key),
-    kv: new MemoryKeyValueStore({ completeWrite: (complete) => setTimeout(complete, 20) }),
+    kv: new MemoryKeyValueStore({ completeWrite }),
     transport: { send: () => {} },
     timers: systemTimers,
     onFatal: (error) => {
@@ -118,3 +125,57 @@ test("a retraction the node signs, refused because another retraction of the ent
       expect(replica.ledger.treeSize).toBe(2n);
     },
   ));
+
+test("a statement the node signs, in the same batch as one signed elsewhere that does the same, is acknowledged by that one", async () => {
+  // Writes wait while `held`: the replica, which waits for its writes, takes the requests in only after.
+  let held = false;
+  const waiting: (() => void)[] = [];
+  await withSingleValidator(
+    (key) => new Ed25519Pool(key, 1),
+    async ({ federation, key, replica, intake }) => {
+      const added = (await intake.submit([addSubmission("sha256", randomBytes(32).toString("hex"))])).acknowledgements[0]!;
+      const target = parseStatementId(added.statementId);
+      const context = () => ({ federationId: federation.id, submitter: key.name, createdAtMs: 1n, nonce: randomBytes(16) });
+      const retraction = signStatement(new KeySigner(key), encodeRetract(context(), target, RetractReason.RETRACT_REASON_OTHER));
+      const value = randomBytes(32);
+      const draft = { signalType: "sha256" as const, value, labels: ["graphic-violence"], taxonomyVersion: federation.taxonomy.version, quality: 90, salt: randomBytes(16) };
+      const signal = signStatement(new KeySigner(key), encodeAddSignal(context(), draft));
+      let handedOver = 0;
+      const submit = replica.submit.bind(replica);
+      replica.submit = (...args) => {
+        handedOver++;
+        return submit(...args);
+      };
+
+      held = true;
+      const busy = intake.submit([addSubmission("sha256", randomBytes(32).toString("hex"))]);
+      while (waiting.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      const elsewhere = [
+        intake.submit([signedSubmission({ signed: retraction, reveal: undefined })]),
+        intake.submit([signedSubmission({ signed: signal, reveal: { salt: draft.salt, value } })]),
+      ];
+      const here = [
+        intake.submit([{ kind: { $case: "retract", value: { target, reason: RetractReason.RETRACT_REASON_FALSE_POSITIVE } } }]),
+        intake.submit([addSubmission("sha256", value.toString("hex"))]),
+      ];
+      while (handedOver < 5) await new Promise((resolve) => setImmediate(resolve));
+      held = false;
+      for (const complete of waiting.splice(0)) complete();
+
+      expect((await busy).acknowledgements[0]!.logIndex).toBe(1n);
+      const acknowledged = async (answers: Promise<SubmitResponse>[]) =>
+        (await Promise.all(answers)).map(({ acknowledgements: [ack] }) => [ack!.statementId, ack!.logIndex, ack!.alreadyPresent]);
+      expect(await acknowledged(elsewhere)).toEqual([
+        [retraction.id, 2n, false],
+        [signal.id, 3n, false],
+      ]);
+      expect(await acknowledged(here)).toEqual([
+        [retraction.id, 2n, true],
+        [signal.id, 3n, true],
+      ]);
+      expect(replica.ledger.treeSize).toBe(4n);
+      expect(replica.mempool.size).toBe(0);
+    },
+    (complete) => (held ? waiting.push(complete) : setTimeout(complete, 1)),
+  );
+});
