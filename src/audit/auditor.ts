@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { HashfedError } from "../errors";
 import type { Federation } from "../federation";
@@ -5,7 +6,7 @@ import { EMPTY_ROOT } from "../log";
 import type { HashSeed } from "../table";
 import { type AuditReport, type Finding, type FindingSeverity, type NodeReport } from "./auditReport";
 import type { AuditState } from "./auditState";
-import { AUDIT_FILE_MODE } from "./auditFileModes";
+import { AUDIT_FILE_MODE, AUDIT_FOLDER_MODE } from "./auditFileModes";
 import { writeFileAtomically } from "../files/atomicFile";
 import { type CheckpointRelation, checkConsistencyProof, relateByPrefixProof, relateEqualSizes } from "./checkpointRelation";
 import { verifyCosignedCheckpoint } from "./cosignedCheckpoint";
@@ -26,7 +27,7 @@ export interface AuditorOptions {
   readonly full: boolean;
   /** How many entries a sampled audit checks each round. */
   readonly samples: number;
-  /** Where fork evidence files are written. */
+  /** Where fork evidence files are written (created, mode 0700, when the first is). */
   readonly evidenceFolder: string;
   /** How long one call to a node may take. */
   readonly deadlineMs: number;
@@ -99,8 +100,9 @@ export class Auditor {
       report.accepted = newest.observed;
       await folder.write({ federationId: federation.id, accepted: newest.observed } satisfies AuditState);
     }
-    const source = views.find((view) => view.report.standing === "current");
-    if (report.accepted !== undefined && source !== undefined) await this.checkEntries(report, source.node, views);
+    const acceptedSize = report.accepted?.verified.checkpoint.size;
+    const source = views.find((view) => view.report.standing === "current" && view.observed!.verified.checkpoint.size === acceptedSize);
+    if (source !== undefined) await this.checkEntries(report, source.node, views);
     return report;
   }
 
@@ -186,24 +188,28 @@ export class Auditor {
   /**
    * The nodes' checkpoints against each other, smallest first: each must be proven a prefix of the
    * next by the node serving the larger. Returns the largest checkpoint proven consistent with all
-   * smaller ones; the smaller ones' nodes are behind it.
+   * smaller ones; the nodes serving smaller ones (all of them, when several serve one size) are
+   * behind it.
    */
   private async relateToEachOther(current: NodeView[], report: AuditReport): Promise<NodeView | undefined> {
     const bySize = [...current].sort((a, b) => (a.observed!.verified.checkpoint.size < b.observed!.verified.checkpoint.size ? -1 : 1));
-    let newest: NodeView | undefined;
+    let newest: NodeView[] = [];
     for (const view of bySize) {
-      if (newest !== undefined) {
-        const [older, newer] = [newest.observed!, view.observed!];
+      const [older, newer] = [newest[0]?.observed, view.observed!];
+      if (older !== undefined) {
         const relation = older.verified.checkpoint.size === newer.verified.checkpoint.size
           ? relateEqualSizes(this.options.federation, older, newer)
           : await this.prove(older, newer, view.node);
         await this.settle(view, relation, report);
         if (view.report.standing !== "current") continue;
-        if (newer.verified.checkpoint.size > older.verified.checkpoint.size) newest.report.standing = "behind";
+        if (newer.verified.checkpoint.size > older.verified.checkpoint.size) {
+          for (const behind of newest) behind.report.standing = "behind";
+          newest = [];
+        }
       }
-      newest = view;
+      newest.push(view);
     }
-    return newest;
+    return newest[0];
   }
 
   /**
@@ -228,8 +234,9 @@ export class Auditor {
       return finding("failure", "NODE_PROOF_INVALID", `${prover.address} sent a consistency proof from size ${first.size} to ${second.size} that does not verify (${consistencyError.message}), although its tree extends the smaller one`);
     } catch (error) {
       if (!(error instanceof HashfedError)) throw error;
+      // A consistency proof that came and does not verify is a failure whatever follows: no honest node sends one.
       return finding(
-        error.kind === "unavailable" ? "unavailable" : "failure",
+        consistencyError.kind === "unavailable" && error.kind === "unavailable" ? "unavailable" : "failure",
         "CONSISTENCY_UNPROVEN",
         `${prover.address} cannot prove its checkpoint of size ${second.size} consistent with the checkpoint of size ${first.size} from ${older.source}: ${consistencyError.message}; the inclusion proof of entry ${first.size - 1n} settles nothing either: ${error.message}`,
       );
@@ -245,6 +252,7 @@ export class Auditor {
       return;
     }
     view.report.standing = "forked";
+    await mkdir(this.options.evidenceFolder, { recursive: true, mode: AUDIT_FOLDER_MODE });
     const file = join(this.options.evidenceFolder, `fork-evidence-${report.startedAt.replace(/[:.]/g, "-")}-${report.evidenceFiles.length + 1}.json`);
     await writeFileAtomically(file, formatForkEvidence(this.options.federation, relation.evidence), { mode: AUDIT_FILE_MODE, exclusive: true });
     report.evidenceFiles.push(file);
@@ -273,10 +281,14 @@ export class Auditor {
       this.workers ??= new SignatureWorkers(this.options.federation, this.options.workers);
       try {
         await replayTo(replay, this.workers, { checkpoint: target, node, knownRoots }, this.environment.onProgress);
-      } finally {
-        const cpu = process.cpuUsage(cpuStarted);
-        report.replay = { from, to: replay.size, seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: (cpu.user + cpu.system) / 1e6, tallies: replay.tallies };
+      } catch (error) {
+        // Runs are applied before their roots are checked: a replay that stopped may hold entries no
+        // root vouches for, so the next round (with --follow) starts it over.
+        this.replay = undefined;
+        throw error;
       }
+      const cpu = process.cpuUsage(cpuStarted);
+      report.replay = { from, to: replay.size, seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: (cpu.user + cpu.system) / 1e6, tallies: replay.tallies };
     } catch (error) {
       if (!(error instanceof HashfedError)) throw error;
       // A node that stopped answering, or a log too large to replay here, leaves the audit incomplete; anything else failed.
@@ -289,15 +301,23 @@ export class Auditor {
     const size = target.verified.checkpoint.size;
     const previousSize = report.previous?.verified.checkpoint.size ?? 0n;
     const indexes = chooseSamples(size, previousSize, this.options.samples, this.environment.randomBelow);
-    report.sampledIndexes = indexes;
     const queue = [...indexes];
+    // The first failure stops the checks not yet begun, and every check in flight ends before the round does.
+    let failure: unknown;
     const checkNext = async (): Promise<void> => {
       for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
-        const [leaves, proof] = await Promise.all([node.leaves(index, index + 1n), node.inclusionProof(index, size)]);
-        checkSampledEntry(this.options.federation, target.verified, index, leaves[0]!, proof, node.address);
+        try {
+          const [leaves, proof] = await Promise.all([node.leaves(index, index + 1n), node.inclusionProof(index, size)]);
+          checkSampledEntry(this.options.federation, target.verified, index, leaves[0]!, proof, node.address);
+        } catch (error) {
+          failure ??= error;
+          queue.length = 0;
+        }
       }
     };
     await Promise.all(Array.from({ length: SAMPLES_IN_FLIGHT }, checkNext));
+    if (failure !== undefined) throw failure;
+    report.sampledIndexes = indexes;
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, unlink } from "node:fs/promises";
+import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HashfedError } from "../errors";
 import type { Federation } from "../federation";
@@ -47,28 +47,70 @@ export class StateFolder {
     await writeFileAtomically(this.stateFile, formatAuditState(state), { mode: AUDIT_FILE_MODE });
   }
 
+  /** Gives the lock up, if it is still this process's. */
   async close(): Promise<void> {
-    await unlink(join(this.path, LOCK_FILE)).catch(() => undefined);
+    const lockFile = join(this.path, LOCK_FILE);
+    if ((await readFile(lockFile, "utf8").catch(() => undefined)) === lockText()) await unlink(lockFile).catch(() => undefined);
   }
 }
 
+const lockText = (): string => `${process.pid}\n`;
+
+/**
+ * The lock file appears with its holder's process id already in it (written beside it, then
+ * linked into place, which fails if a lock exists), so another audit never reads a lock without
+ * one. A lock without a process id is taken for held.
+ */
 async function takeLock(lockFile: string): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(lockFile, "wx", AUDIT_FILE_MODE);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  const own = `${lockFile}.${process.pid}`;
+  await writeFile(own, lockText(), { mode: AUDIT_FILE_MODE });
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await link(own, lockFile);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
+      const text = await readFile(lockFile, "utf8").catch(() => undefined);
+      if (text === undefined) continue;
+      const holder = /^[1-9][0-9]{0,9}\n$/.test(text) ? Number(text) : undefined;
+      if (holder === undefined) {
+        throw new HashfedError("precondition", "STATE_IN_USE", `the lock ${lockFile} holds no process id; if no audit is using the state folder, remove the lock`);
+      }
+      if (isRunning(holder)) throw stateInUse(holder, lockFile);
+      await removeStaleLock(lockFile, text);
     }
-    const holder = Number((await readFile(lockFile, "utf8").catch(() => "")).trim());
-    if (Number.isSafeInteger(holder) && holder > 0 && isRunning(holder)) {
-      throw new HashfedError("precondition", "STATE_IN_USE", `another audit (process ${holder}) is using the state folder; ${lockFile} is its lock`);
-    }
-    await unlink(lockFile).catch(() => undefined);
+    throw new HashfedError("precondition", "STATE_IN_USE", `could not take the lock ${lockFile}: other audits took it first`);
+  } finally {
+    await unlink(own).catch(() => undefined);
   }
-  throw new HashfedError("precondition", "STATE_IN_USE", `could not take the lock ${lockFile}: another audit took it first`);
+}
+
+/**
+ * Removes the lock of a process that is gone. It is moved aside first and removed only if it is
+ * still that process's: another audit may have taken the stale lock over meanwhile, and its lock
+ * is put back.
+ */
+async function removeStaleLock(lockFile: string, staleText: string): Promise<void> {
+  const aside = `${lockFile}.stale.${process.pid}`;
+  try {
+    await rename(lockFile, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  const moved = await readFile(aside, "utf8");
+  if (moved !== staleText) {
+    await link(aside, lockFile).catch(() => undefined);
+    await unlink(aside);
+    throw stateInUse(moved.trim(), lockFile);
+  }
+  await unlink(aside);
+}
+
+function stateInUse(holder: number | string, lockFile: string): HashfedError {
+  return new HashfedError("precondition", "STATE_IN_USE", `another audit (process ${holder}) is using the state folder; ${lockFile} is its lock`);
 }
 
 function isRunning(pid: number): boolean {

@@ -51,6 +51,8 @@ export interface RoundOptions {
   readonly full?: boolean;
   readonly samples?: number;
   readonly addresses?: readonly string[];
+  /** Where fork evidence goes; the state folder by default. */
+  readonly evidenceFolder?: string;
 }
 
 /** One audit round of `nodes` with the state kept in `state`. */
@@ -62,7 +64,7 @@ export async function auditRound(nodes: readonly FakeLogNode[], state: string, o
       addresses: options.addresses ?? nodes.map((node) => node.address),
       full: options.full ?? false,
       samples: options.samples ?? 4,
-      evidenceFolder: state,
+      evidenceFolder: options.evidenceFolder ?? state,
       deadlineMs: 5000,
       workers: 1,
     },

@@ -1,5 +1,5 @@
-import { statSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readdirSync, statSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type AuditState, formatAuditState, parseAuditState, STATE_FILE, StateFolder, verifyCosignedCheckpoint } from "../../src/audit";
 import { federationFixture } from "../support/statements";
@@ -57,6 +57,26 @@ test("the state folder is owner-only, its file written atomically, and two audit
     const again = await StateFolder.open(path, fixture.federation);
     expect((await readFile(join(path, "audit.lock"), "utf8")).trim()).toBe(String(process.pid));
     await again.close();
+  } finally {
+    await rm(parent, { recursive: true, force: true });
+  }
+});
+
+test("a lock without a process id is held, not taken over (another audit may be writing it); an audit that closes leaves a lock not its own", async () => {
+  const parent = await stateFolder();
+  const path = join(parent, "state");
+  const lock = join(path, "audit.lock");
+  try {
+    await mkdir(path, { recursive: true });
+    await writeFile(lock, "");
+    await expect(StateFolder.open(path, fixture.federation)).rejects.toMatchObject({ code: "STATE_IN_USE", message: expect.stringContaining("holds no process id") });
+    await rm(lock);
+    const folder = await StateFolder.open(path, fixture.federation);
+    expect(readdirSync(path)).toEqual(["audit.lock"]);
+    // Taken over meanwhile (this process was thought gone): closing leaves the other audit's lock.
+    await writeFile(lock, "4194400\n");
+    await folder.close();
+    expect(await readFile(lock, "utf8")).toBe("4194400\n");
   } finally {
     await rm(parent, { recursive: true, force: true });
   }

@@ -11,9 +11,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { checkForkEvidenceFile, STATE_FILE, verdictOf } from "../../src/audit";
+import { Auditor, checkForkEvidenceFile, formatAuditReport, STATE_FILE, StateFolder, verdictOf } from "../../src/audit";
 import { cosign, FakeLogNode, servedLog } from "../support/fakeLogNode";
-import { alpha, auditRound, bravo, charlie, delta, findingsOf, fixture, stateFolder, statementsFor, withBadSignature } from "./auditRounds";
+import { alpha, auditRound, bravo, charlie, delta, findingsOf, fixture, stateFolder, statementsFor, testEnvironment, withBadSignature } from "./auditRounds";
 
 let nodes: FakeLogNode[] = [];
 let state: string;
@@ -110,8 +110,12 @@ test("a history rewritten under a quorum's signatures is a fork: the evidence ve
 test("two nodes showing different histories of the same size at once is a fork, with no state needed", async () => {
   nodes[0]!.serve(servedLog(fixture, statementsFor(8, "left"), [alpha, bravo, charlie, delta]));
   nodes[1]!.serve(servedLog(fixture, statementsFor(8, "right"), [alpha, bravo, charlie]));
-  const report = await auditRound(nodes, state);
+  // An evidence folder that does not exist yet is made (owner-only) for the evidence.
+  const evidenceFolder = join(state, "evidence", "forks");
+  const report = await auditRound(nodes, state, { evidenceFolder });
   expect(verdictOf(report)).toBe("fork");
+  expect(report.evidenceFiles).toEqual([expect.stringContaining(evidenceFolder)]);
+  expect(statSync(evidenceFolder).mode & 0o777).toBe(0o700);
   const proven = checkForkEvidenceFile(fixture.federation, readFileSync(report.evidenceFiles[0]!, "utf8"));
   expect(proven.kind).toBe("same-size");
   expect(proven.doubleSigners).toEqual(["alpha.example", "bravo.example", "charlie.example"]);
@@ -153,8 +157,12 @@ test("a sampled audit checks each sampled entry with an inclusion proof, its sig
   swapped[2] = statementsFor(6, "elsewhere")[2]!;
   nodes[0]!.serve({ ...servedLog(fixture, statements, quorum), entries: swapped });
   const report = await auditRound([nodes[0]!], state, { samples: 6 });
-  expect(report.sampledIndexes).toEqual([0n, 1n, 2n, 3n, 4n, 5n]);
   expect(findingsOf(report)).toEqual([expect.stringMatching(/^failure ENTRY_TAMPERED: entry 2 as served by/)]);
+  // The report does not claim the samples checked.
+  expect(report.sampledIndexes).toBeUndefined();
+  expect(formatAuditReport(report)).not.toContain("sampled entries checked");
+  nodes[0]!.serve(servedLog(fixture, statements, quorum));
+  expect((await auditRound([nodes[0]!], join(state, "honest"), { samples: 6 })).sampledIndexes).toEqual([0n, 1n, 2n, 3n, 4n, 5n]);
 });
 
 test("a node that sends a garbage consistency proof for a tree that does extend the accepted one is caught, and no fork is claimed", async () => {
@@ -168,6 +176,63 @@ test("a node that sends a garbage consistency proof for a tree that does extend 
     expect.stringMatching(new RegExp(`^failure NODE_PROOF_INVALID: ${nodes[0]!.address} sent a consistency proof from size 5 to 12 that does not verify \\(.*\\), although its tree extends the smaller one$`)),
   ]);
   expect(report.evidenceFiles).toEqual([]);
+});
+
+test("a consistency proof that does not verify is a failure even when the node then fails to answer for the inclusion proof that would say more", async () => {
+  const statements = statementsFor(12, "garbage-then-silence");
+  nodes[0]!.serve(servedLog(fixture, statements.slice(0, 5), quorum));
+  await auditRound([nodes[0]!], state);
+  nodes[0]!.serve({ ...servedLog(fixture, statements, quorum), consistencyProof: () => [Buffer.alloc(32, 7)], unavailable: ["getInclusionProof"] });
+  const report = await auditRound([nodes[0]!], state);
+  expect(verdictOf(report)).toBe("failed");
+  expect(findingsOf(report)).toEqual([expect.stringMatching(/^failure CONSISTENCY_UNPROVEN: .* cannot prove its checkpoint of size 12 consistent .*UNAVAILABLE/)]);
+  // A node that answers neither leaves the audit incomplete.
+  nodes[0]!.serve({ ...servedLog(fixture, statements, quorum), unavailable: ["getConsistencyProof", "getInclusionProof"] });
+  expect(verdictOf(await auditRound([nodes[0]!], state))).toBe("incomplete");
+});
+
+test("nodes equally behind another are all behind it, and the entries are read from the one that is current", async () => {
+  const third = await FakeLogNode.start();
+  try {
+    const statements = statementsFor(20, "two-behind");
+    nodes[0]!.serve(servedLog(fixture, statements.slice(0, 10), quorum));
+    nodes[1]!.serve(servedLog(fixture, statements.slice(0, 10), quorum));
+    third.serve(servedLog(fixture, statements, quorum));
+    for (const full of [false, true]) {
+      const report = await auditRound([...nodes, third], join(state, String(full)), { full });
+      expect({ full, findings: findingsOf(report) }).toEqual({ full, findings: [] });
+      expect(report.nodes.map((node) => node.standing)).toEqual(["behind", "behind", "current"]);
+      expect(report.accepted?.verified.checkpoint.size).toBe(20n);
+    }
+  } finally {
+    await third.stop();
+  }
+});
+
+test("with --follow, a full replay that a node left unfinished is started over, and still finds a tampered entry", async () => {
+  const statements = statementsFor(3000, "follow");
+  const swapped = [...statements];
+  [swapped[1500], swapped[2500]] = [statements[2500]!, statements[1500]!];
+  const log = { ...servedLog(fixture, statements, quorum), entries: swapped };
+  const folder = await StateFolder.open(state, fixture.federation);
+  const auditor = new Auditor(
+    { federation: fixture.federation, addresses: [nodes[0]!.address], full: true, samples: 4, evidenceFolder: state, deadlineMs: 5000, workers: 1 },
+    testEnvironment(),
+  );
+  try {
+    // The runs' root checks (consistency proofs) go unanswered in the first round, while the entries come.
+    nodes[0]!.serve({ ...log, unavailable: ["getConsistencyProof"] });
+    const first = await auditor.round(folder);
+    expect(verdictOf(first)).toBe("incomplete");
+    expect(first.replay).toBeUndefined();
+    nodes[0]!.serve(log);
+    const second = await auditor.round(folder);
+    expect(verdictOf(second)).toBe("failed");
+    expect(findingsOf(second)).toEqual([expect.stringMatching(/^failure ENTRY_TAMPERED: entry 1500 as served by/)]);
+  } finally {
+    await auditor.close();
+    await folder.close();
+  }
 });
 
 test("a checkpoint too large to replay in memory leaves a full audit incomplete, and allocates nothing for it", async () => {

@@ -27,7 +27,11 @@ export interface ServedLog {
   readonly consistencyProof?: (first: number, second: number) => Buffer[];
   /** Answers every call RESOURCE_EXHAUSTED, as a node whose Log service is at its limit does. */
   readonly busy?: boolean;
+  /** Calls answered UNAVAILABLE, as by a node that times out on them. */
+  readonly unavailable?: readonly ProofOrEntriesCall[];
 }
+
+export type ProofOrEntriesCall = "getEntries" | "getInclusionProof" | "getConsistencyProof";
 
 /** A log of `statements` whose checkpoint at its full size is cosigned by `signers`. */
 export function servedLog(fixture: FederationFixture, statements: readonly SignedStatement[], signers: readonly TestMember[]): ServedLog {
@@ -71,10 +75,11 @@ export class FakeLogNode {
 
 type Handler<Request, Response> = (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => void;
 
-function answer<Request, Response>(current: () => ServedLog | undefined, respond: (request: Request, log: ServedLog) => Response): Handler<Request, Response> {
+function answer<Request, Response>(current: () => ServedLog | undefined, respond: (request: Request, log: ServedLog) => Response, name?: ProofOrEntriesCall): Handler<Request, Response> {
   return (call, callback) => {
     const log = current();
     if (log === undefined) return callback({ code: status.UNAVAILABLE, details: "nothing served yet" });
+    if (name !== undefined && log.unavailable?.includes(name) === true) return callback({ code: status.UNAVAILABLE, details: `${name} is not answered now` });
     if (log.busy === true) return callback(grpcStatusOf(new HashfedError("exhausted", LOG_BUSY, "256 calls are waiting; retry later"), "fake", () => {}));
     try {
       callback(null, respond(call.request, log));
@@ -92,19 +97,25 @@ function handlers(current: () => ServedLog | undefined): LogServer {
       if (log?.checkpoint === undefined && log?.busy !== true) return callback({ code: status.NOT_FOUND, details: "the log is empty" });
       answer(current, () => ({ checkpoint: log.checkpoint! }))(call, callback);
     },
-    getEntries: answer(current, ({ start, end }, log) => ({
-      entries: log.entries.slice(Number(start), Number(end)).map((signed) => LogEntry.decode(signed.entryBytes)),
-    })),
-    getInclusionProof: answer(current, ({ index, treeSize }, log) => ({
-      proof: log.tree.path(Number(index), 0, Number(treeSize)),
-      leafHash: log.tree.leafHashes[Number(index)]!,
-      treeSize,
-    })),
-    getConsistencyProof: answer(current, ({ first, second }, log) => ({
-      proof: log.consistencyProof?.(Number(first), Number(second)) ?? log.tree.consistency(Number(first), Number(second)),
-      leafHash: Buffer.alloc(0),
-      treeSize: second,
-    })),
+    getEntries: answer(
+      current,
+      ({ start, end }, log) => ({ entries: log.entries.slice(Number(start), Number(end)).map((signed) => LogEntry.decode(signed.entryBytes)) }),
+      "getEntries",
+    ),
+    getInclusionProof: answer(
+      current,
+      ({ index, treeSize }, log) => ({ proof: log.tree.path(Number(index), 0, Number(treeSize)), leafHash: log.tree.leafHashes[Number(index)]!, treeSize }),
+      "getInclusionProof",
+    ),
+    getConsistencyProof: answer(
+      current,
+      ({ first, second }, log) => ({
+        proof: log.consistencyProof?.(Number(first), Number(second)) ?? log.tree.consistency(Number(first), Number(second)),
+        leafHash: Buffer.alloc(0),
+        treeSize: second,
+      }),
+      "getConsistencyProof",
+    ),
     getFederation: refuse,
     getBatch: refuse,
     getEvidence: refuse,
