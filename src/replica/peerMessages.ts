@@ -1,7 +1,7 @@
 import { invalid } from "../errors";
 import type { AssembledBatch } from "../batch";
 import { type Batch, BatchHeader } from "../gen/hashfed/v1/batch";
-import { PeerMessage, type SyncedBatch } from "../gen/hashfed/v1/peer";
+import { PeerMessage, SyncedBatch } from "../gen/hashfed/v1/peer";
 import { LogEntry } from "../gen/hashfed/v1/statement";
 import type { LogStore } from "../store";
 
@@ -22,6 +22,29 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
   }
   if (message.kind === undefined) throw invalid("PEER_MESSAGE_MALFORMED", "a peer message has a kind");
   return message;
+}
+
+/**
+ * Bytes a PeerMessage and its PeerFrame add around their contents: field tags and length prefixes.
+ * Generous; what counts is that an answer built to fit in messageBytesMax, less this, does.
+ */
+const MESSAGE_FRAMING_BYTES = 64;
+
+/**
+ * Which of `batches` (in order, the first always) fit one sync answer of at most `messageBytesMax`
+ * bytes, the gRPC limit of every peer link: a bigger answer breaks the link it is sent on, and a
+ * node far behind would be sent it again by every peer and never catch up.
+ */
+export function syncAnswerFitting(batches: readonly SyncedBatch[], messageBytesMax: number): SyncedBatch[] {
+  let bytes = MESSAGE_FRAMING_BYTES;
+  const fitting: SyncedBatch[] = [];
+  for (const batch of batches) {
+    // The batch's own bytes, its field's tag and its length (at most five bytes).
+    bytes += SyncedBatch.encode(batch).finish().length + 6;
+    if (fitting.length > 0 && bytes > messageBytesMax) break;
+    fitting.push(batch);
+  }
+  return fitting;
 }
 
 const NO_REVEAL = { salt: Buffer.alloc(0), value: Buffer.alloc(0) };

@@ -35,7 +35,7 @@ import { Mempool } from "./mempool";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
 import { resolveReference } from "./batchReference";
-import { decodePeerMessage, encodePeerMessage, readSyncedBatch } from "./peerMessages";
+import { decodePeerMessage, encodePeerMessage, readSyncedBatch, syncAnswerFitting } from "./peerMessages";
 import { ProposedValue } from "./proposedValue";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
 import { FutureMessages } from "./futureMessages";
@@ -776,12 +776,13 @@ export class Replica {
     const answered = (this.syncAnsweredAt.get(from) ?? []).filter((at) => now - at < this.tuning.statusIntervalMs);
     if (answered.length >= SYNC_ANSWERS_PER_STATUS_INTERVAL_MAX) return;
     this.syncAnsweredAt.set(from, [...answered, now]);
-    const batches: SyncedBatch[] = [];
+    const read: SyncedBatch[] = [];
     const last = this.ledger.head.height;
-    for (let height = fromHeight; height <= last && batches.length < Math.min(count, this.tuning.syncBatchesMax); height++) {
+    for (let height = fromHeight; height <= last && read.length < Math.min(count, this.tuning.syncBatchesMax); height++) {
       const synced = await readSyncedBatch(this.ledger.store, height);
-      if (synced !== undefined) batches.push(synced);
+      if (synced !== undefined) read.push(synced);
     }
+    const batches = syncAnswerFitting(read, this.options.federation.parameters.messageBytesMax);
     if (batches.length > 0) this.options.transport.send(from, encodePeerMessage({ kind: { $case: "syncResponse", value: { batches } } }));
   }
 
