@@ -2,6 +2,7 @@ import { HashfedError, invalid } from "../errors";
 import type { Signer } from "../crypto/signer";
 import { verifyInDomain } from "../crypto/signingDomain";
 import { type Federation, type Member, memberByName } from "../federation";
+import { describe } from "../federation/fields";
 
 export const PEER_NONCE_BYTES = 32;
 
@@ -51,7 +52,7 @@ export function verifyHandshake(federation: Federation, role: HandshakeRole, tra
   }
   const name = role === "caller" ? transcript.caller : transcript.callee;
   const member = memberByName(federation, name);
-  if (member === undefined) throw new HashfedError("unauthenticated", "PEER_NOT_A_MEMBER", `${JSON.stringify(name)} is not a member of this federation`);
+  if (member === undefined) throw new HashfedError("unauthenticated", "PEER_NOT_A_MEMBER", `${describe(name)} is not a member of this federation`);
   if (!verifyInDomain(member.key, "peer-auth", transcriptBytes(role, transcript), signature)) {
     throw new HashfedError("unauthenticated", "PEER_PROOF_INVALID", `the handshake signature does not verify under ${name}'s key`);
   }

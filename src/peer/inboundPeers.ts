@@ -1,7 +1,8 @@
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
-import { HashfedError } from "../errors";
+import { HashfedError, invalid } from "../errors";
 import type { Signer } from "../crypto/signer";
 import { type Federation, memberByName } from "../federation";
+import { describe } from "../federation/fields";
 import type { PeerFrame, PeerServer } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import { PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
@@ -33,12 +34,20 @@ export interface InboundLink {
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
 /**
- * Streams from one network address past their hello and short of their proof, at once: each cost
- * this node a signature and holds its state until it completes or times out, and anyone who can
+ * Streams from one network address not authenticated, at once: each may cost this node a
+ * signature and holds its state until it is authenticated or over, and anyone who can
  * reach the port can open them. Per address, so that one caller cannot fill a node-wide cap and
  * keep members out; enough for a federation of a dozen nodes on one machine reconnecting at once.
+ * A refused stream counts until it is over, not until it is refused: gRPC ends a stream only once
+ * what it wrote has been read, and a caller that never reads keeps it (and its memory) forever.
  */
 const HANDSHAKES_PENDING_PER_ADDRESS_MAX = 16;
+/**
+ * Authenticated streams of one member not yet over: the one in use and those it replaced, which
+ * end once their caller reads what was written to them (up to the write budget) or goes away. A
+ * member that reconnects without reading would otherwise leave a full write budget behind each time.
+ */
+const STREAMS_PER_MEMBER_MAX = 4;
 /** Bytes a stream may hold unsent, in maximum-size messages (see WriteBudget). */
 const WRITE_BUDGET_MESSAGES = 4;
 
@@ -51,12 +60,59 @@ const REFUSAL_STATUS: Partial<Record<HashfedError["kind"], status>> = { unauthen
  * A stream that fails the handshake is refused with UNAUTHENTICATED.
  */
 export function inboundPeers(options: InboundOptions): PeerServer {
-  const handshakes = new Map<string, number>();
+  const counts: StreamCounts = { handshakes: new Map(), memberStreams: new Map() };
+  const refusals = new RefusalLog(options.log, options.now);
   return {
     connect: (call) => {
-      new InboundConnection(options, call, handshakes);
+      new InboundConnection(options, call, counts, refusals);
     },
   };
+}
+
+/** Refusals logged in an interval; past that they are counted, and the count logged after it. */
+const REFUSALS_LOGGED_PER_INTERVAL = 10;
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+/** The log of refused streams, bounded: anyone who can reach the port can make a node refuse, as fast as it opens streams. */
+class RefusalLog {
+  private intervalStartMs = -Infinity;
+  private logged = 0;
+  private unlogged = 0;
+
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly now: () => number,
+  ) {}
+
+  refused(line: string): void {
+    const now = this.now();
+    if (now - this.intervalStartMs >= REFUSAL_LOG_INTERVAL_MS) {
+      if (this.unlogged > 0) this.log(`refused ${this.unlogged} more peer connections, not logged one by one`);
+      this.intervalStartMs = now;
+      this.logged = 0;
+      this.unlogged = 0;
+    }
+    if (this.logged < REFUSALS_LOGGED_PER_INTERVAL) {
+      this.logged++;
+      this.log(line);
+    } else this.unlogged++;
+  }
+}
+
+/** Streams not yet over, by caller address while unauthenticated and by member after. */
+interface StreamCounts {
+  readonly handshakes: Map<string, number>;
+  readonly memberStreams: Map<string, number>;
+}
+
+function countOneMore(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+function countOneLess(counts: Map<string, number>, key: string): void {
+  const left = counts.get(key)! - 1;
+  if (left === 0) counts.delete(key);
+  else counts.set(key, left);
 }
 
 class InboundConnection implements InboundLink {
@@ -65,28 +121,40 @@ class InboundConnection implements InboundLink {
   private readonly budget: WriteBudget;
   private readonly handshakeTimer: NodeJS.Timeout;
   private ended = false;
-  /** Whether this stream counts among the pending handshakes. */
-  private handshaking = false;
+  /** What this stream counts among until it is over: its address's handshakes, then its member's streams. */
+  private counted: { readonly counts: Map<string, number>; readonly key: string } | undefined;
   /** The caller's network address, without its port: "ipv4:127.0.0.1:54321" is 127.0.0.1. */
   private readonly address: string;
 
   constructor(
     private readonly options: InboundOptions,
     private readonly call: ServerDuplexStream<PeerFrame, PeerFrame>,
-    private readonly handshakes: Map<string, number>,
+    private readonly counts: StreamCounts,
+    private readonly refusals: RefusalLog,
   ) {
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.federation.parameters.messageBytesMax);
     this.address = callerAddress(call);
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
+    // Refused before anything is written to it, a stream is over at once.
+    if ((counts.handshakes.get(this.address) ?? 0) >= HANDSHAKES_PENDING_PER_ADDRESS_MAX) {
+      this.refuse(status.UNAVAILABLE, `${HANDSHAKES_PENDING_PER_ADDRESS_MAX} handshakes from ${this.address} are under way; try again in a few seconds`);
+      return;
+    }
+    this.count(counts.handshakes, this.address);
     call.on("data", (frame: PeerFrame) => this.onFrame(frame));
     call.on("error", () => this.end());
     // A caller that died (killed, or found dead by keepalive) ends the call this way, not with an end:
     // its link had stayed in use, and messages to that member went into a dead stream.
-    call.on("cancelled", () => this.end());
+    call.on("cancelled", () => {
+      this.end();
+      this.uncount();
+    });
     call.on("end", () => {
       this.end();
       call.end();
     });
+    // Everything written was taken and the status sent: the stream is over.
+    call.on("finish", () => this.uncount());
   }
 
   send(message: Uint8Array): boolean {
@@ -101,13 +169,16 @@ class InboundConnection implements InboundLink {
 
   private end(): void {
     clearTimeout(this.handshakeTimer);
-    this.handshakeDone();
     if (this.ended) return;
     this.ended = true;
+    // Nothing more is read from it; what it holds is what it wrote, until that is taken or the caller goes.
+    this.call.pause();
+    this.transcript = undefined;
     if (this.peer !== undefined) this.options.closed(this.peer, this);
   }
 
   private onFrame(frame: PeerFrame): void {
+    if (this.ended) return;
     try {
       const kind = frame.kind;
       if (kind?.$case === "hello" && this.transcript === undefined) return this.onHello(kind.value);
@@ -122,6 +193,13 @@ class InboundConnection implements InboundLink {
 
   private onHello(hello: { federationId: Buffer; member: string; nonce: Buffer }): void {
     const { federation, signer, entropy } = this.options;
+    // All checked before signing: a node signs handshakes for members only, never for whoever asks,
+    // and signs no more than a transcript's bytes.
+    if (!federation.id.equals(hello.federationId)) throw new HashfedError("unauthenticated", "PEER_OTHER_FEDERATION", "the caller is in another federation");
+    if (hello.nonce.length !== PEER_NONCE_BYTES) throw invalid("PEER_HANDSHAKE_MALFORMED", `a handshake nonce is ${PEER_NONCE_BYTES} bytes, got ${hello.nonce.length}`);
+    if (memberByName(federation, hello.member) === undefined) {
+      throw new HashfedError("unauthenticated", "PEER_NOT_A_MEMBER", `${describe(hello.member)} is not a member of this federation`);
+    }
     this.transcript = {
       federationId: Buffer.from(hello.federationId),
       caller: hello.member,
@@ -129,17 +207,6 @@ class InboundConnection implements InboundLink {
       callerNonce: Buffer.from(hello.nonce),
       calleeNonce: entropy.randomBytes(PEER_NONCE_BYTES),
     };
-    if (!this.transcript.federationId.equals(federation.id)) throw new HashfedError("unauthenticated", "PEER_OTHER_FEDERATION", "the caller is in another federation");
-    // Checked before signing: a node signs handshakes for members only, never for whoever asks.
-    if (memberByName(federation, hello.member) === undefined) {
-      throw new HashfedError("unauthenticated", "PEER_NOT_A_MEMBER", `${JSON.stringify(hello.member)} is not a member of this federation`);
-    }
-    const pending = this.handshakes.get(this.address) ?? 0;
-    if (pending >= HANDSHAKES_PENDING_PER_ADDRESS_MAX) {
-      throw new HashfedError("unavailable", "PEER_HANDSHAKES_BUSY", `${HANDSHAKES_PENDING_PER_ADDRESS_MAX} handshakes from ${this.address} are under way; try again in a few seconds`);
-    }
-    this.handshakes.set(this.address, pending + 1);
-    this.handshaking = true;
     const signature = signHandshake(signer, "callee", this.transcript);
     this.call.write({ kind: { $case: "hello", value: { federationId: federation.id, member: signer.name, nonce: this.transcript.calleeNonce, signature } } });
   }
@@ -147,7 +214,11 @@ class InboundConnection implements InboundLink {
   private onProof(signature: Buffer): void {
     const member = verifyHandshake(this.options.federation, "caller", this.transcript!, signature);
     clearTimeout(this.handshakeTimer);
-    this.handshakeDone();
+    if ((this.counts.memberStreams.get(member.name) ?? 0) >= STREAMS_PER_MEMBER_MAX) {
+      throw new HashfedError("unavailable", "PEER_STREAMS_BUSY", `${STREAMS_PER_MEMBER_MAX} streams of ${member.name} to this node are not over yet; try again once they are`);
+    }
+    this.uncount();
+    this.count(this.counts.memberStreams, member.name);
     this.peer = member.name;
     this.options.opened(member.name, this);
   }
@@ -156,17 +227,20 @@ class InboundConnection implements InboundLink {
     if (this.options.limitsOf(this.peer!).admits(message.length, this.options.now())) this.options.deliver(this.peer!, message);
   }
 
-  private handshakeDone(): void {
-    if (!this.handshaking) return;
-    this.handshaking = false;
-    const pending = this.handshakes.get(this.address)! - 1;
-    if (pending === 0) this.handshakes.delete(this.address);
-    else this.handshakes.set(this.address, pending);
+  private count(counts: Map<string, number>, key: string): void {
+    countOneMore(counts, key);
+    this.counted = { counts, key };
+  }
+
+  private uncount(): void {
+    if (this.counted === undefined) return;
+    countOneLess(this.counted.counts, this.counted.key);
+    this.counted = undefined;
   }
 
   private refuse(code: status, details: string): void {
     this.end();
-    this.options.log(`refused a peer connection${this.peer === undefined ? "" : ` from ${this.peer}`}: ${details}`);
+    this.refusals.refused(`refused a peer connection${this.peer === undefined ? "" : ` from ${this.peer}`}: ${details}`);
     this.call.emit("error", { code, details });
   }
 }

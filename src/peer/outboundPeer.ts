@@ -2,6 +2,7 @@ import { type ClientDuplexStream, credentials } from "@grpc/grpc-js";
 import { HashfedError } from "../errors";
 import type { Signer } from "../crypto/signer";
 import type { Federation, Member } from "../federation";
+import { describe } from "../federation/fields";
 import { PeerClient, type PeerFrame } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import { type HandshakeTranscript, PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
@@ -121,7 +122,7 @@ export class OutboundPeer {
     const hello = frame.kind.value;
     const full = { ...transcript, calleeNonce: Buffer.from(hello.nonce) };
     try {
-      if (hello.member !== this.member.name) throw new HashfedError("unauthenticated", "PEER_WRONG_MEMBER", `${this.member.address} answered as ${hello.member}, not ${this.member.name}`);
+      if (hello.member !== this.member.name) throw new HashfedError("unauthenticated", "PEER_WRONG_MEMBER", `${this.member.address} answered as ${describe(hello.member)}, not ${this.member.name}`);
       verifyHandshake(this.options.federation, "callee", full, hello.signature);
     } catch (error) {
       if (!(error instanceof HashfedError)) throw error;

@@ -47,7 +47,7 @@ export class PeerNetwork implements Transport {
     this.rates = { framesPerSecondMax: 20_000, bytesPerSecondMax: 64 * messageBytesMax };
     this.service = inboundPeers({
       ...options,
-      now: () => Date.now(),
+      now: monotonicNow,
       limitsOf: (member) => this.limitsOf(member),
       deliver: (from, message) => this.deliver(from, message),
       opened: (peer, link) => {
@@ -82,7 +82,7 @@ export class PeerNetwork implements Transport {
     if (peer === undefined) {
       const member = memberByName(this.options.federation, to);
       if (member === undefined) return undefined;
-      const options = { ...this.options, messageBytesMax: this.messageBytesMax, now: () => Date.now(), limits: this.limitsOf(to), deliver: (from: string, message: Uint8Array) => this.deliver(from, message) };
+      const options = { ...this.options, messageBytesMax: this.messageBytesMax, now: monotonicNow, limits: this.limitsOf(to), deliver: (from: string, message: Uint8Array) => this.deliver(from, message) };
       peer = new OutboundPeer(options, member);
       this.outbound.set(to, peer);
     }
@@ -98,7 +98,7 @@ export class PeerNetwork implements Transport {
 
   private limitsOf(member: string): PeerLimits {
     let limits = this.limits.get(member);
-    if (limits === undefined) this.limits.set(member, (limits = new PeerLimits(this.rates, Date.now())));
+    if (limits === undefined) this.limits.set(member, (limits = new PeerLimits(this.rates, monotonicNow())));
     return limits;
   }
 
@@ -107,4 +107,9 @@ export class PeerNetwork implements Transport {
     for (const peer of this.outbound.values()) peer.close();
     this.outbound.clear();
   }
+}
+
+/** The rate limits' clock: monotonic, since a wall clock set back would silence every peer for as long. */
+function monotonicNow(): number {
+  return performance.now();
 }

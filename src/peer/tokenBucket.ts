@@ -17,7 +17,8 @@ export class TokenBucket {
 
   /** Takes `cost` tokens if there are enough; false means over the limit. */
   take(cost: number, nowMs: number): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.updatedMs) * this.ratePerSecond) / 1000);
+    // A clock that went back gives nothing, and takes nothing either.
+    this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, nowMs - this.updatedMs) * this.ratePerSecond) / 1000);
     this.updatedMs = nowMs;
     if (this.tokens < cost) return false;
     this.tokens -= cost;

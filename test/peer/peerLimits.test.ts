@@ -14,4 +14,11 @@ describe("PeerLimits", () => {
     expect(limits.admits(60, 0)).toBe(false);
     expect(limits.admits(60, 1000)).toBe(true);
   });
+
+  it("a clock that goes back neither refills nor drains the limits: time counts again from there", () => {
+    const limits = new PeerLimits({ framesPerSecondMax: 2, bytesPerSecondMax: 1_000_000 }, 3_600_000);
+    expect([1, 2, 3].map(() => limits.admits(10, 3_600_000))).toEqual([true, true, false]);
+    expect(limits.admits(10, 0)).toBe(false);
+    expect(limits.admits(10, 500)).toBe(true);
+  });
 });
