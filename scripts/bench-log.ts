@@ -14,7 +14,7 @@ import type { Submission } from "../src/gen/hashfed/v1/member";
 import { Ledger } from "../src/ledger/ledger";
 import { LogStore } from "../src/store";
 import { type SoloSetup, soloFederation, startNodeProcess } from "../test/support/cluster";
-import { ed25519RatesPerCore, ensureLogFixture, formatRate, median, seconds, sha256Addition, signedAdds, parseFixtureOptions } from "./benchSupport";
+import { ed25519RatesPerCore, ensureLogFixture, formatRate, LARGE_BATCHES, median, seconds, sha256Addition, signedAdds, parseFixtureOptions } from "./benchSupport";
 
 
 const REQUEST_SUBMISSIONS = 1000;
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   console.log(`  sign ${formatRate(baseline.signPerSecond)}/s, verify ${formatRate(baseline.verifyPerSecond)}/s`);
 
   console.log(`append through gRPC: requests of ${REQUEST_SUBMISSIONS}, ${REQUESTS_IN_FLIGHT} in flight, 20,000 statements per run`);
-  const appendSetup = await soloFederation("videohost.example", { batchEntriesMax: 10_000 });
+  const appendSetup = await soloFederation("videohost.example", LARGE_BATCHES);
   const append = await benchAppend(appendSetup, options.runs);
   await rm(appendSetup.folder, { recursive: true, force: true });
 

@@ -118,17 +118,30 @@ interface SavedFixture {
  * the commit path (a few minutes for a million) and reused while its size matches, unless `rebuild`.
  * A node started on it (startNodeProcess) serves the log.
  */
+function parsedOrUndefined(federationText: string): Federation | undefined {
+  try {
+    return parseFederation(federationText);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A one-node federation's parameters for bulk appends: batches of 10,000, and messages that hold the largest of them. */
+export const LARGE_BATCHES = { batchEntriesMax: 10_000, messageBytesMax: 32 * 1024 * 1024 };
+
 export async function ensureLogFixture(folder: string, entries: number, rebuild: boolean): Promise<SoloSetup> {
   const setupFile = join(folder, "setup.json");
   if (!rebuild && existsSync(setupFile)) {
     const saved = JSON.parse(await readFile(setupFile, "utf8")) as SavedFixture;
-    if (saved.entries === entries) {
+    // A fixture of other parameters (one made before the largest batch had to fit in a message) is built again.
+    const federation = saved.entries === entries ? parsedOrUndefined(saved.federationText) : undefined;
+    if (federation !== undefined && federation.parameters.messageBytesMax === LARGE_BATCHES.messageBytesMax) {
       const key = parsePrivateKey(saved.keyText);
-      return { ...saved, folder, key, keyFile: join(folder, `${key.name}.key`), federation: parseFederation(saved.federationText), federationFile: join(folder, "federation.json") };
+      return { ...saved, folder, key, keyFile: join(folder, `${key.name}.key`), federation, federationFile: join(folder, "federation.json") };
     }
   }
   await rm(folder, { recursive: true, force: true });
-  const fixture = await soloFederation("videohost.example", { batchEntriesMax: 10_000 }, folder);
+  const fixture = await soloFederation("videohost.example", LARGE_BATCHES, folder);
   const store = await LogStore.open(join(fixture.folder, "data", fixture.key.name, "store"));
   await store.bindFederation(fixture.federation.id);
   const ledger = await Ledger.open(fixture.federation, store);

@@ -2,7 +2,7 @@ import type { VerifierKey } from "../crypto/keys";
 import { federationId } from "./federationId";
 import { expectString, fieldError, objectFields } from "./fields";
 import { parseMembers } from "./members";
-import { DEFAULT_PARAMETERS, type FederationParameters, parseParameters } from "./parameters";
+import { checkLargestBatchFits, DEFAULT_PARAMETERS, type FederationParameters, parseParameters } from "./parameters";
 import { parseJsonStrict } from "./strictJson";
 import { DEFAULT_TAXONOMY, parseTaxonomy, type Taxonomy } from "./taxonomy";
 
@@ -56,10 +56,12 @@ export function parseFederation(text: string): Federation {
   const members = parseMembers(fields.members, "members");
   const taxonomy = parseTaxonomy(fields.taxonomy, "taxonomy");
   const parameters = parseParameters(fields.parameters, "parameters");
+  const validators = members.filter((member) => member.role === "validator");
+  checkLargestBatchFits(parameters, validators.length, "parameters");
   return Object.freeze({
     origin,
     members: Object.freeze(members),
-    validators: Object.freeze(members.filter((member) => member.role === "validator")),
+    validators: Object.freeze(validators),
     taxonomy,
     parameters,
     // The id covers the parameters in force, defaults included: see federationId.ts.

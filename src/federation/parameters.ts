@@ -101,3 +101,36 @@ function atMost(parameters: FederationParameters, path: string, smaller: Paramet
     );
   }
 }
+
+/**
+ * Generous bounds of what a committed batch takes on the wire: an entry with its signature and
+ * reveal, apart from its labels (its submitter's name is at most 253 bytes); a label (up to 64
+ * characters, and its field's framing); the header and the certificate's own fields; and one
+ * precommit of the certificate (the validator's name, its signatures). test/federation checks them
+ * against the largest batch the encoders make.
+ */
+const ENTRY_BYTES_BEYOND_LABELS_MAX = 1024;
+const LABEL_BYTES_MAX = 66;
+const BATCH_BYTES_BEYOND_ENTRIES_MAX = 1024;
+const PRECOMMIT_BYTES_MAX = 1024;
+
+/** The most bytes one committed batch, with its reveals and certificate, can take under these parameters. */
+export function largestBatchBytes(parameters: FederationParameters, validatorCount: number): number {
+  const entryBytes = ENTRY_BYTES_BEYOND_LABELS_MAX + parameters.labelsPerStatementMax * LABEL_BYTES_MAX;
+  return parameters.batchEntriesMax * entryBytes + BATCH_BYTES_BEYOND_ENTRIES_MAX + validatorCount * PRECOMMIT_BYTES_MAX;
+}
+
+/**
+ * A batch travels whole in one peer message (a sync answer, a proposal's batch asked for), so the
+ * largest the parameters allow must fit in messageBytesMax: a height of such statements could
+ * otherwise never reach a node that lacks it.
+ */
+export function checkLargestBatchFits(parameters: FederationParameters, validatorCount: number, path: string): void {
+  const largest = largestBatchBytes(parameters, validatorCount);
+  if (largest > parameters.messageBytesMax) {
+    throw fieldError(
+      fieldPath(path, "messageBytesMax"),
+      `must hold the largest batch: ${parameters.batchEntriesMax} entries (batchEntriesMax) of up to ${parameters.labelsPerStatementMax} labels (labelsPerStatementMax), certified by ${validatorCount} validators, take up to ${largest} bytes, got ${parameters.messageBytesMax}; raise messageBytesMax or lower batchEntriesMax`,
+    );
+  }
+}

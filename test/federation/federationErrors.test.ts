@@ -208,8 +208,19 @@ function parametersWith(name: ParameterName, value: number): Record<string, numb
     parameters.mempoolStatementsMax = Math.max(DEFAULT_PARAMETERS.mempoolStatementsMax, value);
     parameters.submissionsPerRequestMax = Math.min(DEFAULT_PARAMETERS.submissionsPerRequestMax, value);
   }
+  // The largest batch must fit in a message.
+  if (name === "batchEntriesMax" || name === "labelsPerStatementMax") parameters.messageBytesMax = PARAMETER_RULES.messageBytesMax.max;
+  if (name === "messageBytesMax") parameters.batchEntriesMax = 16;
   return parameters;
 }
+
+test("the largest batch the parameters allow must fit in one message", () => {
+  const error = rejection(edited((file) => (file.parameters = { batchEntriesMax: 10_000 })));
+  expect(error.message).toBe(
+    "parameters.messageBytesMax: must hold the largest batch: 10000 entries (batchEntriesMax) of up to 16 labels (labelsPerStatementMax), certified by 3 validators, take up to 20804096 bytes, got 4194304; raise messageBytesMax or lower batchEntriesMax",
+  );
+  expect(parseFederation(edited((file) => (file.parameters = { batchEntriesMax: 10_000, messageBytesMax: 20_804_096 }))).parameters.batchEntriesMax).toBe(10_000);
+});
 
 describe.each(PARAMETER_NAMES.map((name) => [name]))("parameter %s", (name) => {
   const { min, max, defaultValue } = PARAMETER_RULES[name];

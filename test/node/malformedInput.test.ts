@@ -49,7 +49,8 @@ async function commitForeignEntry(): Promise<StatementId> {
 }
 
 beforeAll(async () => {
-  setup = await testFederation({ messageBytesMax: 64 * 1024 });
+  // The smallest message limit, with batches small enough for it.
+  setup = await testFederation({ messageBytesMax: 64 * 1024, batchEntriesMax: 16 });
   node = await startInProcessNode(setup);
   member = connectMember(`127.0.0.1:${node.memberPort}`);
   log = connectLog(`127.0.0.1:${node.publicPort}`);
