@@ -1,11 +1,13 @@
 /**
  * Goal: `hashfed audit` as a command: --follow keeps auditing round after round as the log grows and
  * stops with the failing round's exit code; the documented exit codes hold (4 when nothing could be
- * audited, 2 for usage); the report for people says what was checked.
+ * audited, 2 for usage); the report for people says what was checked; an interrupt without
+ * --follow stops it at once.
  * Method: the compiled CLI as a real process against the fake Log service of
  * test/support/fakeLogNode.ts, whose log the test grows and then breaks between rounds.
  */
 import { rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { runCli, spawnCli } from "../support/cli";
 import { FakeLogNode, servedLog } from "../support/fakeLogNode";
@@ -65,4 +67,21 @@ test("a sampled audit's report for people lists the nodes, the accepted checkpoi
   expect(lines).toContain("  no checkpoint accepted before (first contact)");
   expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^  ${node.address}: current, size 3 \\(root .*\\) cosigned by alpha.example, bravo.example, charlie.example$`)));
   expect(lines).toContain("  3 sampled entries checked with inclusion proofs, signatures and rules: 0, 1, 2");
+});
+
+test("without --follow, an interrupt stops the audit at once, even while a node keeps it waiting", async () => {
+  // A node that takes the connection and never answers: the audit would wait for its 30 s deadline.
+  const silent = createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  try {
+    const audit = spawnCli(["audit", "--federation", federationFile, "--state", join(folder, "state"), "--node", `127.0.0.1:${(silent.address() as AddressInfo).port}`]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const interrupted = Date.now();
+    audit.child.kill("SIGINT");
+    await audit.exited;
+    expect(Date.now() - interrupted).toBeLessThan(2_000);
+    expect(audit.child.signalCode).toBe("SIGINT");
+  } finally {
+    silent.close();
+  }
 });

@@ -100,8 +100,11 @@ async function runAudit(options: AuditCommandOptions, addresses: string[]): Prom
     stopping = true;
     wake();
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  // With --follow, an interrupt ends the audit after the round under way; without it, at once, as usual.
+  if (options.follow === true) {
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  }
   try {
     for (;;) {
       const report = await auditor.round(folder);
