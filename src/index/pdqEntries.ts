@@ -20,8 +20,8 @@ export const WORDS_PER_HASH = 8;
 export class PdqEntries {
   /** Page p holds the words of entries p * 65,536 onwards, eight per entry. Read directly by the search loops. */
   readonly wordPages: Uint32Array[] = [];
-  private logIndexes = new IncreasingLogIndexes();
-  /** Bit i set: entry i was removed. Removed entries stay until compact() renumbers the rest. */
+  private readonly logIndexes = new IncreasingLogIndexes();
+  /** Bit i set: entry i was removed. Removed entries stay; a compaction copies the others into new entries (appendLive). */
   private removedBits = new Uint32Array(ENTRIES_PER_PAGE / 32);
   private entryCount = 0;
   private removedEntries = 0;
@@ -88,28 +88,20 @@ export class PdqEntries {
   }
 
   /**
-   * Drops the removed entries and renumbers the rest in order, in place; log indexes still increase
-   * with id. Every id handed out before is invalid afterwards.
+   * Appends the live entries of `source` with ids in [from, to), in order: a compaction copies the
+   * live entries into new ones this way, a slice at a time, while `source` is still searched.
    */
-  compact(): void {
-    const keptLogIndexes = new IncreasingLogIndexes();
-    for (let id = 0; id < this.entryCount; id++) {
-      if (this.isRemoved(id)) continue;
-      if (keptLogIndexes.length !== id) this.moveWords(id, keptLogIndexes.length);
-      keptLogIndexes.push(this.logIndexAt(id));
+  appendLive(source: PdqEntries, from: number, to: number): void {
+    for (let id = from; id < to; id++) {
+      if (source.isRemoved(id)) continue;
+      const copy = this.entryCount;
+      this.logIndexes.push(source.logIndexAt(id));
+      if (copy >>> ENTRY_PAGE_BITS === this.wordPages.length) this.addPage();
+      const words = source.wordPages[id >>> ENTRY_PAGE_BITS]!;
+      const offset = (id & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH;
+      this.wordPages[copy >>> ENTRY_PAGE_BITS]!.set(words.subarray(offset, offset + WORDS_PER_HASH), (copy & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH);
+      this.entryCount++;
     }
-    this.entryCount = keptLogIndexes.length;
-    this.logIndexes = keptLogIndexes;
-    this.removedEntries = 0;
-    this.removedBits.fill(0);
-    this.wordPages.length = Math.ceil(this.entryCount / ENTRIES_PER_PAGE);
-  }
-
-  private moveWords(from: number, to: number): void {
-    const source = this.wordPages[from >>> ENTRY_PAGE_BITS]!;
-    const target = this.wordPages[to >>> ENTRY_PAGE_BITS]!;
-    const sourceOffset = (from & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH;
-    target.set(source.subarray(sourceOffset, sourceOffset + WORDS_PER_HASH), (to & (ENTRIES_PER_PAGE - 1)) * WORDS_PER_HASH);
   }
 
   private addPage(): void {

@@ -15,7 +15,7 @@ import { GrowableUint32Array } from "../table";
 export const PENDING_SCAN_MAX = 256;
 /** A level at least 1/LEVEL_SIZE_RATIO the size of the one before it is merged into it: at most about log8(n / 256) levels. */
 export const LEVEL_SIZE_RATIO = 8;
-/** Once more than 1 entry in REMOVED_FRACTION_MAX is removed, the next indexing slice drops them and renumbers the rest. */
+/** Once more than 1 entry in REMOVED_FRACTION_MAX is removed, a compaction drops them and renumbers the rest (see Compaction). */
 export const REMOVED_FRACTION_MAX = 8;
 /**
  * Indexing is done in slices of this many entry-words (an entry is 16 of them), a few milliseconds
@@ -28,6 +28,19 @@ export const INDEX_SLICE_WORDS = 32_768;
 interface LevelInProgress {
   readonly build: PdqLevelBuild;
   readonly replacesFrom: number;
+}
+
+/**
+ * A compaction under way: the live entries copied, renumbered, into new entries a slice at a time,
+ * then their first level built, while searches go on using the current entries and levels (the
+ * removed ones filtered out, as always); the new ones replace them once that level is built.
+ */
+interface Compaction {
+  readonly entries: PdqEntries;
+  /** Entries of the current ones before this id are copied (the removed skipped). */
+  copiedTo: number;
+  /** Started once the copy has caught up. */
+  build: PdqLevelBuild | undefined;
 }
 
 /**
@@ -44,8 +57,8 @@ interface LevelInProgress {
  * slice at a time (indexSlice, INDEX_SLICE_WORDS), one build at a time, run by the index's owner,
  * never by a search; until a build completes, searches use the levels there are and scan the
  * entries not yet in one. Removing marks the entry, which stops matching at once; once removed
- * entries pass 1/REMOVED_FRACTION_MAX of the list, they are dropped and the rest renumbered and
- * indexed anew.
+ * entries pass 1/REMOVED_FRACTION_MAX of the list, the rest are copied, renumbered, and indexed
+ * anew, a slice at a time, while searches go on using the levels there are.
  *
  * Why 16-bit halves with their partner: they are the C++ reference's chunks, and the 16 x 17 buckets
  * of d = 31 stay cheap to visit; but at 10 million random hashes those buckets hold 41,500 entries,
@@ -59,10 +72,11 @@ interface LevelInProgress {
  * about 103 bytes an entry at 10 million (985 MiB, measured by scripts/bench-match.ts), 139 at 1 million.
  */
 export class PdqMultiIndex {
-  private readonly entries = new PdqEntries();
+  private entries = new PdqEntries();
   /** Levels from the oldest and largest, covering entries [0, indexedEnd) without gaps. */
   private levels: PdqLevel[] = [];
   private inProgress: LevelInProgress | undefined;
+  private compaction: Compaction | undefined;
   private readonly queryWords = new Uint32Array(WORDS_PER_HASH);
   private readonly candidates = new GrowableUint32Array();
   private readonly levelSearchSpace = new LevelSearchSpace();
@@ -81,7 +95,7 @@ export class PdqMultiIndex {
 
   /** Bytes of typed arrays and WebAssembly memory held, for the benchmarks' accounting. */
   get byteLength(): number {
-    return this.levels.reduce((total, level) => total + level.byteLength, this.entries.byteLength);
+    return this.levels.reduce((total, level) => total + level.byteLength, this.entries.byteLength + (this.compaction?.entries.byteLength ?? 0));
   }
 
   /** Requires log indexes to increase from call to call (they do: entries are added in log order). */
@@ -91,6 +105,8 @@ export class PdqMultiIndex {
 
   /** Removes the entry with `logIndex`; it no longer matches. Returns whether there was one. */
   remove(logIndex: number): boolean {
+    // An entry a compaction has copied is removed from the copy too; one it has not is skipped.
+    this.compaction?.entries.remove(logIndex);
     return this.entries.remove(logIndex);
   }
 
@@ -130,7 +146,8 @@ export class PdqMultiIndex {
    * PENDING_SCAN_MAX, advances the build in progress. Returns whether work is left.
    */
   indexSlice(wordsMax = INDEX_SLICE_WORDS): boolean {
-    this.dropRemovedIfMany();
+    if (this.compaction === undefined && this.compactionDue()) this.compaction = { entries: new PdqEntries(), copiedTo: 0, build: undefined };
+    if (this.compaction !== undefined) return this.advanceCompaction(this.compaction, wordsMax);
     this.inProgress ??= this.nextBuild();
     if (this.inProgress === undefined) return false;
     const { build, replacesFrom } = this.inProgress;
@@ -152,9 +169,11 @@ export class PdqMultiIndex {
     return this.levels.map((level) => level.to - level.from);
   }
 
-  /** Entry-words of indexing left in the build in progress, or 0: for a shell reporting progress. */
+  /** Entry-words of indexing left in the build in progress, or 0 (a compaction's copy counts a word per entry): for a shell reporting progress. */
   get indexingWordsLeft(): number {
-    return this.inProgress?.build.wordsLeft ?? 0;
+    const compaction = this.compaction;
+    if (compaction === undefined) return this.inProgress?.build.wordsLeft ?? 0;
+    return compaction.build?.wordsLeft ?? this.entries.count - compaction.copiedTo;
   }
 
   /**
@@ -181,18 +200,30 @@ export class PdqMultiIndex {
   }
 
   /**
-   * Renumbering the entries invalidates every level and the build in progress: the entries are
-   * scanned until the new level is built, which is the next build. The renumbering itself is one
-   * pass over the hashes in one slice (a fraction of a second at 10 M), rare: an eighth of the list
-   * retracted since the last.
+   * One slice of a compaction: copying live entries (a word of the budget each), then building the
+   * copy's first level; once built, the copy and its level replace the entries and every level (the
+   * build in progress on the old entries is dropped: its entries are in the new level or after it).
+   * Entries added meanwhile are copied as the copy catches up, the last of them at the swap.
    */
-  private dropRemovedIfMany(): void {
-    const entries = this.entries;
-    if (!this.compactionDue()) return;
-    entries.compact();
-    this.levels = [];
-    this.inProgress = entries.count > 0 ? { build: new PdqLevelBuild(entries, 0, Math.min(entries.count, this.levelEntriesMax)), replacesFrom: 0 } : undefined;
+  private advanceCompaction(compaction: Compaction, wordsMax: number): boolean {
+    const copying = Math.min(this.entries.count - compaction.copiedTo, Math.max(1, wordsMax));
+    compaction.entries.appendLive(this.entries, compaction.copiedTo, compaction.copiedTo + copying);
+    compaction.copiedTo += copying;
+    if (compaction.build === undefined && compaction.copiedTo < this.entries.count) return true;
+    const copy = compaction.entries;
+    let level: PdqLevel | undefined;
+    if (copy.count > 0) {
+      compaction.build ??= new PdqLevelBuild(copy, 0, Math.min(copy.count, this.levelEntriesMax));
+      level = compaction.build.advance(Math.max(1, wordsMax - copying));
+      if (level === undefined) return true;
+    }
+    copy.appendLive(this.entries, compaction.copiedTo, this.entries.count);
+    this.entries = copy;
+    this.levels = level === undefined ? [] : [level];
+    this.inProgress = undefined;
+    this.compaction = undefined;
     this.probingCheaper = [];
+    return this.compactionDue() || this.unindexedCount > PENDING_SCAN_MAX;
   }
 
   /** Checks the arguments and loads the query; returns the plan for the distance. */

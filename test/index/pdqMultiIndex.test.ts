@@ -394,23 +394,36 @@ describe("adds, removals and searches in any order", () => {
     for (let i = 0; i < stored.length; i += 499) expectSameResults(multi, scan, stored[i]!, 31);
   });
 
-  test("retractions past an eighth of the list in the middle of a build: all is renumbered and built anew, in slices; searches agree with a scan throughout", () => {
+  test("retractions past an eighth of the list in the middle of a build: all is renumbered and built anew, in slices, while searches use the levels there are and agree with a scan", () => {
     const stored: Buffer[] = Array.from({ length: 8000 }, () => randomBytes(32));
     const { multi, scan } = bothOver(stored);
     addMore(multi, scan, stored, 2000);
     expect(multi.indexSlice(5000)).toBe(true);
     expect(multi.indexingWordsLeft).toBeGreaterThan(0);
-    // 1,300 of 10,000 removed, mid-build: the next slice compacts and starts over from nothing indexed.
+    // 1,300 of 10,000 removed, mid-build: a compaction starts. Until its level is built the level of
+    // 8,000 serves searches (had it been dropped, every search would scan the whole list meanwhile).
     for (let logIndex = 0; logIndex < 2600; logIndex += 2) expect(multi.remove(logIndex) && scan.remove(logIndex)).toBe(true);
-    expect(multi.indexSlice(5000)).toBe(true);
-    expect(multi.unindexedCount).toBe(8700);
-    for (let slices = 0; multi.indexingWordsLeft > 0; slices++) {
+    let slices = 0;
+    for (; multi.indexingWordsLeft > 0 || slices === 0; slices++) {
       expect(slices).toBeLessThan(1000);
+      expect(multi.levelSizes).toEqual([8000]);
       if (slices % 5 === 0) expectSameResults(multi, scan, stored[(slices * 37) % stored.length]!, 31);
+      if (slices % 7 === 3) {
+        // Meanwhile: an entry the copy has taken and one it has not are removed, one more is added.
+        for (const logIndex of [2601 + slices, 9999 - slices]) expect(multi.remove(logIndex)).toBe(scan.remove(logIndex));
+        const value = randomBytes(32);
+        multi.add(value, stored.length);
+        scan.add(value, stored.length);
+        stored.push(value);
+      }
       multi.indexSlice(5000);
     }
-    expect(multi.unindexedCount).toBe(0);
+    expect(slices).toBeGreaterThan(10);
+    expect(multi.levelSizes).toHaveLength(1);
+    // The 1,300 removed before the copy are gone (those removed after it was taken stay, marked).
+    expect(multi.levelSizes[0]! + multi.unindexedCount).toBeLessThan(multi.size + 20);
     for (let i = 1; i < stored.length; i += 97) expectSameResults(multi, scan, stored[i]!, 31);
+    for (let i = stored.length - 20; i < stored.length; i++) expectSameResults(multi, scan, stored[i]!, 0);
   });
 
   test("log indexes must increase: adding out of order is a programmer error", () => {
