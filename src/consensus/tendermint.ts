@@ -192,14 +192,12 @@ export class Tendermint<P> {
     const { height, round, step, validValue, validRound } = this.state;
     if (step !== Step.Propose || !this.latch("propose", round)) return;
     if (proposerOf(this.config.validators, height, round) === this.config.self) {
-      if (validValue !== null) {
-        out.push({ kind: "propose", height, round, valueId: validValue, validRound }); // L15-L16, L19
-        return;
-      }
-      out.push({ kind: "needValue", height, round }); // L18
+      if (validValue !== null) out.push({ kind: "propose", height, round, valueId: validValue, validRound }); // L15-L16, L19
+      else out.push({ kind: "needValue", height, round }); // L18
     }
-    // L21. A proposer still waiting for a value times out like everyone else, so an empty
-    // proposer does not stall the round.
+    // L21, for the proposer too: one still waiting for a value, or one whose shell could not send
+    // its proposal (the valid value's batch not at hand after a restart), times out like everyone
+    // else, so the round does not stall. One that proposed has left the step when it fires.
     out.push({ kind: "scheduleTimeout", timeout: "propose", height, round, delayMs: timeoutMs(this.config.timeouts, "propose", round) });
   }
 

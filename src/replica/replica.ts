@@ -8,6 +8,7 @@ import {
   type ConsensusOutput,
   type CountedVote,
   type ProposalInput,
+  type RoundState,
   duplicateProposal,
   duplicateVote,
   evidenceFromConflictingCertificates,
@@ -978,13 +979,27 @@ export class Replica {
         value.recorded = true;
         this.values.set(batchIdOf(batch.header).toString("hex"), value);
       }
-      await this.apply(core.resume(saved, hasWork));
+      await this.apply(core.resume(this.asSigned(saved), hasWork));
       for (const bytes of this.wal.signedAtHeight(height)) await this.sendOwn(bytes);
     } else if (core.roundState.height < height) {
       await this.apply(core.step({ kind: "startHeight", height, hasWork }));
     }
     this.wal.forgetBelow(height);
     for (const { from, message } of this.futureMessages.take()) await this.handle(from, message);
+  }
+
+  /**
+   * The saved round state at the step its round's signed messages reached. A core step's outputs
+   * are recorded one synced write each, every one with the core's state after the whole step: a
+   * crash between two (its prevote recorded, its precommit not) left a state at precommit with no
+   * precommit signed, from which the core would never sign one, nor time out. The core reaches a
+   * step only by signing its message, so the messages on disk say which step it is at; its locks
+   * and valid value are kept (a lock only narrows what it may prevote).
+   */
+  private asSigned(saved: RoundState): RoundState {
+    const signed = (kind: Slot["kind"]): boolean => this.wal.signedAt({ height: saved.height, round: saved.round, kind }) !== undefined;
+    const step = signed("precommit") ? Step.Precommit : signed("prevote") ? Step.Prevote : Step.Propose;
+    return step < saved.step ? { ...saved, step } : saved;
   }
 
   private async stepCore(input: ConsensusInput<Signed>): Promise<void> {
