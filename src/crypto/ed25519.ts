@@ -42,3 +42,30 @@ export function verifyEd25519(publicKey: KeyObject, message: Uint8Array, signatu
   if (signature.length !== SIGNATURE_BYTES) return false;
   return verify(null, message, publicKey, signature);
 }
+
+/** The field's prime, 2^255 - 19: an encoded y coordinate at or above it is not canonical. */
+const FIELD_PRIME = (1n << 255n) - 19n;
+
+/**
+ * The y coordinates of the points of small order (orders 1, 2, 4 and 8), sign bit aside. OpenSSL
+ * verifies under such a key: with the identity point, one fixed signature verifies every message.
+ */
+const SMALL_ORDER_Y = [
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+];
+
+/**
+ * Whether a public key can bind signatures to the holder of its private key: its encoding is
+ * canonical (y below the prime) and its point is not of small order (RFC 8032 leaves both to the
+ * verifier; libsodium refuses both).
+ */
+export function isStrongPublicKey(publicKey: Uint8Array): boolean {
+  const y = Buffer.from(publicKey);
+  y[31]! &= 0x7f;
+  if (SMALL_ORDER_Y.includes(y.toString("hex"))) return false;
+  return BigInt(`0x${Buffer.from(y).reverse().toString("hex")}`) < FIELD_PRIME;
+}

@@ -1,6 +1,6 @@
 import { createHash, KeyObject } from "node:crypto";
 import { invalid } from "../errors";
-import { privateKeyObject, PUBLIC_KEY_BYTES, publicKeyFromSeed, publicKeyObject, SEED_BYTES } from "./ed25519";
+import { isStrongPublicKey, privateKeyObject, PUBLIC_KEY_BYTES, publicKeyFromSeed, publicKeyObject, SEED_BYTES } from "./ed25519";
 
 /**
  * Keys in the C2SP signed-note formats (c2sp.org/signed-note):
@@ -58,6 +58,9 @@ export function verifierKeyFromPublicKey(name: string, publicKey: Uint8Array): V
   checkKeyName(name);
   if (publicKey.length !== PUBLIC_KEY_BYTES) {
     throw invalid("KEY_BAD_LENGTH", `an Ed25519 public key is ${PUBLIC_KEY_BYTES} bytes, got ${publicKey.length}`);
+  }
+  if (!isStrongPublicKey(publicKey)) {
+    throw invalid("KEY_WEAK", `${name}'s public key is a point of small order or not a canonical encoding: signatures under it prove nothing (anyone can make one)`);
   }
   const id = keyId(name, publicKey);
   const encoded = Buffer.concat([Buffer.from([ED25519_KEY_TYPE]), publicKey]).toString("base64");

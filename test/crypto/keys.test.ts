@@ -1,3 +1,4 @@
+import { createPublicKey, verify } from "node:crypto";
 import { HashfedError } from "../../src/errors";
 import {
   keyId,
@@ -165,5 +166,36 @@ describe("mangled key texts are rejected or name a different key", () => {
         if (outcome(parse, mangled) === original) throw new Error(`${JSON.stringify(mangled)} parses to the original key`);
       }
     }
+  });
+});
+
+describe("weak public keys", () => {
+  // The y coordinates of the small-order points, and y = p, p + 1 (not canonical), little-endian.
+  const weak = [
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  ].map((hex) => Buffer.from(hex, "hex"));
+  const withSignBit = weak.map((key) => Buffer.concat([key.subarray(0, 31), Buffer.from([key[31]! | 0x80])]));
+
+  test("why: under the identity point, one fixed signature verifies any message", () => {
+    const identity = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), weak[1]!]), format: "der", type: "spki" });
+    const forged = Buffer.concat([weak[1]!, Buffer.alloc(32)]);
+    expect([Buffer.from("one message"), Buffer.from("another")].map((message) => verify(null, message, identity, forged))).toEqual([true, true]);
+  });
+
+  test.each([...weak, ...withSignBit].map((key) => [key.toString("hex")]))("%s is refused as a member's key, in a key text too", (hex) => {
+    const key = Buffer.from(hex, "hex");
+    expect(errorCode(() => verifierKeyFromPublicKey("weak.example", key))).toBe("KEY_WEAK");
+    const text = `weak.example+${keyId("weak.example", key).toString("hex")}+${Buffer.concat([Buffer.from([1]), key]).toString("base64")}`;
+    expect(errorCode(() => parseVerifierKey(text))).toBe("KEY_WEAK");
+  });
+
+  test("keys made from seeds are never weak", () => {
+    for (let i = 0; i < 200; i++) expect(() => privateKeyFromSeed("strong.example", pseudoRandomBytes(`seed ${i}`, 32))).not.toThrow();
   });
 });

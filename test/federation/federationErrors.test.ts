@@ -1,6 +1,12 @@
 import { HashfedError } from "../../src/errors";
 import { DEFAULT_PARAMETERS, PARAMETER_NAMES, PARAMETER_RULES, parseFederation, type ParameterName } from "../../src/federation";
+import { keyId } from "../../src/crypto/keys";
 import { memberKeyText, pilotFileValue, type FileValue } from "./fixtures";
+
+/** A verifier key text for `publicKey`, whatever it is (keys made from seeds are never weak). */
+function verifierKeyText(name: string, publicKey: Buffer): string {
+  return `${name}+${keyId(name, publicKey).toString("hex")}+${Buffer.concat([Buffer.from([1]), publicKey]).toString("base64")}`;
+}
 
 /**
  * Goal: every rule of the federation file rejects what it should, with a FEDERATION_INVALID error
@@ -65,6 +71,11 @@ const memberRows: Row[] = [
   ["a name of 254 characters", edited((file) => (file.members[0]!.name = "a".repeat(254))), "members[0].name: a member name is"],
   ["a key that is not a key", edited((file) => (file.members[1]!.key = "nonsense")), "members[1].key: a verifier key has the form name+keyid+key"],
   ["a key with a wrong key id", edited((file) => (file.members[1]!.key = (file.members[1]!.key as string).replace(/\+[0-9a-f]{8}\+/, "+00000000+"))), "members[1].key: the key id 00000000 does not match"],
+  [
+    "a key of small order (the identity point: one signature verifies any message)",
+    edited((file) => (file.members[2]!.key = verifierKeyText("audit.example", Buffer.concat([Buffer.from([1]), Buffer.alloc(31)])))),
+    "members[2].key: audit.example's public key is a point of small order or not a canonical encoding",
+  ],
   ["a key named for another member", edited((file) => (file.members[2]!.key = memberKeyText("a.example"))), 'members[2].key: the key name "a.example" does not match the member name "audit.example"'],
   ["a duplicate name", edited((file) => (file.members[3] = { ...file.members[1], address: "127.0.0.1:9999" })), "members[3].name: the same name as members[1] (forum.example); each member's name must be unique"],
   ["one public key under two names", edited((file) => (file.members[3]!.key = memberKeyText("chat.example", "forum.example"))), "members[3].key: the same key as members[1] (forum.example); each member's key must be unique"],
