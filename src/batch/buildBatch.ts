@@ -63,19 +63,9 @@ export function fitCandidates(federation: Federation, state: LogState, candidate
       fitted.accepted.push(entry);
     } catch (error) {
       if (!(error instanceof HashfedError)) throw error;
-      if (fitsTheLogAlone(state, entry)) fitted.deferred.push(entry);
+      if (draft.clashesWithDraft(entry.signed)) fitted.deferred.push(entry);
       else fitted.rejected.push({ entry, error });
     }
   }
   return fitted;
-}
-
-function fitsTheLogAlone(state: LogState, entry: BatchEntry): boolean {
-  try {
-    state.draft().check(entry.signed);
-    return true;
-  } catch (error) {
-    if (!(error instanceof HashfedError)) throw error;
-    return false;
-  }
 }

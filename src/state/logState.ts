@@ -133,6 +133,16 @@ export class LogDraft {
     return this.count;
   }
 
+  /**
+   * Whether `signed` would break a rule only because of a statement this draft took: it repeats one,
+   * or retracts an entry one of them retracted. Were the draft's statements not to commit, it might.
+   */
+  clashesWithDraft(signed: SignedStatement): boolean {
+    const body = signed.statement.body!;
+    if (this.addedIds.has(statementIdKey(signed.id))) return this.state.indexOf(signed.id) === undefined;
+    return body.$case === "retract" && this.retractedIds.has(statementIdKey(body.value.target as StatementId));
+  }
+
   /** Throws a HashfedError naming the rule broken; on success the statement counts as appended. */
   check(signed: SignedStatement): void {
     const key = statementIdKey(signed.id);

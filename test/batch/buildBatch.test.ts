@@ -82,6 +82,16 @@ describe("buildBatch", () => {
     expect(later.deferred).toEqual([]);
   });
 
+  test("a second retraction of an entry added in the same batch is left for later too", () => {
+    const added = maker.add(alpha);
+    const withdrawal = maker.retract(alpha, added.signed.id);
+    const again = maker.retract(alpha, added.signed.id);
+    const { batch, rejected, deferred } = buildBatch(federation, new LogState(), genesisHead(), [added, withdrawal, again], meta);
+    expect(idsOf(batch!.entries)).toEqual(idsOf([added, withdrawal]));
+    expect(rejected).toEqual([]);
+    expect(idsOf(deferred)).toEqual(idsOf([again]));
+  });
+
   test("refuses a candidate that is already committed", () => {
     const committed = maker.add(alpha);
     const state = new LogState();
