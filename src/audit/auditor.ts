@@ -12,7 +12,7 @@ import { type CheckpointRelation, checkConsistencyProof, relateByPrefixProof, re
 import { verifyCosignedCheckpoint } from "./cosignedCheckpoint";
 import { checkSampledEntry, chooseSamples } from "./entrySamples";
 import { describeFork, formatForkEvidence } from "./forkEvidence";
-import { type ReplayProgress, replayTo } from "./fullReplay";
+import { type ReplayProgress, type ReplayStop, replayTo } from "./fullReplay";
 import { LogNode } from "./logNode";
 import { LogReplay } from "./logReplay";
 import type { ObservedCheckpoint } from "./observedCheckpoint";
@@ -279,12 +279,13 @@ export class Auditor {
       const started = process.hrtime.bigint();
       const cpuStarted = process.cpuUsage();
       this.workers ??= new SignatureWorkers(this.options.federation, this.options.workers);
+      const stop: ReplayStop = { stands: false };
       try {
-        await replayTo(replay, this.workers, { checkpoint: target, node, knownRoots }, this.environment.onProgress);
+        await replayTo(replay, this.workers, { checkpoint: target, node, knownRoots }, stop, this.environment.onProgress);
       } catch (error) {
         // Runs are applied before their roots are checked: a replay that stopped may hold entries no
-        // root vouches for, so the next round (with --follow) starts it over.
-        this.replay = undefined;
+        // root vouches for, and the next round (with --follow) starts it over, unless it stands.
+        if (!stop.stands) this.replay = undefined;
         throw error;
       }
       const cpu = process.cpuUsage(cpuStarted);

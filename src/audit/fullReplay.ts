@@ -33,15 +33,29 @@ interface RunInFlight {
   readonly signatures: Promise<Uint8Array>;
 }
 
+/** Set by replayTo when it fails: whether the replay still stands, every entry in it under a checked root. */
+export interface ReplayStop {
+  stands: boolean;
+}
+
 /**
  * Replays the log from where `replay` stands up to the target checkpoint, from the target's node:
  * runs of up to 1000 entries fetched ahead, parsed and hashed on this thread, their signatures
  * checked on the workers, applied in order. After each run the replay's root is checked against
  * the target, by a consistency proof from the run's end (or directly, at a size with a known root),
  * so a bad entry is found within its run and then pinned down with inclusion proofs
- * (checkEntryInclusion). Throws a HashfedError at the first failure.
+ * (checkEntryInclusion). Throws a HashfedError at the first failure. When entries could not be
+ * fetched (a node gone away), the runs fetched before are applied and checked first, and `stop`
+ * then says the replay stands, so that the next round can go on from it.
  */
-export async function replayTo(replay: LogReplay, workers: SignatureWorkers, target: ReplayTarget, onProgress?: (progress: ReplayProgress) => void): Promise<void> {
+export async function replayTo(
+  replay: LogReplay,
+  workers: SignatureWorkers,
+  target: ReplayTarget,
+  stop: ReplayStop,
+  onProgress?: (progress: ReplayProgress) => void,
+): Promise<void> {
+  stop.stands = false;
   const size = target.checkpoint.verified.checkpoint.size;
   if (size > REPLAY_ENTRIES_MAX) {
     throw new HashfedError("exhausted", "REPLAY_TOO_LARGE", `a full replay holds at most ${REPLAY_ENTRIES_MAX} entries in memory; the checkpoint is of size ${size}: audit it by samples`);
@@ -78,7 +92,15 @@ export async function replayTo(replay: LogReplay, workers: SignatureWorkers, tar
     for (const check of checking) await check;
   };
   for (let position = 0; position < runs.length; position++) {
-    const leaves = await fetches[position]!;
+    let leaves: Buffer[];
+    try {
+      leaves = await fetches[position]!;
+    } catch (error) {
+      // The runs fetched before are applied and checked first: a failure among them comes first in the log.
+      await finishEarlierRuns();
+      stop.stands = true;
+      throw error;
+    }
     fetches[position] = undefined;
     fetch(position + RUNS_FETCHED_AHEAD);
     const start = runs[position]!.start;

@@ -235,6 +235,27 @@ test("with --follow, a full replay that a node left unfinished is started over, 
   }
 });
 
+test("with --follow, a full replay that stopped because the node stopped sending entries goes on from where it stopped", async () => {
+  const statements = statementsFor(3000, "gone");
+  const log = servedLog(fixture, statements, quorum);
+  const folder = await StateFolder.open(state, fixture.federation);
+  const auditor = new Auditor(
+    { federation: fixture.federation, addresses: [nodes[0]!.address], full: true, samples: 4, evidenceFolder: state, deadlineMs: 5000, workers: 1 },
+    testEnvironment(),
+  );
+  try {
+    nodes[0]!.serve({ ...log, entriesBelow: 2000 });
+    expect(findingsOf(await auditor.round(folder))).toEqual([expect.stringMatching(/^unavailable NODE_UNREACHABLE: .*the node stopped answering/)]);
+    nodes[0]!.serve(log);
+    const second = await auditor.round(folder);
+    expect(verdictOf(second)).toBe("ok");
+    expect(second.replay).toMatchObject({ from: 2000n, to: 3000n });
+  } finally {
+    await auditor.close();
+    await folder.close();
+  }
+});
+
 test("a checkpoint too large to replay in memory leaves a full audit incomplete, and allocates nothing for it", async () => {
   const log = servedLog(fixture, statementsFor(4, "huge"), quorum);
   nodes[0]!.serve({ ...log, checkpoint: cosign(fixture, 2 ** 40, log.tree.hash(0, 4), quorum) });

@@ -29,6 +29,8 @@ export interface ServedLog {
   readonly busy?: boolean;
   /** Calls answered UNAVAILABLE, as by a node that times out on them. */
   readonly unavailable?: readonly ProofOrEntriesCall[];
+  /** Entries served only below this index; beyond, UNAVAILABLE, as by a node gone away partway. */
+  readonly entriesBelow?: number;
 }
 
 export type ProofOrEntriesCall = "getEntries" | "getInclusionProof" | "getConsistencyProof";
@@ -73,6 +75,13 @@ export class FakeLogNode {
   }
 }
 
+/** Thrown by a handler playing a node that stopped answering. */
+class NodeGone extends Error {
+  constructor() {
+    super("the node stopped answering");
+  }
+}
+
 type Handler<Request, Response> = (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => void;
 
 function answer<Request, Response>(current: () => ServedLog | undefined, respond: (request: Request, log: ServedLog) => Response, name?: ProofOrEntriesCall): Handler<Request, Response> {
@@ -84,7 +93,7 @@ function answer<Request, Response>(current: () => ServedLog | undefined, respond
     try {
       callback(null, respond(call.request, log));
     } catch (error) {
-      callback({ code: status.INVALID_ARGUMENT, details: (error as Error).message });
+      callback({ code: error instanceof NodeGone ? status.UNAVAILABLE : status.INVALID_ARGUMENT, details: (error as Error).message });
     }
   };
 }
@@ -99,7 +108,10 @@ function handlers(current: () => ServedLog | undefined): LogServer {
     },
     getEntries: answer(
       current,
-      ({ start, end }, log) => ({ entries: log.entries.slice(Number(start), Number(end)).map((signed) => LogEntry.decode(signed.entryBytes)) }),
+      ({ start, end }, log) => {
+        if (end > (log.entriesBelow ?? Infinity)) throw new NodeGone();
+        return { entries: log.entries.slice(Number(start), Number(end)).map((signed) => LogEntry.decode(signed.entryBytes)) };
+      },
       "getEntries",
     ),
     getInclusionProof: answer(
