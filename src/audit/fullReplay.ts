@@ -142,13 +142,17 @@ async function checkRoot(target: ReplayTarget, prepared: PreparedEntries, root: 
   throw new HashfedError("invalid", "NODE_PROOF_INVALID", `${target.node.address}: ${failure}, yet each of entries [${prepared.start}, ${end}) is proven part of the checkpoint by an inclusion proof`);
 }
 
-/** Checks each entry of a run that failed its root check with an inclusion proof, throwing at the first that fails. */
+/** Inclusion proofs asked for at once while locating a bad entry: a run is up to 1,000 entries, each a call. */
+const LOCATING_PROOFS_IN_FLIGHT = 16;
+
+/** Checks each entry of a run that failed its root check with an inclusion proof, throwing at the first (in log order) that fails. */
 async function locateBadEntry(target: ReplayTarget, prepared: PreparedEntries): Promise<void> {
   const { size } = target.checkpoint.verified.checkpoint;
-  for (let position = 0; position < prepared.leafHashes.length; position++) {
-    const index = prepared.start + BigInt(position);
-    const served = await target.node.inclusionProof(index, size);
-    checkEntryInclusion(index, prepared.leafHashes[position]!, served, target.checkpoint.verified, target.node.address);
+  const count = prepared.leafHashes.length;
+  for (let first = 0; first < count; first += LOCATING_PROOFS_IN_FLIGHT) {
+    const positions = Array.from({ length: Math.min(LOCATING_PROOFS_IN_FLIGHT, count - first) }, (_, offset) => first + offset);
+    const served = await Promise.all(positions.map((position) => target.node.inclusionProof(prepared.start + BigInt(position), size)));
+    positions.forEach((position, i) => checkEntryInclusion(prepared.start + BigInt(position), prepared.leafHashes[position]!, served[i]!, target.checkpoint.verified, target.node.address));
   }
 }
 
