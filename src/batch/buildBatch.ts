@@ -53,7 +53,7 @@ export interface FittedCandidates {
  * The candidates a batch would hold, in order, up to the federation's batch size, those that break
  * a log rule given the entries before them, and those left for later; nothing is assembled. Pure.
  */
-export function fitCandidates(federation: Federation, state: LogState, candidates: readonly BatchEntry[]): FittedCandidates {
+export function fitCandidates(federation: Federation, state: LogState, candidates: Iterable<BatchEntry>): FittedCandidates {
   const draft = state.draft();
   const fitted: FittedCandidates = { accepted: [], rejected: [], deferred: [] };
   for (const entry of candidates) {

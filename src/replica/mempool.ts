@@ -3,6 +3,24 @@ import { HashfedError } from "../errors";
 import type { BatchEntry } from "../batch";
 import { statementIdKey, type StatementId } from "../statements";
 
+/**
+ * What an added signal is, for "a member adds a signal once while it is live": its submitter, type
+ * and value (from the reveal); undefined for a retraction, or an add without its reveal.
+ */
+export function signalKeyOf(entry: BatchEntry): string | undefined {
+  const body = entry.signed.statement.body!;
+  if (body.$case !== "addSignal" || entry.reveal === undefined) return undefined;
+  return `${entry.signed.statement.submitter}/${body.value.signalType}/${Buffer.from(entry.reveal.value).toString("hex")}`;
+}
+
+/** What a statement does, as a key: "retract:" and its target, or "add:" and signalKeyOf. */
+function purposeOf(entry: BatchEntry): string | undefined {
+  const body = entry.signed.statement.body!;
+  if (body.$case === "retract") return `retract:${statementIdKey(body.value.target as StatementId)}`;
+  const signal = signalKeyOf(entry);
+  return signal === undefined ? undefined : `add:${signal}`;
+}
+
 export interface MempoolLimits {
   readonly statementsMax: number;
   readonly perSubmitterMax: number;
@@ -16,6 +34,8 @@ export interface MempoolLimits {
 export class Mempool {
   private readonly pending = new Map<string, BatchEntry>();
   private readonly perSubmitter = new Map<string, number>();
+  /** Pending statements by what they do (a retraction's target, an add's signalKeyOf): see doingTheSame. */
+  private readonly byPurpose = new Map<string, Set<string>>();
 
   constructor(private readonly limits: MempoolLimits) {}
 
@@ -59,6 +79,12 @@ export class Mempool {
     const submitterCount = this.perSubmitter.get(submitter) ?? 0;
     this.pending.set(key, entry);
     this.perSubmitter.set(submitter, submitterCount + 1);
+    const purpose = purposeOf(entry);
+    if (purpose !== undefined) {
+      const same = this.byPurpose.get(purpose) ?? new Set<string>();
+      same.add(key);
+      this.byPurpose.set(purpose, same);
+    }
     return true;
   }
 
@@ -72,12 +98,30 @@ export class Mempool {
     return taken;
   }
 
+  /** The pending statements, oldest first; removing some while going through them is safe. */
+  inAgeOrder(): IterableIterator<BatchEntry> {
+    return this.pending.values();
+  }
+
+  /** Pending statements that do what `entry` does: retract the same entry, or add the same signal for the same member. */
+  doingTheSame(entry: BatchEntry): BatchEntry[] {
+    const purpose = purposeOf(entry);
+    const same = purpose === undefined ? undefined : this.byPurpose.get(purpose);
+    return same === undefined ? [] : [...same].map((key) => this.pending.get(key)!);
+  }
+
   /** Drops statements that were committed or rejected. */
   remove(id: StatementId): void {
     const key = statementIdKey(id);
     const entry = this.pending.get(key);
     if (entry === undefined) return;
     this.pending.delete(key);
+    const purpose = purposeOf(entry);
+    if (purpose !== undefined) {
+      const same = this.byPurpose.get(purpose)!;
+      same.delete(key);
+      if (same.size === 0) this.byPurpose.delete(purpose);
+    }
     const submitter = entry.signed.statement.submitter;
     const count = this.perSubmitter.get(submitter)!;
     assert(count > 0, "per-submitter counts track the pending statements");

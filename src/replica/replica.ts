@@ -32,7 +32,7 @@ import { LogStore } from "../store";
 import type { KeyValueStore } from "../store/keyValueStore";
 import { CommitWaiters } from "./commitWaiters";
 import type { TimerHandle, Timers, Transport } from "./environment";
-import { Mempool } from "./mempool";
+import { Mempool, signalKeyOf } from "./mempool";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
 import { resolveReference } from "./batchReference";
@@ -883,10 +883,19 @@ export class Replica {
     await this.announce(this.addToMempool(entries), from);
   }
 
-  /** Adds the statements not yet committed or pending to the mempool; returns those added. */
+  /**
+   * Adds the statements not yet committed or pending to the mempool; returns those added. One the
+   * log refuses for good (doneOnTheLog) is refused here, so that a copy sent again by a peer that has
+   * not dropped it yet does not come back.
+   */
   private addToMempool(entries: readonly BatchEntry[]): BatchEntry[] {
     const fresh = entries.filter((entry) => this.ledger.indexOf(entry.signed.id) === undefined && !this.mempool.has(entry.signed.id));
     return fresh.filter((entry) => {
+      const refused = this.doneOnTheLog(entry);
+      if (refused !== undefined) {
+        this.reject(entry, refused);
+        return false;
+      }
       try {
         return this.mempool.add(entry);
       } catch (error) {
@@ -1105,11 +1114,14 @@ export class Replica {
    * The oldest pending statements that fit the log as it stands, up to a batch; those a rule of the
    * log or withoutRepeatedSignals refuses leave the mempool and are reported. Those that clash only
    * with one taken (see fitCandidates) stay pending: once that one commits, they are refused by the
-   * log, and their submitter's node acknowledges the entry that did what they do.
+   * log, and their submitter's node acknowledges the entry that did what they do. The mempool is
+   * gone through as far as it takes to fill a batch: a member that flooded it with statements the
+   * log refuses had kept every statement behind them out of batches (a proposer looked at the oldest
+   * batchEntriesMax only, and proposed nothing when none fit), and the federation stalled.
    */
   private fittingPending(): BatchEntry[] {
     const { federation } = this.options;
-    const candidates = this.withoutRepeatedSignals(this.mempool.oldest(federation.parameters.batchEntriesMax));
+    const candidates = this.withoutRepeatedSignals(this.mempool.inAgeOrder());
     const { accepted, rejected } = fitCandidates(federation, this.ledger.state, candidates);
     for (const { entry, error } of rejected) {
       this.mempool.remove(entry.signed.id);
@@ -1126,25 +1138,43 @@ export class Replica {
    * pending statements in a crash and its member submitted them again. It is the proposer's policy,
    * not a rule of valid(v): the commitment hides the value from the log's rules.
    */
-  private withoutRepeatedSignals(candidates: readonly BatchEntry[]): BatchEntry[] {
+  private *withoutRepeatedSignals(candidates: Iterable<BatchEntry>): Iterable<BatchEntry> {
     const seen = new Set<string>();
-    return candidates.filter((entry) => {
-      const body = entry.signed.statement.body!;
-      if (body.$case !== "addSignal" || entry.reveal === undefined) return true;
-      const submitter = entry.signed.statement.submitter;
-      const key = `${submitter}/${body.value.signalType}/${Buffer.from(entry.reveal.value).toString("hex")}`;
-      const live = this.ledger.index
-        .match(body.value.signalType as SignalTypeName, entry.reveal.value, 0)
-        .some((hit) => this.ledger.state.submitterAt(hit.logIndex) === submitter);
-      if (!live) {
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
+    for (const entry of candidates) {
+      const key = signalKeyOf(entry);
+      const refused = key === undefined ? undefined : this.signalLive(entry);
+      if (refused !== undefined) {
+        this.mempool.remove(entry.signed.id);
+        this.reject(entry, refused);
+      } else if (key === undefined || !seen.has(key)) {
+        if (key !== undefined) seen.add(key);
+        yield entry;
       }
-      this.mempool.remove(entry.signed.id);
-      this.reject(entry, new HashfedError("exists", "SIGNAL_ALREADY_LIVE", `${submitter} already has this ${body.value.signalType} signal on the log`));
-      return false;
-    });
+    }
+  }
+
+  /** SIGNAL_ALREADY_LIVE if `entry` adds a signal its submitter has on the log, live. */
+  private signalLive(entry: BatchEntry): HashfedError | undefined {
+    const body = entry.signed.statement.body!;
+    if (body.$case !== "addSignal" || entry.reveal === undefined) return undefined;
+    const submitter = entry.signed.statement.submitter;
+    const live = this.ledger.index
+      .match(body.value.signalType as SignalTypeName, entry.reveal.value, 0)
+      .some((hit) => this.ledger.state.submitterAt(hit.logIndex) === submitter);
+    return live ? new HashfedError("exists", "SIGNAL_ALREADY_LIVE", `${submitter} already has this ${body.value.signalType} signal on the log`) : undefined;
+  }
+
+  /**
+   * Why the log as committed refuses `entry` for good, if it does: its signal is live for its
+   * submitter, or its target is retracted. (A target not on the log yet may be committed later.)
+   */
+  private doneOnTheLog(entry: BatchEntry): HashfedError | undefined {
+    const body = entry.signed.statement.body!;
+    if (body.$case !== "retract") return this.signalLive(entry);
+    const target = body.value.target as StatementId;
+    const index = this.ledger.indexOf(target);
+    const by = index === undefined ? undefined : this.ledger.state.retractedBy(index);
+    return by === undefined ? undefined : new HashfedError("precondition", "RETRACT_TWICE", `statement ${target.toString("hex")} was already retracted by the entry at log index ${by}`);
   }
 
   /** valid(v): the batch of a proposal, checked against the log as it stands (once the batch is here: the core asks once). */
@@ -1413,6 +1443,17 @@ export class Replica {
       this.mempool.remove(entry.signed.id);
       this.waiters.committed(entry.signed.id, first + offset);
     });
+    // Pending statements that do what one just committed did (retract the same entry, add the same
+    // signal again) are refused by the log from now on, at every node: a validator had dropped them
+    // only when it proposed, and sent them again to the others, which took them back, for good.
+    for (const entry of batch.entries) {
+      for (const same of this.mempool.doingTheSame(entry)) {
+        const refused = this.doneOnTheLog(same);
+        if (refused === undefined) continue;
+        this.mempool.remove(same.signed.id);
+        this.reject(same, refused);
+      }
+    }
     // A validator learns that a pending statement can no longer go on the log when it proposes; an
     // observer proposes nothing, so its member's statement (a second retraction of one entry, say)
     // would wait forever and hold its place in the mempool. It puts them to the same checks.
