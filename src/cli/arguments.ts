@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { InvalidArgumentError } from "commander";
 import { HashfedError } from "../errors";
+import { checkAddress } from "../federation/address";
 
 /** A commander parser for a non-negative decimal integer option; anything else is a usage error (exit 2). */
 export function nonNegativeInteger(value: string): number {
@@ -25,12 +27,28 @@ export function nonNegativeBigInteger(value: string): bigint {
   return BigInt(value);
 }
 
-/** Refuses to replace existing files unless --force was given, before anything is written. */
+/** A commander parser for a listening address, host:port, checked as a federation file's addresses are. */
+export function hostAndPort(value: string): string {
+  try {
+    checkAddress(value, value);
+  } catch (error) {
+    if (!(error instanceof HashfedError)) throw error;
+    throw new InvalidArgumentError(error.message);
+  }
+  return value;
+}
+
+/**
+ * Checks, before anything is written, that files can be written where asked: distinct paths, in
+ * folders that exist, and none there already unless --force was given (a command that writes two
+ * files had written the first and then failed on the second, or written one over the other).
+ */
 export function checkWritable(paths: readonly (string | undefined)[], force: boolean | undefined): void {
-  if (force === true) return;
-  for (const path of paths) {
-    if (path !== undefined && existsSync(path)) {
-      throw new HashfedError("exists", "FILE_EXISTS", `${path} exists; pass --force to overwrite it`);
-    }
+  const given = paths.filter((path): path is string => path !== undefined);
+  for (const [position, path] of given.entries()) {
+    const same = given.slice(0, position).find((earlier) => resolve(earlier) === resolve(path));
+    if (same !== undefined) throw new HashfedError("invalid", "FILES_THE_SAME", `${same} and ${path} are the same file; give two different files`);
+    if (!existsSync(dirname(resolve(path)))) throw new HashfedError("not-found", "FOLDER_MISSING", `cannot write ${path}: the folder ${dirname(path)} does not exist`);
+    if (force !== true && existsSync(path)) throw new HashfedError("exists", "FILE_EXISTS", `${path} exists; pass --force to overwrite it`);
   }
 }

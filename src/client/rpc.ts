@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { parseToken } from "../crypto";
 import { ERROR_CODE_TRAILER } from "../errors";
 import { LogClient } from "../gen/hashfed/v1/log";
 import { MemberClient } from "../gen/hashfed/v1/member";
@@ -22,7 +23,7 @@ export interface Connection<C extends Client> {
 
 export function connectMember(address: string, tokenFile?: string): Connection<MemberClient> {
   const metadata = new Metadata();
-  if (tokenFile !== undefined) metadata.set("authorization", `Bearer ${readFileSync(tokenFile, "utf8").trim()}`);
+  if (tokenFile !== undefined) metadata.set("authorization", `Bearer ${parseToken(readFileSync(tokenFile, "utf8"), tokenFile)}`);
   return { client: new MemberClient(address, credentials.createInsecure()), metadata };
 }
 

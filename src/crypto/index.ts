@@ -17,6 +17,7 @@ export {
   type KeyFileWriteOptions,
   PRIVATE_KEY_FILE_MODE,
   readPrivateKeyFile,
+  parseToken,
   readTokenFile,
   readVerifierKeyFile,
   TOKEN_CHARS_MIN,

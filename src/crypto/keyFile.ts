@@ -54,7 +54,19 @@ export const TOKEN_CHARS_MIN = 16;
 
 /** A Member service token file: owner-only like a private key file, one line of at least TOKEN_CHARS_MIN characters. */
 export async function readTokenFile(path: string): Promise<string> {
-  const token = (await readKeyFileText(path, { ownerOnly: true })).trim();
+  return parseToken(await readKeyFileText(path, { ownerOnly: true }), path);
+}
+
+/**
+ * A member token from a token file's text: visible ASCII, as an HTTP header value carries it (a
+ * node took any text, which no client could then send; a client echoed a bad one in its error),
+ * at least TOKEN_CHARS_MIN characters. Errors never quote the token.
+ */
+export function parseToken(text: string, path: string): string {
+  const token = text.trim();
+  if (!/^[\x21-\x7e]*$/.test(token)) {
+    throw invalid("TOKEN_CHARACTERS", `the token in ${path} must be one line of visible ASCII characters (letters, digits, punctuation; no spaces)`);
+  }
   if (token.length < TOKEN_CHARS_MIN) {
     throw invalid("TOKEN_TOO_SHORT", `the token in ${path} has ${token.length} characters; use at least ${TOKEN_CHARS_MIN} random ones`);
   }

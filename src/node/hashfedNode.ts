@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir, stat } from "node:fs/promises";
 import { type ChannelOptions, Server, ServerCredentials } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
@@ -76,7 +76,7 @@ export class HashfedNode {
     if (options.memberToken !== undefined && options.memberToken.length < TOKEN_CHARS_MIN) {
       throw new HashfedError("invalid", "TOKEN_TOO_SHORT", `a member token has at least ${TOKEN_CHARS_MIN} characters`);
     }
-    await mkdir(options.dataDir, { recursive: true });
+    await ownerOnlyFolder(options.dataDir, options.log);
     const kv = await LevelKeyValueStore.open(join(options.dataDir, "store"));
     const signer = new KeySigner(key);
     const peers = new PeerNetwork({ federation, signer, entropy: modules.entropy, log: options.log });
@@ -242,8 +242,23 @@ function shutdown(server: Server): Promise<void> {
 function bind(server: Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => {
-      if (error !== null) reject(new HashfedError("unavailable", "BIND_FAILED", `cannot listen on ${address}: ${error.message}`));
+      if (error !== null) {
+        const hint = "; give the node an address of this machine to listen on (--listen, --member-listen), such as 0.0.0.0:7401";
+        reject(new HashfedError("unavailable", "BIND_FAILED", `cannot listen on ${address}: ${error.message}${hint}`));
+      }
       else resolve(port);
     });
   });
+}
+
+/**
+ * The data folder, made owner-only (0700): the store holds every reveal, the hashes themselves, as
+ * secret as the key. One that group or others could reach is closed, and the node says so.
+ */
+async function ownerOnlyFolder(path: string, log: (line: string) => void): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  const mode = (await stat(path)).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  await chmod(path, 0o700);
+  log(`the data folder ${path} had mode ${mode.toString(8).padStart(4, "0")}; it holds every reveal, so it is now 0700`);
 }

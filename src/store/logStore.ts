@@ -67,10 +67,12 @@ export class LogStore {
       return;
     }
     if (!bound.equals(federationId)) {
+      // Bound by a start that went no further (an address that did not resolve, say), then the file fixed.
+      const empty = (await this.readHead()) === undefined ? "; its log is empty: if this node never ran in that federation, delete the folder and start again" : "";
       throw new HashfedError(
         "precondition",
         "STORE_OTHER_FEDERATION",
-        `this data folder holds the log of federation ${bound.toString("hex").slice(0, 16)}…, not of the federation file given (${federationId.toString("hex").slice(0, 16)}…)`,
+        `this data folder holds the log of federation ${bound.toString("hex").slice(0, 16)}…, not of the federation file given (${federationId.toString("hex").slice(0, 16)}…)${empty}`,
       );
     }
   }

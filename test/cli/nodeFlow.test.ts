@@ -132,12 +132,8 @@ test("submit --json returns an acknowledgement whose proof verifies; the same ha
   expect(again.checkpoint).toBe(submitJson.checkpoint);
 });
 
-// BUG (src/cli/output.ts toJson, line 9, used by submit/match/entry/follow --json): every Buffer
-// becomes base64, so statement ids in JSON are base64, while the module's doc comment promises
-// "statement ids hex", the human output prints hex, and `retract --id` / `entry --id` accept only
-// hex: a script cannot pass `submit --json | jq .acknowledgements[0].statementId` to `retract --id`.
-// Fix: print statementId and retractedBy as hex in toJson's callers (as `status --json` already
-// does for federationId), or key the replacer on those field names.
+// Once a bug: --json printed statement ids in base64, which `retract --id` and `entry --id` do not
+// take.
 test("submit --json prints the statement id in hex, the form retract --id takes", () => {
   expect(submitJson.acknowledgements[0]!.statementId).toMatch(/^[0-9a-f]{64}$/);
 });

@@ -9,6 +9,7 @@
  * outputs are parsed with the project's own parsers (parseVerifierKey, readPrivateKeyFile); the
  * multi-validator checkpoints are signed here with the validators' keys, as their nodes would.
  */
+import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -52,6 +53,17 @@ describe("hashfed keygen", () => {
     expect((await readPrivateKeyFile(at("photo.key"))).verifierKey.text).toBe(printed.verifierKey);
   });
 
+  test("writes nothing when it cannot write both files: a missing folder, or the same file twice", async () => {
+    const missing = await runCli(["keygen", "--name", "half.example", "--out", at("half.key"), "--vkey-out", at("nowhere/half.vkey")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("the folder");
+    expect(existsSync(at("half.key"))).toBe(false);
+    const same = await runCli(["keygen", "--name", "same.example", "--out", at("same.key"), "--vkey-out", at("same.key"), "--force"]);
+    expect(same.code).toBe(1);
+    expect(same.stderr).toContain("are the same file");
+    expect(existsSync(at("same.key"))).toBe(false);
+  });
+
   describe("on an existing key file", () => {
     let refused: Awaited<ReturnType<typeof runCli>>;
     let before: string;
@@ -69,10 +81,6 @@ describe("hashfed keygen", () => {
       expect(await readFile(at("keep.key"), "utf8")).toBe(before);
     });
 
-    // BUG (src/crypto/keyFile.ts line 167, used by src/cli/commands/keygen.ts): the refusal says
-    // "move it away first to replace it" although `hashfed keygen` offers --force for exactly this
-    // (`federation init` says "pass --force to overwrite it"). Fix: have keygen catch KEY_FILE_EXISTS
-    // and add "; pass --force to overwrite it".
     test("the refusal names --force, the option that overrides it", () => {
       expect(refused.stderr).toContain("--force");
     });
@@ -86,10 +94,8 @@ describe("hashfed keygen", () => {
     });
   });
 
-  // BUG (src/cli/commands/keygen.ts lines 16-17): the private key is written before the verifier
-  // key file is checked, so when --vkey-out exists the command fails (exit 1) but leaves a new
-  // private key behind whose verifier key is nowhere: the next run then refuses because of it.
-  // Fix: check that neither target exists (unless --force) before writing either.
+  // Once a bug: the private key was written before the verifier key file was checked, and stayed behind
+  // when that failed.
   test("a refused --vkey-out writes no private key either", async () => {
     await writeFile(at("existing.vkey"), "placeholder\n");
     const result = await runCli(["keygen", "--name", "half.example", "--out", at("half.key"), "--vkey-out", at("existing.vkey")]);
@@ -229,6 +235,8 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
     ["an unknown option", ["status", "--frobnicate"], "unknown option '--frobnicate'"],
     ["a missing argument", ["federation", "show"], "missing required argument 'file'"],
     ["a missing option of verify", ["verify", "inclusion", "--checkpoint", "c", "--proof", "p"], "required option '--federation <file>' not specified"],
+    // It had listened on port 443 (the host taken as "127.0.0.1" before a missing port).
+    ["a listening address without a port", ["node", "--key", "k", "--federation", "f", "--data", "d", "--member-listen", "127.0.0.1"], "must have the form host:port"],
   ];
   const numeric: [string, string[]][] = [
     ["entry --index", ["entry", "--node", "127.0.0.1:1", "--index", "abc"]],
@@ -274,25 +282,16 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
     expect(result("unreachable").stderr).toMatch(/^hashfed: UNAVAILABLE: cannot reach the node/);
   });
 
-  // BUG (src/cli/main.ts line 36): an error that is not a HashfedError or a gRPC error, such as a
-  // missing file (ENOENT from readFileSync in federation show, verify, node, federation init), is
-  // printed with its whole JavaScript stack trace. Fix: print `error.message` for Node system
-  // errors (those with a string `code`, e.g. "ENOENT: no such file or directory, open 'x'") and keep
-  // stacks for real internal errors only.
+  // Once a bug: an error that was neither a HashfedError nor a gRPC error (a missing file) was printed
+  // with its stack.
   test("a missing file exits 1 with a one-line message, not a stack trace", () => {
     expect(result("missing").code).toBe(1);
     expect(result("missing").stderr).toContain("no-such-file.json");
     expect(result("missing").stderr.trim().split("\n")).toHaveLength(1);
   });
 
-  // BUG (numeric options parsed with `(value) => Number(value)` or BigInt(...) and never checked):
-  // src/cli/commands/read.ts lines 47 and 59 (`entry --index`, `follow --from`) and proof.ts lines
-  // 30 and 48: BigInt throws a SyntaxError, printed with a stack; match.ts line 13 (`--distance`)
-  // and submit.ts line 51 (`--quality`): NaN reaches protobuf, "INTERNAL: Request message
-  // serialization failure: invalid uint32: NaN", which blames the node; federation.ts lines 26-27
-  // (`--pdq-distance-max`, `--pdq-quality-min`): "got null". A non-number is a usage error: exit 2
-  // naming the option and the value. Fix: a commander argParser that throws InvalidArgumentError
-  // for anything but a non-negative decimal integer.
+  // Once a bug: numeric options went through Number() or BigInt() unchecked (stack traces; NaN sent to
+  // the node). A non-number is a usage error, exit 2, naming the option.
   test.each(numeric)("a non-numeric %s is a usage error (exit 2)", (what) => {
     expect(result(what).code).toBe(2);
     expect(result(what).stderr).toContain("abc");

@@ -159,11 +159,8 @@ describe("one validator", () => {
       expect(error).toMatchObject({ kind: "unauthenticated", message: expect.stringContaining(alpha.name) });
     });
 
-    // BUG (src/consensus/commitCertificate.ts:43): verifyNoteSignatures throws its own
-    // NOTE_SIGNATURE_INVALID when a known key's signature does not verify, so the certificate's
-    // CHECKPOINT_SIGNATURE_INVALID is only reached when the key id is wrong. The common case, a
-    // validator's own key signing the wrong checkpoint, is reported under a note-parsing code that
-    // does not say a certificate's checkpoint signature was wrong (codes are metric labels).
+    // Once a bug: a validator's own key signing the wrong checkpoint was reported under the note
+    // parser's code, not CHECKPOINT_SIGNATURE_INVALID.
     test("by the validator's key over another checkpoint is CHECKPOINT_SIGNATURE_INVALID", () => {
       expect(refusal(certifiedBy(overOtherCheckpoint())).code).toBe("CHECKPOINT_SIGNATURE_INVALID");
     });

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HashfedError } from "../../src/errors";
-import { KEY_FILE_BYTES_MAX, readPrivateKeyFile, readVerifierKeyFile, writePrivateKeyFile, writeVerifierKeyFile } from "../../src/crypto/keyFile";
+import { KEY_FILE_BYTES_MAX, readPrivateKeyFile, readTokenFile, readVerifierKeyFile, writePrivateKeyFile, writeVerifierKeyFile } from "../../src/crypto/keyFile";
 import { privateKeyFromSeed } from "../../src/crypto/keys";
 import { pseudoRandomBytes } from "./testBytes";
 
@@ -130,5 +130,31 @@ describe("verifier key files", () => {
     const path = join(folder, "member.vkey");
     await writeFile(path, key.text + "\n", { mode: 0o600 });
     await expect(readVerifierKeyFile(path)).rejects.toThrow("this is a private key, not a verifier key");
+  });
+});
+
+describe("member token files", () => {
+  test("a token is one line of visible ASCII, at least 16 characters; a refusal never quotes it", async () => {
+    const cases: Array<[string, string]> = [
+      ["0123456789abcdef-token\n", "accepted"],
+      ["éééééééééééééééééééé\n", "TOKEN_CHARACTERS"],
+      ["line1-0123456789\nline2\n", "KEY_FILE_MALFORMED"],
+      ["with a space 0123456789\n", "TOKEN_CHARACTERS"],
+      ["short\n", "TOKEN_TOO_SHORT"],
+    ];
+    for (const [text, expected] of cases) {
+      const path = join(folder, "token");
+      await writeFile(path, text, { mode: 0o600 });
+      await chmod(path, 0o600);
+      let outcome: string;
+      try {
+        outcome = (await readTokenFile(path)) === text.trim() ? "accepted" : "changed";
+      } catch (error) {
+        if (!(error instanceof HashfedError)) throw error;
+        expect(error.message).not.toContain(text.trim().slice(0, 8));
+        outcome = error.code;
+      }
+      expect([text, outcome]).toEqual([text, expected]);
+    }
   });
 });

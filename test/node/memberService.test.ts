@@ -13,7 +13,7 @@ import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as http2 from "node:http2";
-import { rm } from "node:fs/promises";
+import { chmod, mkdir, rm, stat } from "node:fs/promises";
 import { createServer, type Server as NetServer } from "node:net";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -164,12 +164,8 @@ describe("Submit is idempotent", () => {
     await expectAcknowledgementsVerify(second);
   });
 
-  // BUG (src/node/submissionIntake.ts admit(), lines 150-151): two copies of the same signed
-  // statement in one request both count as "fresh" (neither is committed nor in the mempool yet),
-  // so LogDraft.check rejects the second with ALREADY_EXISTS "statement ... is already on the log
-  // earlier in this batch" and the whole request fails, although the statement is not on the log
-  // and the node-signed path dedups the same case. Fix: dedup "new" items by statement id inside
-  // the request (like signDrafts does for drafts) before checking and admitting them.
+  // Once a bug: two copies of one signed statement in a request failed the request as a duplicate on
+  // the log.
   test("the same signed statement twice in one request: two acknowledgements of one entry", async () => {
     const statement = signedAdd();
     const response = await submit(statement, statement);
@@ -206,13 +202,8 @@ describe("Submit is idempotent", () => {
     expect(verified.checkpoint.size).toBe(before + 1n);
   });
 
-  // BUG (src/node/submissionIntake.ts prepareAdd() lines 190-195, submit() line 92, admit() line 147):
-  // the "already live or pending" check runs in prepareAdd, before `await this.signAndVerify(...)`; two requests adding the same
-  // signal concurrently both pass it (neither is pending yet), both get signed, and both are
-  // committed: two entries for one signal, against the class comment's "adding a signal this member
-  // already has live (or pending) acknowledges the existing statement". Fix: in admit() (which is
-  // synchronous) re-check ownPending and the index for each own draft and turn a duplicate into
-  // { kind: "same" } / { kind: "committed" } before adding it to the mempool.
+  // Once a bug: two requests adding the same signal at once were both signed and committed, two entries
+  // for one signal.
   test("two concurrent requests adding the same signal get one entry", async () => {
     const value = randomHex32();
     const [a, b] = await Promise.all([submit(add("sha256", value)), submit(add("sha256", value))]);
@@ -469,6 +460,24 @@ describe("Status", () => {
   });
 });
 
+test("a data folder others could read (it holds every reveal) is closed to its owner, and the node says so", async () => {
+  const dataDir = join(setup.folder, "wide-open");
+  await mkdir(dataDir, { mode: 0o755 });
+  await chmod(dataDir, 0o755);
+  const logged: string[] = [];
+  const started = await HashfedNode.start({ dataDir, federation: setup.federation, key: setup.key, memberAddress: "127.0.0.1:0", publicAddress: "127.0.0.1:0", log: (line) => logged.push(line) });
+  try {
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    expect(logged).toContainEqual(expect.stringContaining(`the data folder ${dataDir} had mode 0755; it holds every reveal, so it is now 0700`));
+  } finally {
+    await started.stop();
+  }
+  const fresh = join(setup.folder, "fresh", "data");
+  const again = await HashfedNode.start({ dataDir: fresh, federation: setup.federation, key: setup.key, memberAddress: "127.0.0.1:0", publicAddress: "127.0.0.1:0", log: () => {} });
+  await again.stop();
+  expect((await stat(fresh)).mode & 0o777).toBe(0o700);
+});
+
 describe("the Member service off loopback", () => {
   test("refuses to start without a token (MEMBER_ADDRESS_UNGUARDED)", async () => {
     const start = HashfedNode.start({
@@ -482,10 +491,8 @@ describe("the Member service off loopback", () => {
     await expect(start).rejects.toMatchObject({ code: "MEMBER_ADDRESS_UNGUARDED", message: expect.stringContaining("0.0.0.0:0") });
   });
 
-  // BUG (src/node/memberAccess.ts isLoopbackAddress, line 8): any host that starts with "127." counts
-  // as loopback, including DNS names such as "127.attacker.example" that resolve anywhere, so such a
-  // Member service starts unguarded. Fix: treat as loopback only IP literals in 127.0.0.0/8 (net.isIPv4
-  // and the first octet), ::1 / [::1], and "localhost".
+  // Once a bug: any host starting with "127." counted as loopback, DNS names included, so such a Member
+  // service started unguarded.
   test("treats a DNS name starting with 127. as off loopback", async () => {
     const start = HashfedNode.start({
       dataDir: join(setup.folder, "dns-name"),
@@ -619,11 +626,8 @@ describe("a start that cannot bind the Log service (its port is taken)", () => {
     expect((await failedStart()).code).toBe("BIND_FAILED");
   });
 
-  // BUG (src/node/hashfedNode.ts serve(), the two bind() calls, lines 120-121): start() rejects but
-  // leaves the Member server it had already bound listening (serving a ledger whose store start()
-  // then closes) and the worker pool running, so an embedding process (the demo, tests) cannot
-  // exit. Fix: in serve(), on a bind failure forceShutdown the servers already bound and close the
-  // worker pool before rethrowing.
+  // Once a bug: a failed bind left the Member server listening and the worker pool running, so the
+  // process could not exit.
   test("leaves no Member service listening", async () => {
     expect((await failedStart()).listening).toBe(false);
   });
@@ -668,10 +672,7 @@ describe("gRPC health checking and server reflection", () => {
     expect(await listServices(node.publicPort)).toContain("hashfed.v1.Log");
   });
 
-  // BUG (src/node/hashfedNode.ts addHealthAndReflection, line 160): the ReflectionService is
-  // built from both member.proto and log.proto without its `services` option, so each port lists
-  // both services: grpcurl against the auditors' Log port shows the Member service (answers
-  // UNIMPLEMENTED) and vice versa. Fix: new ReflectionService(definition, { services }).
+  // Once a bug: each port's reflection listed both services.
   test("reflection lists only the services served on each port", async () => {
     expect(await listServices(node.memberPort)).not.toContain("hashfed.v1.Log");
     expect(await listServices(node.publicPort)).not.toContain("hashfed.v1.Member");

@@ -68,10 +68,7 @@ describe("checkStatementRules", () => {
     expect(described(hashfedError(() => checkStatementRules(federation, build())))).toEqual({ kind, code, message: expect.stringContaining(phrase) });
   });
 
-  // BUG (src/statements/checkStatement.ts:27-31, and statementShape.ts): statement.proto says quality
-  // is "0 for the other signal types" and encodeAddSignal writes 0 for them, but nothing checks it on
-  // the way in, so a signed md5 or sha256 statement may carry any quality up to 100: a second byte
-  // string (and statement id) for the same signal, and a number readers may take for a PDQ quality.
+  // Once a bug: nothing checked that quality is 0 for md5 and sha256, so one signal had many encodings.
   test("refuses an md5 AddSignal that carries a quality", () => {
     const bytes = Statement.encode({
       ...maker.context(alpha.name),

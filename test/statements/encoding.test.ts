@@ -288,10 +288,8 @@ describe("decodeStatement refuses a malformed shape", () => {
     expect(described(error)).toEqual({ kind: "invalid", code: "STATEMENT_MALFORMED", message: expect.stringContaining(phrase) });
   });
 
-  // BUG (src/statements/statementShape.ts:38-39): the list of allowed reasons is built from
-  // Object.values(RetractReason), which includes ts-proto's UNRECOGNIZED = -1. A retraction whose
-  // reason is int32 -1 (encoded canonically as a 10-byte varint) passes the shape check, so a signed
-  // retraction with no real reason can reach the log. It should be STATEMENT_MALFORMED.
+  // Once a bug: the reasons allowed included ts-proto's UNRECOGNIZED (-1), so a retraction with no real
+  // reason could reach the log.
   test("an UNRECOGNIZED (-1) retraction reason", () => {
     const error = hashfedError(() => decodeStatement(Statement.encode(retract(target, RetractReason.UNRECOGNIZED)).finish()));
     expect(described(error)).toEqual({ kind: "invalid", code: "STATEMENT_MALFORMED", message: expect.stringContaining("retract reason must be one of") });

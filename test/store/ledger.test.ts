@@ -277,6 +277,8 @@ describe("bindFederation", () => {
     expect({ kind: refused.kind, code: refused.code }).toEqual({ kind: "precondition", code: "STORE_OTHER_FEDERATION" });
     expect(refused.message).toContain(federation.id.toString("hex").slice(0, 16));
     expect(refused.message).toContain(other.id.toString("hex").slice(0, 16));
+    // Nothing committed yet (a start that went no further): the refusal says what to do.
+    expect(refused.message).toContain("its log is empty: if this node never ran in that federation, delete the folder");
     await store.close();
     const reopened = await LogStore.open(path);
     expect((await hashfedRejection(reopened.bindFederation(other.id))).kind).toBe("precondition");

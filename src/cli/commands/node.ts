@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { readPrivateKeyFile, readTokenFile } from "../../crypto";
 import { parseFederation } from "../../federation";
 import { HashfedNode } from "../../node/hashfedNode";
+import { hostAndPort } from "../arguments";
 import { print } from "../output";
 
 interface NodeCommandOptions {
@@ -21,8 +22,8 @@ export function addNodeCommand(program: Command): void {
     .requiredOption("--key <file>", "the member's private key file")
     .requiredOption("--federation <file>", "the federation file")
     .requiredOption("--data <folder>", "where the node keeps its log (created if missing)")
-    .option("--member-listen <host:port>", "Member service address (loopback unless a token is set)", "127.0.0.1:7400")
-    .option("--listen <host:port>", "Log and Peer services address (default: this member's address in the federation file)")
+    .option("--member-listen <host:port>", "Member service address (loopback unless a token is set)", hostAndPort, "127.0.0.1:7400")
+    .option("--listen <host:port>", "Log and Peer services address (default: this member's address in the federation file)", hostAndPort)
     .option("--member-token-file <file>", "require `authorization: Bearer <token>` on the Member service (a file of mode 0600, 16+ characters)")
     .action(async (options: NodeCommandOptions) => {
       const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
