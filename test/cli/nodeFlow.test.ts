@@ -326,6 +326,24 @@ describe("proof inclusion and verify inclusion", () => {
     expectRefused(wrongSize!, "the proof is for tree size 3, the checkpoint for 1");
   });
 
+  test("a proof file of the wrong shape exits 1 naming the field, not an internal error", async () => {
+    const original = JSON.parse(await readFile(file("inclusion-1.json"), "utf8")) as object;
+    const shapes: Array<[string, unknown, string]> = [
+      ["no fields", { type: "inclusion" }, "index must be a decimal number in a string, got nothing"],
+      ["a fractional index", { ...original, index: "1.5" }, 'index must be a decimal number in a string, got "1.5"'],
+      ["null", null, "must be a JSON object, got null"],
+      ["a leaf hash not in base64", { ...original, leafHash: "!!!" }, 'leafHash must be a hash of 32 bytes in base64, got "!!!"'],
+      ["no proof list", { ...original, proof: null }, "proof must be a list of hashes, got null"],
+    ];
+    const results = await Promise.all(
+      shapes.map(async ([name, document]) => {
+        await writeFile(file(`shape-${name}.json`), JSON.stringify(document));
+        return verify("inclusion", "--checkpoint", file("checkpoint-3.txt"), "--proof", file(`shape-${name}.json`));
+      }),
+    );
+    results.forEach((result, position) => expectRefused(result, shapes[position]![2]));
+  });
+
   test("a checkpoint of another federation exits 1, saying why", async () => {
     const stranger = privateKeyFromSeed("videohost.example", generateSeed());
     const ours = parseNote(await readFile(file("checkpoint-3.txt"), "utf8"));

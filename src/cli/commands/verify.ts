@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { verifyCosignedCheckpoint, type VerifiedCheckpoint } from "../../audit";
 import { HashfedError, invalid } from "../../errors";
 import { type Federation, parseFederation } from "../../federation";
+import { describe } from "../../federation/fields";
 import { verifyConsistency, verifyInclusion } from "../../log";
 import { print, toJson } from "../output";
 import type { ProofDocument } from "./proof";
@@ -15,19 +16,40 @@ function loadCheckpoint(federation: Federation, file: string): VerifiedCheckpoin
   return verifyCosignedCheckpoint(federation, readText(file));
 }
 
-function loadProof<T extends ProofDocument["type"]>(file: string, type: T): Extract<ProofDocument, { type: T }> {
-  let document: ProofDocument;
+/** A proof file's fields, checked: decimal sizes in strings, hashes of 32 bytes in canonical base64. */
+type LoadedProof =
+  | { readonly type: "inclusion"; readonly index: bigint; readonly treeSize: bigint; readonly leafHash: Buffer; readonly proof: Buffer[] }
+  | { readonly type: "consistency"; readonly first: bigint; readonly second: bigint; readonly proof: Buffer[] };
+
+function loadProof<T extends ProofDocument["type"]>(file: string, type: T): Extract<LoadedProof, { type: T }> {
+  const fail = (why: string): HashfedError => invalid("PROOF_FILE", `${file}: ${why}`);
+  let value: unknown;
   try {
-    document = JSON.parse(readText(file)) as ProofDocument;
+    value = JSON.parse(readText(file));
   } catch (error) {
     throw invalid("PROOF_FILE", `${file} is not JSON: ${(error as Error).message}`);
   }
-  if (document.type !== type) throw invalid("PROOF_FILE", `${file} holds a proof of ${String(document.type)}, not of ${type}`);
-  return document as Extract<ProofDocument, { type: T }>;
-}
-
-function hashes(values: readonly string[]): Buffer[] {
-  return values.map((value) => Buffer.from(value, "base64"));
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw fail(`must be a JSON object, got ${describe(value)}`);
+  const fields = value as Record<string, unknown>;
+  if (fields.type !== type) throw fail(`holds a proof of ${typeof fields.type === "string" ? fields.type : describe(fields.type)}, not of ${type}`);
+  const size = (name: string): bigint => {
+    const text = fields[name];
+    if (typeof text !== "string" || !/^(?:0|[1-9][0-9]{0,19})$/.test(text) || BigInt(text) >= 1n << 64n) throw fail(`${name} must be a decimal number in a string, got ${describe(text)}`);
+    return BigInt(text);
+  };
+  const hash = (text: unknown, name: string): Buffer => {
+    const bytes = typeof text === "string" ? Buffer.from(text, "base64") : Buffer.alloc(0);
+    if (bytes.length !== 32 || bytes.toString("base64") !== text) throw fail(`${name} must be a hash of 32 bytes in base64, got ${describe(text)}`);
+    return bytes;
+  };
+  const proof = (): Buffer[] => {
+    if (!Array.isArray(fields.proof)) throw fail(`proof must be a list of hashes, got ${describe(fields.proof)}`);
+    return (fields.proof as unknown[]).map((text, position) => hash(text, `proof[${position}]`));
+  };
+  const loaded: LoadedProof = type === "inclusion"
+    ? { type: "inclusion", index: size("index"), treeSize: size("treeSize"), leafHash: hash(fields.leafHash, "leafHash"), proof: proof() }
+    : { type: "consistency", first: size("first"), second: size("second"), proof: proof() };
+  return loaded as Extract<LoadedProof, { type: T }>;
 }
 
 function report(json: boolean | undefined, result: object, line: string): void {
@@ -60,11 +82,11 @@ export function addVerifyCommands(program: Command): void {
     .action((options: { federation: string; checkpoint: string; proof: string; json?: boolean }) => {
       const { checkpoint } = loadCheckpoint(parseFederation(readText(options.federation)), options.checkpoint);
       const proof = loadProof(options.proof, "inclusion");
-      if (BigInt(proof.treeSize) !== checkpoint.size) {
+      if (proof.treeSize !== checkpoint.size) {
         throw new HashfedError("invalid", "SIZE_MISMATCH", `the proof is for tree size ${proof.treeSize}, the checkpoint for ${checkpoint.size}`);
       }
-      verifyInclusion(BigInt(proof.index), checkpoint.size, Buffer.from(proof.leafHash, "base64"), hashes(proof.proof), checkpoint.root);
-      report(options.json, { index: proof.index, treeSize: checkpoint.size }, `valid: entry ${proof.index} is in the tree of size ${checkpoint.size}`);
+      verifyInclusion(proof.index, checkpoint.size, proof.leafHash, proof.proof, checkpoint.root);
+      report(options.json, { index: proof.index.toString(), treeSize: checkpoint.size }, `valid: entry ${proof.index} is in the tree of size ${checkpoint.size}`);
     });
   verify
     .command("consistency")
@@ -79,10 +101,10 @@ export function addVerifyCommands(program: Command): void {
       const older = loadCheckpoint(federation, options.old).checkpoint;
       const newer = loadCheckpoint(federation, options.new).checkpoint;
       const proof = loadProof(options.proof, "consistency");
-      if (BigInt(proof.first) !== older.size || BigInt(proof.second) !== newer.size) {
+      if (proof.first !== older.size || proof.second !== newer.size) {
         throw new HashfedError("invalid", "SIZE_MISMATCH", `the proof is for sizes ${proof.first} -> ${proof.second}, the checkpoints are ${older.size} -> ${newer.size}`);
       }
-      verifyConsistency(older.size, newer.size, older.root, newer.root, hashes(proof.proof));
+      verifyConsistency(older.size, newer.size, older.root, newer.root, proof.proof);
       report(options.json, { first: older.size, second: newer.size }, `valid: the tree of size ${older.size} is a prefix of the tree of size ${newer.size}`);
     });
 }
