@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { InvalidArgumentError } from "commander";
 import { HashfedError } from "../errors";
 import { checkAddress } from "../federation/address";
+import { parseStatementId, type StatementId } from "../statements";
 
 /** A commander parser for a non-negative decimal integer option; anything else is a usage error (exit 2). */
 export function nonNegativeInteger(value: string): number {
@@ -25,6 +26,16 @@ export function nonNegativeBigInteger(value: string): bigint {
     throw new InvalidArgumentError(`expected a non-negative whole number below 2^64, got ${JSON.stringify(value)}`);
   }
   return BigInt(value);
+}
+
+/** A commander parser for a statement id in hex: anything else is a usage error (exit 2). */
+export function statementIdHex(value: string): StatementId {
+  try {
+    return parseStatementId(value, "the statement id");
+  } catch (error) {
+    if (!(error instanceof HashfedError)) throw error;
+    throw new InvalidArgumentError(error.message);
+  }
 }
 
 /** A commander parser for a listening address, host:port, checked as a federation file's addresses are. */

@@ -235,6 +235,10 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
     ["an unknown option", ["status", "--frobnicate"], "unknown option '--frobnicate'"],
     ["a missing argument", ["federation", "show"], "missing required argument 'file'"],
     ["a missing option of verify", ["verify", "inclusion", "--checkpoint", "c", "--proof", "p"], "required option '--federation <file>' not specified"],
+    // These three exited 1, as errors.
+    ["match without a hash", ["match", "--node", "127.0.0.1:1"], "give either --value (with --type) or --file"],
+    ["match --value without --type", ["match", "--node", "127.0.0.1:1", "--value", "00"], "--value needs --type"],
+    ["a statement id not in hex", ["retract", "--node", "127.0.0.1:1", "--id", "zz", "--reason", "other"], "the statement id must be 64 hex characters"],
     // It had listened on port 443 (the host taken as "127.0.0.1" before a missing port).
     ["a listening address without a port", ["node", "--key", "k", "--federation", "f", "--data", "d", "--member-listen", "127.0.0.1"], "must have the form host:port"],
   ];

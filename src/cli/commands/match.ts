@@ -86,9 +86,9 @@ export function addMatchCommand(program: Command): void {
       .option("--dihedral", "pdq: also match the image turned and flipped")
       .option("--quality <n>", "pdq: the query hashes' quality; below the federation's minimum they are not matched", nonNegativeInteger)
       .option("--proof", "attach inclusion proofs against the current checkpoint"),
-  ).action(async (options: MatchOptions) => {
-    if ((options.value === undefined) === (options.file === undefined)) throw invalid("MATCH_INPUT", "give either --value (with --type) or --file");
-    if (options.value !== undefined && options.type === undefined) throw invalid("MATCH_INPUT", "--value needs --type");
+  ).action(async (options: MatchOptions, command: Command) => {
+    if ((options.value === undefined) === (options.file === undefined)) command.error("error: give either --value (with --type) or --file");
+    if (options.value !== undefined && options.type === undefined) command.error("error: --value needs --type");
     const queries = options.file !== undefined ? queriesOfFile(options.file, options) : [query(options.type!, options.value!, options)];
     const connection = connectMember(options.node, options.tokenFile);
     const results: MatchResult[] = [];

@@ -6,8 +6,8 @@ import { writeFileAtomically } from "../../files/atomicFile";
 import { HashfedError, locating } from "../../errors";
 import { type Federation, parseFederation } from "../../federation";
 import type { Reveal } from "../../gen/hashfed/v1/statement";
-import { parseLogEntryLeaf, parseStatementId } from "../../statements";
-import { checkWritable, nonNegativeBigInteger } from "../arguments";
+import { parseLogEntryLeaf, type StatementId } from "../../statements";
+import { checkWritable, nonNegativeBigInteger, statementIdHex } from "../arguments";
 import { base64, hex, print, toJson } from "../output";
 import { call, connectLog, connectMember } from "../../client/rpc";
 
@@ -67,7 +67,7 @@ const EXPORT_DEADLINE_MS = 30_000;
 interface ExportOptions {
   federation: string;
   index?: bigint;
-  id?: string;
+  id?: StatementId;
   node: string;
   member?: string;
   tokenFile?: string;
@@ -88,7 +88,7 @@ export function addProofBundleCommands(proof: Command): void {
     .description("write an offline proof bundle for one entry (C2SP tlog-proof): the signed entry, optionally its reveal, an inclusion proof and the cosigned checkpoint")
     .requiredOption("--federation <file>", "the federation file; the bundle is verified against it before it is written")
     .option("--index <n>", "the entry's log index", nonNegativeBigInteger)
-    .option("--id <statement-id>", "the entry's statement id (hex); needs --member")
+    .option("--id <statement-id>", "the entry's statement id (hex); needs --member", statementIdHex)
     .option("--node <host:port>", "a node's Log service", "127.0.0.1:7401")
     .option("--member <host:port>", "the node's Member service, for --id and --reveal")
     .option("--token-file <file>", "bearer token for a Member service off loopback")
@@ -146,7 +146,7 @@ async function fetchBundle(federation: Federation, options: ExportOptions): Prom
 /** The entry's index, and its reveal when asked for, from the member's own node (GetEntry). */
 async function lookUpEntry(address: string, options: ExportOptions): Promise<{ index: bigint; reveal: Reveal | undefined }> {
   const member = connectMember(address, options.tokenFile);
-  const key = options.index !== undefined ? { $case: "logIndex" as const, value: options.index } : { $case: "statementId" as const, value: parseStatementId(options.id!, "--id") };
+  const key = options.index !== undefined ? { $case: "logIndex" as const, value: options.index } : { $case: "statementId" as const, value: options.id! };
   try {
     const view = await call(member, member.client.getEntry, { key }, EXPORT_DEADLINE_MS);
     // A retraction has no reveal; the node may send an empty one.

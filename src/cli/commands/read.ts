@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import type { EntryView } from "../../gen/hashfed/v1/member";
-import { parseStatementId } from "../../statements";
-import { nonNegativeBigInteger } from "../arguments";
+import type { StatementId } from "../../statements";
+import { nonNegativeBigInteger, statementIdHex } from "../arguments";
 import { hex, print, toJson } from "../output";
 import { retractReasonName } from "../retractReasons";
 import { call, connectLog, connectMember } from "../../client/rpc";
@@ -43,13 +43,13 @@ export function addReadCommands(program: Command): void {
       .command("entry")
       .description("show one committed entry with its reveal")
       .option("--index <n>", "log index", nonNegativeBigInteger)
-      .option("--id <statement-id>", "statement id (hex)"),
-  ).action(async (options: { node: string; tokenFile?: string; json?: boolean; index?: bigint; id?: string }, command: Command) => {
+      .option("--id <statement-id>", "statement id (hex)", statementIdHex),
+  ).action(async (options: { node: string; tokenFile?: string; json?: boolean; index?: bigint; id?: StatementId }, command: Command) => {
     if ((options.index === undefined) === (options.id === undefined)) command.error("error: give exactly one of --index or --id");
     const connection = connectMember(options.node, options.tokenFile);
     const key = options.index !== undefined
       ? { $case: "logIndex" as const, value: options.index }
-      : { $case: "statementId" as const, value: parseStatementId(options.id!, "--id") };
+      : { $case: "statementId" as const, value: options.id! };
     const view = await call(connection, connection.client.getEntry, { key });
     print(options.json ? toJson(view) : describeEntry(view));
   });

@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import type { Submission } from "../../gen/hashfed/v1/member";
-import { parseStatementId } from "../../statements";
-import { nonNegativeInteger, positiveInteger } from "../arguments";
+import type { StatementId } from "../../statements";
+import { nonNegativeInteger, positiveInteger, statementIdHex } from "../arguments";
 import { RETRACT_REASON_BY_NAME } from "../retractReasons";
 import { base64, hex, print, toJson } from "../output";
 import { status } from "@grpc/grpc-js";
@@ -66,10 +66,10 @@ export function addSubmitCommands(program: Command): void {
     program
       .command("retract")
       .description("withdraw one of the member's own entries")
-      .requiredOption("--id <statement-id>", "the statement id (hex) of the entry to withdraw")
+      .requiredOption("--id <statement-id>", "the statement id (hex) of the entry to withdraw", statementIdHex)
       .addOption(new Option("--reason <reason>", "why").choices(Object.keys(RETRACT_REASON_BY_NAME)).makeOptionMandatory()),
-  ).action((options: SubmitOptions & { id: string; reason: string }) => {
+  ).action((options: SubmitOptions & { id: StatementId; reason: string }) => {
     const reason = RETRACT_REASON_BY_NAME[options.reason]!;
-    return submitAndReport(options, [{ kind: { $case: "retract", value: { target: parseStatementId(options.id, "--id"), reason } } }]);
+    return submitAndReport(options, [{ kind: { $case: "retract", value: { target: options.id, reason } } }]);
   });
 }
