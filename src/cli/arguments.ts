@@ -20,6 +20,16 @@ export function positiveInteger(value: string): number {
   return parsed;
 }
 
+/** The longest wait a --timeout may ask for: a day (gRPC refuses deadlines far in the future with an error of its own). */
+const TIMEOUT_MS_MAX = 24 * 60 * 60 * 1000;
+
+/** A commander parser for a --timeout in milliseconds: from 1 to a day. */
+export function timeoutMs(value: string): number {
+  const parsed = positiveInteger(value);
+  if (parsed > TIMEOUT_MS_MAX) throw new InvalidArgumentError(`expected at most ${TIMEOUT_MS_MAX} ms (a day), got ${value}`);
+  return parsed;
+}
+
 /** The same for 64-bit log indexes and tree sizes. */
 export function nonNegativeBigInteger(value: string): bigint {
   if (!/^\d+$/.test(value) || BigInt(value) >= 1n << 64n) {

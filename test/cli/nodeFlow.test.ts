@@ -198,6 +198,14 @@ test("match --file matches many hashes in one run and prints a table, or JSON in
   ]);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain(`bad-queries.txt line 2: expected "TYPE HEX", or "HEX" with --type, got "three fields here"`);
+  // A hash the node refuses, in the second call of 1,000: named by its line (it was "queries[300]").
+  const many = Array.from({ length: 1_500 }, (_, i) => (i === 1_430 ? "md5 abcd" : `md5 ${randomBytes(16).toString("hex")}`));
+  await writeFile(file("bad-hash.txt"), `# a comment line first
+${many.join("\n")}
+`);
+  const badHash = await member("match", "--file", file("bad-hash.txt"));
+  expect(badHash.code).toBe(1);
+  expect(badHash.stderr).toContain("bad-hash.txt line 1432: an md5 hash is 32 hex characters, got 4");
 });
 
 test("retract withdraws the entry: it no longer matches; retracting again acknowledges the first retraction", async () => {

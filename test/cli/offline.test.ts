@@ -235,6 +235,8 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
     ["an unknown option", ["status", "--frobnicate"], "unknown option '--frobnicate'"],
     ["a missing argument", ["federation", "show"], "missing required argument 'file'"],
     ["a missing option of verify", ["verify", "inclusion", "--checkpoint", "c", "--proof", "p"], "required option '--federation <file>' not specified"],
+    // grpc-js had refused the deadline with a stack trace.
+    ["a --timeout beyond a day", ["submit", "--node", "127.0.0.1:1", "--type", "md5", "--value", "00", "--label", "x", "--timeout", "9007199254740991"], "expected at most 86400000 ms (a day)"],
     // These three exited 1, as errors.
     ["match without a hash", ["match", "--node", "127.0.0.1:1"], "give either --value (with --type) or --file"],
     ["match --value without --type", ["match", "--node", "127.0.0.1:1", "--value", "00"], "--value needs --type"],

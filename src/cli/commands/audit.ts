@@ -16,7 +16,7 @@ import {
   verdictOf,
 } from "../../audit";
 import { parseFederation } from "../../federation";
-import { nonNegativeInteger, positiveInteger } from "../arguments";
+import { nonNegativeInteger, timeoutMs } from "../arguments";
 import { print, toJson } from "../output";
 
 const AUDIT_EXIT_CODES_HELP = `
@@ -63,7 +63,7 @@ export function addAuditCommands(program: Command): void {
     .option("--follow", "keep auditing as the log grows, one round per interval, until interrupted")
     .option("--interval <seconds>", "with --follow: seconds between rounds", positiveSeconds, 10)
     .option("--evidence-dir <folder>", "where fork evidence files are written, created if missing (default: the state folder)")
-    .option("--timeout <ms>", "how long one call to a node may take", positiveInteger, 30_000)
+    .option("--timeout <ms>", "how long one call to a node may take", timeoutMs, 30_000)
     .option("--json", "print each round's report as JSON (one line per round with --follow)")
     .option("--no-progress", "print no progress lines on stderr during a replay")
     .addHelpText("after", AUDIT_EXIT_CODES_HELP)

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
+import { status } from "@grpc/grpc-js";
 import type { Command } from "commander";
 import { invalid } from "../../errors";
 import type { MatchQuery, MatchResult } from "../../gen/hashfed/v1/member";
 import { nonNegativeInteger } from "../arguments";
 import { hex, print, toJson } from "../output";
-import { call, connectMember, errorCodeOf } from "../../client/rpc";
+import { call, connectMember, errorCodeOf, isRpcError } from "../../client/rpc";
 import { MATCH_TOO_MANY_MATCHES } from "../../node/matchQueries";
 import { memberConnectionOptions } from "./submit";
 
@@ -28,8 +29,9 @@ interface MatchOptions {
  * The queries of a file: one hash per line, as `TYPE HEX` or as `HEX` with --type; blank lines and
  * lines starting with # are skipped. A line that is neither is an error naming the line.
  */
-function queriesOfFile(file: string, options: MatchOptions): MatchQuery[] {
+function queriesOfFile(file: string, options: MatchOptions): { queries: MatchQuery[]; lines: number[] } {
   const queries: MatchQuery[] = [];
+  const lines: number[] = [];
   readFileSync(file === "-" ? 0 : file, "utf8")
     .split(/\r?\n/)
     .forEach((line, i) => {
@@ -40,8 +42,20 @@ function queriesOfFile(file: string, options: MatchOptions): MatchQuery[] {
         throw invalid("MATCH_FILE_LINE", `${file} line ${i + 1}: expected "TYPE HEX", or "HEX" with --type, got ${JSON.stringify(line.slice(0, 120))}`);
       }
       queries.push(query(type, value!, options));
+      lines.push(i + 1);
     });
-  return queries;
+  return { queries, lines };
+}
+
+/**
+ * The node names a bad query by its place in the call ("queries[300]: ..."), which says nothing to
+ * whoever wrote the file: the error names the file's line instead.
+ */
+function atFileLine(error: unknown, file: string, lines: readonly number[], callStart: number): unknown {
+  if (!isRpcError(error) || error.code !== status.INVALID_ARGUMENT) return error;
+  const place = /^queries\[(\d+)\]: (.*)$/s.exec(error.details);
+  const line = place === null ? undefined : lines[callStart + Number(place[1])];
+  return line === undefined ? error : invalid(errorCodeOf(error) ?? "MATCH_QUERY_INVALID", `${file} line ${line}: ${place![2]}`);
 }
 
 function query(signalType: string, value: string, options: MatchOptions): MatchQuery {
@@ -89,7 +103,7 @@ export function addMatchCommand(program: Command): void {
   ).action(async (options: MatchOptions, command: Command) => {
     if ((options.value === undefined) === (options.file === undefined)) command.error("error: give either --value (with --type) or --file");
     if (options.value !== undefined && options.type === undefined) command.error("error: --value needs --type");
-    const queries = options.file !== undefined ? queriesOfFile(options.file, options) : [query(options.type!, options.value!, options)];
+    const { queries, lines } = options.file !== undefined ? queriesOfFile(options.file, options) : { queries: [query(options.type!, options.value!, options)], lines: [] };
     const connection = connectMember(options.node, options.tokenFile);
     const results: MatchResult[] = [];
     let checkpoint = "";
@@ -97,7 +111,7 @@ export function addMatchCommand(program: Command): void {
     for (let start = 0, size = QUERIES_PER_CALL; start < queries.length; ) {
       const response = await call(connection, connection.client.match, { queries: queries.slice(start, start + size), includeProof: options.proof === true }).catch((error: unknown) => {
         if (size > 1 && errorCodeOf(error) === MATCH_TOO_MANY_MATCHES) return undefined;
-        throw error;
+        throw options.file === undefined ? error : atFileLine(error, options.file, lines, start);
       });
       if (response === undefined) {
         size = Math.ceil(size / 2);

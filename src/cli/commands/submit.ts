@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import type { Submission } from "../../gen/hashfed/v1/member";
 import type { StatementId } from "../../statements";
-import { nonNegativeInteger, positiveInteger, statementIdHex } from "../arguments";
+import { nonNegativeInteger, statementIdHex, timeoutMs } from "../arguments";
 import { RETRACT_REASON_BY_NAME } from "../retractReasons";
 import { base64, hex, print, toJson } from "../output";
 import { status } from "@grpc/grpc-js";
@@ -30,7 +30,7 @@ function submitOptions(command: Command): Command {
   return memberConnectionOptions(command).option(
     "--timeout <ms>",
     "stop waiting for the commit after this long (the statement may still commit; submitting again is safe)",
-    positiveInteger,
+    timeoutMs,
   );
 }
 
