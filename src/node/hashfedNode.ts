@@ -256,7 +256,11 @@ function bind(server: Server, address: string): Promise<number> {
  * secret as the key. One that group or others could reach is closed, and the node says so.
  */
 async function ownerOnlyFolder(path: string, log: (line: string) => void): Promise<void> {
-  await mkdir(path, { recursive: true, mode: 0o700 });
+  await mkdir(path, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") throw new HashfedError("invalid", "DATA_NOT_A_FOLDER", `the data folder ${path} is a file (or lies under one); give a folder`);
+    throw error;
+  });
   const mode = (await stat(path)).mode & 0o777;
   if ((mode & 0o077) === 0) return;
   await chmod(path, 0o700);

@@ -19,6 +19,10 @@ export class LevelKeyValueStore implements KeyValueStore {
       await db.open();
     } catch (error) {
       const cause = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
+      // LevelDB's own words for a store another process has open.
+      if ((error as { code?: string }).code === "LEVEL_LOCKED" || /\block\b.*(temporarily unavailable|already held)/i.test(cause)) {
+        throw new HashfedError("precondition", "STORE_IN_USE", `another process (a node already running?) has the store at ${path} open; stop it first, or give this node a data folder of its own`);
+      }
       throw new HashfedError("unavailable", "STORE_OPEN_FAILED", `cannot open the store at ${path}: ${cause}`);
     }
     return new LevelKeyValueStore(db);

@@ -13,7 +13,7 @@ import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as http2 from "node:http2";
-import { chmod, mkdir, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server as NetServer } from "node:net";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -472,6 +472,11 @@ test("a data folder others could read (it holds every reveal) is closed to its o
   } finally {
     await started.stop();
   }
+  const file = join(setup.folder, "a-file");
+  await writeFile(file, "not a folder");
+  await expect(HashfedNode.start({ dataDir: file, federation: setup.federation, key: setup.key, memberAddress: "127.0.0.1:0", publicAddress: "127.0.0.1:0", log: () => {} })).rejects.toMatchObject({
+    code: "DATA_NOT_A_FOLDER",
+  });
   const fresh = join(setup.folder, "fresh", "data");
   const again = await HashfedNode.start({ dataDir: fresh, federation: setup.federation, key: setup.key, memberAddress: "127.0.0.1:0", publicAddress: "127.0.0.1:0", log: () => {} });
   await again.stop();
