@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { parseToken } from "../crypto";
-import { ERROR_CODE_TRAILER } from "../errors";
+import { ERROR_CODE_TRAILER, HashfedError } from "../errors";
 import { LogClient } from "../gen/hashfed/v1/log";
 import { MemberClient } from "../gen/hashfed/v1/member";
 
@@ -23,8 +23,17 @@ export interface Connection<C extends Client> {
 
 export function connectMember(address: string, tokenFile?: string): Connection<MemberClient> {
   const metadata = new Metadata();
-  if (tokenFile !== undefined) metadata.set("authorization", `Bearer ${parseToken(readFileSync(tokenFile, "utf8"), tokenFile)}`);
+  if (tokenFile !== undefined) metadata.set("authorization", `Bearer ${parseToken(readTokenText(tokenFile), tokenFile)}`);
   return { client: new MemberClient(address, credentials.createInsecure()), metadata };
+}
+
+function readTokenText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === "EISDIR" ? "it is a folder" : ((error as NodeJS.ErrnoException).code ?? String(error));
+    throw new HashfedError("invalid", "TOKEN_FILE_UNREADABLE", `cannot read the token file ${path}: ${why}`);
+  }
 }
 
 export function connectLog(address: string): Connection<LogClient> {

@@ -256,6 +256,7 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
     broken: ["federation", "show", "broken.json"],
     unreachable: ["status", "--node", "127.0.0.1:1"],
     missing: ["federation", "show", "no-such-file.json"],
+    tokenFolder: ["status", "--node", "127.0.0.1:1", "--token-file", "."],
   };
   /** Every case runs up front, concurrently: they are independent and each is a process start. */
   const results = new Map<string, CliResult>();
@@ -294,6 +295,11 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
     expect(result("missing").code).toBe(1);
     expect(result("missing").stderr).toContain("no-such-file.json");
     expect(result("missing").stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  test("a token file that is a folder exits 1 naming it (it was EISDIR with no path)", () => {
+    expect(result("tokenFolder").code).toBe(1);
+    expect(result("tokenFolder").stderr).toBe("hashfed: cannot read the token file .: it is a folder\n");
   });
 
   // Once a bug: numeric options went through Number() or BigInt() unchecked (stack traces; NaN sent to
