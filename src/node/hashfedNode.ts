@@ -243,7 +243,8 @@ function bind(server: Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => {
       if (error !== null) {
-        const hint = "; give the node an address of this machine to listen on (--listen, --member-listen), such as 0.0.0.0:7401";
+        const taken = /EADDRINUSE|address already in use/i.test(error.message);
+        const hint = taken ? "; another process listens there" : "; give the node an address of this machine to listen on (--listen, --member-listen), such as 0.0.0.0:7401";
         reject(new HashfedError("unavailable", "BIND_FAILED", `cannot listen on ${address}: ${error.message}${hint}`));
       }
       else resolve(port);

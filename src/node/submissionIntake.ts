@@ -165,12 +165,15 @@ export class SubmissionIntake {
       this.ownPendingById.set(statementIdKey(item.entry.signed.id), item.intent.key);
     }
     const submitted = replica.submit(fresh.map(({ item }) => item.entry), abandoned);
-    const freshIndex = new Map(fresh.map(({ position }, index) => [position, index]));
-    return settled.map((item, position) => {
+    // A statement repeated in the request waits on its first copy: the replica may have refused that
+    // one already (a signal its member has live), and then it is not pending.
+    const freshWaits = new Map(fresh.map(({ item }, index) => [statementIdKey(item.entry.signed.id), submitted[index]!]));
+    return settled.map((item) => {
       if (item.kind === "committed") return Promise.resolve({ id: item.id, logIndex: item.logIndex, alreadyPresent: true });
       const id = item.kind === "new" ? item.entry.signed.id : item.id;
-      if (item.kind === "same") assert(replica.mempool.has(id), "a request waits only for statements pending now");
-      const wait = item.kind === "new" ? submitted[freshIndex.get(position)!]! : replica.waiters.wait(id, abandoned);
+      const inRequest = freshWaits.get(statementIdKey(id));
+      if (inRequest === undefined) assert(replica.mempool.has(id), "a request waits only for statements pending now");
+      const wait = inRequest ?? replica.waiters.wait(id, abandoned);
       return wait.then(
         (logIndex) => ({ id, logIndex, alreadyPresent: false }),
         (error: unknown) => this.existingInstead(item.intent, error),

@@ -884,14 +884,16 @@ export class Replica {
   }
 
   /**
-   * Adds the statements not yet committed or pending to the mempool; returns those added. One the
-   * log refuses for good (doneOnTheLog) is refused here, so that a copy sent again by a peer that has
-   * not dropped it yet does not come back.
+   * Adds the statements not yet committed or pending to the mempool; returns those added. A
+   * retraction of an entry retracted is refused here, for good, so that a copy sent again by a peer
+   * that has not dropped it yet does not come back. (Not an add of a live signal: this node may be
+   * behind a retraction of that signal, after which the add may commit.)
    */
   private addToMempool(entries: readonly BatchEntry[]): BatchEntry[] {
     const fresh = entries.filter((entry) => this.ledger.indexOf(entry.signed.id) === undefined && !this.mempool.has(entry.signed.id));
     return fresh.filter((entry) => {
-      const refused = this.doneOnTheLog(entry);
+      const body = entry.signed.statement.body!;
+      const refused = body.$case === "retract" ? this.targetRetracted(body.value.target as StatementId) : undefined;
       if (refused !== undefined) {
         this.reject(entry, refused);
         return false;
@@ -1165,13 +1167,17 @@ export class Replica {
   }
 
   /**
-   * Why the log as committed refuses `entry` for good, if it does: its signal is live for its
-   * submitter, or its target is retracted. (A target not on the log yet may be committed later.)
+   * Why the log as committed here refuses `entry` now, if it does: its signal is live for its
+   * submitter (until the signal is retracted), or its target is retracted (for good). A target not
+   * on the log yet may be committed later.
    */
   private doneOnTheLog(entry: BatchEntry): HashfedError | undefined {
     const body = entry.signed.statement.body!;
     if (body.$case !== "retract") return this.signalLive(entry);
-    const target = body.value.target as StatementId;
+    return this.targetRetracted(body.value.target as StatementId);
+  }
+
+  private targetRetracted(target: StatementId): HashfedError | undefined {
     const index = this.ledger.indexOf(target);
     const by = index === undefined ? undefined : this.ledger.state.retractedBy(index);
     return by === undefined ? undefined : new HashfedError("precondition", "RETRACT_TWICE", `statement ${target.toString("hex")} was already retracted by the entry at log index ${by}`);

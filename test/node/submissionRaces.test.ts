@@ -179,3 +179,21 @@ test("a statement the node signs, in the same batch as one signed elsewhere that
     (complete) => (held ? waiting.push(complete) : setTimeout(complete, 1)),
   );
 });
+
+test("one signed statement twice in a request, adding a signal its member has live, is refused cleanly, and the node goes on", () =>
+  withSingleValidator(
+    (key) => new Ed25519Pool(key, 1),
+    async ({ federation, key, replica, intake }) => {
+      const value = randomBytes(32);
+      await intake.submit([addSubmission("sha256", value.toString("hex"))]);
+      const context = { federationId: federation.id, submitter: key.name, createdAtMs: 1n, nonce: randomBytes(16) };
+      const draft = { signalType: "sha256" as const, value, labels: ["graphic-violence"], taxonomyVersion: federation.taxonomy.version, quality: 90, salt: randomBytes(16) };
+      const again = signedSubmission({ signed: signStatement(new KeySigner(key), encodeAddSignal(context, draft)), reveal: { salt: draft.salt, value } });
+      // It was an internal error (the second copy asserted to be pending), and the first copy's
+      // refusal, left unhandled, stopped the process.
+      await expect(intake.submit([again, again])).rejects.toMatchObject({ code: "SIGNAL_ALREADY_LIVE" });
+      const next = await intake.submit([addSubmission("sha256", randomBytes(32).toString("hex"))]);
+      expect(next.acknowledgements[0]!.logIndex).toBe(1n);
+      expect(replica.mempool.size).toBe(0);
+    },
+  ));
