@@ -206,13 +206,3 @@ describe.each([
     await kv.close();
   });
 });
-
-test("a LevelDB store another node has open is refused with STORE_IN_USE, saying what to do (it was LevelDB's lock error)", async () => {
-  const path = join(folder, "in-use");
-  const first = await LevelKeyValueStore.open(path);
-  try {
-    await expect(LevelKeyValueStore.open(path)).rejects.toMatchObject({ code: "STORE_IN_USE", message: expect.stringContaining("stop it first, or give this node a data folder of its own") });
-  } finally {
-    await first.close();
-  }
-});

@@ -286,11 +286,12 @@ describe("bindFederation", () => {
     await reopened.close();
   });
 
-  test("a store cannot be opened twice at once", async () => {
+  test("a store cannot be opened twice at once, and the refusal says what to do (it was LevelDB's lock error)", async () => {
     const path = join(folder, "locked");
     const store = await LogStore.open(path);
     const refused = await hashfedRejection(LogStore.open(path));
-    expect({ kind: refused.kind, code: refused.code }).toEqual({ kind: "unavailable", code: "STORE_OPEN_FAILED" });
+    expect({ kind: refused.kind, code: refused.code }).toEqual({ kind: "precondition", code: "STORE_IN_USE" });
+    expect(refused.message).toContain("stop it first, or give this node a data folder of its own");
     await store.close();
   });
 });
