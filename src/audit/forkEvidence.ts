@@ -1,7 +1,7 @@
 import { HashfedError, invalid, locating } from "../errors";
 import { NOTE_BYTES_MAX } from "../crypto";
 import type { Federation } from "../federation";
-import { EMPTY_ROOT, prefixRootFromInclusionProof, ProofError } from "../log";
+import { EMPTY_ROOT, prefixRootFromInclusionProof, PROOF_HASHES_MAX, ProofError } from "../log";
 import { verifyCosignedCheckpoint } from "./cosignedCheckpoint";
 import { DocumentFields } from "./documentFields";
 import { describeCheckpoint, type ObservedCheckpoint } from "./observedCheckpoint";
@@ -21,9 +21,6 @@ export const FORK_EVIDENCE_FORMAT = "hashfed-fork-evidence/v1";
 
 /** Two maximal notes and a proof of at most 64 hashes fit well within this. */
 export const FORK_EVIDENCE_CHARACTERS_MAX = 2 * NOTE_BYTES_MAX + 64 * 1024;
-
-/** An inclusion proof in a tree of at most 2^64 - 1 leaves has at most 64 hashes. */
-const PROOF_HASHES_MAX = 64;
 
 const CODE = "EVIDENCE_MALFORMED";
 

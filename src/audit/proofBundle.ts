@@ -3,7 +3,7 @@ import { NOTE_BYTES_MAX } from "../crypto";
 import type { Federation, Member } from "../federation";
 import { EntryView } from "../gen/hashfed/v1/member";
 import type { LogEntry, Reveal } from "../gen/hashfed/v1/statement";
-import { HASH_BYTES, hashLeaf, verifyInclusion } from "../log";
+import { HASH_BYTES, hashLeaf, PROOF_HASHES_MAX, verifyInclusion } from "../log";
 import { checkStatementReveal, checkStatementRules, parseSignedStatement, type SignedStatement, verifyStatementSignature } from "../statements";
 import { verifyCosignedCheckpoint, type VerifiedCheckpoint } from "./cosignedCheckpoint";
 
@@ -29,7 +29,6 @@ export const PROOF_BUNDLE_HEADER = "c2sp.org/tlog-proof@v1";
 
 /** A note and a proof of at most 64 hashes with an entry and its reveal fit well within this. */
 const BUNDLE_CHARACTERS_MAX = NOTE_BYTES_MAX + 64 * 1024;
-const PROOF_HASHES_MAX = 64;
 const CODE = "PROOF_BUNDLE_MALFORMED";
 
 export interface BundleEntry {

@@ -1,7 +1,7 @@
 /** The pure Merkle log: hashing, addressing, proofs and their verification, the compact range, checkpoints. */
 export { EMPTY_ROOT, HASH_BYTES, hashChildren, hashLeaf } from "./hasher";
 export { foldRangeHashes, isValidSubtree, largestPowerOfTwoBelow, perfectNode, rangeNodes, type LeafRange, type NodeId } from "./subtree";
-export { consistencyProofRanges, inclusionProofRanges, subtreeConsistencyProofRanges } from "./proof";
+export { consistencyProofRanges, inclusionProofRanges, PROOF_HASHES_MAX, subtreeConsistencyProofRanges } from "./proof";
 export {
   ProofError,
   rootFromInclusionProof,

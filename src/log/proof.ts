@@ -10,6 +10,9 @@ import { largestPowerOfTwoBelow, type LeafRange } from "./subtree";
  * The verifier (verify.ts) lays out proofs with these same functions, so the two cannot drift apart.
  */
 
+/** A proof in a tree of at most 2^64 - 1 leaves has at most 64 hashes: a bound for reading proofs from outside. */
+export const PROOF_HASHES_MAX = 64;
+
 /** RFC 6962 PATH(index, D[size]): the inclusion proof of leaf `index`. Requires index < size. */
 export function inclusionProofRanges(index: bigint, size: bigint): LeafRange[] {
   checkUint64("leaf index", index);

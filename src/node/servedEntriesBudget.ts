@@ -1,6 +1,7 @@
 import { HashfedError } from "../errors";
 import type { TimerHandle, Timers } from "../replica/environment";
 import { systemTimers } from "./environment";
+import { CountsByKey } from "../table";
 
 /** Why a Log call was refused at once: too many waiting for their turn. A client may try again later. */
 export const LOG_BUSY = "LOG_BUSY";
@@ -33,7 +34,7 @@ export class ServedEntriesBudget {
   private balance: number;
   private updatedMs: number;
   private readonly queue: Waiting[] = [];
-  private readonly waitingBy = new Map<string, number>();
+  private readonly waitingBy = new CountsByKey();
   private timer: TimerHandle | undefined;
   private closed = false;
 
@@ -77,7 +78,7 @@ export class ServedEntriesBudget {
       this.balance -= estimate;
       return Promise.resolve();
     }
-    const fromCaller = this.waitingBy.get(caller) ?? 0;
+    const fromCaller = this.waitingBy.of(caller);
     if (this.queue.length >= this.waitingMax || fromCaller >= this.waitingPerCallerMax) {
       const full = fromCaller >= this.waitingPerCallerMax ? `${fromCaller} of its calls from ${caller} are` : `${this.queue.length} calls are`;
       return Promise.reject(new HashfedError("exhausted", LOG_BUSY, `this node serves at most ${this.perSecond} entries a second through its Log service, and ${full} waiting; retry later`));
@@ -85,7 +86,7 @@ export class ServedEntriesBudget {
     return new Promise((admit, refuse) => {
       const waiting: Waiting = { estimate, caller, admit, refuse };
       this.queue.push(waiting);
-      this.waitingBy.set(caller, fromCaller + 1);
+      this.waitingBy.add(caller);
       abandoned?.addEventListener("abort", () => this.leave(waiting), { once: true });
       this.wakeLater();
     });
@@ -96,7 +97,7 @@ export class ServedEntriesBudget {
     const position = this.queue.indexOf(waiting);
     if (position < 0) return;
     this.queue.splice(position, 1);
-    this.countOut(waiting.caller);
+    this.waitingBy.removeOne(waiting.caller);
     waiting.refuse(new HashfedError("unavailable", "LOG_CALL_ABANDONED", "the client stopped waiting"));
   }
 
@@ -104,17 +105,11 @@ export class ServedEntriesBudget {
     this.refill();
     while (this.queue.length > 0 && this.balance > 0) {
       const next = this.queue.shift()!;
-      this.countOut(next.caller);
+      this.waitingBy.removeOne(next.caller);
       this.balance -= next.estimate;
       next.admit();
     }
     if (this.queue.length > 0) this.wakeLater();
-  }
-
-  private countOut(caller: string): void {
-    const left = this.waitingBy.get(caller)! - 1;
-    if (left === 0) this.waitingBy.delete(caller);
-    else this.waitingBy.set(caller, left);
   }
 
   /** Once the balance is positive again. */

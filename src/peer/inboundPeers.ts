@@ -9,6 +9,7 @@ import { PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
 import type { PeerLimits } from "./peerLimits";
 import { WriteBudget } from "./writeBudget";
 import { callerAddress } from "../node/grpcHandlers";
+import { CountsByKey } from "../table";
 
 export interface InboundOptions {
   readonly federation: Federation;
@@ -60,7 +61,7 @@ const REFUSAL_STATUS: Partial<Record<HashfedError["kind"], status>> = { unauthen
  * A stream that fails the handshake is refused with UNAUTHENTICATED.
  */
 export function inboundPeers(options: InboundOptions): PeerServer {
-  const counts: StreamCounts = { handshakes: new Map(), memberStreams: new Map() };
+  const counts: StreamCounts = { handshakes: new CountsByKey(), memberStreams: new CountsByKey() };
   const refusals = new RefusalLog(options.log, options.now);
   return {
     connect: (call) => {
@@ -101,18 +102,8 @@ class RefusalLog {
 
 /** Streams not yet over, by caller address while unauthenticated and by member after. */
 interface StreamCounts {
-  readonly handshakes: Map<string, number>;
-  readonly memberStreams: Map<string, number>;
-}
-
-function countOneMore(counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1);
-}
-
-function countOneLess(counts: Map<string, number>, key: string): void {
-  const left = counts.get(key)! - 1;
-  if (left === 0) counts.delete(key);
-  else counts.set(key, left);
+  readonly handshakes: CountsByKey;
+  readonly memberStreams: CountsByKey;
 }
 
 class InboundConnection implements InboundLink {
@@ -122,7 +113,7 @@ class InboundConnection implements InboundLink {
   private readonly handshakeTimer: NodeJS.Timeout;
   private ended = false;
   /** What this stream counts among until it is over: its address's handshakes, then its member's streams. */
-  private counted: { readonly counts: Map<string, number>; readonly key: string } | undefined;
+  private counted: { readonly counts: CountsByKey; readonly key: string } | undefined;
   /** The caller's network address, without its port: "ipv4:127.0.0.1:54321" is 127.0.0.1. */
   private readonly address: string;
 
@@ -136,7 +127,7 @@ class InboundConnection implements InboundLink {
     this.address = callerAddress(call);
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
     // Refused before anything is written to it, a stream is over at once.
-    if ((counts.handshakes.get(this.address) ?? 0) >= HANDSHAKES_PENDING_PER_ADDRESS_MAX) {
+    if (counts.handshakes.of(this.address) >= HANDSHAKES_PENDING_PER_ADDRESS_MAX) {
       this.refuse(status.UNAVAILABLE, `${HANDSHAKES_PENDING_PER_ADDRESS_MAX} handshakes from ${this.address} are under way; try again in a few seconds`);
       return;
     }
@@ -214,7 +205,7 @@ class InboundConnection implements InboundLink {
   private onProof(signature: Buffer): void {
     const member = verifyHandshake(this.options.federation, "caller", this.transcript!, signature);
     clearTimeout(this.handshakeTimer);
-    if ((this.counts.memberStreams.get(member.name) ?? 0) >= STREAMS_PER_MEMBER_MAX) {
+    if (this.counts.memberStreams.of(member.name) >= STREAMS_PER_MEMBER_MAX) {
       throw new HashfedError("unavailable", "PEER_STREAMS_BUSY", `${STREAMS_PER_MEMBER_MAX} streams of ${member.name} to this node are not over yet; try again once they are`);
     }
     this.uncount();
@@ -227,14 +218,14 @@ class InboundConnection implements InboundLink {
     if (this.options.limitsOf(this.peer!).admits(message.length, this.options.now())) this.options.deliver(this.peer!, message);
   }
 
-  private count(counts: Map<string, number>, key: string): void {
-    countOneMore(counts, key);
+  private count(counts: CountsByKey, key: string): void {
+    counts.add(key);
     this.counted = { counts, key };
   }
 
   private uncount(): void {
     if (this.counted === undefined) return;
-    countOneLess(this.counted.counts, this.counted.key);
+    this.counted.counts.removeOne(this.counted.key);
     this.counted = undefined;
   }
 

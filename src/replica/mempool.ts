@@ -1,7 +1,7 @@
-import { assert } from "../assert";
 import { HashfedError } from "../errors";
 import type { BatchEntry } from "../batch";
 import { statementIdKey, type StatementId } from "../statements";
+import { CountsByKey } from "../table";
 
 /**
  * What an added signal is, for "a member adds a signal once while it is live": its submitter, type
@@ -33,7 +33,7 @@ export interface MempoolLimits {
  */
 export class Mempool {
   private readonly pending = new Map<string, BatchEntry>();
-  private readonly perSubmitter = new Map<string, number>();
+  private readonly perSubmitter = new CountsByKey();
   /** Pending statements by what they do (a retraction's target, an add's signalKeyOf): see doingTheSame. */
   private readonly byPurpose = new Map<string, Set<string>>();
 
@@ -60,7 +60,7 @@ export class Mempool {
         `the node holds ${this.pending.size} uncommitted statements and takes at most ${this.limits.statementsMax}; retry shortly`,
       );
     }
-    const submitterCount = this.perSubmitter.get(submitter) ?? 0;
+    const submitterCount = this.perSubmitter.of(submitter);
     if (submitterCount + count > this.limits.perSubmitterMax) {
       throw new HashfedError(
         "exhausted",
@@ -76,9 +76,8 @@ export class Mempool {
     if (this.pending.has(key)) return false;
     const submitter = entry.signed.statement.submitter;
     this.checkRoom(submitter, 1);
-    const submitterCount = this.perSubmitter.get(submitter) ?? 0;
     this.pending.set(key, entry);
-    this.perSubmitter.set(submitter, submitterCount + 1);
+    this.perSubmitter.add(submitter);
     const purpose = purposeOf(entry);
     if (purpose !== undefined) {
       const same = this.byPurpose.get(purpose) ?? new Set<string>();
@@ -122,10 +121,6 @@ export class Mempool {
       same.delete(key);
       if (same.size === 0) this.byPurpose.delete(purpose);
     }
-    const submitter = entry.signed.statement.submitter;
-    const count = this.perSubmitter.get(submitter)!;
-    assert(count > 0, "per-submitter counts track the pending statements");
-    if (count === 1) this.perSubmitter.delete(submitter);
-    else this.perSubmitter.set(submitter, count - 1);
+    this.perSubmitter.removeOne(entry.signed.statement.submitter);
   }
 }

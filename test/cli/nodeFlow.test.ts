@@ -337,11 +337,11 @@ describe("proof inclusion and verify inclusion", () => {
   test("a proof file of the wrong shape exits 1 naming the field, not an internal error", async () => {
     const original = JSON.parse(await readFile(file("inclusion-1.json"), "utf8")) as object;
     const shapes: Array<[string, unknown, string]> = [
-      ["no fields", { type: "inclusion" }, "index must be a decimal number in a string, got nothing"],
-      ["a fractional index", { ...original, index: "1.5" }, 'index must be a decimal number in a string, got "1.5"'],
-      ["null", null, "must be a JSON object, got null"],
-      ["a leaf hash not in base64", { ...original, leafHash: "!!!" }, 'leafHash must be a hash of 32 bytes in base64, got "!!!"'],
-      ["no proof list", { ...original, proof: null }, "proof must be a list of hashes, got null"],
+      ["no fields", { type: "inclusion" }, "shape-no fields.json, index: is required"],
+      ["a fractional index", { ...original, index: "1.5" }, 'index: must be a decimal number from 0 to 2^64 - 1 in a string, got "1.5"'],
+      ["null", null, "shape-null.json: must be a JSON object"],
+      ["a leaf hash not in base64", { ...original, leafHash: "!!!" }, "leafHash: must be a 32-byte hash in canonical base64"],
+      ["no proof list", { ...original, proof: null }, "proof: must be an array"],
     ];
     const results = await Promise.all(
       shapes.map(async ([name, document]) => {

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { verifyCosignedCheckpoint, type VerifiedCheckpoint } from "../../audit";
+import { DocumentFields } from "../../audit/documentFields";
 import { HashfedError, invalid } from "../../errors";
 import { type Federation, parseFederation } from "../../federation";
 import { describe } from "../../federation/fields";
-import { verifyConsistency, verifyInclusion } from "../../log";
+import { PROOF_HASHES_MAX, verifyConsistency, verifyInclusion } from "../../log";
 import { print, toJson } from "../output";
 import type { ProofDocument } from "./proof";
 
@@ -22,33 +23,21 @@ type LoadedProof =
   | { readonly type: "consistency"; readonly first: bigint; readonly second: bigint; readonly proof: Buffer[] };
 
 function loadProof<T extends ProofDocument["type"]>(file: string, type: T): Extract<LoadedProof, { type: T }> {
-  const fail = (why: string): HashfedError => invalid("PROOF_FILE", `${file}: ${why}`);
   let value: unknown;
   try {
     value = JSON.parse(readText(file));
   } catch (error) {
     throw invalid("PROOF_FILE", `${file} is not JSON: ${(error as Error).message}`);
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw fail(`must be a JSON object, got ${describe(value)}`);
-  const fields = value as Record<string, unknown>;
-  if (fields.type !== type) throw fail(`holds a proof of ${typeof fields.type === "string" ? fields.type : describe(fields.type)}, not of ${type}`);
-  const size = (name: string): bigint => {
-    const text = fields[name];
-    if (typeof text !== "string" || !/^(?:0|[1-9][0-9]{0,19})$/.test(text) || BigInt(text) >= 1n << 64n) throw fail(`${name} must be a decimal number in a string, got ${describe(text)}`);
-    return BigInt(text);
-  };
-  const hash = (text: unknown, name: string): Buffer => {
-    const bytes = typeof text === "string" ? Buffer.from(text, "base64") : Buffer.alloc(0);
-    if (bytes.length !== 32 || bytes.toString("base64") !== text) throw fail(`${name} must be a hash of 32 bytes in base64, got ${describe(text)}`);
-    return bytes;
-  };
-  const proof = (): Buffer[] => {
-    if (!Array.isArray(fields.proof)) throw fail(`proof must be a list of hashes, got ${describe(fields.proof)}`);
-    return (fields.proof as unknown[]).map((text, position) => hash(text, `proof[${position}]`));
-  };
+  const read = new DocumentFields(file, "PROOF_FILE");
+  // Which proof it is first: the other kind's file is refused as that, not for its fields.
+  const given = read.object(value, "", [], ["type", "index", "treeSize", "leafHash", "first", "second", "proof"]).type;
+  if (given !== type) throw read.error("", `holds a proof of ${typeof given === "string" ? given : describe(given)}, not of ${type}`);
+  const fields = read.object(value, "", ["type", ...(type === "inclusion" ? ["index", "treeSize", "leafHash"] : ["first", "second"]), "proof"]);
+  const proof = read.array(fields.proof, "proof", PROOF_HASHES_MAX).map((hash, position) => read.hash(hash, `proof[${position}]`));
   const loaded: LoadedProof = type === "inclusion"
-    ? { type: "inclusion", index: size("index"), treeSize: size("treeSize"), leafHash: hash(fields.leafHash, "leafHash"), proof: proof() }
-    : { type: "consistency", first: size("first"), second: size("second"), proof: proof() };
+    ? { type: "inclusion", index: read.uint64(fields.index, "index"), treeSize: read.uint64(fields.treeSize, "treeSize"), leafHash: read.hash(fields.leafHash, "leafHash"), proof }
+    : { type: "consistency", first: read.uint64(fields.first, "first"), second: read.uint64(fields.second, "second"), proof };
   return loaded as Extract<LoadedProof, { type: T }>;
 }
 
