@@ -4,21 +4,28 @@ import { statementIdKey, type StatementId } from "../statements";
 import { CountsByKey } from "../table";
 
 /**
- * What an added signal is, for "a member adds a signal once while it is live": its submitter, type
- * and value (from the reveal); undefined for a retraction, or an add without its reveal.
+ * What a statement does, as a key: "retract:" and its target, or "add:" and what the signal is (its
+ * submitter, type and value, from the reveal: for "a member adds a signal once while it is live");
+ * undefined for an add without its reveal.
  */
-export function signalKeyOf(entry: BatchEntry): string | undefined {
-  const body = entry.signed.statement.body!;
-  if (body.$case !== "addSignal" || entry.reveal === undefined) return undefined;
-  return `${entry.signed.statement.submitter}/${body.value.signalType}/${Buffer.from(entry.reveal.value).toString("hex")}`;
-}
-
-/** What a statement does, as a key: "retract:" and its target, or "add:" and signalKeyOf. */
-function purposeOf(entry: BatchEntry): string | undefined {
+export function purposeOf(entry: BatchEntry): string | undefined {
   const body = entry.signed.statement.body!;
   if (body.$case === "retract") return `retract:${statementIdKey(body.value.target as StatementId)}`;
-  const signal = signalKeyOf(entry);
-  return signal === undefined ? undefined : `add:${signal}`;
+  if (entry.reveal === undefined) return undefined;
+  const value = entry.reveal.value;
+  const valueBytes = value instanceof Buffer ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return `add:${entry.signed.statement.submitter}/${body.value.signalType}/${valueBytes.toString("latin1")}`;
+}
+
+/** Whether a purpose key is an add's: see purposeOf. */
+export function addsASignal(purpose: string | undefined): purpose is string {
+  return purpose !== undefined && purpose.startsWith("add:");
+}
+
+/** A pending statement with its purpose key, computed once when it is added. */
+export interface PendingStatement {
+  readonly entry: BatchEntry;
+  readonly purpose: string | undefined;
 }
 
 export interface MempoolLimits {
@@ -32,7 +39,7 @@ export interface MempoolLimits {
  * already pending is not added twice.
  */
 export class Mempool {
-  private readonly pending = new Map<string, BatchEntry>();
+  private readonly pending = new Map<string, PendingStatement>();
   private readonly perSubmitter = new CountsByKey();
   /** Pending statements by what they do (a retraction's target, an add's signalKeyOf): see doingTheSame. */
   private readonly byPurpose = new Map<string, Set<string>>();
@@ -48,7 +55,7 @@ export class Mempool {
   }
 
   get(id: StatementId): BatchEntry | undefined {
-    return this.pending.get(statementIdKey(id));
+    return this.pending.get(statementIdKey(id))?.entry;
   }
 
   /** Throws RESOURCE_EXHAUSTED unless `count` more statements by `submitter` fit. */
@@ -76,9 +83,9 @@ export class Mempool {
     if (this.pending.has(key)) return false;
     const submitter = entry.signed.statement.submitter;
     this.checkRoom(submitter, 1);
-    this.pending.set(key, entry);
-    this.perSubmitter.add(submitter);
     const purpose = purposeOf(entry);
+    this.pending.set(key, { entry, purpose });
+    this.perSubmitter.add(submitter);
     if (purpose !== undefined) {
       const same = this.byPurpose.get(purpose) ?? new Set<string>();
       same.add(key);
@@ -90,32 +97,43 @@ export class Mempool {
   /** Up to `count` pending statements, oldest first, left in place until removed. */
   oldest(count: number): BatchEntry[] {
     const taken: BatchEntry[] = [];
-    for (const entry of this.pending.values()) {
+    for (const { entry } of this.pending.values()) {
       if (taken.length === count) break;
       taken.push(entry);
     }
     return taken;
   }
 
-  /** The pending statements, oldest first; removing some while going through them is safe. */
-  inAgeOrder(): IterableIterator<BatchEntry> {
+  /** The pending statements with their purposes, oldest first; removing some while going through them is safe. */
+  inAgeOrder(): IterableIterator<PendingStatement> {
     return this.pending.values();
   }
 
-  /** Pending statements that do what `entry` does: retract the same entry, or add the same signal for the same member. */
-  doingTheSame(entry: BatchEntry): BatchEntry[] {
-    const purpose = purposeOf(entry);
+  /** Drops a statement that was just committed; returns its purpose key, for doingTheSame. */
+  removeCommitted(entry: BatchEntry): string | undefined {
+    const key = statementIdKey(entry.signed.id);
+    const held = this.pending.get(key);
+    if (held === undefined) return purposeOf(entry);
+    // Computed when it was added: nearly every committed statement was pending.
+    this.drop(key, held);
+    return held.purpose;
+  }
+
+  /** Pending statements with this purpose key: that retract the same entry, or add the same signal for the same member. */
+  doingTheSame(purpose: string | undefined): BatchEntry[] {
     const same = purpose === undefined ? undefined : this.byPurpose.get(purpose);
-    return same === undefined ? [] : [...same].map((key) => this.pending.get(key)!);
+    return same === undefined ? [] : [...same].map((key) => this.pending.get(key)!.entry);
   }
 
   /** Drops statements that were committed or rejected. */
   remove(id: StatementId): void {
     const key = statementIdKey(id);
-    const entry = this.pending.get(key);
-    if (entry === undefined) return;
+    const held = this.pending.get(key);
+    if (held !== undefined) this.drop(key, held);
+  }
+
+  private drop(key: string, { entry, purpose }: PendingStatement): void {
     this.pending.delete(key);
-    const purpose = purposeOf(entry);
     if (purpose !== undefined) {
       const same = this.byPurpose.get(purpose)!;
       same.delete(key);

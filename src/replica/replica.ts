@@ -32,7 +32,7 @@ import { LogStore } from "../store";
 import type { KeyValueStore } from "../store/keyValueStore";
 import { CommitWaiters } from "./commitWaiters";
 import type { TimerHandle, Timers, Transport } from "./environment";
-import { Mempool, signalKeyOf } from "./mempool";
+import { addsASignal, Mempool, type PendingStatement } from "./mempool";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
 import { resolveReference } from "./batchReference";
@@ -1140,16 +1140,16 @@ export class Replica {
    * pending statements in a crash and its member submitted them again. It is the proposer's policy,
    * not a rule of valid(v): the commitment hides the value from the log's rules.
    */
-  private *withoutRepeatedSignals(candidates: Iterable<BatchEntry>): Iterable<BatchEntry> {
+  private *withoutRepeatedSignals(candidates: Iterable<PendingStatement>): Iterable<BatchEntry> {
     const seen = new Set<string>();
-    for (const entry of candidates) {
-      const key = signalKeyOf(entry);
-      const refused = key === undefined ? undefined : this.signalLive(entry);
+    for (const { entry, purpose } of candidates) {
+      const adds = addsASignal(purpose);
+      const refused = adds ? this.signalLive(entry) : undefined;
       if (refused !== undefined) {
         this.mempool.remove(entry.signed.id);
         this.reject(entry, refused);
-      } else if (key === undefined || !seen.has(key)) {
-        if (key !== undefined) seen.add(key);
+      } else if (!adds || !seen.has(purpose)) {
+        if (adds) seen.add(purpose);
         yield entry;
       }
     }
@@ -1445,15 +1445,15 @@ export class Replica {
 
   private onCommitted(batch: AssembledBatch): void {
     const first = Number(this.ledger.treeSize) - batch.entries.length;
-    batch.entries.forEach((entry, offset) => {
-      this.mempool.remove(entry.signed.id);
-      this.waiters.committed(entry.signed.id, first + offset);
-    });
     // Pending statements that do what one just committed did (retract the same entry, add the same
     // signal again) are refused by the log from now on, at every node: a validator had dropped them
     // only when it proposed, and sent them again to the others, which took them back, for good.
-    for (const entry of batch.entries) {
-      for (const same of this.mempool.doingTheSame(entry)) {
+    const purposes = batch.entries.map((entry, offset) => {
+      this.waiters.committed(entry.signed.id, first + offset);
+      return this.mempool.removeCommitted(entry);
+    });
+    for (const purpose of purposes) {
+      for (const same of this.mempool.doingTheSame(purpose)) {
         const refused = this.doneOnTheLog(same);
         if (refused === undefined) continue;
         this.mempool.remove(same.signed.id);
