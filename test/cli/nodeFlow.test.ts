@@ -467,6 +467,35 @@ test("match --file whose hashes match more than one answer holds sends them agai
   for (const result of results) expect(result.matches.map((match) => match.distance)).toEqual([0, 5, 10, 20]);
 });
 
+test("match --file --proof --json while the log grows: every match's proof verifies against the checkpoint it names", async () => {
+  // Three calls of 1,000 (the known hash on the first and last lines) while commits keep coming:
+  // each call answers against its own checkpoint; only the last was printed, and the first call's
+  // proofs did not verify against it.
+  const present = randomBytes(32).toString("hex");
+  const submitter = connectMember(setup.memberAddress);
+  const [acknowledgement] = (await call(submitter, submitter.client.submit, { submissions: [addSubmission("sha256", present)] })).acknowledgements;
+  const presentIndex = Number(acknowledgement!.logIndex);
+  await writeFile(file("growing.txt"), [present, ...Array.from({ length: 2_499 }, () => randomBytes(32).toString("hex")), present].join("\n"));
+  let growing = true;
+  const grow = (async () => {
+    while (growing) await call(submitter, submitter.client.submit, { submissions: [addSubmission("md5", randomBytes(16).toString("hex"))] });
+  })();
+  const result = await member("match", "--file", file("growing.txt"), "--type", "sha256", "--proof", "--json");
+  growing = false;
+  await grow;
+  submitter.client.close();
+  type Result = { matches: { logIndex: number; inclusionProof: string[] }[]; checkpoint?: string };
+  const { results, checkpoint } = JSON.parse(expectOk(result).stdout) as { results: Result[]; checkpoint: string };
+  const leaf = await leafHashAt(presentIndex);
+  for (const { matches, checkpoint: own } of [results[0]!, results[2_500]!]) {
+    const { size, root } = verifyCosignedCheckpoint(setup.federation, own ?? checkpoint).checkpoint;
+    expect(matches.map((match) => match.logIndex)).toEqual([presentIndex]);
+    expect(() => verifyInclusion(BigInt(presentIndex), size, leaf, matches[0]!.inclusionProof.map((hash) => Buffer.from(hash, "base64")), root)).not.toThrow();
+  }
+  // Results without matches do not repeat the note.
+  expect(results[1]!.checkpoint).toBeUndefined();
+});
+
 test("SIGTERM stops the node promptly even while a follower is connected; the follower then exits 1", async () => {
   const follower = spawnCli(["follow", "--from", "3", "--node", setup.memberAddress]);
   await follower.lines(1);

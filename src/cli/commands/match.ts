@@ -88,6 +88,19 @@ function printTable(queries: readonly MatchQuery[], results: readonly MatchResul
   });
 }
 
+/**
+ * The JSON answer: the results and the last call's checkpoint. A result with matches from an earlier
+ * call names its own checkpoint, which its proofs are against (a proof does not verify against a
+ * later checkpoint); the others would only repeat the note.
+ */
+function matchJson(queries: readonly MatchQuery[], results: readonly MatchResult[], checkpoints: readonly string[]): object {
+  const checkpoint = checkpoints[checkpoints.length - 1] ?? "";
+  return {
+    results: results.map((result, i) => ({ query: queries[i], ...result, ...(result.matches.length > 0 && checkpoints[i] !== checkpoint ? { checkpoint: checkpoints[i] } : {}) })),
+    checkpoint,
+  };
+}
+
 export function addMatchCommand(program: Command): void {
   memberConnectionOptions(
     program
@@ -106,7 +119,8 @@ export function addMatchCommand(program: Command): void {
     const { queries, lines } = options.file !== undefined ? queriesOfFile(options.file, options) : { queries: [query(options.type!, options.value!, options)], lines: [] };
     const connection = connectMember(options.node, options.tokenFile);
     const results: MatchResult[] = [];
-    let checkpoint = "";
+    // The checkpoint each result's call answered against: a file takes several calls, and the log may grow between them.
+    const checkpoints: string[] = [];
     // Queries that match more than one answer holds are sent again in halves (one query always fits).
     for (let start = 0, size = QUERIES_PER_CALL; start < queries.length; ) {
       const response = await call(connection, connection.client.match, { queries: queries.slice(start, start + size), includeProof: options.proof === true }).catch((error: unknown) => {
@@ -118,13 +132,13 @@ export function addMatchCommand(program: Command): void {
         continue;
       }
       results.push(...response.results);
-      checkpoint = response.checkpoint;
+      checkpoints.push(...response.results.map(() => response.checkpoint));
       start += size;
       // One crowded stretch of the file should not make every later call small.
       size = Math.min(QUERIES_PER_CALL, size * 2);
     }
     connection.client.close();
-    if (options.json) return print(toJson({ results: results.map((result, i) => ({ query: queries[i], ...result })), checkpoint }));
+    if (options.json) return print(toJson(matchJson(queries, results, checkpoints)));
     if (options.file !== undefined) printTable(queries, results);
     else printResult(results[0]!);
   });
