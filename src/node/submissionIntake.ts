@@ -86,7 +86,9 @@ const DONE_ALREADY = new Set(["SIGNAL_ALREADY_LIVE", "RETRACT_TWICE"]);
  *
  * Idempotency: the same statement bytes map to the same entry; and the node's own signing is
  * idempotent by meaning: adding a signal this member already has live (or pending), or retracting
- * an entry already retracted, acknowledges the existing statement instead of signing a new one.
+ * an entry already retracted, acknowledges the existing statement instead of signing a new one. An
+ * add whose live entry is being retracted (in the same request, or by a pending retraction) is a
+ * new statement: its member is replacing the entry.
  */
 export class SubmissionIntake {
   /** Own statements signed here and not yet committed, by what they do (signal or retraction target). */
@@ -111,7 +113,12 @@ export class SubmissionIntake {
     if (submissions.length > max) {
       throw invalid("SUBMIT_TOO_MANY", `a submit request holds at most ${max} submissions, got ${submissions.length}; split it`);
     }
-    const drafted = submissions.map((submission, i) => locating(`submissions[${i}]`, () => this.prepare(submission)));
+    // Retractions first: an add of a signal whose live entry the same request retracts is a new
+    // statement (its member replacing the entry, to change its labels, say), not that entry.
+    const retracting = new Set<string>();
+    const drafted: (Prepared | Draft | Unverified)[] = new Array(submissions.length);
+    const addsLast = submissions.map((_, i) => i).sort((a, b) => Number(submissions[a]!.kind?.$case === "add") - Number(submissions[b]!.kind?.$case === "add"));
+    for (const i of addsLast) drafted[i] = locating(`submissions[${i}]`, () => this.prepare(submissions[i]!, retracting));
     const outcomes = await Promise.all(this.admit(await this.signAndVerify(drafted), abandoned));
     const treeSize = ledger.treeSize;
     const checkpoint = ledger.checkpoint!;
@@ -213,16 +220,17 @@ export class SubmissionIntake {
     });
   }
 
-  private prepare(submission: Submission): Prepared | Draft | Unverified {
+  /** `retracting`: the targets (statementIdKey) of the request's retractions, which this adds to. */
+  private prepare(submission: Submission, retracting: Set<string>): Prepared | Draft | Unverified {
     const kind = submission.kind;
     if (kind === undefined) throw invalid("SUBMISSION_EMPTY", "a submission sets one of add, retract or signed");
     switch (kind.$case) {
       case "add":
-        return this.prepareAdd(kind.value);
+        return this.prepareAdd(kind.value, retracting);
       case "retract":
-        return this.prepareRetract(kind.value);
+        return this.prepareRetract(kind.value, retracting);
       case "signed":
-        return this.prepareSigned(kind.value);
+        return this.prepareSigned(kind.value, retracting);
     }
   }
 
@@ -237,8 +245,12 @@ export class SubmissionIntake {
     return { kind: "draft", ...encode(), intent };
   }
 
-  private prepareAdd(input: SignalInput): Prepared | Draft {
-    const { federation, signer, entropy } = this.modules;
+  /**
+   * An add is done already when its member has the signal live, unless that entry is being
+   * retracted (by this request or a pending statement): the add then waits for the retraction.
+   */
+  private prepareAdd(input: SignalInput, retracting: ReadonlySet<string>): Prepared | Draft {
+    const { federation, signer, entropy, replica } = this.modules;
     const { ledger } = this;
     const type = signalType(input.signalType);
     const value = type.parse(input.value);
@@ -250,7 +262,12 @@ export class SubmissionIntake {
     }
     const intent: OwnIntent = {
       key: `add:${type.name}:${value.toString("hex")}`,
-      done: () => ledger.index.match(type.name, value, 0).find((hit) => ledger.state.submitterAt(hit.logIndex) === signer.name)?.logIndex,
+      done: () => {
+        const live = ledger.index.match(type.name, value, 0).find((hit) => ledger.state.submitterAt(hit.logIndex) === signer.name)?.logIndex;
+        if (live === undefined) return undefined;
+        const id = ledger.state.statementIdAt(live);
+        return retracting.has(statementIdKey(id)) || replica.mempool.retracts(id) ? undefined : live;
+      },
     };
     return this.draftFor(intent, () => {
       const salt = entropy.randomBytes(SALT_BYTES);
@@ -259,7 +276,7 @@ export class SubmissionIntake {
     });
   }
 
-  private prepareRetract(input: RetractInput): Prepared | Draft {
+  private prepareRetract(input: RetractInput, retracting: Set<string>): Prepared | Draft {
     const { signer, replica } = this.modules;
     const { ledger } = this;
     const { mempool } = replica;
@@ -274,11 +291,12 @@ export class SubmissionIntake {
     }
     // Another member's entry is refused later, by the log's rules, with their message.
     const own = ledger.state.submitterAt(index) === signer.name;
+    retracting.add(statementIdKey(target));
     const intent: OwnIntent = { key: `retract:${target.toString("hex")}`, done: () => (own ? ledger.state.retractedBy(index) : undefined) };
     return this.draftFor(intent, () => ({ built: buildRetract(this.context(), target, input.reason), reveal: undefined }));
   }
 
-  private prepareSigned(input: SignedSubmission): Unverified {
+  private prepareSigned(input: SignedSubmission, retracting: Set<string>): Unverified {
     const { federation, signer } = this.modules;
     if (input.entry === undefined) throw invalid("SUBMISSION_MALFORMED", "a signed submission carries the log entry (statement and signature)");
     const signed = parseSignedStatement(input.entry.statement, input.entry.signature);
@@ -291,7 +309,9 @@ export class SubmissionIntake {
       );
     }
     checkStatementReveal(signed, input.reveal);
-    const reveal = signed.statement.body!.$case === "addSignal" ? input.reveal : undefined;
+    const body = signed.statement.body!;
+    if (body.$case === "retract") retracting.add(statementIdKey(body.value.target as StatementId));
+    const reveal = body.$case === "addSignal" ? input.reveal : undefined;
     return { kind: "unverified", entry: { signed, reveal }, member };
   }
 

@@ -10,11 +10,15 @@ import { CountsByKey } from "../table";
  */
 export function purposeOf(entry: BatchEntry): string | undefined {
   const body = entry.signed.statement.body!;
-  if (body.$case === "retract") return `retract:${statementIdKey(body.value.target as StatementId)}`;
+  if (body.$case === "retract") return retractionPurpose(body.value.target as StatementId);
   if (entry.reveal === undefined) return undefined;
   const value = entry.reveal.value;
   const valueBytes = value instanceof Buffer ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   return `add:${entry.signed.statement.submitter}/${body.value.signalType}/${valueBytes.toString("latin1")}`;
+}
+
+function retractionPurpose(target: StatementId): string {
+  return `retract:${statementIdKey(target)}`;
 }
 
 /** Whether a purpose key is an add's: see purposeOf. */
@@ -117,6 +121,11 @@ export class Mempool {
     // Computed when it was added: nearly every committed statement was pending.
     this.drop(key, held);
     return held.purpose;
+  }
+
+  /** Whether a retraction of `target` is pending. */
+  retracts(target: StatementId): boolean {
+    return this.byPurpose.has(retractionPurpose(target));
   }
 
   /** Pending statements with this purpose key: that retract the same entry, or add the same signal for the same member. */

@@ -1136,7 +1136,8 @@ export class Replica {
    * A member adds a signal once while it is live: a statement adding a signal its submitter already
    * has on the log is left out and reported (SIGNAL_ALREADY_LIVE), so that the submitting node can
    * acknowledge the existing entry; one repeating a signal earlier among the candidates waits for a
-   * later batch, which finds the first on the log, or not. This happens when a node forgot its
+   * later batch, which finds the first on the log, or not, and so does one adding a signal whose
+   * live entry a pending retraction withdraws (see signalLive). This happens when a node forgot its
    * pending statements in a crash and its member submitted them again. It is the proposer's policy,
    * not a rule of valid(v): the commitment hides the value from the log's rules.
    */
@@ -1145,6 +1146,7 @@ export class Replica {
     for (const { entry, purpose } of candidates) {
       const adds = addsASignal(purpose);
       const refused = adds ? this.signalLive(entry) : undefined;
+      if (refused === "replaced") continue;
       if (refused !== undefined) {
         this.mempool.remove(entry.signed.id);
         this.reject(entry, refused);
@@ -1155,15 +1157,22 @@ export class Replica {
     }
   }
 
-  /** SIGNAL_ALREADY_LIVE if `entry` adds a signal its submitter has on the log, live. */
-  private signalLive(entry: BatchEntry): HashfedError | undefined {
+  /**
+   * SIGNAL_ALREADY_LIVE if `entry` adds a signal its submitter has on the log, live; "replaced" if a
+   * retraction of that entry is pending: the member is replacing it (to change its labels, say), and
+   * the add waits for the retraction to commit. (Acknowledging the entry being retracted instead had
+   * left the signal off the list.)
+   */
+  private signalLive(entry: BatchEntry): HashfedError | "replaced" | undefined {
     const body = entry.signed.statement.body!;
     if (body.$case !== "addSignal" || entry.reveal === undefined) return undefined;
     const submitter = entry.signed.statement.submitter;
     const live = this.ledger.index
       .match(body.value.signalType as SignalTypeName, entry.reveal.value, 0)
-      .some((hit) => this.ledger.state.submitterAt(hit.logIndex) === submitter);
-    return live ? new HashfedError("exists", "SIGNAL_ALREADY_LIVE", `${submitter} already has this ${body.value.signalType} signal on the log`) : undefined;
+      .find((hit) => this.ledger.state.submitterAt(hit.logIndex) === submitter);
+    if (live === undefined) return undefined;
+    if (this.mempool.retracts(this.ledger.state.statementIdAt(live.logIndex))) return "replaced";
+    return new HashfedError("exists", "SIGNAL_ALREADY_LIVE", `${submitter} already has this ${body.value.signalType} signal on the log`);
   }
 
   /**
@@ -1173,7 +1182,10 @@ export class Replica {
    */
   private doneOnTheLog(entry: BatchEntry): HashfedError | undefined {
     const body = entry.signed.statement.body!;
-    if (body.$case !== "retract") return this.signalLive(entry);
+    if (body.$case !== "retract") {
+      const live = this.signalLive(entry);
+      return live === "replaced" ? undefined : live;
+    }
     return this.targetRetracted(body.value.target as StatementId);
   }
 

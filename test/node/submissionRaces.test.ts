@@ -197,3 +197,50 @@ test("one signed statement twice in a request, adding a signal its member has li
       expect(replica.mempool.size).toBe(0);
     },
   ));
+
+test("an entry retracted and its signal added again (new labels), in one request in either order or while the retraction is pending, ends with the signal live under the new labels", () =>
+  withSingleValidator(
+    (key) => new Ed25519Pool(key, 1),
+    async ({ federation, key, replica, intake }) => {
+      const addWith = (value: string, label: string) => ({ kind: { $case: "add" as const, value: { signalType: "sha256", value, labels: [label], quality: 0 } } });
+      const retractionOf = (target: Buffer) => ({ kind: { $case: "retract" as const, value: { target, reason: RetractReason.RETRACT_REASON_OTHER } } });
+      const liveEntries = (value: string) =>
+        replica.ledger.index.match("sha256", Buffer.from(value, "hex"), 0).map((hit) => [hit.logIndex, replica.ledger.state.submitterAt(hit.logIndex)]);
+      const entryAt = async (index: bigint) => (await replica.ledger.store.readEntry(index))!;
+      const relabelled = async (value: string, answer: SubmitResponse, addPosition: number, retracted: bigint) => {
+        const add = answer.acknowledgements[addPosition]!;
+        // The add was acknowledged by the entry being retracted, and the signal then matched nowhere.
+        expect(add.alreadyPresent).toBe(false);
+        expect(add.logIndex).toBeGreaterThan(retracted);
+        expect(liveEntries(value)).toEqual([[Number(add.logIndex), key.name]]);
+        expect((await entryAt(add.logIndex)).entryBytes.includes(Buffer.from("attacker-manifesto"))).toBe(true);
+      };
+      const added = async (value: string) => (await intake.submit([addWith(value, "graphic-violence")])).acknowledgements[0]!;
+
+      const first = randomBytes(32).toString("hex");
+      const entry = await added(first);
+      await relabelled(first, await intake.submit([retractionOf(entry.statementId), addWith(first, "attacker-manifesto")]), 1, entry.logIndex);
+
+      const second = randomBytes(32).toString("hex");
+      const secondEntry = await added(second);
+      await relabelled(second, await intake.submit([addWith(second, "attacker-manifesto"), retractionOf(secondEntry.statementId)]), 0, secondEntry.logIndex);
+
+      // The member's retraction is pending (its client gave up waiting, say) when it adds the signal again.
+      const third = randomBytes(32).toString("hex");
+      const thirdEntry = await added(third);
+      const retraction = intake.submit([retractionOf(thirdEntry.statementId)]);
+      while (replica.mempool.size === 0) await new Promise((resolve) => setImmediate(resolve));
+      const again = intake.submit([addWith(third, "attacker-manifesto")]);
+      await retraction;
+      await relabelled(third, await again, 0, thirdEntry.logIndex);
+
+      // A retraction with an add signed elsewhere: the proposer had refused the add (SIGNAL_ALREADY_LIVE) and committed the retraction.
+      const fourth = randomBytes(32);
+      const fourthEntry = await added(fourth.toString("hex"));
+      const context = { federationId: federation.id, submitter: key.name, createdAtMs: 1n, nonce: randomBytes(16) };
+      const draft = { signalType: "sha256" as const, value: fourth, labels: ["attacker-manifesto"], taxonomyVersion: federation.taxonomy.version, quality: 0, salt: randomBytes(16) };
+      const signedAdd = signedSubmission({ signed: signStatement(new KeySigner(key), encodeAddSignal(context, draft)), reveal: { salt: draft.salt, value: fourth } });
+      await relabelled(fourth.toString("hex"), await intake.submit([retractionOf(fourthEntry.statementId), signedAdd]), 1, fourthEntry.logIndex);
+      expect(replica.mempool.size).toBe(0);
+    },
+  ));
