@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { assert } from "../assert";
+import { assert, AssertionError } from "../assert";
 import { type AssembledBatch, type ChainHead, genesisHead } from "../batch";
 import { cosignedCheckpoint, verifyCommitCertificate } from "../consensus";
 import type { Federation } from "../federation";
@@ -56,16 +56,22 @@ export class Ledger {
     const record = await store.readHead();
     if (record === undefined) return ledger;
     ledger.state.reserve(Number(record.treeSize));
-    for await (const summary of store.scanSummaries()) {
-      ledger.replay(summary);
-      progress?.(BigInt(ledger.state.size), record.treeSize);
+    try {
+      for await (const summary of store.scanSummaries()) {
+        ledger.replay(summary);
+        progress?.(BigInt(ledger.state.size), record.treeSize);
+      }
+    } catch (error) {
+      // The replay's assertions are about the summaries it reads: there, they mean damage.
+      if (error instanceof AssertionError) throw storeDamaged(`its batch summaries do not replay (${error.message})`);
+      throw error;
     }
-    assert(BigInt(ledger.state.size) === record.treeSize, "the batch summaries cover the whole log");
+    if (BigInt(ledger.state.size) !== record.treeSize) throw storeDamaged(`its batch summaries hold ${ledger.state.size} entries, its head ${record.treeSize}`);
     const range = CompactRange.fromHashes(record.treeSize, await store.readNodes(rangeNodes(0n, record.treeSize)));
     ledger.currentHead = { height: record.height, headerHash: Buffer.from(record.headerHash), range };
     ledger.currentCheckpoint = await store.readCheckpoint(record.treeSize);
-    assert(ledger.currentCheckpoint !== undefined, "the store holds the checkpoint of its head");
-    checkRootAgainstCheckpoint(range, ledger.currentCheckpoint);
+    if (ledger.currentCheckpoint === undefined) throw storeDamaged(`it lacks the checkpoint of its head (size ${record.treeSize})`);
+    await checkTreeAgainstCheckpoint(ledger.tree, range, ledger.currentCheckpoint);
     return ledger;
   }
 
@@ -168,21 +174,27 @@ export class Ledger {
   }
 }
 
+function storeDamaged(what: string): HashfedError {
+  return new HashfedError("precondition", "STORE_DAMAGED", `the data folder is damaged: ${what}; restore the folder from a backup, or start from an empty one to fetch the log from the other members`);
+}
+
 /**
- * The tree's right edge, read from the stored nodes, must give the root that the head's cosigned
- * checkpoint names: LevelDB reads without checksums here, and a damaged node would otherwise be
- * served, silently, inside every proof and the next checkpoint.
+ * The tree must give the root that the head's cosigned checkpoint names, both as the next commit
+ * extends it (the right edge, from the stored nodes) and as proofs read it (the upper levels, from
+ * the batch summaries): LevelDB reads without checksums here, and a damaged node would otherwise be
+ * served, silently, inside every proof or the next checkpoint.
  */
-function checkRootAgainstCheckpoint(range: CompactRange, note: string): void {
-  const damaged = (what: string): HashfedError =>
-    new HashfedError("precondition", "STORE_DAMAGED", `the data folder is damaged: ${what}; restore the folder from a backup, or start from an empty one to fetch the log from the other members`);
+async function checkTreeAgainstCheckpoint(tree: TreeReader, range: CompactRange, note: string): Promise<void> {
   let checkpoint: Checkpoint;
   try {
     checkpoint = parseCheckpoint(parseNote(note).text);
   } catch (error) {
-    throw damaged(`its latest checkpoint does not parse (${(error as Error).message})`);
+    throw storeDamaged(`its latest checkpoint does not parse (${(error as Error).message})`);
   }
   if (checkpoint.size !== range.size || !checkpoint.root.equals(range.root())) {
-    throw damaged(`its tree of size ${range.size} does not have the root of its own checkpoint (size ${checkpoint.size})`);
+    throw storeDamaged(`its tree of size ${range.size} does not have the root of its own checkpoint (size ${checkpoint.size})`);
   }
+  const inconsistent = tree.firstInconsistentUpperNode();
+  if (inconsistent !== undefined) throw storeDamaged(`its batch summaries hold tree node ${inconsistent.level}/${inconsistent.index}, which is not the hash of its two children`);
+  if (!(await tree.rootAt(range.size)).equals(checkpoint.root)) throw storeDamaged(`the tree its batch summaries give does not have the root of its own checkpoint (size ${checkpoint.size})`);
 }

@@ -1,6 +1,6 @@
 import { assert } from "../assert";
 import type { NodeWrite } from "../log/compactRange";
-import { HASH_BYTES } from "../log/hasher";
+import { HASH_BYTES, hashChildren } from "../log/hasher";
 import { consistencyProofRanges, inclusionProofRanges } from "../log/proof";
 import { foldRangeHashes, type LeafRange, type NodeId, perfectNode, rangeNodes } from "../log/subtree";
 import { GrowableRecords, RecentRecords } from "../table";
@@ -50,6 +50,27 @@ export class TreeReader {
       for (let i = 0; i < count; i++, offset += HASH_BYTES) this.pushUpper(level, first + BigInt(i), hashes.subarray(offset, offset + HASH_BYTES));
     }
     assert(offset === hashes.length, "a batch summary holds exactly the upper nodes its leaves complete");
+  }
+
+  /** The root of the tree of `treeSize` leaves (at least one) as proofs see it: upper levels from memory. */
+  async rootAt(treeSize: bigint): Promise<Buffer> {
+    return (await this.rangeHashes([[{ start: 0n, end: treeSize }]]))[0]![0]!;
+  }
+
+  /**
+   * The first node held in memory above the lowest in-memory level that is not the hash of its two
+   * children, if any: a check, at start, of the batch summaries the upper levels come from, which
+   * LevelDB reads without checksums. (rootAt covers the nodes without a parent.)
+   */
+  firstInconsistentUpperNode(): NodeId | undefined {
+    for (let level = IN_MEMORY_LEVEL_MIN + 1; level < LEVELS; level++) {
+      const parents = this.upper[level]!;
+      const children = this.upper[level - 1]!;
+      for (let index = 0; index < parents.length; index++) {
+        if (!hashChildren(children.view(2 * index), children.view(2 * index + 1)).equals(parents.view(index))) return { level, index: BigInt(index) };
+      }
+    }
+    return undefined;
   }
 
   async inclusionProof(index: bigint, treeSize: bigint): Promise<Buffer[]> {
