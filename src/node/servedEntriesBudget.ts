@@ -2,6 +2,7 @@ import { HashfedError } from "../errors";
 import type { TimerHandle, Timers } from "../replica/environment";
 import { systemTimers } from "./environment";
 import { CountsByKey } from "../table";
+import { TokenBucket } from "../peer/tokenBucket";
 
 /** Why a Log call was refused at once: too many waiting for their turn. A client may try again later. */
 export const LOG_BUSY = "LOG_BUSY";
@@ -31,8 +32,7 @@ interface Waiting {
  * client that reads at its own pace, as the auditor does, sees slower answers, not errors.
  */
 export class ServedEntriesBudget {
-  private balance: number;
-  private updatedMs: number;
+  private readonly entries: TokenBucket;
   private readonly queue: Waiting[] = [];
   private readonly waitingBy = new CountsByKey();
   private timer: TimerHandle | undefined;
@@ -44,8 +44,7 @@ export class ServedEntriesBudget {
     private readonly waitingPerCallerMax: number,
     private readonly timers: Timers = systemTimers,
   ) {
-    this.balance = perSecond;
-    this.updatedMs = timers.now();
+    this.entries = new TokenBucket(perSecond, perSecond, timers.now());
   }
 
   /** Runs `serve` in its turn, charged `estimate` entries until it says how many it served. */
@@ -57,7 +56,7 @@ export class ServedEntriesBudget {
       spent = served(result);
       return result;
     } finally {
-      this.balance += estimate - spent;
+      this.entries.spend(spent - estimate);
       this.admitWaiting();
     }
   }
@@ -73,9 +72,8 @@ export class ServedEntriesBudget {
 
   private turn(estimate: number, { caller, abandoned }: MeteredCall): Promise<void> {
     if (this.closed) return Promise.reject(stopping());
-    this.refill();
-    if (this.queue.length === 0 && this.balance > 0) {
-      this.balance -= estimate;
+    if (this.queue.length === 0 && this.entries.balance(this.timers.now()) > 0) {
+      this.entries.spend(estimate);
       return Promise.resolve();
     }
     const fromCaller = this.waitingBy.of(caller);
@@ -102,11 +100,10 @@ export class ServedEntriesBudget {
   }
 
   private admitWaiting(): void {
-    this.refill();
-    while (this.queue.length > 0 && this.balance > 0) {
+    while (this.queue.length > 0 && this.entries.balance(this.timers.now()) > 0) {
       const next = this.queue.shift()!;
       this.waitingBy.removeOne(next.caller);
-      this.balance -= next.estimate;
+      this.entries.spend(next.estimate);
       next.admit();
     }
     if (this.queue.length > 0) this.wakeLater();
@@ -115,18 +112,11 @@ export class ServedEntriesBudget {
   /** Once the balance is positive again. */
   private wakeLater(): void {
     if (this.timer !== undefined || this.closed) return;
-    const waitMs = Math.max(1, Math.ceil(((1 - this.balance) * 1000) / this.perSecond));
+    const waitMs = Math.max(1, Math.ceil(((1 - this.entries.balance(this.timers.now())) * 1000) / this.perSecond));
     this.timer = this.timers.setTimeout(waitMs, () => {
       this.timer = undefined;
       this.admitWaiting();
     });
-  }
-
-  private refill(): void {
-    const now = this.timers.now();
-    // A wall clock set back must not put the budget in debt.
-    this.balance = Math.min(this.perSecond, this.balance + (Math.max(0, now - this.updatedMs) * this.perSecond) / 1000);
-    this.updatedMs = now;
   }
 }
 

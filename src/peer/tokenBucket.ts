@@ -1,6 +1,7 @@
 /**
  * A token bucket: `ratePerSecond` tokens a second, at most `burst` saved up. Used to bound what one
- * peer may make a node do per second; `now` is injected so the limit is testable.
+ * peer may make a node do per second, and what the Log service serves; `now` is injected so the
+ * limit is testable.
  */
 export class TokenBucket {
   private tokens: number;
@@ -17,11 +18,21 @@ export class TokenBucket {
 
   /** Takes `cost` tokens if there are enough; false means over the limit. */
   take(cost: number, nowMs: number): boolean {
+    if (this.balance(nowMs) < cost) return false;
+    this.spend(cost);
+    return true;
+  }
+
+  /** The tokens saved up at `nowMs`; below zero after spending more than there was. */
+  balance(nowMs: number): number {
     // A clock that went back gives nothing, and takes nothing either.
     this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, nowMs - this.updatedMs) * this.ratePerSecond) / 1000);
     this.updatedMs = nowMs;
-    if (this.tokens < cost) return false;
+    return this.tokens;
+  }
+
+  /** Spends `cost` tokens whether or not there are so many (a cost known only afterwards); a negative cost gives some back. */
+  spend(cost: number): void {
     this.tokens -= cost;
-    return true;
   }
 }
