@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { assert, AssertionError } from "../assert";
+import { assert } from "../assert";
 import { type AssembledBatch, type ChainHead, genesisHead } from "../batch";
 import { cosignedCheckpoint, verifyCommitCertificate } from "../consensus";
 import type { Federation } from "../federation";
@@ -56,15 +56,10 @@ export class Ledger {
     const record = await store.readHead();
     if (record === undefined) return ledger;
     ledger.state.reserve(Number(record.treeSize));
-    try {
-      for await (const summary of store.scanSummaries()) {
-        ledger.replay(summary);
-        progress?.(BigInt(ledger.state.size), record.treeSize);
-      }
-    } catch (error) {
-      // The replay's assertions are about the summaries it reads: there, they mean damage.
-      if (error instanceof AssertionError) throw storeDamaged(`its batch summaries do not replay (${error.message})`);
-      throw error;
+    for await (const summary of store.scanSummaries()) {
+      if (BigInt(ledger.state.size) + BigInt(summary.kinds.length) > record.treeSize) throw storeDamaged(`its batch summaries hold more entries than its head (${record.treeSize})`);
+      ledger.replay(summary);
+      progress?.(BigInt(ledger.state.size), record.treeSize);
     }
     if (BigInt(ledger.state.size) !== record.treeSize) throw storeDamaged(`its batch summaries hold ${ledger.state.size} entries, its head ${record.treeSize}`);
     const range = CompactRange.fromHashes(record.treeSize, await store.readNodes(rangeNodes(0n, record.treeSize)));
@@ -170,7 +165,9 @@ export class Ledger {
       this.appendEntry(id, submitter, undefined, { type, value: summary.values.subarray(valueOffset, valueOffset + valueBytes) });
       valueOffset += valueBytes;
     }
-    this.tree.rememberUpper(BigInt(start), BigInt(start + count), summary.upperNodeHashes);
+    if (!this.tree.rememberUpper(BigInt(start), BigInt(start + count), summary.upperNodeHashes)) {
+      throw storeDamaged(`the summary of the batch of entries ${start} to ${start + count - 1} does not hold the tree nodes those entries complete`);
+    }
   }
 }
 

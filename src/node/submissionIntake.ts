@@ -16,6 +16,7 @@ import {
   parseSignedStatement,
   parseStatementId,
   RETRACT_REASONS,
+  STATEMENT_ID_BYTES,
   type StatementContext,
   signatureInvalid,
   statementIdKey,
@@ -113,12 +114,8 @@ export class SubmissionIntake {
     if (submissions.length > max) {
       throw invalid("SUBMIT_TOO_MANY", `a submit request holds at most ${max} submissions, got ${submissions.length}; split it`);
     }
-    // Retractions first: an add of a signal whose live entry the same request retracts is a new
-    // statement (its member replacing the entry, to change its labels, say), not that entry.
-    const retracting = new Set<string>();
-    const drafted: (Prepared | Draft | Unverified)[] = new Array(submissions.length);
-    const addsLast = submissions.map((_, i) => i).sort((a, b) => Number(submissions[a]!.kind?.$case === "add") - Number(submissions[b]!.kind?.$case === "add"));
-    for (const i of addsLast) drafted[i] = locating(`submissions[${i}]`, () => this.prepare(submissions[i]!, retracting));
+    const retracting = retractionTargets(submissions);
+    const drafted = submissions.map((submission, i) => locating(`submissions[${i}]`, () => this.prepare(submission, retracting)));
     const outcomes = await Promise.all(this.admit(await this.signAndVerify(drafted), abandoned));
     const treeSize = ledger.treeSize;
     const checkpoint = ledger.checkpoint!;
@@ -220,17 +217,17 @@ export class SubmissionIntake {
     });
   }
 
-  /** `retracting`: the targets (statementIdKey) of the request's retractions, which this adds to. */
-  private prepare(submission: Submission, retracting: Set<string>): Prepared | Draft | Unverified {
+  /** `retracting`: the targets (statementIdKey) of the request's retractions. */
+  private prepare(submission: Submission, retracting: ReadonlySet<string>): Prepared | Draft | Unverified {
     const kind = submission.kind;
     if (kind === undefined) throw invalid("SUBMISSION_EMPTY", "a submission sets one of add, retract or signed");
     switch (kind.$case) {
       case "add":
         return this.prepareAdd(kind.value, retracting);
       case "retract":
-        return this.prepareRetract(kind.value, retracting);
+        return this.prepareRetract(kind.value);
       case "signed":
-        return this.prepareSigned(kind.value, retracting);
+        return this.prepareSigned(kind.value);
     }
   }
 
@@ -266,7 +263,7 @@ export class SubmissionIntake {
         const live = ledger.index.match(type.name, value, 0).find((hit) => ledger.state.submitterAt(hit.logIndex) === signer.name)?.logIndex;
         if (live === undefined) return undefined;
         const id = ledger.state.statementIdAt(live);
-        return retracting.has(statementIdKey(id)) || replica.mempool.retracts(id) ? undefined : live;
+        return retracting.has(statementIdKey(id)) || replica.mempool.retracts(id, signer.name) ? undefined : live;
       },
     };
     return this.draftFor(intent, () => {
@@ -276,7 +273,7 @@ export class SubmissionIntake {
     });
   }
 
-  private prepareRetract(input: RetractInput, retracting: Set<string>): Prepared | Draft {
+  private prepareRetract(input: RetractInput): Prepared | Draft {
     const { signer, replica } = this.modules;
     const { ledger } = this;
     const { mempool } = replica;
@@ -291,12 +288,11 @@ export class SubmissionIntake {
     }
     // Another member's entry is refused later, by the log's rules, with their message.
     const own = ledger.state.submitterAt(index) === signer.name;
-    retracting.add(statementIdKey(target));
     const intent: OwnIntent = { key: `retract:${target.toString("hex")}`, done: () => (own ? ledger.state.retractedBy(index) : undefined) };
     return this.draftFor(intent, () => ({ built: buildRetract(this.context(), target, input.reason), reveal: undefined }));
   }
 
-  private prepareSigned(input: SignedSubmission, retracting: Set<string>): Unverified {
+  private prepareSigned(input: SignedSubmission): Unverified {
     const { federation, signer } = this.modules;
     if (input.entry === undefined) throw invalid("SUBMISSION_MALFORMED", "a signed submission carries the log entry (statement and signature)");
     const signed = parseSignedStatement(input.entry.statement, input.entry.signature);
@@ -309,9 +305,7 @@ export class SubmissionIntake {
       );
     }
     checkStatementReveal(signed, input.reveal);
-    const body = signed.statement.body!;
-    if (body.$case === "retract") retracting.add(statementIdKey(body.value.target as StatementId));
-    const reveal = body.$case === "addSignal" ? input.reveal : undefined;
+    const reveal = signed.statement.body!.$case === "addSignal" ? input.reveal : undefined;
     return { kind: "unverified", entry: { signed, reveal }, member };
   }
 
@@ -331,4 +325,25 @@ export class SubmissionIntake {
     this.ownPendingById.delete(key);
     this.ownPending.delete(what);
   }
+}
+
+/**
+ * The entries a request's retractions withdraw (statementIdKey), read without checking anything:
+ * an add of a signal whose live entry the same request retracts is a new statement (its member
+ * replacing the entry, to change its labels, say), not that entry. Each submission is checked in
+ * its turn, in order, so the first bad one is the one reported.
+ */
+function retractionTargets(submissions: readonly Submission[]): Set<string> {
+  const targets = new Set<string>();
+  for (const { kind } of submissions) {
+    if (kind?.$case === "retract" && kind.value.target.length === STATEMENT_ID_BYTES) targets.add(statementIdKey(kind.value.target));
+    if (kind?.$case !== "signed" || kind.value.entry === undefined) continue;
+    try {
+      const body = parseSignedStatement(kind.value.entry.statement, kind.value.entry.signature).statement.body!;
+      if (body.$case === "retract") targets.add(statementIdKey(body.value.target));
+    } catch {
+      // Reported when the submission is checked.
+    }
+  }
+  return targets;
 }

@@ -123,9 +123,10 @@ export class Mempool {
     return held.purpose;
   }
 
-  /** Whether a retraction of `target` is pending. */
-  retracts(target: StatementId): boolean {
-    return this.byPurpose.has(retractionPurpose(target));
+  /** Whether a retraction of `target` by `submitter` is pending (another member's the log refuses). */
+  retracts(target: StatementId, submitter: string): boolean {
+    const same = this.byPurpose.get(retractionPurpose(target));
+    return same !== undefined && [...same].some((key) => this.pending.get(key)!.entry.signed.statement.submitter === submitter);
   }
 
   /** Pending statements with this purpose key: that retract the same entry, or add the same signal for the same member. */

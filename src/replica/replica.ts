@@ -1171,7 +1171,7 @@ export class Replica {
       .match(body.value.signalType as SignalTypeName, entry.reveal.value, 0)
       .find((hit) => this.ledger.state.submitterAt(hit.logIndex) === submitter);
     if (live === undefined) return undefined;
-    if (this.mempool.retracts(this.ledger.state.statementIdAt(live.logIndex))) return "replaced";
+    if (this.mempool.retracts(this.ledger.state.statementIdAt(live.logIndex), submitter)) return "replaced";
     return new HashfedError("exists", "SIGNAL_ALREADY_LIVE", `${submitter} already has this ${body.value.signalType} signal on the log`);
   }
 

@@ -42,14 +42,20 @@ export class TreeReader {
     }
   }
 
-  /** Replays a batch summary's upper node hashes: the batch appended leaves [start, end). */
-  rememberUpper(start: bigint, end: bigint, hashes: Uint8Array): void {
+  /**
+   * Replays a batch summary's upper node hashes: the batch appended leaves [start, end). False, and
+   * nothing remembered, unless the summary holds exactly the nodes those leaves complete (a store
+   * damaged on disk).
+   */
+  rememberUpper(start: bigint, end: bigint, hashes: Uint8Array): boolean {
+    const levels: { level: number; first: bigint; count: number }[] = [];
+    for (let level = IN_MEMORY_LEVEL_MIN; level < LEVELS && end >> BigInt(level) > 0n; level++) levels.push({ level, ...completedNodeRange(level, start, end) });
+    if (levels.reduce((sum, { count }) => sum + count * HASH_BYTES, 0) !== hashes.length) return false;
     let offset = 0;
-    for (let level = IN_MEMORY_LEVEL_MIN; level < LEVELS && end >> BigInt(level) > 0n; level++) {
-      const { first, count } = completedNodeRange(level, start, end);
+    for (const { level, first, count } of levels) {
       for (let i = 0; i < count; i++, offset += HASH_BYTES) this.pushUpper(level, first + BigInt(i), hashes.subarray(offset, offset + HASH_BYTES));
     }
-    assert(offset === hashes.length, "a batch summary holds exactly the upper nodes its leaves complete");
+    return true;
   }
 
   /** The root of the tree of `treeSize` leaves (at least one) as proofs see it: upper levels from memory. */

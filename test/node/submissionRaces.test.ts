@@ -41,6 +41,8 @@ class GatedPool extends Ed25519Pool {
 interface SingleValidator {
   readonly federation: Federation;
   readonly key: PrivateKey;
+  /** The federation's other member's key: an observer. */
+  readonly otherKey: PrivateKey;
   readonly replica: Replica;
   readonly intake: SubmissionIntake;
 }
@@ -56,7 +58,7 @@ async function withSingleValidator<P extends Ed25519Pool>(
   completeWrite: (complete: () => void) => void = (complete) => setTimeout(complete, 20),
 ): Promise<void> {
   const setup = await testFederation();
-  const { federation, key } = setup;
+  const { federation, key, otherKey } = setup;
   const replica = await Replica.open({
     federation,
     signer: new KeySigner(key),
@@ -70,7 +72,7 @@ async function withSingleValidator<P extends Ed25519Pool>(
   const pool = makePool(key);
   const intake = new SubmissionIntake({ federation, signer: new KeySigner(key), ed25519Pool: pool, replica, clock: systemClock, entropy: new SystemEntropy() });
   try {
-    await run({ federation, key, replica, intake }, pool);
+    await run({ federation, key, otherKey, replica, intake }, pool);
   } finally {
     replica.close();
     await replica.idle();
@@ -244,3 +246,50 @@ test("an entry retracted and its signal added again (new labels), in one request
       expect(replica.mempool.size).toBe(0);
     },
   ));
+
+test("a request's first bad submission is the one reported, whatever kinds follow it", () =>
+  withSingleValidator(
+    (key) => new Ed25519Pool(key, 1),
+    async ({ intake }) => {
+      const unknownTarget = { kind: { $case: "retract" as const, value: { target: randomBytes(32), reason: RetractReason.RETRACT_REASON_OTHER } } };
+      await expect(intake.submit([addSubmission("sha256", "zz"), unknownTarget])).rejects.toMatchObject({
+        code: "SIGNAL_VALUE_NOT_HEX",
+        message: expect.stringMatching(/^submissions\[0\]: /),
+      });
+    },
+  ));
+
+test("another member's retraction of an entry, pending (the log refuses it), does not make the member's add of that signal a new statement", async () => {
+  let held = false;
+  const waiting: (() => void)[] = [];
+  await withSingleValidator(
+    (key) => new Ed25519Pool(key, 1),
+    async ({ federation, otherKey, replica, intake }) => {
+      const value = randomBytes(32).toString("hex");
+      const entry = (await intake.submit([addSubmission("sha256", value)])).acknowledgements[0]!;
+      held = true;
+      const busy = intake.submit([addSubmission("sha256", randomBytes(32).toString("hex"))]);
+      while (waiting.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      const context = { federationId: federation.id, submitter: otherKey.name, createdAtMs: 1n, nonce: randomBytes(16) };
+      const foreign = signStatement(new KeySigner(otherKey), encodeRetract(context, parseStatementId(entry.statementId), RetractReason.RETRACT_REASON_OTHER));
+      const refused = replica.submit([{ signed: foreign, reveal: undefined }])[0]!.catch((error: unknown) => error);
+      let handedOver = 0;
+      const submit = replica.submit.bind(replica);
+      replica.submit = (entries, abandoned) => {
+        handedOver += entries.length;
+        return submit(entries, abandoned);
+      };
+      // The add again is the live entry: nothing is signed or handed to the replica (it was signed
+      // anew, skipped by proposers until the foreign retraction was refused, then acknowledged).
+      const again = intake.submit([addSubmission("sha256", value)]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      held = false;
+      for (const complete of waiting.splice(0)) complete();
+      await busy;
+      expect((await again).acknowledgements.map((ack) => [ack.statementId, ack.alreadyPresent])).toEqual([[entry.statementId, true]]);
+      expect(handedOver).toBe(0);
+      expect(await refused).toMatchObject({ code: "RETRACT_NOT_OWNER" });
+    },
+    (complete) => (held ? waiting.push(complete) : setTimeout(complete, 1)),
+  );
+});
