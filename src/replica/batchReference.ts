@@ -8,6 +8,17 @@ import { STATEMENT_ID_BYTES, type StatementId } from "../statements";
 export const ENTRY_REFERENCE_BYTES = STATEMENT_ID_BYTES + SIGNATURE_BYTES;
 
 /**
+ * The longest encoded header a batch can have: every field is bounded (the proposer's name, the
+ * longest, at 253 bytes), about 450 bytes in all.
+ */
+const HEADER_BYTES_MAX = 1024;
+
+/** Whether a reference is no larger than one of a batch of this federation can be: what a replica keeps for later is. */
+export function referenceFits(reference: BatchReference, entriesMax: number): boolean {
+  return reference.header.length <= HEADER_BYTES_MAX && reference.entries.length <= entriesMax * ENTRY_REFERENCE_BYTES;
+}
+
+/**
  * A batch named by its header and, per entry, its statement's id and signature. The signature is
  * part of the name because one statement can carry two valid signatures (a signer may randomize
  * them), and a batch of the other one would have another Merkle leaf and root.

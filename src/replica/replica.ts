@@ -35,7 +35,7 @@ import type { TimerHandle, Timers, Transport } from "./environment";
 import { addsASignal, Mempool, type PendingStatement } from "./mempool";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
-import { resolveReference } from "./batchReference";
+import { referenceFits, resolveReference } from "./batchReference";
 import { decodePeerMessage, encodePeerMessage, readSyncedBatch, syncAnswerFitting } from "./peerMessages";
 import { ProposedValue } from "./proposedValue";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
@@ -91,7 +91,7 @@ export interface ReplicaTuning {
   readonly batchGatherMs: number;
 }
 
-const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalMs: 1000, syncBatchesMax: 16, batchGatherMs: 5 };
+export const DEFAULT_TUNING: ReplicaTuning = { statusIntervalMs: 200, regossipIntervalMs: 1000, syncBatchesMax: 16, batchGatherMs: 5 };
 /** Messages for the height after the current one are kept (bounded) until it starts. */
 const FUTURE_MESSAGES_MAX = 4096;
 /** Of them, per signer: a proposal and two votes a round, for a peer that many rounds ahead. */
@@ -196,6 +196,8 @@ export class Replica {
   /** The batches this height's proposals named, by round, as far as taken (see VALUES_PER_ROUND_MAX). */
   private valuesByRound = new Map<number, Set<string>>();
   private readonly roundsAhead = new RoundsAhead(ROUNDS_AHEAD_PER_VALIDATOR_MAX);
+  /** The committed height each member last reported: what an observer can sync from it. */
+  private readonly lastCommittedOf = new Map<string, bigint>();
   private readonly futureMessages = new FutureMessages(FUTURE_MESSAGES_MAX, FUTURE_MESSAGES_PER_SIGNER_MAX);
   /** Statements admitted since gossip last went out, each with the peer it came from (not sent back to it). */
   private outgoing: { entry: BatchEntry; from: string | undefined }[] = [];
@@ -663,7 +665,14 @@ export class Replica {
     if (proposal.proposer === this.name) await this.adoptOwn({ height: proposal.height, round: proposal.round, kind: "proposal" }, message);
     if (value.batch === undefined) return;
     const height = this.consensusHeight();
-    if (proposal.height > height) return this.keepForLater(from, proposal.proposer, proposal.height, message);
+    if (proposal.height > height) {
+      // Kept whole until the height starts: only one that could be taken then (its round's
+      // proposer's, for the first two rounds, of a batch's size). A validator had parked 64
+      // proposals of up to messageBytesMax each at every node, 228 MiB in a test.
+      const taken = proposerOf(this.validators, proposal.height, proposal.round) === proposal.proposer && proposal.round <= 1;
+      if (taken && referenceFits(value.batch, this.options.federation.parameters.batchEntriesMax)) this.keepForLater(from, proposal.proposer, proposal.height, message);
+      return;
+    }
     if (proposal.height < height || this.core === undefined || this.listening) return;
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!batchIdOf(value.batch.header).equals(proposal.valueId)) return;
@@ -760,6 +769,7 @@ export class Replica {
     if (!this.members.includes(from)) return;
     const validator = this.peers.includes(from);
     if (validator && status.committedHeight > (this.reportedCommitted.get(from) ?? 0n)) this.reportedCommitted.set(from, status.committedHeight);
+    this.lastCommittedOf.set(from, status.committedHeight);
     if (this.core !== undefined && validator) this.peerHeights.reported(from, status.height, this.options.timers.now());
     // An answer is not answered again, or two listening validators would answer each other forever.
     const answerable = status.listening !== 0n && status.echo === 0n;
@@ -803,30 +813,50 @@ export class Replica {
     const forkCheck = this.forkChecks.get(from)?.height;
     if (!asked && forkCheck === undefined) return;
     let applied = false;
-    for (const synced of batches.slice(0, this.tuning.syncBatchesMax)) {
-      if (synced.batch === undefined || synced.certificate === undefined) return;
-      const header = decodedHeader(synced.batch.header);
-      const head = this.ledger.head;
-      if (header === undefined) return;
-      if (header.height <= head.height) {
-        if (header.height === forkCheck) this.forkChecks.set(from, { height: forkCheck, until: Infinity });
-        if (asked || header.height === forkCheck) await this.compareCommitted(header.height, synced.certificate);
-        continue;
+    let forkAt: bigint | undefined;
+    // Whatever ends the walk (a malformed batch after good ones, a batch that does not check), the
+    // batches applied are followed up: a node whose log moved on while its core stayed at the old
+    // height never voted again, and one Byzantine validator's answer could stall a federation.
+    try {
+      for (const synced of batches.slice(0, this.tuning.syncBatchesMax)) {
+        if (synced.batch === undefined || synced.certificate === undefined) break;
+        const header = decodedHeader(synced.batch.header);
+        const head = this.ledger.head;
+        if (header === undefined) break;
+        if (header.height <= head.height) {
+          if (header.height === forkCheck) this.forkChecks.set(from, { height: forkCheck, until: Infinity });
+          if (asked || header.height === forkCheck) await this.compareCommitted(header.height, synced.certificate);
+          continue;
+        }
+        if (!asked || header.height !== head.height + 1n) continue;
+        // The certificate must name this very batch before its statements' signatures are checked.
+        if (synced.certificate.height !== header.height || !batchIdOf(synced.batch.header).equals(synced.certificate.valueId)) break;
+        if (!head.headerHash.equals(header.previousHeaderHash)) {
+          forkAt = head.height;
+          break;
+        }
+        const assembled = await this.checkAgainstLog(synced.batch);
+        await this.ledger.commit(assembled, synced.certificate);
+        applied = true;
       }
-      if (!asked || header.height !== head.height + 1n) continue;
-      // The certificate must name this very batch before its statements' signatures are checked.
-      if (synced.certificate.height !== header.height || !batchIdOf(synced.batch.header).equals(synced.certificate.valueId)) return;
-      if (!head.headerHash.equals(header.previousHeaderHash)) return this.requestForkCheck(from, head.height);
-      const assembled = await this.checkAgainstLog(synced.batch);
-      await this.ledger.commit(assembled, synced.certificate);
-      applied = true;
+    } finally {
+      if (applied) await this.afterSyncApplied(from);
     }
-    if (applied) this.syncPassedOver.delete(from);
-    if (applied && this.listening) this.listen();
-    else if (applied && this.core !== undefined) {
+    if (forkAt !== undefined) this.requestForkCheck(from, forkAt);
+  }
+
+  /**
+   * After batches from `from` were applied: listen again, or step the core to the new height and
+   * join it (each asks again while behind); an observer asks `from` again at once if it said it has
+   * more (it had waited for the peer's next status, 16 heights a status interval).
+   */
+  private async afterSyncApplied(from: string): Promise<void> {
+    this.syncPassedOver.delete(from);
+    if (this.listening) this.listen();
+    else if (this.core !== undefined) {
       if (!this.core.isDecided) await this.stepCore({ kind: "synced", height: this.core.roundState.height });
       await this.joinConsensus();
-    }
+    } else if ((this.lastCommittedOf.get(from) ?? 0n) > this.ledger.head.height) this.requestSync(from);
   }
 
   // ---- statements ----------------------------------------------------------------------------
@@ -1451,6 +1481,8 @@ export class Replica {
    * next height's.
    */
   private keepForLater(from: string, signer: string, height: bigint, message: PeerMessage): void {
+    // An observer never takes them: it starts no height.
+    if (this.core === undefined) return;
     // Only votes and proposals come here, and both carry a signature.
     if (height === this.consensusHeight() + 1n) this.futureMessages.keep(from, signer, signatureOf(message)!, message);
   }

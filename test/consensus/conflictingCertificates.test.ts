@@ -44,3 +44,11 @@ test("a forged precommit in the other certificate proves nothing against its val
   const named = evidenceFromConflictingCertificates(federation, ours, certificateFor(right, forged)).map((piece) => verifyEvidence(federation, piece).validator);
   expect(named).toEqual([d.name]);
 });
+
+test("a certificate padded beyond one precommit per validator is not looked at (it cost the event loop seconds to pair)", () => {
+  const ours = certificateFor(left, precommitsBy(federation, [a, c, d], left));
+  const genuine = precommitsBy(federation, [b, c, d], right);
+  expect(evidenceFromConflictingCertificates(federation, ours, certificateFor(right, genuine))).toHaveLength(2);
+  const padded = [...genuine, ...Array.from({ length: 2 }, () => ({ ...genuine[0]!, signature: Buffer.alloc(64) }))];
+  expect(evidenceFromConflictingCertificates(federation, ours, certificateFor(right, padded))).toEqual([]);
+});
