@@ -66,6 +66,8 @@ export interface ByzantineBehaviour {
   readonly lyingStatusRate: number;
   /** Probability that a batch it sends whole, or a proposal of another's it passes on, comes with its entries reversed. */
   readonly changedBatchRate: number;
+  /** Probability that a sync answer it sends has a malformed entry after its batches (a node had applied them and stalled). */
+  readonly cutSyncAnswerRate: number;
 }
 
 const BEHAVIOUR_ENABLED_PROBABILITY = 0.5;
@@ -96,8 +98,9 @@ export function drawBehaviour(prng: Prng): ByzantineBehaviour {
     badSignatureRate: rate(1),
     wrongKeyRate: rate(1),
     lyingStatusRate: rate(1),
-    // Drawn last, so that the draws before it are those of the seeds recorded before it existed.
+    // Drawn last, so that the draws before them are those of the seeds recorded before they existed.
     changedBatchRate: rate(1),
+    cutSyncAnswerRate: rate(1),
   };
   return silent ? { ...behaviour, dropRate: 1 } : behaviour;
 }
@@ -120,7 +123,7 @@ interface Lie {
 }
 
 /** Tags of the encoded PeerMessage kinds (field number << 3 | 2). */
-const TAG = { proposal: 0x0a, vote: 0x12, status: 0x22, proposedBatchRequest: 0x3a, proposedBatch: 0x42 } as const;
+const TAG = { proposal: 0x0a, vote: 0x12, status: 0x22, syncResponse: 0x32, proposedBatchRequest: 0x3a, proposedBatch: 0x42 } as const;
 
 export class ByzantineNode {
   private readonly signer: KeySigner;
@@ -198,6 +201,11 @@ export class ByzantineNode {
       const chosen = new Set(this.prng.shuffle([...this.peers]).slice(0, this.prng.int(0, this.peers.length - 1)));
       this.count("selective");
       route = (to) => (chosen.has(to) ? bytes : undefined);
+    }
+    if (bytes[0] === TAG.syncResponse && this.chance(this.behaviour.cutSyncAnswerRate)) {
+      const cut = this.cutSyncAnswer(bytes);
+      const honest = route;
+      if (cut !== undefined) return (to) => (honest(to) === undefined ? undefined : cut);
     }
     if (bytes[0] === TAG.proposedBatch && this.chance(this.behaviour.changedBatchRate)) {
       const changed = this.changedBatch(bytes);
@@ -278,6 +286,14 @@ export class ByzantineNode {
     this.count("changed batch");
     const batch = kind.value;
     return encodePeerMessage({ kind: { $case: "proposedBatch", value: { header: batch.header, entries: [...batch.entries].reverse(), reveals: [...batch.reveals].reverse() } } });
+  }
+
+  /** A sync answer with a malformed entry after its batches. */
+  private cutSyncAnswer(bytes: Uint8Array): Uint8Array | undefined {
+    const kind = peerMessageKind(bytes);
+    if (kind?.$case !== "syncResponse") return undefined;
+    this.count("cut sync answer");
+    return encodePeerMessage({ kind: { $case: "syncResponse", value: { batches: [...kind.value.batches, { batch: undefined, certificate: undefined }] } } });
   }
 
   /** Another validator's proposal, passed on to one peer with its reference's entries reversed. */

@@ -585,6 +585,7 @@ const HONEST_BEHAVIOUR = {
   wrongKeyRate: 0,
   lyingStatusRate: 0,
   changedBatchRate: 0,
+  cutSyncAnswerRate: 0,
 } as const;
 
 const STATUS_TAG = 0x22;
