@@ -1,8 +1,9 @@
-import { open as openFile, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Level } from "level";
 import { HashfedError } from "../errors";
 import { writeFileAtomically } from "../files/atomicFile";
+import { checkJournal } from "./levelJournal";
 import { assertChunk, type KeyRange, type KeyValueStore, type WriteOperation } from "./keyValueStore";
 
 /**
@@ -19,6 +20,12 @@ export class LevelKeyValueStore implements KeyValueStore {
   static async open(path: string): Promise<LevelKeyValueStore> {
     const marked = await readFile(join(path, DAMAGED_MARK), "utf8").catch(() => undefined);
     if (marked !== undefined) throw journalDamaged(path, marked.trim());
+    const damage = await journalDamage(path);
+    if (damage !== undefined) {
+      // Before LevelDB opens it: its replay would drop the record, and the next open find nothing wrong.
+      await writeFileAtomically(join(path, DAMAGED_MARK), `${damage}\n`, { mode: 0o600 });
+      throw journalDamaged(path, damage);
+    }
     const db = new Level<Buffer, Buffer>(path, { keyEncoding: "buffer", valueEncoding: "buffer" });
     try {
       await db.open();
@@ -29,13 +36,6 @@ export class LevelKeyValueStore implements KeyValueStore {
         throw new HashfedError("precondition", "STORE_IN_USE", `another process (a node already running?) has the store at ${path} open; stop it first, or give this node a data folder of its own`);
       }
       throw new HashfedError("unavailable", "STORE_OPEN_FAILED", `cannot open the store at ${path}: ${cause}`);
-    }
-    const dropped = await droppedJournalRecords(path);
-    if (dropped !== undefined) {
-      await db.close();
-      // The next open would replay a journal without the damage, and nothing would say what was lost.
-      await writeFileAtomically(join(path, DAMAGED_MARK), `${dropped}\n`, { mode: 0o600 });
-      throw journalDamaged(path, dropped);
     }
     return new LevelKeyValueStore(db);
   }
@@ -96,40 +96,24 @@ function levelRange({ gte, lt }: KeyRange): KeyRange {
   return { ...(gte === undefined ? {} : { gte }), ...(lt === undefined ? {} : { lt }) };
 }
 
-/** A file left in a store whose journal LevelDB found damaged: the store is refused from then on. */
+/** A file left in a store whose journal was found damaged: the store is refused from then on. */
 const DAMAGED_MARK = "DAMAGED";
 
-/** LevelDB's info log: rewritten at each open, it says what the replay of the journal skipped. */
-const INFO_LOG = "LOG";
-const INFO_LOG_READ_MAX = 1 << 20;
-
-/**
- * What LevelDB skipped when it replayed its journal at this open: a record that fails its checksum
- * is dropped and the open goes on (classic-level sets no paranoid checks), so a flipped bit could
- * silently lose a synced batch, or a vote this validator signed. A record torn by a crash at the
- * journal's end is not reported there: it was never acknowledged, every write here being synced.
- */
-async function droppedJournalRecords(path: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    const file = await openFile(join(path, INFO_LOG), "r");
-    try {
-      const buffer = Buffer.alloc(INFO_LOG_READ_MAX);
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
-      text = buffer.subarray(0, bytesRead).toString("utf8");
-    } finally {
-      await file.close();
-    }
-  } catch {
-    return undefined;
+/** What is wrong with the store's journals, if anything: see checkJournal. Only the newest may end in a torn write. */
+async function journalDamage(path: string): Promise<string | undefined> {
+  const names = await readdir(path).catch(() => [] as string[]);
+  const journals = names.filter((name) => /^\d+\.log$/.test(name)).sort((a, b) => Number(a.slice(0, -4)) - Number(b.slice(0, -4)));
+  for (const [i, name] of journals.entries()) {
+    const state = checkJournal(await readFile(join(path, name)), i === journals.length - 1);
+    if (!state.sound) return `${state.what} (${name}, byte ${state.offset})`;
   }
-  return text.split("\n").find((line) => /: dropping \d+ bytes; /.test(line))?.trim();
+  return undefined;
 }
 
 function journalDamaged(path: string, what: string): HashfedError {
   return new HashfedError(
     "precondition",
     "STORE_DAMAGED",
-    `the store at ${path} is damaged: LevelDB dropped part of its journal (${what}), so batches this node acknowledged or votes it signed may be lost; restore the data folder from a backup, or start from an empty one to fetch the log from the other members`,
+    `the store at ${path} is damaged: its LevelDB journal has ${what} (LevelDB would drop it, and with it a batch this node acknowledged or a vote it signed); restore the data folder from a backup, or start from an empty one to fetch the log from the other members`,
   );
 }

@@ -72,13 +72,23 @@ async function flipFirstUpperHash(height: bigint): Promise<void> {
   await kv.close();
 }
 
-test("a journal record that fails its checksum is refused at open, and at every open after (LevelDB had dropped the batch and opened)", async () => {
+test("a journal record that fails its checksum is refused before LevelDB replays it, and at every open after", async () => {
   await commitBatches([4, 4, 4]);
-  await flipByte(await journal(), (length) => length - 100);
-  const refusal = { code: "STORE_DAMAGED", message: expect.stringMatching(/LevelDB dropped part of its journal .*dropping \d+ bytes.*restore the data folder from a backup/) };
+  const path = await journal();
+  await flipByte(path, (length) => length - 100);
+  const damaged = await readFile(path);
+  const refusal = { code: "STORE_DAMAGED", message: expect.stringMatching(/a record that fails its checksum \(\d+\.log, byte \d+\).*restore the data folder from a backup/) };
   await expect(openLedger()).rejects.toMatchObject(refusal);
-  // The replay that dropped the record left a journal without it: only the mark says what happened.
+  // LevelDB, left to open it, had dropped the record and written a journal without it.
+  expect((await readFile(path)).equals(damaged)).toBe(true);
   await expect(openLedger()).rejects.toMatchObject(refusal);
+});
+
+test("a record damaged in the middle of the journal, with whole records after it, is refused", async () => {
+  await commitBatches([300, 300, 300]);
+  const path = await journal();
+  await flipByte(path, (length) => Math.floor(length / 2));
+  await expect(openLedger()).rejects.toMatchObject({ code: "STORE_DAMAGED" });
 });
 
 test("a journal cut short inside its last record, as a crash leaves an unsynced write, opens at the batch before", async () => {
@@ -86,6 +96,17 @@ test("a journal cut short inside its last record, as a crash leaves an unsynced 
   const path = await journal();
   const length = (await readFile(path)).length;
   await truncate(path, length - 50);
+  const ledger = await openLedger();
+  expect([ledger.head.height, ledger.treeSize]).toEqual([1n, 4n]);
+  await ledger.store.close();
+});
+
+test("a journal whose last record ends in an unwritten sector (zeros) opens at the batch before", async () => {
+  await commitBatches([4, 40]);
+  const path = await journal();
+  const bytes = await readFile(path);
+  bytes.fill(0, bytes.length - 512);
+  await writeFile(path, bytes);
   const ledger = await openLedger();
   expect([ledger.head.height, ledger.treeSize]).toEqual([1n, 4n]);
   await ledger.store.close();
