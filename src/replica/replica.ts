@@ -812,11 +812,12 @@ export class Replica {
     }
     const forkCheck = this.forkChecks.get(from)?.height;
     if (!asked && forkCheck === undefined) return;
-    let applied = false;
+    let applied = 0;
     let forkAt: bigint | undefined;
     // Whatever ends the walk (a malformed batch after good ones, a batch that does not check), the
     // batches applied are followed up: a node whose log moved on while its core stayed at the old
     // height never voted again, and one Byzantine validator's answer could stall a federation.
+    // (Not after an error of this node's own, a disk's say: it stops without another step.)
     try {
       for (const synced of batches.slice(0, this.tuning.syncBatchesMax)) {
         if (synced.batch === undefined || synced.certificate === undefined) break;
@@ -837,26 +838,32 @@ export class Replica {
         }
         const assembled = await this.checkAgainstLog(synced.batch);
         await this.ledger.commit(assembled, synced.certificate);
-        applied = true;
+        applied++;
       }
-    } finally {
-      if (applied) await this.afterSyncApplied(from);
+    } catch (error) {
+      if (applied > 0 && error instanceof HashfedError) await this.afterSyncApplied(from, false);
+      throw error;
     }
+    // An answer as full as asked, whole: its peer is asked again at once by an observer.
+    const full = applied === this.tuning.syncBatchesMax && forkAt === undefined;
+    if (applied > 0) await this.afterSyncApplied(from, full);
     if (forkAt !== undefined) this.requestForkCheck(from, forkAt);
   }
 
   /**
    * After batches from `from` were applied: listen again, or step the core to the new height and
-   * join it (each asks again while behind); an observer asks `from` again at once if it said it has
-   * more (it had waited for the peer's next status, 16 heights a status interval).
+   * join it (each asks again while behind). An observer asks `from` again at once after a `full`
+   * answer if it said it has more: it had waited for the peer's next status each time, one answer a
+   * status interval. Only after a full one: a Byzantine peer answering one batch at a time, asked
+   * again at once, kept an observer from ever asking the others.
    */
-  private async afterSyncApplied(from: string): Promise<void> {
+  private async afterSyncApplied(from: string, full: boolean): Promise<void> {
     this.syncPassedOver.delete(from);
     if (this.listening) this.listen();
     else if (this.core !== undefined) {
       if (!this.core.isDecided) await this.stepCore({ kind: "synced", height: this.core.roundState.height });
       await this.joinConsensus();
-    } else if ((this.lastCommittedOf.get(from) ?? 0n) > this.ledger.head.height) this.requestSync(from);
+    } else if (full && (this.lastCommittedOf.get(from) ?? 0n) > this.ledger.head.height) this.requestSync(from);
   }
 
   // ---- statements ----------------------------------------------------------------------------

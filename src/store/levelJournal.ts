@@ -18,12 +18,13 @@ const TORN_ZEROS_MIN = 64;
 export type JournalState = { readonly sound: true } | { readonly sound: false; readonly offset: number; readonly what: string };
 
 /**
- * Whether the journal holds every record it was given. A crash can leave the newest journal's last
- * record torn (cut short, or ending in unwritten zeros): that write was never acknowledged, since
- * every write here is synced, and it is not damage. A bad record with a whole record after it, or
- * a bad last record with its bytes there (a flipped bit), is.
+ * Whether the journal holds every record it was given. A crash can leave the last journal LevelDB
+ * wrote to with its last record torn (cut short, or ending in unwritten zeros): that write was never
+ * acknowledged, since every write here is synced, and it is not damage (`last`: no later journal
+ * holds anything). A bad record with a whole record after it, or a bad last record with its bytes
+ * there (a flipped bit), is.
  */
-export function checkJournal(bytes: Uint8Array, newest: boolean): JournalState {
+export function checkJournal(bytes: Uint8Array, last: boolean): JournalState {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let bad: { offset: number; what: string; zeros: boolean } | undefined;
   let at = 0;
@@ -41,7 +42,9 @@ export function checkJournal(bytes: Uint8Array, newest: boolean): JournalState {
     } else if (end > at + blockLeft) {
       bad ??= { offset: at, what: "a record longer than the rest of its block", zeros: false };
     } else if (end > view.length) {
-      bad ??= { offset: at, what: "a record cut short by the end of the file", zeros: true };
+      // Torn, unless the bytes there are the whole record under its checksum and only its length was damaged.
+      const whole = maskedCrc32c(view.subarray(at + 6)) === view.readUInt32LE(at);
+      bad ??= whole ? { offset: at, what: "a record whose length runs past the end of the file", zeros: false } : { offset: at, what: "a record cut short by the end of the file", zeros: true };
     } else if (type < FULL || type > LAST || maskedCrc32c(view.subarray(at + 6, end)) !== view.readUInt32LE(at)) {
       bad ??= { offset: at, what: "a record that fails its checksum", zeros: endsInZeros(view.subarray(at + HEADER_BYTES, end)) };
     } else {
@@ -53,7 +56,7 @@ export function checkJournal(bytes: Uint8Array, newest: boolean): JournalState {
     // LevelDB drops the rest of the block after a bad record.
     at += blockLeft;
   }
-  if (bad === undefined || (newest && bad.zeros)) return { sound: true };
+  if (bad === undefined || (last && bad.zeros)) return { sound: true };
   return { sound: false, offset: bad.offset, what: bad.what };
 }
 

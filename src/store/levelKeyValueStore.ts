@@ -99,12 +99,27 @@ function levelRange({ gte, lt }: KeyRange): KeyRange {
 /** A file left in a store whose journal was found damaged: the store is refused from then on. */
 const DAMAGED_MARK = "DAMAGED";
 
-/** What is wrong with the store's journals, if anything: see checkJournal. Only the newest may end in a torn write. */
+/**
+ * What is wrong with the store's journals, if anything: see checkJournal. Only the last journal
+ * with anything in it may end in a torn write (an open that a crash cut short leaves a new, empty
+ * journal after it).
+ */
 async function journalDamage(path: string): Promise<string | undefined> {
   const names = await readdir(path).catch(() => [] as string[]);
-  const journals = names.filter((name) => /^\d+\.log$/.test(name)).sort((a, b) => Number(a.slice(0, -4)) - Number(b.slice(0, -4)));
-  for (const [i, name] of journals.entries()) {
-    const state = checkJournal(await readFile(join(path, name)), i === journals.length - 1);
+  const numbered = names.filter((name) => /^\d+\.log$/.test(name)).sort((a, b) => Number(a.slice(0, -4)) - Number(b.slice(0, -4)));
+  // A journal gone since the listing: LevelDB removed it, for another process has the store open (its open then says so).
+  const journals: { name: string; bytes: Uint8Array }[] = [];
+  for (const name of numbered) {
+    const bytes = await readFile(join(path, name)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw new HashfedError("unavailable", "STORE_OPEN_FAILED", `cannot read the store's journal ${join(path, name)}: ${error.message}`);
+    });
+    if (bytes !== undefined) journals.push({ name, bytes });
+  }
+  const written = journals.map((journal, i) => (journal.bytes.length > 0 ? i : -1));
+  const lastWritten = Math.max(...written, -1);
+  for (const [i, { name, bytes }] of journals.entries()) {
+    const state = checkJournal(bytes, i >= lastWritten);
     if (!state.sound) return `${state.what} (${name}, byte ${state.offset})`;
   }
   return undefined;

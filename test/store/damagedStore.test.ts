@@ -112,6 +112,29 @@ test("a journal whose last record ends in an unwritten sector (zeros) opens at t
   await ledger.store.close();
 });
 
+test("a flipped bit in the last record's length (it then runs past the end of the file, like a torn write) is refused", async () => {
+  await commitBatches([4, 4]);
+  const path = await journal();
+  const bytes = await readFile(path);
+  let last = 0;
+  for (let at = 0; at + 7 <= bytes.length; at += 7 + bytes.readUInt16LE(at + 4)) last = at;
+  bytes[last + 5]! ^= 0x10;
+  await writeFile(path, bytes);
+  await expect(openLedger()).rejects.toMatchObject({ code: "STORE_DAMAGED", message: expect.stringContaining("a record whose length runs past the end of the file") });
+});
+
+test("a torn journal followed by an empty newer one (a crash while LevelDB opened the store) opens at the batch before", async () => {
+  await commitBatches([4, 4]);
+  const path = await journal();
+  const length = (await readFile(path)).length;
+  await truncate(path, length - 50);
+  const number = Number(path.slice(-10, -4));
+  await writeFile(join(folder, `${String(number + 1).padStart(6, "0")}.log`), Buffer.alloc(0));
+  const ledger = await openLedger();
+  expect([ledger.head.height, ledger.treeSize]).toEqual([1n, 4n]);
+  await ledger.store.close();
+});
+
 test("a damaged tree node in a batch summary is refused at open instead of served inside every proof", async () => {
   // A tree of 12 (a batch of 8, then one of 4): the second summary holds the level-2 node on its right edge.
   await commitBatches([8, 4]);
