@@ -14,6 +14,6 @@ export {
 export { FEDERATION_ID_BYTES, canonicalJson, federationId } from "./federationId";
 export { FEDERATION_INVALID } from "./fields";
 export { MEMBERS_MAX, MEMBER_NAME_PATTERN } from "./members";
-export { DEFAULT_PARAMETERS, PARAMETER_NAMES, PARAMETER_RULES, type FederationParameters, type ParameterName } from "./parameters";
+export { DEFAULT_PARAMETERS, PARAMETER_NAMES, PARAMETER_RULES, largestBatchBytes, type FederationParameters, type ParameterName } from "./parameters";
 export { faultTolerance, quorumSize, roundSkipSize } from "./quorum";
 export { DEFAULT_TAXONOMY, LABEL_PATTERN, TAXONOMY_LABELS_MAX, checkLabels, type Taxonomy } from "./taxonomy";

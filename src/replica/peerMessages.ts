@@ -39,12 +39,21 @@ export function syncAnswerFitting(batches: readonly SyncedBatch[], messageBytesM
   let bytes = MESSAGE_FRAMING_BYTES;
   const fitting: SyncedBatch[] = [];
   for (const batch of batches) {
-    // The batch's own bytes, its field's tag and its length (at most five bytes).
-    bytes += SyncedBatch.encode(batch).finish().length + 6;
+    bytes += syncedBatchBytes(batch);
     if (fitting.length > 0 && bytes > messageBytesMax) break;
     fitting.push(batch);
   }
   return fitting;
+}
+
+/** About the bytes of a sync answer of `batches` (at most MESSAGE_FRAMING_BYTES more). */
+export function syncAnswerBytes(batches: readonly SyncedBatch[]): number {
+  return batches.reduce((bytes, batch) => bytes + syncedBatchBytes(batch), MESSAGE_FRAMING_BYTES);
+}
+
+/** A batch's own bytes in an answer, with its field's tag and its length (at most five bytes). */
+function syncedBatchBytes(batch: SyncedBatch): number {
+  return SyncedBatch.encode(batch).finish().length + 6;
 }
 
 const NO_REVEAL = { salt: Buffer.alloc(0), value: Buffer.alloc(0) };

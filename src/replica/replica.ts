@@ -1,7 +1,7 @@
 import { assert, AssertionError } from "../assert";
 import type { Signer } from "../crypto/signer";
 import { HashfedError } from "../errors";
-import { type Federation, type Member, quorumSize, roundSkipSize } from "../federation";
+import { type Federation, largestBatchBytes, type Member, quorumSize, roundSkipSize } from "../federation";
 import { type AssembledBatch, assembleBatch, batchIdOf, type BatchEntry, bodyMatchesHeader, checkBatch, checkEntryCount, fitCandidates } from "../batch";
 import {
   type ConsensusInput,
@@ -36,7 +36,7 @@ import { addsASignal, Mempool, type PendingStatement } from "./mempool";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
 import { referenceFits, resolveReference } from "./batchReference";
-import { decodePeerMessage, encodePeerMessage, readSyncedBatch, syncAnswerFitting } from "./peerMessages";
+import { decodePeerMessage, encodePeerMessage, readSyncedBatch, syncAnswerBytes, syncAnswerFitting } from "./peerMessages";
 import { ProposedValue } from "./proposedValue";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
 import { FutureMessages } from "./futureMessages";
@@ -841,12 +841,10 @@ export class Replica {
         applied++;
       }
     } catch (error) {
-      if (applied > 0 && error instanceof HashfedError) await this.afterSyncApplied(from, false);
+      if (applied > 0 && error instanceof HashfedError) await this.afterSyncApplied(from, () => false);
       throw error;
     }
-    // An answer as full as asked, whole: its peer is asked again at once by an observer.
-    const full = applied === this.tuning.syncBatchesMax && forkAt === undefined;
-    if (applied > 0) await this.afterSyncApplied(from, full);
+    if (applied > 0) await this.afterSyncApplied(from, () => forkAt === undefined && this.isFullAnswer(batches, applied));
     if (forkAt !== undefined) this.requestForkCheck(from, forkAt);
   }
 
@@ -857,13 +855,25 @@ export class Replica {
    * status interval. Only after a full one: a Byzantine peer answering one batch at a time, asked
    * again at once, kept an observer from ever asking the others.
    */
-  private async afterSyncApplied(from: string, full: boolean): Promise<void> {
+  private async afterSyncApplied(from: string, full: () => boolean): Promise<void> {
     this.syncPassedOver.delete(from);
     if (this.listening) this.listen();
     else if (this.core !== undefined) {
       if (!this.core.isDecided) await this.stepCore({ kind: "synced", height: this.core.roundState.height });
       await this.joinConsensus();
-    } else if (full && (this.lastCommittedOf.get(from) ?? 0n) > this.ledger.head.height) this.requestSync(from);
+    } else if ((this.lastCommittedOf.get(from) ?? 0n) > this.ledger.head.height && full()) this.requestSync(from);
+  }
+
+  /**
+   * Whether an answer, all of it applied, is as full as a correct peer's: as many batches as asked,
+   * or cut where the next batch would not have fitted the message (more bytes than a message holds
+   * but the largest batch).
+   */
+  private isFullAnswer(batches: readonly SyncedBatch[], applied: number): boolean {
+    if (applied !== batches.length) return false;
+    if (applied === this.tuning.syncBatchesMax) return true;
+    const { parameters } = this.options.federation;
+    return syncAnswerBytes(batches) > parameters.messageBytesMax - largestBatchBytes(parameters, this.validators.length);
   }
 
   // ---- statements ----------------------------------------------------------------------------

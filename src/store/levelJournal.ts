@@ -42,9 +42,10 @@ export function checkJournal(bytes: Uint8Array, last: boolean): JournalState {
     } else if (end > at + blockLeft) {
       bad ??= { offset: at, what: "a record longer than the rest of its block", zeros: false };
     } else if (end > view.length) {
-      // Torn, unless the bytes there are the whole record under its checksum and only its length was damaged.
-      const whole = maskedCrc32c(view.subarray(at + 6)) === view.readUInt32LE(at);
-      bad ??= whole ? { offset: at, what: "a record whose length runs past the end of the file", zeros: false } : { offset: at, what: "a record cut short by the end of the file", zeros: true };
+      // Torn, unless a length one bit away gives a record under its checksum: then the length was damaged.
+      bad ??= lengthFlipped(view, at, length)
+        ? { offset: at, what: "a record whose length was damaged", zeros: false }
+        : { offset: at, what: "a record cut short by the end of the file", zeros: true };
     } else if (type < FULL || type > LAST || maskedCrc32c(view.subarray(at + 6, end)) !== view.readUInt32LE(at)) {
       bad ??= { offset: at, what: "a record that fails its checksum", zeros: endsInZeros(view.subarray(at + HEADER_BYTES, end)) };
     } else {
@@ -58,6 +59,20 @@ export function checkJournal(bytes: Uint8Array, last: boolean): JournalState {
   }
   if (bad === undefined || (last && bad.zeros)) return { sound: true };
   return { sound: false, offset: bad.offset, what: bad.what };
+}
+
+/**
+ * Whether the record at `at` checks with one bit of its `length` flipped: its bytes are there, and a
+ * damaged length had made it look torn. (A torn write matches one of these 16 lengths by chance
+ * about once in 2^28 times.)
+ */
+function lengthFlipped(view: Buffer, at: number, length: number): boolean {
+  const checksum = view.readUInt32LE(at);
+  for (let bit = 0; bit < 16; bit++) {
+    const end = at + HEADER_BYTES + (length ^ (1 << bit));
+    if (end <= view.length && maskedCrc32c(view.subarray(at + 6, end)) === checksum) return true;
+  }
+  return false;
 }
 
 function endsInZeros(data: Uint8Array): boolean {

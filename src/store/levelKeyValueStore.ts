@@ -20,8 +20,10 @@ export class LevelKeyValueStore implements KeyValueStore {
   static async open(path: string): Promise<LevelKeyValueStore> {
     const marked = await readFile(join(path, DAMAGED_MARK), "utf8").catch(() => undefined);
     if (marked !== undefined) throw journalDamaged(path, marked.trim());
+    // Found twice, at the same place: a process that has the store open may have been between
+    // journals (its open below then says the store is in use).
     const damage = await journalDamage(path);
-    if (damage !== undefined) {
+    if (damage !== undefined && (await journalDamage(path)) === damage) {
       // Before LevelDB opens it: its replay would drop the record, and the next open find nothing wrong.
       await writeFileAtomically(join(path, DAMAGED_MARK), `${damage}\n`, { mode: 0o600 });
       throw journalDamaged(path, damage);

@@ -3,8 +3,9 @@
  * the peer again right after each answer while that peer has more. It had waited for the peer's
  * next status each time, one answer (syncBatchesMax heights) per status interval: a review measured
  * 400 heights in 4.2 s of virtual time for an observer against 0.5 s for a validator.
- * Only after a full answer: a Byzantine validator answering one batch at a time, asked again at once
- * each time, had kept an observer from ever asking the others.
+ * Only after a full answer (as many heights as asked, or as many as a message holds): a Byzantine
+ * validator answering one batch at a time, asked again at once each time, had kept an observer
+ * from ever asking the others.
  * Method: the whole-cluster simulator; four validators commit a few hundred small heights, then an
  * observer starts for the first time and catches up.
  */
@@ -14,11 +15,14 @@ import { DEFAULT_TUNING } from "../../src/replica/replica";
 import { Cluster } from "../sim/cluster";
 import { runUntil } from "../sim/runLoop";
 
-test("a late observer catches up hundreds of heights at more than one answer per status interval", async () => {
-  const cluster = new Cluster({ seed: 3, validators: 4, observers: 1, faults: { delayMinMs: 1, delayMeanMs: 1, delayMaxMs: 5, dropRate: 0, duplicateRate: 0 }, diskWriteDelayMs: 1 });
+test.each([
+  ["small heights (answers of syncBatchesMax heights)", {}, 1],
+  ["heights that fill a 64 KiB message in about ten (answers cut by messageBytesMax)", { messageBytesMax: 64 * 1024, batchEntriesMax: 20, labelsPerStatementMax: 1 }, 20],
+])("a late observer catches up hundreds of heights at more than one answer per status interval: %s", async (_, parameters, perSubmit) => {
+  const cluster = new Cluster({ seed: 3, validators: 4, observers: 1, parameters, faults: { delayMinMs: 1, delayMeanMs: 1, delayMaxMs: 5, dropRate: 0, duplicateRate: 0 }, diskWriteDelayMs: 1 });
   const observer = cluster.node("o0.example");
   for (const node of cluster.nodes) if (node !== observer) cluster.startAt(0, node);
-  for (let i = 0; i < 400; i++) cluster.queue.schedule(100 + i * 15, "submit", () => cluster.submitAt(cluster.nodes[i % 3]!, 1), "workload");
+  for (let i = 0; i < 400; i++) cluster.queue.schedule(100 + i * 15, "submit", () => cluster.submitAt(cluster.nodes[i % 3]!, perSubmit), "workload");
   await runUntil(cluster.queue, () => false, 7_000);
   const heights = cluster.replicaOf(cluster.node("v0.example"))!.ledger.head.height;
   const startedAt = cluster.queue.now;

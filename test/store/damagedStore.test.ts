@@ -112,15 +112,18 @@ test("a journal whose last record ends in an unwritten sector (zeros) opens at t
   await ledger.store.close();
 });
 
-test("a flipped bit in the last record's length (it then runs past the end of the file, like a torn write) is refused", async () => {
-  await commitBatches([4, 4]);
+test.each([
+  ["the last record", 1],
+  ["the record before the last", 2],
+])("a flipped bit in the length of %s (it then runs past the end of the file, like a torn write) is refused", async (_, fromEnd) => {
+  await commitBatches([4, 4, 4, 4]);
   const path = await journal();
   const bytes = await readFile(path);
-  let last = 0;
-  for (let at = 0; at + 7 <= bytes.length; at += 7 + bytes.readUInt16LE(at + 4)) last = at;
-  bytes[last + 5]! ^= 0x10;
+  const starts: number[] = [];
+  for (let at = 0; at + 7 <= bytes.length; at += 7 + bytes.readUInt16LE(at + 4)) starts.push(at);
+  bytes[starts[starts.length - fromEnd]! + 5]! ^= 0x10;
   await writeFile(path, bytes);
-  await expect(openLedger()).rejects.toMatchObject({ code: "STORE_DAMAGED", message: expect.stringContaining("a record whose length runs past the end of the file") });
+  await expect(openLedger()).rejects.toMatchObject({ code: "STORE_DAMAGED", message: expect.stringContaining("a record whose length was damaged") });
 });
 
 test("a torn journal followed by an empty newer one (a crash while LevelDB opened the store) opens at the batch before", async () => {
