@@ -24,18 +24,25 @@ export function signPrecommit(federation: Federation, signer: Signer, batch: Ass
 }
 
 /**
- * Checks that a certificate commits `batch`: precommits from at least a quorum of distinct
- * validators, each for this height, round and batch id, each with a valid vote signature and a
+ * Checks that a certificate commits `batch`: precommits from at least a quorum of validators, one
+ * each, each for this height, round and batch id, each with a valid vote signature and a
  * valid signature over the batch's checkpoint. Returns the votes in validator-name order.
  */
 export function verifyCommitCertificate(federation: Federation, certificate: CommitCertificate, batch: AssembledBatch): VerifiedVote[] {
   if (certificate.height !== batch.header.height || !Buffer.from(certificate.valueId).equals(batch.id)) {
     throw invalid("CERTIFICATE_MISMATCH", `the certificate is for height ${certificate.height}, not for batch ${batch.id.toString("hex")} at height ${batch.header.height}`);
   }
+  // One precommit per validator: copies had counted once each, but were checked, kept and served
+  // (and made a sync answer look as full as a message).
+  const validatorCount = federation.validators.length;
+  if (certificate.precommits.length > validatorCount) {
+    throw invalid("CERTIFICATE_MALFORMED", `the certificate holds ${certificate.precommits.length} precommits; there are ${validatorCount} validators`);
+  }
   const byValidator = new Map<string, VerifiedVote>();
   for (const signed of certificate.precommits) {
     const verified = verifySignedVote(federation, signed);
     const { vote, validator } = verified;
+    if (byValidator.has(validator.name)) throw invalid("CERTIFICATE_MALFORMED", `the certificate holds two precommits by ${validator.name}`);
     if (vote.type !== VoteType.VOTE_TYPE_PRECOMMIT || vote.height !== certificate.height || vote.round !== certificate.round || !Buffer.from(vote.valueId).equals(batch.id)) {
       throw invalid("CERTIFICATE_MISMATCH", `the certificate holds a vote by ${validator.name} that is not a precommit for this height, round and batch`);
     }
@@ -48,7 +55,7 @@ export function verifyCommitCertificate(federation: Federation, certificate: Com
     }
     byValidator.set(validator.name, verified);
   }
-  const quorum = quorumSize(federation.validators.length);
+  const quorum = quorumSize(validatorCount);
   if (byValidator.size < quorum) {
     throw new HashfedError(
       "unauthenticated",

@@ -867,13 +867,15 @@ export class Replica {
   /**
    * Whether an answer, all of it applied, is as full as a correct peer's: as many batches as asked,
    * or cut where the next batch would not have fitted the message (more bytes than a message holds
-   * but the largest batch).
+   * but the largest batch), and more than half a message either way: where one batch may nearly
+   * fill a message, a single small batch would pass the first bound.
    */
   private isFullAnswer(batches: readonly SyncedBatch[], applied: number): boolean {
     if (applied !== batches.length) return false;
     if (applied === this.tuning.syncBatchesMax) return true;
     const { parameters } = this.options.federation;
-    return syncAnswerBytes(batches) > parameters.messageBytesMax - largestBatchBytes(parameters, this.validators.length);
+    const cutAt = Math.max(parameters.messageBytesMax / 2, parameters.messageBytesMax - largestBatchBytes(parameters, this.validators.length));
+    return syncAnswerBytes(batches) > cutAt;
   }
 
   // ---- statements ----------------------------------------------------------------------------

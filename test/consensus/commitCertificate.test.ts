@@ -107,9 +107,10 @@ describe("one validator", () => {
     expect(refusal(certifiedBy(precommit()))).toEqual({ kind: "forbidden", code: "NOT_A_VALIDATOR", message: `"${name}" is not a validator of this federation` });
   });
 
-  test("refuses an observer's vote even beside a quorum of valid ones", () => {
+  test("refuses an observer's vote, and more precommits than there are validators", () => {
+    expect(refusal(certifiedBy(signPrecommit(federation, solo.observer.signer, batch, 0)))).toMatchObject({ kind: "forbidden", code: "NOT_A_VALIDATOR" });
     const certificate = certifiedBy(signPrecommit(federation, alpha.signer, batch, 0), signPrecommit(federation, solo.observer.signer, batch, 0));
-    expect(refusal(certificate)).toMatchObject({ kind: "forbidden", code: "NOT_A_VALIDATOR" });
+    expect(refusal(certificate)).toEqual({ kind: "invalid", code: "CERTIFICATE_MALFORMED", message: "the certificate holds 2 precommits; there are 1 validators" });
   });
 
   const voteSignatureInvalid = { kind: "unauthenticated", code: "VOTE_SIGNATURE_INVALID", message: `the vote's signature does not verify under ${alpha.name}'s key` };
@@ -224,10 +225,10 @@ describe("four validators (a quorum is 3)", () => {
     expect(verify(precommit(charlie), precommit(alpha), precommit(delta), precommit(bravo))).toHaveLength(4);
   });
 
-  test("a validator's precommit twice counts once", () => {
-    expect(described(hashfedError(() => verify(precommit(alpha), precommit(alpha), precommit(bravo))))).toEqual(shortOfQuorum(2));
-    expect(described(hashfedError(() => verify(precommit(alpha), precommit(alpha), precommit(alpha))))).toEqual(shortOfQuorum(1));
-    expect(verify(precommit(alpha), precommit(bravo), precommit(bravo), precommit(charlie)).map(({ validator }) => validator.name)).toEqual([alpha.name, bravo.name, charlie.name]);
+  test("a validator's precommit twice refuses the certificate (copies had been checked, kept and served)", () => {
+    const twice = (name: string) => ({ kind: "invalid", code: "CERTIFICATE_MALFORMED", message: `the certificate holds two precommits by ${name}` });
+    expect(described(hashfedError(() => verify(precommit(alpha), precommit(alpha), precommit(bravo))))).toEqual(twice(alpha.name));
+    expect(described(hashfedError(() => verify(precommit(alpha), precommit(bravo), precommit(bravo), precommit(charlie))))).toEqual(twice(bravo.name));
   });
 
   test("one bad vote refuses the certificate, even with a quorum of good ones", () => {

@@ -36,8 +36,11 @@ test.each([
   expect(cluster.queue.now - startedAt).toBeLessThan(answersAtOnePerInterval / 2);
 }, 120_000);
 
-test("a Byzantine validator answering an observer one batch at a time, late, does not keep it from the others' answers", async () => {
-  const cluster = new Cluster({ seed: 3, validators: 4, observers: 1, faults: { delayMinMs: 1, delayMeanMs: 1, delayMaxMs: 5, dropRate: 0, duplicateRate: 0 }, diskWriteDelayMs: 1 });
+test.each([
+  ["default parameters", {}],
+  ["a message that one batch may nearly fill (64 KiB, 55 entries of one label)", { messageBytesMax: 64 * 1024, batchEntriesMax: 55, labelsPerStatementMax: 1 }],
+])("a Byzantine validator answering an observer one batch at a time, late, does not keep it from the others' answers: %s", async (_, parameters) => {
+  const cluster = new Cluster({ seed: 3, validators: 4, observers: 1, parameters, faults: { delayMinMs: 1, delayMeanMs: 1, delayMaxMs: 5, dropRate: 0, duplicateRate: 0 }, diskWriteDelayMs: 1 });
   const observer = cluster.node("o0.example");
   const v3 = cluster.nodes[3]!.name;
   cluster.setOutboundFilter(v3, (to, bytes, send) => {
