@@ -429,12 +429,20 @@ export class Replica {
   private async joinConsensus(): Promise<void> {
     const decided = this.decidedElsewhere();
     if (this.ledger.head.height < decided) {
-      const ahead = [...this.reportedCommitted].find(([, height]) => height >= decided)![0];
-      return this.requestSync(ahead);
+      // With every such peer passed over, the next status from one that has the height asks it.
+      const ahead = this.syncPeerAt(decided);
+      if (ahead !== undefined) this.requestSync(ahead);
+      return;
     }
     if (this.listening) this.options.log?.(`${this.name}: validating from height ${this.consensusHeight()}, having heard from its peers what it signed before`);
     this.listening = false;
     return this.beginHeight();
+  }
+
+  /** A validator reporting `height` committed to ask for it, in the order they reported, but one passed over (see afterSyncApplied). */
+  private syncPeerAt(height: bigint): string | undefined {
+    const now = this.options.timers.now();
+    return [...this.reportedCommitted].find(([name, reported]) => reported >= height && (this.syncPassedOver.get(name) ?? -Infinity) <= now)?.[0];
   }
 
   /**
@@ -841,27 +849,31 @@ export class Replica {
         applied++;
       }
     } catch (error) {
-      if (applied > 0 && error instanceof HashfedError) await this.afterSyncApplied(from, () => false);
+      if (applied > 0 && error instanceof HashfedError) await this.afterSyncApplied(from, false);
       throw error;
     }
-    if (applied > 0) await this.afterSyncApplied(from, () => forkAt === undefined && this.isFullAnswer(batches, applied));
+    if (applied > 0) await this.afterSyncApplied(from, forkAt === undefined && this.isFullAnswer(batches, applied));
     if (forkAt !== undefined) this.requestForkCheck(from, forkAt);
   }
 
   /**
    * After batches from `from` were applied: listen again, or step the core to the new height and
-   * join it (each asks again while behind). An observer asks `from` again at once after a `full`
-   * answer if it said it has more: it had waited for the peer's next status each time, one answer a
+   * join it (each asks again while behind). An observer asks `from` again at once
+   * after a `full` answer if it said it has more: it had waited for the peer's next status each time, one answer a
    * status interval. Only after a full one: a Byzantine peer answering one batch at a time, asked
    * again at once, kept an observer from ever asking the others.
    */
-  private async afterSyncApplied(from: string, full: () => boolean): Promise<void> {
-    this.syncPassedOver.delete(from);
+  private async afterSyncApplied(from: string, full: boolean): Promise<void> {
+    // An answer short of what its peer said it has leaves the peer passed over, like one that
+    // lapsed: a Byzantine validator answering one batch at a time, late, asked first each time,
+    // had held a catching-up node back.
+    const shortOfItsClaim = !full && (this.lastCommittedOf.get(from) ?? 0n) > this.ledger.head.height;
+    if (!shortOfItsClaim) this.syncPassedOver.delete(from);
     if (this.listening) this.listen();
     else if (this.core !== undefined) {
       if (!this.core.isDecided) await this.stepCore({ kind: "synced", height: this.core.roundState.height });
       await this.joinConsensus();
-    } else if ((this.lastCommittedOf.get(from) ?? 0n) > this.ledger.head.height && full()) this.requestSync(from);
+    } else if (full && (this.lastCommittedOf.get(from) ?? 0n) > this.ledger.head.height) this.requestSync(from);
   }
 
   /**
