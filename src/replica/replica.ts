@@ -225,7 +225,8 @@ export class Replica {
   /** The height each other validator reports in its statuses, and since when: see proposeTimeout. */
   private readonly peerHeights = new PeerHeights();
   /** The heights asked of one peer, from `fromHeight` on, and until when the ask stands. */
-  private syncInFlight: { peer: string; fromHeight: bigint; until: number } | undefined;
+  /** The sync asked for: of whom, from which height, until when, and what the peer then said it had committed. */
+  private syncInFlight: { peer: string; fromHeight: bigint; until: number; claimed: bigint } | undefined;
   /** Until when each member is not asked for heights (see requestSync). */
   private readonly syncPassedOver = new Map<string, number>();
   /** When each member's sync requests were answered, within the last status interval (see onSyncRequest). */
@@ -812,7 +813,8 @@ export class Replica {
     // The answer to a sync starts at the height asked: a fork check's answer, from the same peer,
     // must not take the sync's place.
     const firstHeight = batches[0]?.batch === undefined ? undefined : decodedHeader(batches[0].batch.header)?.height;
-    const asked = this.syncInFlight?.peer === from && firstHeight === this.syncInFlight.fromHeight;
+    const inFlight = this.syncInFlight;
+    const asked = inFlight?.peer === from && firstHeight === inFlight.fromHeight;
     if (asked) {
       this.syncInFlight = undefined;
       // Until this answer turns out useful (see the end).
@@ -849,10 +851,16 @@ export class Replica {
         applied++;
       }
     } catch (error) {
-      if (applied > 0 && error instanceof HashfedError) await this.afterSyncApplied(from, false);
+      if (applied > 0 && error instanceof HashfedError) await this.afterSyncApplied(from, { full: false, passOver: true });
       throw error;
     }
-    if (applied > 0) await this.afterSyncApplied(from, forkAt === undefined && this.isFullAnswer(batches, applied));
+    if (applied > 0) {
+      const full = forkAt === undefined && this.isFullAnswer(batches, applied);
+      // Short of what the peer said it had when asked (a status it sent since may say more): passed
+      // over like a peer whose request lapsed. A Byzantine validator answering one batch at a time,
+      // late, asked first each time, had held a catching-up node back.
+      await this.afterSyncApplied(from, { full, passOver: !full && inFlight!.claimed > this.ledger.head.height });
+    }
     if (forkAt !== undefined) this.requestForkCheck(from, forkAt);
   }
 
@@ -863,12 +871,8 @@ export class Replica {
    * status interval. Only after a full one: a Byzantine peer answering one batch at a time, asked
    * again at once, kept an observer from ever asking the others.
    */
-  private async afterSyncApplied(from: string, full: boolean): Promise<void> {
-    // An answer short of what its peer said it has leaves the peer passed over, like one that
-    // lapsed: a Byzantine validator answering one batch at a time, late, asked first each time,
-    // had held a catching-up node back.
-    const shortOfItsClaim = !full && (this.lastCommittedOf.get(from) ?? 0n) > this.ledger.head.height;
-    if (!shortOfItsClaim) this.syncPassedOver.delete(from);
+  private async afterSyncApplied(from: string, { full, passOver }: { full: boolean; passOver: boolean }): Promise<void> {
+    if (!passOver) this.syncPassedOver.delete(from);
     if (this.listening) this.listen();
     else if (this.core !== undefined) {
       if (!this.core.isDecided) await this.stepCore({ kind: "synced", height: this.core.roundState.height });
@@ -1459,7 +1463,7 @@ export class Replica {
     this.syncInFlight = undefined;
     if ((this.syncPassedOver.get(peer) ?? -Infinity) > now) return;
     const fromHeight = this.ledger.head.height + 1n;
-    this.syncInFlight = { peer, fromHeight, until: now + 4 * this.tuning.statusIntervalMs };
+    this.syncInFlight = { peer, fromHeight, until: now + 4 * this.tuning.statusIntervalMs, claimed: this.lastCommittedOf.get(peer) ?? 0n };
     this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight, count: this.tuning.syncBatchesMax } } });
   }
 

@@ -1,13 +1,14 @@
 /**
- * Goal: a node that is behind catches up as fast as answers come, and no Byzantine validator can
- * hold it back by answering little, late. An observer asks the peer again right after each full
- * answer while that peer has more (it had waited for the peer's next status each time, one answer,
- * syncBatchesMax heights, a status interval: 400 heights in 4.2 s of virtual time against 0.5 s for
- * a validator); only after a full answer (as many heights as asked, or as many as a message holds).
- * A peer whose answer falls short of what it says it has is passed over for a while, like one whose
- * request lapsed: a Byzantine validator answering one batch at a time, late, asked again at once or
- * asked first each time, had kept an observer from ever asking the others (41 of 1,993 heights) and
- * held a restarted validator back.
+ * Goal: a node that is behind catches up as fast as answers come, and a Byzantine validator that
+ * answers it one batch at a time, late, cannot hold it back (one that answers in full but late still
+ * slows an observer, which asks it again at once). An observer asks the peer again right after each
+ * full answer (as many heights as asked, or as many as a message holds) while that peer has more: it
+ * had waited for the peer's next status each time, one answer of syncBatchesMax heights a status
+ * interval (400 heights in 4.2 s of virtual time against 0.5 s for a validator). A peer whose answer
+ * falls short of what it said it had when asked is passed over for a while, like one whose request
+ * lapsed: a Byzantine validator answering one batch at a time, late, asked again at once or asked
+ * first each time, had kept an observer from ever asking the others (41 of 1,993 heights) and held a
+ * restarted validator back.
  * Method: the whole-cluster simulator; four validators commit a few hundred small heights, then an
  * observer starts for the first time, or a validator restarts on an empty disk, and catches up.
  */
