@@ -7,7 +7,6 @@ import type { CommitCertificate } from "../gen/hashfed/v1/batch";
 import type { BatchSummary } from "../gen/hashfed/v1/store";
 import { MatchIndex } from "../index";
 import { parseNote } from "../crypto/signedNote";
-import { HashfedError } from "../errors";
 import { type Checkpoint, parseCheckpoint } from "../log/checkpoint";
 import { CompactRange } from "../log/compactRange";
 import { rangeNodes } from "../log/subtree";
@@ -15,7 +14,7 @@ import { type SignalTypeName, signalType } from "../signals";
 import type { StatementId } from "../statements";
 import { STATEMENT_ID_BYTES, statementIdKey } from "../statements";
 import { LogState } from "../state/logState";
-import { LogStore, TreeReader } from "../store";
+import { LogStore, storeDamaged, TreeReader } from "../store";
 import { RETRACTION_KIND, SIGNAL_KINDS, summarizeBatch } from "../store/batchSummary";
 
 export type CommitListener = (batch: AssembledBatch, checkpointNote: string) => void;
@@ -169,10 +168,6 @@ export class Ledger {
       throw storeDamaged(`the summary of the batch of entries ${start} to ${start + count - 1} does not hold the tree nodes those entries complete`);
     }
   }
-}
-
-function storeDamaged(what: string): HashfedError {
-  return new HashfedError("precondition", "STORE_DAMAGED", `the data folder is damaged: ${what}; restore the folder from a backup, or start from an empty one to fetch the log from the other members`);
 }
 
 /**

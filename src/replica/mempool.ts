@@ -8,7 +8,7 @@ import { CountsByKey } from "../table";
  * submitter, type and value, from the reveal: for "a member adds a signal once while it is live");
  * undefined for an add without its reveal.
  */
-export function purposeOf(entry: BatchEntry): string | undefined {
+function purposeOf(entry: BatchEntry): string | undefined {
   const body = entry.signed.statement.body!;
   if (body.$case === "retract") return retractionPurpose(body.value.target as StatementId);
   if (entry.reveal === undefined) return undefined;
@@ -45,7 +45,7 @@ export interface MempoolLimits {
 export class Mempool {
   private readonly pending = new Map<string, PendingStatement>();
   private readonly perSubmitter = new CountsByKey();
-  /** Pending statements by what they do (a retraction's target, an add's signalKeyOf): see doingTheSame. */
+  /** Pending statements by what they do (purposeOf): see doingTheSame. */
   private readonly byPurpose = new Map<string, Set<string>>();
 
   constructor(private readonly limits: MempoolLimits) {}
@@ -125,8 +125,7 @@ export class Mempool {
 
   /** Whether a retraction of `target` by `submitter` is pending (another member's the log refuses). */
   retracts(target: StatementId, submitter: string): boolean {
-    const same = this.byPurpose.get(retractionPurpose(target));
-    return same !== undefined && [...same].some((key) => this.pending.get(key)!.entry.signed.statement.submitter === submitter);
+    return this.doingTheSame(retractionPurpose(target)).some((entry) => entry.signed.statement.submitter === submitter);
   }
 
   /** Pending statements with this purpose key: that retract the same entry, or add the same signal for the same member. */

@@ -866,8 +866,8 @@ export class Replica {
 
   /**
    * After batches from `from` were applied: listen again, or step the core to the new height and
-   * join it (each asks again while behind). An observer asks `from` again at once
-   * after a `full` answer if it said it has more: it had waited for the peer's next status each time, one answer a
+   * join it (each asks again while behind). An observer asks `from` again at once after a `full`
+   * answer if it said it has more: it had waited for the peer's next status each time, one answer a
    * status interval. Only after a full one: a Byzantine peer answering one batch at a time, asked
    * again at once, kept an observer from ever asking the others.
    */

@@ -4,6 +4,7 @@ import { Level } from "level";
 import { HashfedError } from "../errors";
 import { writeFileAtomically } from "../files/atomicFile";
 import { checkJournal } from "./levelJournal";
+import { storeDamaged } from "./storeDamaged";
 import { assertChunk, type KeyRange, type KeyValueStore, type WriteOperation } from "./keyValueStore";
 
 /**
@@ -118,8 +119,7 @@ async function journalDamage(path: string): Promise<string | undefined> {
     });
     if (bytes !== undefined) journals.push({ name, bytes });
   }
-  const written = journals.map((journal, i) => (journal.bytes.length > 0 ? i : -1));
-  const lastWritten = Math.max(...written, -1);
+  const lastWritten = journals.reduce((last, journal, i) => (journal.bytes.length > 0 ? i : last), -1);
   for (const [i, { name, bytes }] of journals.entries()) {
     const state = checkJournal(bytes, i >= lastWritten);
     if (!state.sound) return `${state.what} (${name}, byte ${state.offset})`;
@@ -128,9 +128,5 @@ async function journalDamage(path: string): Promise<string | undefined> {
 }
 
 function journalDamaged(path: string, what: string): HashfedError {
-  return new HashfedError(
-    "precondition",
-    "STORE_DAMAGED",
-    `the store at ${path} is damaged: its LevelDB journal has ${what} (LevelDB would drop it, and with it a batch this node acknowledged or a vote it signed); restore the data folder from a backup, or start from an empty one to fetch the log from the other members`,
-  );
+  return storeDamaged(`its LevelDB journal at ${path} has ${what} (LevelDB would drop it, and with it a batch this node acknowledged or a vote it signed)`);
 }

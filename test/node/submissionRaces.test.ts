@@ -81,6 +81,35 @@ async function withSingleValidator<P extends Ed25519Pool>(
   }
 }
 
+/** A disk whose writes wait while held (a replica waits for its writes, so it takes requests in only after), and else take 1 ms. */
+function holdableDisk() {
+  let held = false;
+  const waiting: (() => void)[] = [];
+  return {
+    hold: (): void => {
+      held = true;
+    },
+    release: (): void => {
+      held = false;
+      for (const complete of waiting.splice(0)) complete();
+    },
+    holdsAWrite: (): boolean => waiting.length > 0,
+    completeWrite: (complete: () => void): unknown => (held ? waiting.push(complete) : setTimeout(complete, 1)),
+  };
+}
+
+/** Counts what is handed to the replica's submit: calls, and statements in them. */
+function countHandOvers(replica: Replica): { calls: number; statements: number } {
+  const counted = { calls: 0, statements: 0 };
+  const submit = replica.submit.bind(replica);
+  replica.submit = (entries, abandoned) => {
+    counted.calls++;
+    counted.statements += entries.length;
+    return submit(entries, abandoned);
+  };
+  return counted;
+}
+
 test("a request whose statement commits while it is being signed is answered with the committed entry", () =>
   withSingleValidator(
     (key) => new GatedPool(key, 1),
@@ -129,9 +158,7 @@ test("a retraction the node signs, refused because another retraction of the ent
   ));
 
 test("a statement the node signs, in the same batch as one signed elsewhere that does the same, is acknowledged by that one", async () => {
-  // Writes wait while `held`: the replica, which waits for its writes, takes the requests in only after.
-  let held = false;
-  const waiting: (() => void)[] = [];
+  const disk = holdableDisk();
   await withSingleValidator(
     (key) => new Ed25519Pool(key, 1),
     async ({ federation, key, replica, intake }) => {
@@ -142,16 +169,11 @@ test("a statement the node signs, in the same batch as one signed elsewhere that
       const value = randomBytes(32);
       const draft = { signalType: "sha256" as const, value, labels: ["graphic-violence"], taxonomyVersion: federation.taxonomy.version, quality: 90, salt: randomBytes(16) };
       const signal = signStatement(new KeySigner(key), encodeAddSignal(context(), draft));
-      let handedOver = 0;
-      const submit = replica.submit.bind(replica);
-      replica.submit = (...args) => {
-        handedOver++;
-        return submit(...args);
-      };
+      const handedOver = countHandOvers(replica);
 
-      held = true;
+      disk.hold();
       const busy = intake.submit([addSubmission("sha256", randomBytes(32).toString("hex"))]);
-      while (waiting.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      while (!disk.holdsAWrite()) await new Promise((resolve) => setImmediate(resolve));
       const elsewhere = [
         intake.submit([signedSubmission({ signed: retraction, reveal: undefined })]),
         intake.submit([signedSubmission({ signed: signal, reveal: { salt: draft.salt, value } })]),
@@ -160,9 +182,8 @@ test("a statement the node signs, in the same batch as one signed elsewhere that
         intake.submit([{ kind: { $case: "retract", value: { target, reason: RetractReason.RETRACT_REASON_FALSE_POSITIVE } } }]),
         intake.submit([addSubmission("sha256", value.toString("hex"))]),
       ];
-      while (handedOver < 5) await new Promise((resolve) => setImmediate(resolve));
-      held = false;
-      for (const complete of waiting.splice(0)) complete();
+      while (handedOver.calls < 5) await new Promise((resolve) => setImmediate(resolve));
+      disk.release();
 
       expect((await busy).acknowledgements[0]!.logIndex).toBe(1n);
       const acknowledged = async (answers: Promise<SubmitResponse>[]) =>
@@ -178,7 +199,7 @@ test("a statement the node signs, in the same batch as one signed elsewhere that
       expect(replica.ledger.treeSize).toBe(4n);
       expect(replica.mempool.size).toBe(0);
     },
-    (complete) => (held ? waiting.push(complete) : setTimeout(complete, 1)),
+    disk.completeWrite,
   );
 });
 
@@ -260,36 +281,29 @@ test("a request's first bad submission is the one reported, whatever kinds follo
   ));
 
 test("another member's retraction of an entry, pending (the log refuses it), does not make the member's add of that signal a new statement", async () => {
-  let held = false;
-  const waiting: (() => void)[] = [];
+  const disk = holdableDisk();
   await withSingleValidator(
     (key) => new Ed25519Pool(key, 1),
     async ({ federation, otherKey, replica, intake }) => {
       const value = randomBytes(32).toString("hex");
       const entry = (await intake.submit([addSubmission("sha256", value)])).acknowledgements[0]!;
-      held = true;
+      disk.hold();
       const busy = intake.submit([addSubmission("sha256", randomBytes(32).toString("hex"))]);
-      while (waiting.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      while (!disk.holdsAWrite()) await new Promise((resolve) => setImmediate(resolve));
       const context = { federationId: federation.id, submitter: otherKey.name, createdAtMs: 1n, nonce: randomBytes(16) };
       const foreign = signStatement(new KeySigner(otherKey), encodeRetract(context, parseStatementId(entry.statementId), RetractReason.RETRACT_REASON_OTHER));
       const refused = replica.submit([{ signed: foreign, reveal: undefined }])[0]!.catch((error: unknown) => error);
-      let handedOver = 0;
-      const submit = replica.submit.bind(replica);
-      replica.submit = (entries, abandoned) => {
-        handedOver += entries.length;
-        return submit(entries, abandoned);
-      };
+      const handedOver = countHandOvers(replica);
       // The add again is the live entry: nothing is signed or handed to the replica (it was signed
       // anew, skipped by proposers until the foreign retraction was refused, then acknowledged).
       const again = intake.submit([addSubmission("sha256", value)]);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      held = false;
-      for (const complete of waiting.splice(0)) complete();
+      disk.release();
       await busy;
       expect((await again).acknowledgements.map((ack) => [ack.statementId, ack.alreadyPresent])).toEqual([[entry.statementId, true]]);
-      expect(handedOver).toBe(0);
+      expect(handedOver.statements).toBe(0);
       expect(await refused).toMatchObject({ code: "RETRACT_NOT_OWNER" });
     },
-    (complete) => (held ? waiting.push(complete) : setTimeout(complete, 1)),
+    disk.completeWrite,
   );
 });

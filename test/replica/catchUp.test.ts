@@ -12,17 +12,34 @@
  * Method: the whole-cluster simulator; four validators commit a few hundred small heights, then an
  * observer starts for the first time, or a validator restarts on an empty disk, and catches up.
  */
+import type { FederationParameters } from "../../src/federation";
 import { PeerMessage } from "../../src/gen/hashfed/v1/peer";
 import { encodePeerMessage } from "../../src/replica/peerMessages";
 import { DEFAULT_TUNING } from "../../src/replica/replica";
 import { Cluster } from "../sim/cluster";
 import { runUntil } from "../sim/runLoop";
 
+/** Four validators (and `observers`) on a quick, lossless network, seed 3. */
+function quickCluster(observers: number, parameters: Partial<FederationParameters> = {}): Cluster {
+  return new Cluster({ seed: 3, validators: 4, observers, parameters, faults: { delayMinMs: 1, delayMeanMs: 1, delayMaxMs: 5, dropRate: 0, duplicateRate: 0 }, diskWriteDelayMs: 1 });
+}
+
+/** `byzantine` answers `victim`'s syncs with their first batch only, 600 ms late. */
+function answerOneBatchLate(cluster: Cluster, byzantine: string, victim: string): void {
+  cluster.setOutboundFilter(byzantine, (to, bytes, send) => {
+    const message = PeerMessage.decode(bytes);
+    if (to !== victim || message.kind?.$case !== "syncResponse") return send(to, bytes);
+    message.kind.value.batches = message.kind.value.batches.slice(0, 1);
+    const cut = encodePeerMessage(message);
+    cluster.queue.schedule(cluster.queue.now + 600, "late answer", () => send(to, cut), "test");
+  });
+}
+
 test.each([
   ["small heights (answers of syncBatchesMax heights)", {}, 1],
   ["heights that fill a 64 KiB message in about ten (answers cut by messageBytesMax)", { messageBytesMax: 64 * 1024, batchEntriesMax: 20, labelsPerStatementMax: 1 }, 20],
 ])("a late observer catches up hundreds of heights at more than one answer per status interval: %s", async (_, parameters, perSubmit) => {
-  const cluster = new Cluster({ seed: 3, validators: 4, observers: 1, parameters, faults: { delayMinMs: 1, delayMeanMs: 1, delayMaxMs: 5, dropRate: 0, duplicateRate: 0 }, diskWriteDelayMs: 1 });
+  const cluster = quickCluster(1, parameters);
   const observer = cluster.node("o0.example");
   for (const node of cluster.nodes) if (node !== observer) cluster.startAt(0, node);
   for (let i = 0; i < 400; i++) cluster.queue.schedule(100 + i * 15, "submit", () => cluster.submitAt(cluster.nodes[i % 3]!, perSubmit), "workload");
@@ -43,16 +60,9 @@ test.each([
   ["default parameters", {}],
   ["a message that one batch may nearly fill (64 KiB, 55 entries of one label)", { messageBytesMax: 64 * 1024, batchEntriesMax: 55, labelsPerStatementMax: 1 }],
 ])("a Byzantine validator answering an observer one batch at a time, late, does not keep it from the others' answers: %s", async (_, parameters) => {
-  const cluster = new Cluster({ seed: 3, validators: 4, observers: 1, parameters, faults: { delayMinMs: 1, delayMeanMs: 1, delayMaxMs: 5, dropRate: 0, duplicateRate: 0 }, diskWriteDelayMs: 1 });
+  const cluster = quickCluster(1, parameters);
   const observer = cluster.node("o0.example");
-  const v3 = cluster.nodes[3]!.name;
-  cluster.setOutboundFilter(v3, (to, bytes, send) => {
-    const message = PeerMessage.decode(bytes);
-    if (to !== observer.name || message.kind?.$case !== "syncResponse") return send(to, bytes);
-    message.kind.value.batches = message.kind.value.batches.slice(0, 1);
-    const cut = encodePeerMessage(message);
-    cluster.queue.schedule(cluster.queue.now + 600, "late answer", () => send(to, cut), "test");
-  });
+  answerOneBatchLate(cluster, cluster.nodes[3]!.name, observer.name);
   for (const node of cluster.nodes) if (node !== observer) cluster.startAt(0, node);
   for (let i = 0; i < 1_000; i++) cluster.queue.schedule(100 + i * 15, "submit", () => cluster.submitAt(cluster.nodes[i % 3]!, 1), "workload");
   await runUntil(cluster.queue, () => false, 5_000);
@@ -71,16 +81,10 @@ test.each([
 }, 120_000);
 
 test("a validator restarted empty catches up although a Byzantine validator answers it one batch at a time, late", async () => {
-  const cluster = new Cluster({ seed: 3, validators: 4, faults: { delayMinMs: 1, delayMeanMs: 1, delayMaxMs: 5, dropRate: 0, duplicateRate: 0 }, diskWriteDelayMs: 1 });
+  const cluster = quickCluster(0);
   const [v0, v1, v2, v3] = cluster.nodes.map((node) => node.name) as [string, string, string, string];
   const late = cluster.node(v2);
-  cluster.setOutboundFilter(v3, (to, bytes, send) => {
-    const message = PeerMessage.decode(bytes);
-    if (to !== v2 || message.kind?.$case !== "syncResponse") return send(to, bytes);
-    message.kind.value.batches = message.kind.value.batches.slice(0, 1);
-    const cut = encodePeerMessage(message);
-    cluster.queue.schedule(cluster.queue.now + 600, "late answer", () => send(to, cut), "test");
-  });
+  answerOneBatchLate(cluster, v3, v2);
   for (const node of cluster.nodes) cluster.startAt(0, node);
   for (let i = 0; i < 1_000; i++) cluster.queue.schedule(100 + i * 15, "submit", () => cluster.submitAt(cluster.nodes[i % 2]!, 1), "workload");
   await runUntil(cluster.queue, () => false, 5_000);

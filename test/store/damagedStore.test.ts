@@ -77,7 +77,7 @@ test("a journal record that fails its checksum is refused before LevelDB replays
   const path = await journal();
   await flipByte(path, (length) => length - 100);
   const damaged = await readFile(path);
-  const refusal = { code: "STORE_DAMAGED", message: expect.stringMatching(/a record that fails its checksum \(\d+\.log, byte \d+\).*restore the data folder from a backup/) };
+  const refusal = { code: "STORE_DAMAGED", message: expect.stringMatching(/a record that fails its checksum \(\d+\.log, byte \d+\).*restore the folder from a backup/) };
   await expect(openLedger()).rejects.toMatchObject(refusal);
   // LevelDB, left to open it, had dropped the record and written a journal without it.
   expect((await readFile(path)).equals(damaged)).toBe(true);
