@@ -46,11 +46,6 @@ export function syncAnswerFitting(batches: readonly SyncedBatch[], messageBytesM
   return fitting;
 }
 
-/** About the bytes of a sync answer of `batches` (at most MESSAGE_FRAMING_BYTES more). */
-export function syncAnswerBytes(batches: readonly SyncedBatch[]): number {
-  return batches.reduce((bytes, batch) => bytes + syncedBatchBytes(batch), MESSAGE_FRAMING_BYTES);
-}
-
 /** A batch's own bytes in an answer, with its field's tag and its length (at most five bytes). */
 function syncedBatchBytes(batch: SyncedBatch): number {
   return SyncedBatch.encode(batch).finish().length + 6;

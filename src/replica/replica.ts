@@ -36,11 +36,12 @@ import { addsASignal, Mempool, type PendingStatement } from "./mempool";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
 import { referenceFits, resolveReference } from "./batchReference";
-import { decodePeerMessage, encodePeerMessage, readSyncedBatch, syncAnswerBytes, syncAnswerFitting } from "./peerMessages";
+import { decodePeerMessage, encodePeerMessage, readSyncedBatch, syncAnswerFitting } from "./peerMessages";
 import { ProposedValue } from "./proposedValue";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
 import { FutureMessages } from "./futureMessages";
 import { RoundsAhead } from "./roundsAhead";
+import { SyncPeers } from "./syncPeers";
 import { parseGossiped } from "./statementAdmission";
 import { checkStatementRules, parseSignedStatement, type SignedStatement, type StatementId, statementIdKey, statementIdOf } from "../statements";
 import { bitmapHas, voterBitmap } from "./voterBitmap";
@@ -224,11 +225,10 @@ export class Replica {
   private readonly reportedCommitted = new Map<string, bigint>();
   /** The height each other validator reports in its statuses, and since when: see proposeTimeout. */
   private readonly peerHeights = new PeerHeights();
-  /** The heights asked of one peer, from `fromHeight` on, and until when the ask stands. */
-  /** The sync asked for: of whom, from which height, until when, and what the peer then said it had committed. */
-  private syncInFlight: { peer: string; fromHeight: bigint; until: number; claimed: bigint } | undefined;
-  /** Until when each member is not asked for heights (see requestSync). */
-  private readonly syncPassedOver = new Map<string, number>();
+  /** The sync asked for: of whom, from which height, when and until when, and what the peer then said it had committed. */
+  private syncInFlight: { peer: string; fromHeight: bigint; askedAt: number; until: number; claimed: bigint } | undefined;
+  /** Whom to ask for heights. */
+  private readonly syncPeers = new SyncPeers();
   /** When each member's sync requests were answered, within the last status interval (see onSyncRequest). */
   private readonly syncAnsweredAt = new Map<string, number[]>();
   /** The committed height at the last regossip tick. */
@@ -340,7 +340,7 @@ export class Replica {
     this.enqueue(() => {
       queued.messages--;
       queued.bytes -= bytes.length;
-      return this.handle(from, message);
+      return this.handle(from, message, bytes.length);
     });
   }
 
@@ -440,10 +440,16 @@ export class Replica {
     return this.beginHeight();
   }
 
-  /** A validator reporting `height` committed to ask for it, in the order they reported, but one passed over (see afterSyncApplied). */
+  /** A validator reporting `height` committed to ask for it (see SyncPeers). */
   private syncPeerAt(height: bigint): string | undefined {
-    const now = this.options.timers.now();
-    return [...this.reportedCommitted].find(([name, reported]) => reported >= height && (this.syncPassedOver.get(name) ?? -Infinity) <= now)?.[0];
+    const reporters = [...this.reportedCommitted].filter(([, reported]) => reported >= height).map(([name]) => name);
+    return this.syncPeers.choose(reporters, this.options.timers.now());
+  }
+
+  /** A member whose last status reported a height above `height` committed to ask for it (see SyncPeers). */
+  private syncPeerAbove(height: bigint): string | undefined {
+    const ahead = [...this.lastCommittedOf].filter(([, committed]) => committed > height).map(([name]) => name);
+    return this.syncPeers.choose(ahead, this.options.timers.now());
   }
 
   /**
@@ -461,16 +467,17 @@ export class Replica {
 
   // ---- inputs ------------------------------------------------------------------------------
 
-  private async handle(from: string, message: PeerMessage): Promise<void> {
+  /** `receivedBytes`: the size of a message as it came from the network (a sync answer always does). */
+  private async handle(from: string, message: PeerMessage, receivedBytes?: number): Promise<void> {
     try {
-      await this.dispatch(from, message);
+      await this.dispatch(from, message, receivedBytes ?? 0);
     } catch (error) {
       if (!(error instanceof HashfedError)) throw error;
       this.options.log?.(`${this.name}: dropped a message from ${from}: ${error.message}`);
     }
   }
 
-  private async dispatch(from: string, message: PeerMessage): Promise<void> {
+  private async dispatch(from: string, message: PeerMessage, receivedBytes: number): Promise<void> {
     const kind = message.kind!;
     switch (kind.$case) {
       case "statements":
@@ -484,7 +491,7 @@ export class Replica {
       case "syncRequest":
         return this.onSyncRequest(from, kind.value.fromHeight, kind.value.count);
       case "syncResponse":
-        return this.onSyncResponse(from, kind.value.batches);
+        return this.onSyncResponse(from, kind.value.batches, receivedBytes);
       case "proposedBatchRequest":
         return this.onProposedBatchRequest(from, kind.value.valueId);
       case "proposedBatch":
@@ -785,7 +792,10 @@ export class Replica {
     if (this.core !== undefined && validator && answerable) this.answerListener(from, status.listening);
     if (validator && status.echo !== 0n && status.echo === this.listenNonce) await this.onEcho(from, status.yours, status.height === this.consensusHeight());
     const head = this.ledger.head;
-    if (status.committedHeight > head.height) this.requestSync(from);
+    if (status.committedHeight > head.height) {
+      const peer = this.syncPeerAbove(head.height);
+      if (peer !== undefined) this.requestSync(peer);
+    }
     else if (status.committedHeight === head.height && head.height > 0n && !head.headerHash.equals(status.committedBatchId)) this.requestForkCheck(from, head.height);
     if (this.core !== undefined && validator && status.height === this.consensusHeight()) this.resendRound(from, status);
   }
@@ -807,7 +817,7 @@ export class Replica {
   }
 
   /** Applies synced heights in order, each checked as valid(v) and by its certificate: no peer is trusted. */
-  private async onSyncResponse(from: string, batches: readonly SyncedBatch[]): Promise<void> {
+  private async onSyncResponse(from: string, batches: readonly SyncedBatch[], messageBytes: number): Promise<void> {
     // Only what this replica asked that peer for: unasked certificates of past heights were each
     // compared with ours (each could name double signers, kept forever), unasked batches checked.
     // The answer to a sync starts at the height asked: a fork check's answer, from the same peer,
@@ -817,6 +827,7 @@ export class Replica {
     const asked = inFlight?.peer === from && firstHeight === inFlight.fromHeight;
     if (asked) {
       this.syncInFlight = undefined;
+      this.syncPeers.answered(from, this.options.timers.now() - inFlight.askedAt);
       // Until this answer turns out useful (see the end).
       this.passOverForSync(from);
     }
@@ -855,7 +866,7 @@ export class Replica {
       throw error;
     }
     if (applied > 0) {
-      const full = forkAt === undefined && this.isFullAnswer(batches, applied);
+      const full = forkAt === undefined && this.isFullAnswer(batches, applied, messageBytes);
       // Short of what the peer said it had when asked (a status it sent since may say more): passed
       // over like a peer whose request lapsed. A Byzantine validator answering one batch at a time,
       // late, asked first each time, had held a catching-up node back.
@@ -866,32 +877,35 @@ export class Replica {
 
   /**
    * After batches from `from` were applied: listen again, or step the core to the new height and
-   * join it (each asks again while behind). An observer asks `from` again at once after a `full`
-   * answer if it said it has more: it had waited for the peer's next status each time, one answer a
-   * status interval. Only after a full one: a Byzantine peer answering one batch at a time, asked
-   * again at once, kept an observer from ever asking the others.
+   * join it (each asks again while behind). An observer asks again at once after a `full` answer,
+   * while peers say they have more (see SyncPeers for which): it had waited for a peer's next status
+   * each time, one answer a status interval. Only after a full one: a Byzantine peer answering one
+   * batch at a time, asked again at once, kept an observer from ever asking the others.
    */
   private async afterSyncApplied(from: string, { full, passOver }: { full: boolean; passOver: boolean }): Promise<void> {
-    if (!passOver) this.syncPassedOver.delete(from);
+    if (!passOver) this.syncPeers.restore(from);
     if (this.listening) this.listen();
     else if (this.core !== undefined) {
       if (!this.core.isDecided) await this.stepCore({ kind: "synced", height: this.core.roundState.height });
       await this.joinConsensus();
-    } else if (full && (this.lastCommittedOf.get(from) ?? 0n) > this.ledger.head.height) this.requestSync(from);
+    } else if (full) {
+      const next = this.syncPeerAbove(this.ledger.head.height);
+      if (next !== undefined) this.requestSync(next);
+    }
   }
 
   /**
-   * Whether an answer, all of it applied, is as full as a correct peer's: as many batches as asked,
-   * or cut where the next batch would not have fitted the message (more bytes than a message holds
-   * but the largest batch), and more than half a message either way: where one batch may nearly
-   * fill a message, a single small batch would pass the first bound.
+   * Whether an answer of `messageBytes`, all of it applied, is as full as a correct peer's: as many
+   * batches as asked, or cut where the next batch would not have fitted the message (more bytes than
+   * a message holds but the largest batch), and more than half a message either way: where one
+   * batch may nearly fill a message, a single small batch would pass the first bound.
    */
-  private isFullAnswer(batches: readonly SyncedBatch[], applied: number): boolean {
+  private isFullAnswer(batches: readonly SyncedBatch[], applied: number, messageBytes: number): boolean {
     if (applied !== batches.length) return false;
     if (applied === this.tuning.syncBatchesMax) return true;
     const { parameters } = this.options.federation;
     const cutAt = Math.max(parameters.messageBytesMax / 2, parameters.messageBytesMax - largestBatchBytes(parameters, this.validators.length));
-    return syncAnswerBytes(batches) > cutAt;
+    return messageBytes > cutAt;
   }
 
   // ---- statements ----------------------------------------------------------------------------
@@ -1324,7 +1338,7 @@ export class Replica {
     const signature = signatureOf(message);
     const now = this.options.timers.now();
     for (const peer of this.peers) if (signature === undefined || this.recentSends.admit(peer, signature, now)) this.sendBytesTo(peer, bytes);
-    await this.dispatch(this.name, message);
+    await this.dispatch(this.name, message, bytes.length);
   }
 
   private async commitDecision(height: bigint, round: number, valueId: string, precommits: SignedVote[]): Promise<void> {
@@ -1459,16 +1473,19 @@ export class Replica {
     const now = this.options.timers.now();
     const inFlight = this.syncInFlight;
     if (inFlight !== undefined && inFlight.until > now) return;
-    if (inFlight !== undefined) this.passOverForSync(inFlight.peer);
+    if (inFlight !== undefined) {
+      this.passOverForSync(inFlight.peer);
+      this.syncPeers.answered(inFlight.peer, now - inFlight.askedAt);
+    }
     this.syncInFlight = undefined;
-    if ((this.syncPassedOver.get(peer) ?? -Infinity) > now) return;
+    if (this.syncPeers.isPassedOver(peer, now)) return;
     const fromHeight = this.ledger.head.height + 1n;
-    this.syncInFlight = { peer, fromHeight, until: now + 4 * this.tuning.statusIntervalMs, claimed: this.lastCommittedOf.get(peer) ?? 0n };
+    this.syncInFlight = { peer, fromHeight, askedAt: now, until: now + 4 * this.tuning.statusIntervalMs, claimed: this.lastCommittedOf.get(peer) ?? 0n };
     this.sendTo(peer, { kind: { $case: "syncRequest", value: { fromHeight, count: this.tuning.syncBatchesMax } } });
   }
 
   private passOverForSync(peer: string): void {
-    this.syncPassedOver.set(peer, this.options.timers.now() + SYNC_PASS_OVER_STATUS_INTERVALS * this.tuning.statusIntervalMs);
+    this.syncPeers.passOver(peer, this.options.timers.now() + SYNC_PASS_OVER_STATUS_INTERVALS * this.tuning.statusIntervalMs);
   }
 
   /**

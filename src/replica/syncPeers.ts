@@ -1,0 +1,41 @@
+/**
+ * Whom a node that is behind asks for heights. Not a peer passed over lately (one whose request
+ * lapsed, or whose answer was short of what it said it had), and of the others that have the
+ * heights, the one whose last answer came quickest: a Byzantine validator answering in full but
+ * late, asked again after each answer, had slowed an observer to a quarter of the pace.
+ * A peer never asked counts as quickest, so each is tried once.
+ */
+export class SyncPeers {
+  private readonly passedOverUntil = new Map<string, number>();
+  /** How long each peer's last asked answer took (a lapsed request counts as its lapse). */
+  private readonly answerMs = new Map<string, number>();
+
+  passOver(peer: string, until: number): void {
+    this.passedOverUntil.set(peer, until);
+  }
+
+  /** `peer`'s answer was as good as a correct peer's. */
+  restore(peer: string): void {
+    this.passedOverUntil.delete(peer);
+  }
+
+  isPassedOver(peer: string, now: number): boolean {
+    return (this.passedOverUntil.get(peer) ?? -Infinity) > now;
+  }
+
+  answered(peer: string, tookMs: number): void {
+    this.answerMs.set(peer, tookMs);
+  }
+
+  /** Of `candidates`, those not passed over at `now`, the quickest; the first of equals, in the order given. */
+  choose(candidates: Iterable<string>, now: number): string | undefined {
+    let chosen: string | undefined;
+    let chosenMs = Infinity;
+    for (const peer of candidates) {
+      if (this.isPassedOver(peer, now)) continue;
+      const ms = this.answerMs.get(peer) ?? 0;
+      if (ms < chosenMs) [chosen, chosenMs] = [peer, ms];
+    }
+    return chosen;
+  }
+}
