@@ -151,6 +151,7 @@ export async function ensureLogFixture(folder: string, entries: number, rebuild:
   });
   await store.close();
   const saved: SavedFixture = { keyText: fixture.key.text, federationText: fixture.federation.text, memberAddress: fixture.memberAddress, publicAddress: fixture.publicAddress, entries };
-  await writeFile(setupFile, JSON.stringify(saved));
+  // It holds the fixture's private key: owner-only, like a key file.
+  await writeFile(setupFile, JSON.stringify(saved), { mode: 0o600 });
   return fixture;
 }

@@ -13,6 +13,7 @@ import { LogService } from "../gen/hashfed/v1/log";
 import { MemberService } from "../gen/hashfed/v1/member";
 import { PeerService } from "../gen/hashfed/v1/peer";
 import { PeerNetwork } from "../peer/peerNetwork";
+import { LinkKeyLogFile } from "../peer/linkKeyLog";
 import { Replica } from "../replica/replica";
 import { LevelKeyValueStore } from "../store";
 import type { KeyValueStore } from "../store/keyValueStore";
@@ -39,6 +40,8 @@ export interface NodeOptions {
   /** Where the Log service listens; by default the member's address in the federation file. */
   readonly publicAddress?: string;
   readonly memberToken?: string;
+  /** A file to append the peer links' keys to, for reading captured traffic (see src/peer/linkKeyLog.ts); never by default. */
+  readonly peerKeyLog?: string;
   readonly log: (line: string) => void;
   /** A failed internal check: by default the process stops (exit 70), the safe way to fail. */
   readonly onFatal?: (error: unknown) => void;
@@ -77,9 +80,16 @@ export class HashfedNode {
       throw new HashfedError("invalid", "TOKEN_TOO_SHORT", `a member token has at least ${TOKEN_CHARS_MIN} characters`);
     }
     await ownerOnlyFolder(options.dataDir, options.log);
-    const kv = await LevelKeyValueStore.open(join(options.dataDir, "store"));
+    const keyLog = options.peerKeyLog === undefined ? undefined : LinkKeyLogFile.open(options.peerKeyLog, options.log);
+    let kv: KeyValueStore;
+    try {
+      kv = await LevelKeyValueStore.open(join(options.dataDir, "store"));
+    } catch (error) {
+      keyLog?.close();
+      throw error;
+    }
     const signer = new KeySigner(key);
-    const peers = new PeerNetwork({ federation, signer, entropy: modules.entropy, log: options.log });
+    const peers = new PeerNetwork({ federation, signer, entropy: modules.entropy, log: options.log, keyLog });
     const ed25519Pool = new Ed25519Pool(key);
     let replica: Replica | undefined;
     try {

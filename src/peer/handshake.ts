@@ -8,6 +8,13 @@ export const PEER_NONCE_BYTES = 32;
 
 export type HandshakeRole = "caller" | "callee";
 
+/**
+ * The peer protocol's version, signed in every transcript: a node of another version fails at the
+ * handshake, not after it (before version 2 links were not encrypted, and an older node's plain
+ * frames would have been refused as forged, its link coming up and failing for good).
+ */
+const PEER_PROTOCOL_VERSION = 2;
+
 /** Everything a handshake signature binds: the federation, both members, both nonces, and the signer's role. */
 export interface HandshakeTranscript {
   readonly federationId: Buffer;
@@ -18,8 +25,9 @@ export interface HandshakeTranscript {
 }
 
 /**
- * The bytes each end signs in the peer-auth domain. Fresh nonces from both ends make a signature
- * good for one connection only; the role byte keeps the caller's signature from passing for the
+ * The bytes each end signs in the peer-auth domain. Fresh nonces from both ends (each the public
+ * half of an X25519 key made for the connection: see linkCipher) make a signature good for one
+ * connection only, and fix the link's keys; the role byte keeps the caller's signature from passing for the
  * callee's; lengths prefix the names so no two transcripts encode alike.
  */
 export function transcriptBytes(role: HandshakeRole, transcript: HandshakeTranscript): Buffer {
@@ -28,7 +36,7 @@ export function transcriptBytes(role: HandshakeRole, transcript: HandshakeTransc
     return Buffer.concat([Buffer.from([bytes.length]), bytes]);
   };
   return Buffer.concat([
-    Buffer.from([role === "caller" ? 1 : 2]),
+    Buffer.from([PEER_PROTOCOL_VERSION, role === "caller" ? 1 : 2]),
     transcript.federationId,
     name(transcript.caller),
     name(transcript.callee),
@@ -54,7 +62,11 @@ export function verifyHandshake(federation: Federation, role: HandshakeRole, tra
   const member = memberByName(federation, name);
   if (member === undefined) throw new HashfedError("unauthenticated", "PEER_NOT_A_MEMBER", `${describe(name)} is not a member of this federation`);
   if (!verifyInDomain(member.key, "peer-auth", transcriptBytes(role, transcript), signature)) {
-    throw new HashfedError("unauthenticated", "PEER_PROOF_INVALID", `the handshake signature does not verify under ${name}'s key`);
+    throw new HashfedError(
+      "unauthenticated",
+      "PEER_PROOF_INVALID",
+      `the handshake signature does not verify under ${name}'s key (a node of another hashfed version, whose peer protocol differs, fails so too)`,
+    );
   }
   return member;
 }

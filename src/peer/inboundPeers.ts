@@ -6,6 +6,8 @@ import { describe } from "../federation/fields";
 import type { PeerFrame, PeerServer } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
 import { PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
+import { EphemeralKey, type LinkCiphers } from "./linkCipher";
+import { type LinkKeyLogFile, linkKeyLogLine } from "./linkKeyLog";
 import type { PeerLimits } from "./peerLimits";
 import { WriteBudget } from "./writeBudget";
 import { callerAddress } from "../node/grpcHandlers";
@@ -23,6 +25,7 @@ export interface InboundOptions {
   readonly opened: (peer: string, link: InboundLink) => void;
   readonly closed: (peer: string, link: InboundLink) => void;
   readonly log: (line: string) => void;
+  readonly keyLog?: Pick<LinkKeyLogFile, "append">;
 }
 
 /** The callee's end of an authenticated stream, as a way to send to the member that opened it. */
@@ -109,6 +112,8 @@ interface StreamCounts {
 class InboundConnection implements InboundLink {
   private peer: string | undefined;
   private transcript: Parameters<typeof verifyHandshake>[2] | undefined;
+  /** The link's ciphers, from the caller's hello on (see linkCipher). */
+  private link: LinkCiphers | undefined;
   private readonly budget: WriteBudget;
   private readonly handshakeTimer: NodeJS.Timeout;
   private ended = false;
@@ -149,8 +154,8 @@ class InboundConnection implements InboundLink {
   }
 
   send(message: Uint8Array): boolean {
-    if (this.ended) return false;
-    this.budget.write(this.call, message);
+    if (this.ended || this.link === undefined) return false;
+    this.budget.write(this.call, this.link.sealer.seal(message));
     return true;
   }
 
@@ -165,6 +170,7 @@ class InboundConnection implements InboundLink {
     // Nothing more is read from it; what it holds is what it wrote, until that is taken or the caller goes.
     this.call.pause();
     this.transcript = undefined;
+    this.link = undefined;
     if (this.peer !== undefined) this.options.closed(this.peer, this);
   }
 
@@ -191,14 +197,17 @@ class InboundConnection implements InboundLink {
     if (memberByName(federation, hello.member) === undefined) {
       throw new HashfedError("unauthenticated", "PEER_NOT_A_MEMBER", `${describe(hello.member)} is not a member of this federation`);
     }
-    this.transcript = {
+    const ephemeral = EphemeralKey.generate(entropy);
+    const transcript = {
       federationId: Buffer.from(hello.federationId),
       caller: hello.member,
       callee: signer.name,
       callerNonce: Buffer.from(hello.nonce),
-      calleeNonce: entropy.randomBytes(PEER_NONCE_BYTES),
+      calleeNonce: ephemeral.publicKey,
     };
-    const signature = signHandshake(signer, "callee", this.transcript);
+    this.link = ephemeral.linkCiphers("callee", transcript);
+    this.transcript = transcript;
+    const signature = signHandshake(signer, "callee", transcript);
     this.call.write({ kind: { $case: "hello", value: { federationId: federation.id, member: signer.name, nonce: this.transcript.calleeNonce, signature } } });
   }
 
@@ -211,11 +220,14 @@ class InboundConnection implements InboundLink {
     this.uncount();
     this.count(this.counts.memberStreams, member.name);
     this.peer = member.name;
+    // Only now: a caller that names a member without its key must not make the node write.
+    this.options.keyLog?.append(linkKeyLogLine(this.transcript!.callerNonce, this.link!.keys));
     this.options.opened(member.name, this);
   }
 
-  private onMessage(message: Buffer): void {
-    if (this.options.limitsOf(this.peer!).admits(message.length, this.options.now())) this.options.deliver(this.peer!, message);
+  /** A message within the member's rate limits; one that does not open under the link's key ends the stream. */
+  private onMessage(sealed: Buffer): void {
+    if (this.options.limitsOf(this.peer!).admits(sealed.length, this.options.now())) this.options.deliver(this.peer!, this.link!.opener.open(sealed));
   }
 
   private count(counts: CountsByKey, key: string): void {

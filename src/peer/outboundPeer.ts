@@ -5,7 +5,9 @@ import type { Federation, Member } from "../federation";
 import { describe } from "../federation/fields";
 import { PeerClient, type PeerFrame } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
-import { type HandshakeTranscript, PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "./handshake";
+import { type HandshakeTranscript, signHandshake, verifyHandshake } from "./handshake";
+import { EphemeralKey, type FrameOpener, type LinkCiphers } from "./linkCipher";
+import { type LinkKeyLogFile, linkKeyLogLine } from "./linkKeyLog";
 import type { PeerLimits } from "./peerLimits";
 import { WriteBudget } from "./writeBudget";
 
@@ -20,6 +22,7 @@ export interface OutboundOptions {
   /** Messages the callee sends back on this stream, once it has proved who it is. */
   readonly deliver: (from: string, message: Uint8Array) => void;
   readonly log: (line: string) => void;
+  readonly keyLog?: Pick<LinkKeyLogFile, "append">;
 }
 
 /** Messages held while a connection is (re)opening; beyond this the oldest are dropped. */
@@ -39,7 +42,8 @@ const WRITE_BUDGET_MESSAGES = 4;
 export class OutboundPeer {
   private readonly client: PeerClient;
   private stream: ClientDuplexStream<PeerFrame, PeerFrame> | undefined;
-  private ready = false;
+  /** Set once the callee proved its key: the open stream's ciphers, and messages may go. */
+  private link: LinkCiphers | undefined;
   /** The callee took the proof: a message came on this stream after it. */
   private confirmed = false;
   private queued: Uint8Array[] = [];
@@ -79,8 +83,8 @@ export class OutboundPeer {
 
   send(message: Uint8Array): void {
     if (this.closed) return;
-    if (this.ready && this.stream !== undefined) {
-      this.budget.write(this.stream, message);
+    if (this.link !== undefined && this.stream !== undefined) {
+      this.budget.write(this.stream, this.link.sealer.seal(message));
       return;
     }
     this.queued.push(message);
@@ -96,45 +100,54 @@ export class OutboundPeer {
 
   private open(): void {
     const { federation, signer, entropy } = this.options;
+    const ephemeral = EphemeralKey.generate(entropy);
     const transcript: HandshakeTranscript = {
       federationId: federation.id,
       caller: signer.name,
       callee: this.member.name,
-      callerNonce: entropy.randomBytes(PEER_NONCE_BYTES),
+      callerNonce: ephemeral.publicKey,
       calleeNonce: Buffer.alloc(0),
     };
     const stream = this.client.connect();
     this.stream = stream;
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * this.options.messageBytesMax);
-    stream.on("data", (frame: PeerFrame) => this.onFrame(stream, transcript, frame));
+    stream.on("data", (frame: PeerFrame) => this.onFrame(stream, transcript, ephemeral, frame));
     stream.on("error", () => this.broken(stream));
     stream.on("end", () => this.broken(stream));
     stream.write({ kind: { $case: "hello", value: { federationId: federation.id, member: signer.name, nonce: transcript.callerNonce, signature: Buffer.alloc(0) } } });
   }
 
-  private onFrame(stream: ClientDuplexStream<PeerFrame, PeerFrame>, transcript: HandshakeTranscript, frame: PeerFrame): void {
-    if (this.ready && frame.kind?.$case === "message") {
-      if (!this.confirmed) this.confirm();
-      if (this.options.limits.admits(frame.kind.value.length, this.options.now())) this.options.deliver(this.member.name, frame.kind.value);
-      return;
-    }
-    if (this.ready || frame.kind?.$case !== "hello") return;
-    const hello = frame.kind.value;
-    const full = { ...transcript, calleeNonce: Buffer.from(hello.nonce) };
+  private onFrame(stream: ClientDuplexStream<PeerFrame, PeerFrame>, transcript: HandshakeTranscript, ephemeral: EphemeralKey, frame: PeerFrame): void {
+    if (stream !== this.stream) return;
     try {
+      if (this.link !== undefined && frame.kind?.$case === "message") return this.onMessage(this.link.opener, frame.kind.value);
+      if (this.link !== undefined || frame.kind?.$case !== "hello") return;
+      const hello = frame.kind.value;
+      const full = { ...transcript, calleeNonce: Buffer.from(hello.nonce) };
       if (hello.member !== this.member.name) throw new HashfedError("unauthenticated", "PEER_WRONG_MEMBER", `${this.member.address} answered as ${describe(hello.member)}, not ${this.member.name}`);
       verifyHandshake(this.options.federation, "callee", full, hello.signature);
+      this.link = ephemeral.linkCiphers("caller", full);
+      this.options.keyLog?.append(linkKeyLogLine(full.callerNonce, this.link.keys));
+      stream.write({ kind: { $case: "proof", value: { signature: signHandshake(this.options.signer, "caller", full) } } });
     } catch (error) {
       if (!(error instanceof HashfedError)) throw error;
       this.options.log(`peer ${this.member.name}: ${error.message}`);
       stream.cancel();
+      // At once: messages sent meanwhile wait for the next stream instead of going into this one.
+      this.broken(stream);
       return;
     }
-    stream.write({ kind: { $case: "proof", value: { signature: signHandshake(this.options.signer, "caller", full) } } });
-    this.ready = true;
     const queued = this.queued;
     this.queued = [];
     for (const message of queued) this.send(message);
+  }
+
+  /** A message from the callee, within its rate limits; one that does not open under the link's key ends the stream. */
+  private onMessage(opener: FrameOpener, sealed: Buffer): void {
+    if (!this.options.limits.admits(sealed.length, this.options.now())) return;
+    const message = opener.open(sealed);
+    if (!this.confirmed) this.confirm();
+    this.options.deliver(this.member.name, message);
   }
 
   /**
@@ -153,7 +166,7 @@ export class OutboundPeer {
     this.stream = undefined;
     // Said once when a link that worked breaks, not at each failed retry while the peer is down.
     if (this.confirmed && !this.closed) this.options.log(`peer ${this.member.name}: link lost; reconnecting`);
-    this.ready = false;
+    this.link = undefined;
     this.confirmed = false;
     if (this.closed) return;
     clearTimeout(this.retryTimer);

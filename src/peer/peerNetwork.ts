@@ -6,12 +6,15 @@ import type { Transport } from "../replica/environment";
 import { type InboundLink, inboundPeers } from "./inboundPeers";
 import { PeerLimits, type PeerRates } from "./peerLimits";
 import { OutboundPeer } from "./outboundPeer";
+import type { LinkKeyLogFile } from "./linkKeyLog";
 
 export interface PeerNetworkOptions {
   readonly federation: Federation;
   readonly signer: Signer;
   readonly entropy: Entropy;
   readonly log: (line: string) => void;
+  /** Where each link's keys go (see linkKeyLog), if anywhere; closed with the network. */
+  readonly keyLog?: LinkKeyLogFile;
 }
 
 /**
@@ -106,6 +109,7 @@ export class PeerNetwork implements Transport {
     this.closed = true;
     for (const peer of this.outbound.values()) peer.close();
     this.outbound.clear();
+    this.options.keyLog?.close();
   }
 }
 

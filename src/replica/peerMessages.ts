@@ -25,8 +25,9 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
 }
 
 /**
- * Bytes a PeerMessage and its PeerFrame add around their contents: field tags and length prefixes.
- * Generous; what counts is that an answer built to fit in messageBytesMax, less this, does.
+ * Bytes a PeerMessage and its PeerFrame add around their contents: field tags and length prefixes,
+ * and the link's sealing (24 bytes: see src/peer/linkCipher.ts). Generous (about 34 in all); what
+ * counts is that an answer built to fit in messageBytesMax, less this, does.
  */
 const MESSAGE_FRAMING_BYTES = 64;
 

@@ -3,7 +3,8 @@
  * in the federation file, or who gives a member's name but cannot prove that member's key, has its
  * stream refused with UNAUTHENTICATED, and nothing it sends reaches the mempool or the log; a
  * member proving its own key is accepted and what it sends is acted on (the sanity check that the
- * refusals are about the key, not about the test's hand-made stream).
+ * refusals are about the key, not about the test's hand-made stream). A member's message that is not
+ * sealed under its link's key (sent in the clear, or changed on the way) ends the stream.
  * Method: a federation of four validators of which three run as real `hashfed node` processes; the
  * test plays callers of node B's hashfed.v1.Peer/Connect by hand (test/support/peerStream.ts): it
  * checks B's signed hello, proves with the key under test, and at once sends StatementGossip holding
@@ -92,11 +93,11 @@ async function commitSomethingAtB(): Promise<void> {
   await committedEverywhere(response.acknowledgements[0]!.statementId, "a statement submitted at B");
 }
 
-/** Refused with UNAUTHENTICATED, and the statement sent on the stream is on no log and in no mempool. */
-async function expectRefusedAndIgnored(stream: PeerStream, entry: AddedEntry, reason: RegExp): Promise<void> {
+/** Refused with `code`, and the statement sent on the stream is on no log and in no mempool. */
+async function expectRefusedAndIgnored(stream: PeerStream, entry: AddedEntry, reason: RegExp, code = status.UNAUTHENTICATED): Promise<void> {
   const refusal = await stream.refusalWithin(5000);
   expect(refusal).toBeDefined();
-  expect(refusal!.code).toBe(status.UNAUTHENTICATED);
+  expect(refusal!.code).toBe(code);
   expect(refusal!.details).toMatch(reason);
   await commitSomethingAtB();
   expect(await logIndexes(entry.signed.id)).toEqual([undefined, undefined, undefined]);
@@ -124,6 +125,26 @@ test("a caller giving a member's name without that member's key is refused with 
   await expectRefusedAndIgnored(stream, statement, /does not verify under a\.example's key/);
 }, 30_000);
 
+test.each([
+  ["sent in the clear", (stream: PeerStream, message: PeerMessage) => stream.sendFrame(Buffer.from(PeerMessage.encode(message).finish()))],
+  [
+    "sealed, then changed on the way",
+    (stream: PeerStream, message: PeerMessage) => {
+      const sealed = stream.seal(message);
+      sealed[sealed.length - 1]! ^= 0x01;
+      stream.sendFrame(sealed);
+    },
+  ],
+])("a member's message not sealed under its link's key (%s) ends the stream with INVALID_ARGUMENT, and never reaches the log", async (_, send) => {
+  const federation = members[0]!.federation;
+  const d = members[3]!;
+  const statement = maker.add(members[0]!.key, { signalType: "pdq" });
+  const stream = connectToB();
+  await stream.handshake(federation, memberByName(federation, "b.example")!, d.key.name, new KeySigner(d.key));
+  send(stream, gossip(statement));
+  await expectRefusedAndIgnored(stream, statement, /does not open under the link's key/, status.INVALID_ARGUMENT);
+}, 30_000);
+
 test("sanity: a member proving its own key is accepted, and a statement it gossips is committed at every node", async () => {
   const federation = members[0]!.federation;
   const d = members[3]!;
@@ -134,10 +155,8 @@ test("sanity: a member proving its own key is accepted, and a statement it gossi
   const indexes = await committedEverywhere(statement.signed.id, "the statement gossiped on d.example's authenticated stream");
   expect(new Set(indexes).size).toBe(1);
   expect(await stream.refusalWithin(200)).toBeUndefined();
-  // B sends to d.example on the stream d.example opened (where d's receive window is its own to set).
-  const frame = await stream.nextFrame(5000);
-  expect(frame.kind?.$case).toBe("message");
-  const message = PeerMessage.decode((frame.kind as { value: Buffer }).value);
+  // B sends to d.example on the stream d.example opened (where d's receive window is its own to set), sealed under the link's key.
+  const message = await stream.nextMessage(5000);
   expect(["status", "vote", "proposal", "statements"]).toContain(message.kind?.$case);
 }, 30_000);
 

@@ -10,8 +10,8 @@
  *   - what the nodes report: Log.GetEvidence at every node, each piece checked with
  *     verifyEvidence, must name no one (C included);
  *   - what C actually signed: the Peer services of C and of D each sit behind a pass-through relay
- *     (test/support/peerRelay.ts) that decodes every PeerMessage on the streams opened to them,
- *     both ways. C sends to D on the stream D opened to C when it is up (through C's relay), else
+ *     (test/support/peerRelay.ts) that opens (with the keys the nodes write to their key log) and
+ *     decodes every PeerMessage on the streams opened to them, both ways. C sends to D on the stream D opened to C when it is up (through C's relay), else
  *     on its own stream to D (through D's relay), so the test sees every vote and proposal C sent D
  *     in both of its lives (and C's precommits inside certificates). No two of them may be for the same (height, round, kind) with different
  *     contents, whether or not a node noticed.
@@ -49,6 +49,8 @@ let nodes: NodeClients[] = [];
 let relays: PeerRelay[] = [];
 /** Where C's own Log and Peer services listen: its relay holds C's address in the federation file. */
 let cListen: string;
+/** The key log all four nodes write (HASHFED_PEER_KEY_LOG), from which the relays open the links. */
+let keyLog: string;
 
 /** Every distinct message C signed, by slot "height/round/kind", as seen on the way to D. */
 const signedByC = new Map<string, Map<string, { vote?: SignedVote; proposal?: SignedProposal }>>();
@@ -92,9 +94,11 @@ beforeAll(async () => {
   members = await localFederation(["a.example", "b.example", "c.example", "d.example"], SHORT_TIMEOUTS);
   cListen = `127.0.0.1:${await freeLoopbackPort()}`;
   const dListen = `127.0.0.1:${await freeLoopbackPort()}`;
-  relays = [await PeerRelay.start(members[C]!.publicAddress, cListen, wiretap), await PeerRelay.start(members[D]!.publicAddress, dListen, wiretap)];
+  // The links are encrypted: the nodes write their keys where the relays read them.
+  keyLog = join(members[0]!.folder, "peer-keys.log");
+  relays = [await PeerRelay.start(members[C]!.publicAddress, cListen, keyLog, wiretap), await PeerRelay.start(members[D]!.publicAddress, dListen, keyLog, wiretap)];
   const listenAt = (i: number): string | undefined => (i === C ? cListen : i === D ? dListen : undefined);
-  const started = await Promise.all(members.map((member, i) => startNodeProcess(member, { listen: listenAt(i) })));
+  const started = await Promise.all(members.map((member, i) => startNodeProcess(member, { listen: listenAt(i), env: { HASHFED_PEER_KEY_LOG: keyLog } })));
   members.forEach((member, i) => processes.set(member.key.name, started[i]!));
   nodes = members.map((member, i) => new NodeClients(member, listenAt(i) ?? member.publicAddress));
 }, 30_000);
@@ -152,7 +156,7 @@ test("restarted from an old copy of its data folder, a validator is named in no 
     // A clean stop, a copy of the folder, and the same folder again.
     expect(await processes.get(STALE)!.kill("SIGTERM")).toBe(0);
     await cp(original, oldCopy, { recursive: true });
-    processes.set(STALE, await startNodeProcess(members[C]!, { dataDir: original, listen: cListen }));
+    processes.set(STALE, await startNodeProcess(members[C]!, { dataDir: original, listen: cListen, env: { HASHFED_PEER_KEY_LOG: keyLog } }));
     // C listens after its start and signs nothing until its peers have answered: the load waits
     // for it, so that C is live at the next height and signs there what the old copy lacks.
     await waitFor("C to join consensus after its restart", async () => ((await c.status()).participation === "validating" ? true : undefined), 10_000);
@@ -162,7 +166,7 @@ test("restarted from an old copy of its data folder, a validator is named in no 
     // C dies and comes back with the disk it had 17+ heights ago.
     killedAtHeight = await height(c);
     await processes.get(STALE)!.kill("SIGKILL");
-    processes.set(STALE, await startNodeProcess(members[C]!, { dataDir: oldCopy, listen: cListen }));
+    processes.set(STALE, await startNodeProcess(members[C]!, { dataDir: oldCopy, listen: cListen, env: { HASHFED_PEER_KEY_LOG: keyLog } }));
     const others = [nodes[A]!, nodes[B]!, nodes[D]!];
     const atRestart = await maxSize(others);
     await waitForSize([c], atRestart, 20_000, `C, restarted from the old copy, to catch up to size ${atRestart}`);

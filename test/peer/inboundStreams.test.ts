@@ -2,8 +2,8 @@
  * Goal: whoever can reach a node's Peer port, key or not, cannot make it hold memory for good or
  * fill its log: a stream the node refused counts against its caller's address until it is over
  * (gRPC ends a stream only once what the node wrote has been read, and a caller that grants no
- * HTTP/2 window never reads the node's signed hello); a hello with a nonce of the wrong size, or a
- * name of megabytes, is refused before the node signs anything; and refusals are logged a few at a
+ * HTTP/2 window never reads the node's signed hello); a hello with a nonce of the wrong size or of
+ * small order (no usable X25519 key), or a name of megabytes, is refused before the node signs anything; and refusals are logged a few at a
  * time.
  * Method: a node's PeerNetwork on a gRPC server on loopback; callers by hand: a raw HTTP/2 session
  * that grants no window (as an attacker's would), and test/support/peerStream.ts.
@@ -94,10 +94,12 @@ test("streams that never read what the node wrote count against their address un
   }, 5_000);
 }, 20_000);
 
-test("a hello with a nonce of the wrong size, or a name that is no member's, is refused before the node signs anything, and quoted short", async () => {
+test("a hello with a nonce of the wrong size or of small order, or a name that is no member's, is refused before the node signs anything, and quoted short", async () => {
   for (const [frame, details] of [
     [hello(caller!.signer.name, randomBytes(2 << 20)), "a handshake nonce is 32 bytes, got 2097152"],
     [hello("x".repeat(3 << 20), randomBytes(32)), '"xxxxxxxx'],
+    // A small-order X25519 point: anyone knows the link keys it would give.
+    [hello(caller!.signer.name, Buffer.alloc(32)), "not a usable X25519 public key"],
   ] as const) {
     const stream = peerStream();
     stream.stream.write(frame);

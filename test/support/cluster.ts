@@ -76,6 +76,8 @@ export interface NodeStart {
   readonly dataDir?: string;
   /** `--listen`: where the Log and Peer services bind instead of the federation file's address. */
   readonly listen?: string;
+  /** Environment variables to set for the node besides this process's. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export function defaultDataDir(setup: SoloSetup): string {
@@ -87,7 +89,7 @@ export function startNodeProcess(setup: SoloSetup, start: NodeStart = {}): Promi
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
   const args = [CLI, "node", "--key", setup.keyFile, "--federation", setup.federationFile, "--data", start.dataDir ?? defaultDataDir(setup), "--member-listen", setup.memberAddress];
   if (start.listen !== undefined) args.push("--listen", start.listen);
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...start.env } });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));

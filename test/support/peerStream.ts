@@ -3,12 +3,14 @@ import { type ClientDuplexStream, credentials, type ServiceError } from "@grpc/g
 import type { Signer } from "../../src/crypto";
 import type { Federation, Member } from "../../src/federation";
 import { PeerClient, type PeerFrame, PeerMessage } from "../../src/gen/hashfed/v1/peer";
-import { type HandshakeTranscript, PEER_NONCE_BYTES, signHandshake, verifyHandshake } from "../../src/peer/handshake";
+import { type HandshakeTranscript, signHandshake, verifyHandshake } from "../../src/peer/handshake";
+import { EphemeralKey, type LinkCiphers } from "../../src/peer/linkCipher";
 
 /**
  * A hand-driven caller of a node's Peer service (hashfed.v1.Peer/Connect), for tests that play a
  * member, or someone pretending to be one: it sends the caller's hello, checks the callee's signed
- * hello, answers with a proof signed by whatever key the test gives, and then sends PeerMessages.
+ * hello, answers with a proof signed by whatever key the test gives, and then sends PeerMessages,
+ * sealed under the link's keys as a node seals them.
  */
 export class PeerStream {
   private readonly client: PeerClient;
@@ -17,6 +19,7 @@ export class PeerStream {
   readonly refused: Promise<ServiceError>;
   private readonly frames: PeerFrame[] = [];
   private wake: () => void = () => {};
+  private link: LinkCiphers | undefined;
 
   constructor(address: string) {
     this.client = new PeerClient(address, credentials.createInsecure());
@@ -34,11 +37,12 @@ export class PeerStream {
    * hello verifies.
    */
   async handshake(federation: Federation, callee: Member, callerName: string, signer: Signer): Promise<Member> {
+    const ephemeral = EphemeralKey.generate({ randomBytes });
     const transcript: HandshakeTranscript = {
       federationId: federation.id,
       caller: callerName,
       callee: callee.name,
-      callerNonce: randomBytes(PEER_NONCE_BYTES),
+      callerNonce: ephemeral.publicKey,
       calleeNonce: Buffer.alloc(0),
     };
     this.stream.write({ kind: { $case: "hello", value: { federationId: federation.id, member: callerName, nonce: transcript.callerNonce, signature: Buffer.alloc(0) } } });
@@ -46,12 +50,31 @@ export class PeerStream {
     if (frame.kind?.$case !== "hello") throw new Error(`the callee answered the hello with ${frame.kind?.$case ?? "an empty frame"}`);
     const full = { ...transcript, calleeNonce: Buffer.from(frame.kind.value.nonce) };
     const member = verifyHandshake(federation, "callee", full, frame.kind.value.signature);
+    this.link = ephemeral.linkCiphers("caller", full);
     this.stream.write({ kind: { $case: "proof", value: { signature: signHandshake(signer, "caller", full) } } });
     return member;
   }
 
+  /** Sends `message` sealed under the link's key, as a member does after the handshake. */
   send(message: PeerMessage): void {
-    this.stream.write({ kind: { $case: "message", value: Buffer.from(PeerMessage.encode(message).finish()) } });
+    this.sendFrame(this.seal(message));
+  }
+
+  /** `message` sealed under the link's key (the next counter). */
+  seal(message: PeerMessage): Buffer {
+    return this.link!.sealer.seal(PeerMessage.encode(message).finish());
+  }
+
+  /** Sends `value` as a message frame as it is. */
+  sendFrame(value: Buffer): void {
+    this.stream.write({ kind: { $case: "message", value } });
+  }
+
+  /** The next PeerMessage from the callee, opened with the link's key. */
+  async nextMessage(timeoutMs: number): Promise<PeerMessage> {
+    const frame = await this.nextFrame(timeoutMs);
+    if (frame.kind?.$case !== "message") throw new Error(`the callee sent a ${frame.kind?.$case ?? "empty"} frame, not a message`);
+    return PeerMessage.decode(this.link!.opener.open(frame.kind.value));
   }
 
   /** The next frame from the callee; fails if the stream ends or nothing comes in time. */

@@ -34,6 +34,7 @@ export function addNodeCommand(program: Command): void {
         memberAddress: options.memberListen,
         publicAddress: options.listen,
         memberToken: options.memberTokenFile === undefined ? undefined : await readTokenFile(options.memberTokenFile),
+        peerKeyLog: process.env.HASHFED_PEER_KEY_LOG || undefined,
         log,
       });
       print(`hashfed node ready: member port ${node.memberPort}, log port ${node.publicPort}`);

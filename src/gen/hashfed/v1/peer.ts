@@ -134,7 +134,10 @@ export interface SyncedBatch {
 
 export interface PeerFrame {
   kind: { $case: "hello"; value: PeerHello } | { $case: "proof"; value: PeerProof } | //
-  /** An encoded PeerMessage. */
+  /**
+   * An encoded PeerMessage, sealed under the link's key for the sender's direction: an 8-byte
+   * counter, the AES-256-GCM ciphertext, a 16-byte tag.
+   */
   { $case: "message"; value: Buffer } | undefined;
 }
 
@@ -142,7 +145,11 @@ export interface PeerFrame {
 export interface PeerHello {
   federationId: Buffer;
   member: string;
-  /** 32 random bytes. */
+  /**
+   * 32 bytes: the public half of an X25519 key the sender made for this connection. Fresh each
+   * time, it is the handshake's nonce; the two ends derive the link's keys from it (see
+   * src/peer/linkCipher.ts), and every message frame after the handshake is sealed under them.
+   */
   nonce: Buffer;
   /**
    * The callee's Ed25519 signature in the peer-auth domain over the handshake transcript
