@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type AuditState, formatAuditState, parseAuditState, STATE_FILE, StateFolder, verifyCosignedCheckpoint } from "../../src/audit";
 import { federationFixture } from "../support/statements";
@@ -50,6 +50,12 @@ test("the state folder is owner-only, its file written atomically, and two audit
     await folder.write(state);
     expect(statSync(join(path, STATE_FILE)).mode & 0o777).toBe(0o600);
     expect(await folder.read()).toEqual(state);
+    // Replaced whole, not rewritten in place: a reader of the old file still reads all of it.
+    const reader = await open(join(path, STATE_FILE), "r");
+    await folder.write({ federationId: fixture.federation.id });
+    expect((await reader.readFile()).toString()).toBe(formatAuditState(state));
+    await reader.close();
+    expect(await folder.read()).toEqual({ federationId: fixture.federation.id });
     await expect(StateFolder.open(path, fixture.federation)).rejects.toMatchObject({ code: "STATE_IN_USE", message: expect.stringContaining(`process ${process.pid}`) });
     await folder.close();
     // A pid above the kernel's limit (2^22) belongs to no process.

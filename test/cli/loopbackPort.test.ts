@@ -1,7 +1,8 @@
 /**
  * Goal: the ports handed to the demo's and the tests' nodes are free to listen on, distinct within a
  * process, and outside the range the OS draws outgoing connections' ports from.
- * Method: 200 ports asked for in a row, each listened on.
+ * Method: 200 ports asked for in a row; the first listened on (each was free when handed out: the
+ * function listens on it to check).
  */
 import { createServer } from "node:net";
 import { freeLoopbackPort, outgoingPortsStart } from "../../src/cli/loopbackPort";

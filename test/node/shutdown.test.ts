@@ -1,8 +1,9 @@
 /**
  * Goal: a node stops promptly and cleanly even while a client follows its log (a stream that never
  * ends on its own), and a restart from the same folder serves the same log.
- * Method: an in-process node with an open Follow stream is stopped; stop() must resolve within the
- * grace period and the stream must end with an error status, not hang.
+ * Method: an in-process node with an open Follow stream is stopped; stop() must resolve (within
+ * the test's timeout: it cuts streams after a grace period of 2 s) and the stream must end with an
+ * error status, not hang.
  */
 import { rm } from "node:fs/promises";
 import type { ServiceError } from "@grpc/grpc-js";
@@ -21,9 +22,8 @@ test("stop() ends open Follow streams and closes the store; a restart serves the
     stream.on("end", () => resolve(undefined));
   });
   await new Promise((resolve) => stream.once("data", resolve));
-  const started = Date.now();
+  // A stream that never ends on its own is cut after the grace period: before, stop() never resolved (jest's timeout says so).
   await node.stop();
-  expect(Date.now() - started).toBeLessThan(5000);
   expect(await ended).toBeDefined();
   member.client.close();
 

@@ -111,7 +111,7 @@ test("a hello with a nonce of the wrong size or of small order, or a name that i
   expect(logged.every((line) => line.length < 300)).toBe(true);
 });
 
-test("refusals are logged ten at a time, then counted", async () => {
+test("refusals over the network are logged ten at a time (the rest counted: refusalLog.test.ts)", async () => {
   for (let i = 0; i < 25; i++) {
     const stream = peerStream();
     stream.stream.write(hello(`not-a-member-${i}.example`, randomBytes(32)));

@@ -20,8 +20,8 @@ const { batchEntriesMax } = four.fixture.federation.parameters;
 test("only the round's proposer's proposals of rounds 0 and 1, of a batch's size, are kept for the next height", async () => {
   const { replica, outbox } = await validatingAtHeightOne(four, opened);
   const proposerAt = (round: number) => four.others.find((each) => each.signer.name === proposerOf(names, 2n, round))!;
-  const propose = (round: number, signer = proposerAt(round), entries = 10) => {
-    const proposal = signProposal(signer.signer, { federationId: four.fixture.federation.id, height: 2n, round, validRound: -1, valueId: Buffer.alloc(32, round + 1), proposer: signer.signer.name });
+  const propose = (round: number, signer = proposerAt(round), entries = 10, valueId = Buffer.alloc(32, round + 1)) => {
+    const proposal = signProposal(signer.signer, { federationId: four.fixture.federation.id, height: 2n, round, validRound: -1, valueId, proposer: signer.signer.name });
     replica.receive(signer.signer.name, encodePeerMessage({ kind: { $case: "proposal", value: { proposal, batch: { header: Buffer.alloc(100), entries: Buffer.alloc(entries * ENTRY_REFERENCE_BYTES) } } } }));
     return proposal.signature;
   };
@@ -35,7 +35,8 @@ test("only the round's proposer's proposals of rounds 0 and 1, of a batch's size
   const notItsRound = rounds.find((round) => round <= 1)!;
   const impostor = four.others.find((each) => each !== proposerAt(notItsRound))!;
   propose(notItsRound, impostor);
-  propose(notItsRound, proposerAt(notItsRound), batchEntriesMax + 1);
+  // Another value: signatures are deterministic, and the same proposal again would count as a copy of the one kept.
+  propose(notItsRound, proposerAt(notItsRound), batchEntriesMax + 1, Buffer.alloc(32, 0xee));
   await settled(replica);
   const echoed = new Set<string>();
   for (const member of four.others) {
