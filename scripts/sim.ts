@@ -1,7 +1,7 @@
 /**
  * Runs the whole-cluster simulator over many seeds:
  *
- *   npm run sim -- --seeds N [--from S] [--validators 4|7] [--byzantine B] [--observers O] [--fork-attack]
+ *   npm run sim -- --seeds N [--from S] [--validators 4|7] [--byzantine B] [--observers O] [--fork-attack] [--no-power-loss]
  *                  [--calm | --chaos] [--heights K] [--chaos-ms MS] [--verbose] [--trace-lines L]
  *
  * Seeds S, S+1, ..., S+N-1 (default 100 seeds from 1). Without --validators each seed draws n = 4 or 7.
@@ -21,7 +21,7 @@ interface Arguments {
 }
 
 const USAGE =
-  "usage: npm run sim -- --seeds N [--from S] [--validators 4|7] [--byzantine B] [--observers O] [--fork-attack] [--calm | --chaos] [--heights K] [--chaos-ms MS] [--verbose] [--trace-lines L]";
+  "usage: npm run sim -- --seeds N [--from S] [--validators 4|7] [--byzantine B] [--observers O] [--fork-attack] [--no-power-loss] [--calm | --chaos] [--heights K] [--chaos-ms MS] [--verbose] [--trace-lines L]";
 
 function parseArguments(argv: readonly string[]): Arguments {
   let seeds = 100;
@@ -56,6 +56,9 @@ function parseArguments(argv: readonly string[]): Arguments {
         break;
       case "--fork-attack":
         options.forkAttack = true;
+        break;
+      case "--no-power-loss":
+        options.powerLoss = false;
         break;
       case "--calm":
         options.calm = true;

@@ -12,6 +12,8 @@ import { VirtualTimers } from "./virtualTimers";
 
 /** One incarnation of a simulated validator: its disk, timers and replica (until it crashes). */
 interface Incarnation {
+  /** What its disk came up from: nothing, the disk as the last crash left it, or an old copy. */
+  readonly origin: "empty" | "own disk" | "backup";
   readonly store: MemoryKeyValueStore;
   readonly timers: VirtualTimers;
   replica: Replica | undefined;
@@ -83,6 +85,8 @@ export class Cluster {
   readonly federation: Federation;
   readonly nodes: SimNode[];
   readonly acknowledgements: Acknowledgement[] = [];
+  /** Statements submitted whose submit has neither been acknowledged nor refused yet, by id, with the incarnation that took them. */
+  private readonly unsettled = new Map<string, { readonly node: SimNode; readonly incarnation: Incarnation }>();
   /** Errors thrown inside a live replica (or its start): bugs, each a violation. */
   readonly failures: { readonly node: string; readonly atMs: number; readonly error: string }[] = [];
   private readonly workload: Prng;
@@ -165,7 +169,8 @@ export class Cluster {
       this.queue.schedule(this.queue.now + this.options.diskWriteDelayMs, "disk write", complete, node.name);
     };
     const store = image === undefined ? new MemoryKeyValueStore({ completeWrite }) : MemoryKeyValueStore.fromImage(image, { completeWrite });
-    const incarnation: Incarnation = { store, timers: new VirtualTimers(this.queue, node.name), replica: undefined, alive: true };
+    const origin = image === undefined ? "empty" : image === node.crashImage ? "own disk" : "backup";
+    const incarnation: Incarnation = { origin, store, timers: new VirtualTimers(this.queue, node.name), replica: undefined, alive: true };
     node.incarnation = incarnation;
     node.incarnations++;
     this.network.setDown(node.name, false);
@@ -241,13 +246,32 @@ export class Cluster {
       return { signed: signStatement(signer, built.bytes), reveal: { salt, value } };
     });
     this.submitted += count;
+    const incarnation = node.incarnation!;
     replica.submit(entries).forEach((wait, i) => {
       const statementId = entries[i]!.signed.id.toString("hex");
+      this.unsettled.set(statementId, { node, incarnation });
       wait.then(
-        (logIndex) => this.acknowledgements.push({ statementId, logIndex, node: node.name, atMs: this.queue.now }),
-        () => {},
+        (logIndex) => {
+          this.unsettled.delete(statementId);
+          this.acknowledgements.push({ statementId, logIndex, node: node.name, atMs: this.queue.now });
+        },
+        () => this.unsettled.delete(statementId),
       );
     });
+  }
+
+  /**
+   * Statements submitted at an incarnation still up that were neither acknowledged nor refused: once
+   * the network has healed, every one must come to one or the other (one whose node crashed since
+   * may be lost with it, unacknowledged, as a client would see).
+   */
+  unsettledSubmissions(): { readonly statementId: string; readonly node: string }[] {
+    return [...this.unsettled].filter(([, { incarnation }]) => incarnation.alive).map(([statementId, { node }]) => ({ statementId, node: node.name }));
+  }
+
+  /** Where `node`'s current incarnation's disk came up from. */
+  originOf(node: SimNode): Incarnation["origin"] | undefined {
+    return node.incarnation?.origin;
   }
 
   get submittedCount(): number {

@@ -21,9 +21,18 @@ import type { Trace } from "./trace";
  * down on the network, close its VirtualTimers and drop its unsynced writes; `restart(node, { stale })`
  * rebuilds a replica from the simulated disk (an old image of it when `stale`) and marks it up.
  *
- * Each stream is its own fork ("partitions", "crash:<node>"), so a change in one fault class or one
- * node's history does not move the others.
+ * - A power loss (in POWER_LOSS_SHARE of the runs with crashes, at a time drawn in the chaos phase)
+ *   crashes every crashable node that is up at once, whatever crashedAtOnceMax and mayCrash say, and
+ *   restarts each from its own disk: what kill -9 of a whole federation does, where a node that lost
+ *   acknowledged work cannot catch it up from a peer. Safety must hold through it; liveness is
+ *   required after the heal as always.
+ *
+ * Each stream is its own fork ("partitions", "crash:<node>", "power loss"), so a change in one fault
+ * class or one node's history does not move the others.
  */
+
+/** The share of runs with crashes that also lose power once (see above). */
+const POWER_LOSS_SHARE = 0.25;
 
 /** The part of SimNetwork the schedule drives. */
 export type PartitionableNetwork = Pick<SimNetwork, "nodes" | "partition" | "blockOneWay" | "isolate" | "partitionRandomHalves" | "heal">;
@@ -35,6 +44,8 @@ export interface FaultScheduleOptions {
   readonly network: PartitionableNetwork;
   /** The nodes that may crash (those absent, say Byzantine ones, never do). */
   readonly crashableNodes: readonly string[];
+  /** Whether a power loss may be drawn (see above). */
+  readonly powerLoss: boolean;
   /** Chaos runs from start() until this virtual time; then the liveness phase begins. */
   readonly chaosEndMs: number;
   /** At most this many nodes crashed at once (the cluster passes, for example, f). */
@@ -61,6 +72,7 @@ export interface FaultCounters {
   readonly crashesSkipped: number;
   readonly restarts: number;
   readonly staleRestarts: number;
+  readonly powerLosses: number;
 }
 
 const MS_PER_SECOND = 1_000;
@@ -73,7 +85,7 @@ export class FaultSchedule {
   /** Pending partition and crash events: cancelled when chaos ends (restarts are never cancelled). */
   private readonly chaosEvents = new Set<EventHandle>();
   private currentPhase: FaultPhase = "idle";
-  private readonly counts = { partitions: 0, crashes: 0, crashesSkipped: 0, restarts: 0, staleRestarts: 0 };
+  private readonly counts = { partitions: 0, crashes: 0, crashesSkipped: 0, restarts: 0, staleRestarts: 0, powerLosses: 0 };
 
   constructor(options: FaultScheduleOptions) {
     assert(Number.isSafeInteger(options.crashedAtOnceMax) && options.crashedAtOnceMax >= 0, "crashedAtOnceMax must be an integer >= 0");
@@ -106,6 +118,30 @@ export class FaultSchedule {
     queue.schedule(chaosEndMs, "liveness phase: heal all, no new faults", () => this.enterLiveness());
     this.scheduleNextPartition();
     for (const node of this.crashPrngs.keys()) this.scheduleNextCrash(node);
+    this.schedulePowerLoss();
+  }
+
+  private schedulePowerLoss(): void {
+    const { queue, faults, prng, chaosEndMs } = this.options;
+    if (!this.options.powerLoss || faults.crashRatePerNodePerSecond === 0 || this.crashPrngs.size === 0) return;
+    const power = prng.fork("power loss");
+    if (!power.chance(POWER_LOSS_SHARE)) return;
+    this.scheduleChaos(queue.now + power.float() * (chaosEndMs - queue.now), "power loss", "", () => this.losePower(power));
+  }
+
+  private losePower(power: Prng): void {
+    const { queue, faults } = this.options;
+    const up = [...this.crashPrngs.keys()].filter((node) => !this.crashed.has(node));
+    this.counts.powerLosses++;
+    this.options.trace?.record(queue.now, "", `POWER LOSS: ${up.join(",")} crash at once`);
+    for (const node of up) {
+      this.crashed.add(node);
+      this.counts.crashes++;
+      this.options.crash(node);
+      const restartDelayMs = faults.restartDelayMinMs + power.float() * (faults.restartDelayMaxMs - faults.restartDelayMinMs);
+      // Its own crash stream goes on as it was: its next crash is still scheduled.
+      queue.schedule(queue.now + restartDelayMs, "restart after the power loss", () => this.restartNode(node, false, { resumeCrashes: false }), node);
+    }
   }
 
   private enterLiveness(): void {
@@ -205,12 +241,12 @@ export class FaultSchedule {
     queue.schedule(queue.now + restartDelayMs, stale ? "restart from a stale disk image" : "restart", () => this.restartNode(node, stale), node);
   }
 
-  private restartNode(node: string, stale: boolean): void {
+  private restartNode(node: string, stale: boolean, { resumeCrashes = true } = {}): void {
     assert(this.crashed.delete(node), `restart of ${node}, which is not crashed`);
     this.counts.restarts++;
     if (stale) this.counts.staleRestarts++;
     this.options.restart(node, { stale });
-    if (this.currentPhase === "chaos") this.scheduleNextCrash(node);
+    if (resumeCrashes && this.currentPhase === "chaos") this.scheduleNextCrash(node);
   }
 
   private crashPrng(node: string): Prng {

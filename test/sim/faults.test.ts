@@ -75,7 +75,7 @@ interface ScheduleRun {
   readonly schedule: FaultSchedule;
 }
 
-function runSchedule(seed: number, crashedAtOnceMax: number): ScheduleRun {
+function runSchedule(seed: number, crashedAtOnceMax: number, powerLoss = false): ScheduleRun {
   const queue = new EventQueue({ eventsPendingMax: 10_000 });
   const nodes = ["n1", "n2", "n3", "n4"];
   const network = new SimNetwork({ queue, prng: new Prng(seed).fork("network"), nodes, faults: loudFaults(), linkInFlightMax: 100, deliver: () => undefined });
@@ -93,6 +93,7 @@ function runSchedule(seed: number, crashedAtOnceMax: number): ScheduleRun {
     faults: loudFaults(),
     network,
     crashableNodes: nodes,
+    powerLoss,
     chaosEndMs: 20_000,
     crashedAtOnceMax,
     crash: (node) => {
@@ -152,6 +153,24 @@ describe("FaultSchedule", () => {
     expect(run.partitionLines.every((line) => / partition (oneWay|isolateOne): /.test(line))).toBe(true);
     expect(run.restarts).toHaveLength(run.crashes.length);
     expect(run.schedule.crashedNodes.size).toBe(0);
+  });
+
+  test("a power loss crashes every node that is up at once, beyond the budget, and each comes back from its own disk", () => {
+    const runs = Array.from({ length: 12 }, (_, i) => runSchedule(20 + i, 1, true));
+    const lost = runs.filter((run) => run.schedule.counters.powerLosses === 1);
+    // POWER_LOSS_SHARE of the runs, about.
+    expect(lost.length).toBeGreaterThan(0);
+    expect(lost.length).toBeLessThan(runs.length);
+    for (const run of lost) {
+      expect(run.crashedAtOnceMaxSeen).toBe(4);
+      expect(run.restarts).toHaveLength(run.crashes.length);
+      expect(run.schedule.crashedNodes.size).toBe(0);
+      // The four crashes of the loss at one time, each followed by a restart that is not from an old copy.
+      const atOnce = run.crashes.filter((crash) => run.crashes.filter((other) => other.atMs === crash.atMs).length === 4);
+      expect(atOnce).toHaveLength(4);
+      for (const crash of atOnce) expect(run.restarts.find((restart) => restart.node === crash.node && restart.atMs > crash.atMs)?.stale).toBe(false);
+    }
+    expect(runs.filter((run) => run.schedule.counters.powerLosses === 0).every((run) => run.crashedAtOnceMaxSeen <= 1)).toBe(true);
   });
 
   test("the same seed gives the same fault history; another seed does not", () => {

@@ -108,9 +108,11 @@ export class InvariantChecker {
   /** Height -> batch id -> correct nodes that committed it. */
   private readonly commitsByHeight = new Map<bigint, Map<string, string[]>>();
   private readonly chains = new Map<string, NodeChain>();
-  /** Signed message contents by "validator/height/round/kind", as first sent by a correct node. */
-  private readonly signedBySlot = new Map<string, Buffer>();
+  /** Signed message contents by "validator/height/round/kind", as first sent by a correct node, and when. */
+  private readonly signedBySlot = new Map<string, { readonly content: Buffer; readonly atMs: number }>();
   private readonly staleNodes = new Set<string>();
+  /** When each stale node was last restored from an old disk copy. */
+  private readonly staleRestoredAt = new Map<string, number>();
   private readonly evidenceSeen = new Map<Replica, number>();
   private readonly verifiedNotes = new Map<string, { size: bigint; root: Buffer }>();
   private readonly verifiedCertificates = new Set<string>();
@@ -131,6 +133,7 @@ export class InvariantChecker {
   /** From now on `node` counts as restored from an old disk copy. */
   markStale(node: string): void {
     this.staleNodes.add(node);
+    this.staleRestoredAt.set(node, this.options.now());
   }
 
   get staleRestored(): ReadonlySet<string> {
@@ -189,7 +192,9 @@ export class InvariantChecker {
     }
     chain.height = height;
     chain.id = id;
-    if (!this.batches.has(id)) this.checkNewBatch(node, batch, parentId);
+    const known = this.batches.get(id);
+    if (known === undefined) this.checkNewBatch(node, batch, parentId);
+    else this.checkSameBody(node, batch, known);
     this.checkAgreement(node, height, id);
     this.checkCheckpointShape(node, batch, checkpointNote);
   }
@@ -237,6 +242,18 @@ export class InvariantChecker {
     if (problems.length > 0) this.violate("validity", node, `batch ${header.height}/${short(id)}: ${problems.join("; ")}`);
     this.batches.set(id, { height: header.height, id, parentId, batch, range, statementIds });
     for (const statementId of statementIds) if (!this.statementBatch.has(statementId)) this.statementBatch.set(statementId, id);
+  }
+
+  /**
+   * A batch another correct replica committed first, with the same header, must hold the same
+   * entries and reveals: agreement compares ids only, and a body that does not match its header
+   * (a Byzantine proposer's changed batch, taken by a bug) would otherwise pass.
+   */
+  private checkSameBody(node: string, batch: AssembledBatch, known: BatchRecord): void {
+    const first = known.batch.entries;
+    const same = batch.entries.length === first.length && batch.entries.every((entry, i) => entry.signed.entryBytes.equals(first[i]!.signed.entryBytes));
+    if (!same) this.violate("validity", node, `committed batch ${known.height}/${short(known.id)} with other entries than the replica that committed it first`);
+    else if (!revealsDigest(batch.entries).equals(revealsDigest(first))) this.violate("validity", node, `committed batch ${known.height}/${short(known.id)} with other reveals than the replica that committed it first`);
   }
 
   private entryProblem(entry: AssembledBatch["entries"][number], statementId: string, earlier: ReadonlySet<string>, parent: BatchRecord | undefined): string | undefined {
@@ -324,12 +341,13 @@ export class InvariantChecker {
     if (slot === undefined || slot.signer !== from) return;
     const first = this.signedBySlot.get(slot.name);
     if (first === undefined) {
-      this.signedBySlot.set(slot.name, slot.content);
+      this.signedBySlot.set(slot.name, { content: slot.content, atMs: this.options.now() });
       this.options.trace?.record(this.options.now(), from, `signed ${slot.name.slice(from.length + 1)} ${slot.summary}`);
       return;
     }
-    if (first.equals(slot.content)) return;
-    if (this.staleNodes.has(from)) {
+    if (first.content.equals(slot.content)) return;
+    // Excused only where its old disk copy could not know the first: signed before it was restored.
+    if (first.atMs < (this.staleRestoredAt.get(from) ?? -Infinity)) {
       this.staleDoubleSigns.push(`${from} sent a second, different message for ${slot.name} at ${this.options.now().toFixed(3)}ms (${slot.summary})`);
       this.options.trace?.record(this.options.now(), from, `stale node signed ${slot.name.slice(from.length + 1)} again, differently: ${slot.summary}`);
       return;

@@ -28,7 +28,8 @@ import { Trace } from "./trace";
  *     from its latest durable image. Once all are up (at T), with H the highest height a correct
  *     replica had committed and R the highest round a correct replica was in, every correct replica
  *     must have committed height H + K by T + livenessBoundMs (see there).
- *  3. **Convergence and read-back**: submissions stop, the correct replicas must reach one head;
+ *  3. **Convergence and read-back**: submissions stop, every statement submitted at a node still up
+ *     must be committed or refused (SETTLE_MS_MAX), the correct replicas must reach one head;
  *     then every acknowledged statement must be at its log index in every correct replica's log, and
  *     each correct replica's store is read back (certificates, cosigned checkpoints, consistency proofs).
  *
@@ -56,6 +57,12 @@ export interface SimulateOptions {
   readonly byzantine?: number;
   /** More than f Byzantine validators try to fork; accountability is checked instead of agreement and liveness. */
   readonly forkAttack?: boolean;
+  /**
+   * Whether a power loss (every node crashing at once: FaultSchedule) may be drawn; default true.
+   * The regression entries recorded before power losses were simulated replay with false, the runs
+   * they failed in.
+   */
+  readonly powerLoss?: boolean;
   /** Force calm (no loss, duplication, partitions, crashes) or chaos; drawn (CALM_SHARE) when absent. */
   readonly calm?: boolean;
   /** K: heights every correct replica must decide after the network heals. Default 3. */
@@ -79,6 +86,8 @@ export interface SimulationStats {
   readonly acknowledged: number;
   readonly crashes: number;
   readonly staleRestarts: number;
+  /** Crashes of every node at once (FaultSchedule). */
+  readonly powerLosses: number;
   readonly partitions: number;
   readonly evidenceNamed: readonly string[];
   readonly forks: number;
@@ -137,7 +146,13 @@ const LIVENESS_SUBMIT_INTERVAL_MS = 25;
 const LIVENESS_PENDING_MAX = 8;
 /** Backups of each correct node's disk (for stale restores) are taken as a Poisson process with this mean gap. */
 const BACKUP_MEAN_MS = 800;
-/** After the liveness goal, the correct replicas must reach one head within this long. */
+/**
+ * After the liveness goal, every statement submitted at a node still up must be committed or refused
+ * within this long: a statement dropped silently (from a mempool, or gossip) otherwise went unseen
+ * as long as others kept heights coming.
+ */
+const SETTLE_MS_MAX = 10_000;
+/** Then the correct replicas must reach one head within this long. */
 const CONVERGENCE_MS_MAX = 5_000;
 /** How long a beyond-threshold run goes on after its chaos, for the fork and its evidence to show. */
 const FORK_ATTACK_TAIL_MS = 2_000;
@@ -237,7 +252,10 @@ class Simulation {
 
   private wireCluster(): void {
     const cluster = this.cluster;
-    cluster.onOpen((node, replica) => this.checker.onOpen(node.name, replica));
+    cluster.onOpen((node, replica) => {
+      this.checker.onOpen(node.name, replica);
+      this.checkRestartDurability(node, replica);
+    });
     cluster.observeSends((from, _to, bytes) => {
       this.checker.onSend(from, bytes);
       if (bytes[0] === STATUS_TAG && bytes !== this.lastStatusBytes && !this.byzantine.has(from)) this.readStatus(from, bytes);
@@ -266,6 +284,7 @@ class Simulation {
       faults: this.faults,
       network: this.cluster.network,
       crashableNodes: this.forkAttack === undefined ? this.correctNodes.map((node) => node.name) : [],
+      powerLoss: this.options.powerLoss !== false,
       chaosEndMs: this.chaosMs,
       crashedAtOnceMax: Math.max(0, budget) + this.cluster.nodes.length - this.n,
       mayCrash: (node) => !this.validatorNames.has(node) || this.checker.staleRestored.has(node) || this.faultyCorrectCount() + 1 <= budget,
@@ -442,6 +461,14 @@ class Simulation {
     }
     this.livenessMs = queue.now - startMs;
     this.submitting = false;
+    if (!(await this.runTo(() => this.cluster.unsettledSubmissions().length === 0, queue.now + SETTLE_MS_MAX))) {
+      if (!this.failed) {
+        for (const { statementId, node } of this.cluster.unsettledSubmissions()) {
+          this.checker.violate("liveness", node, `statement ${statementId.slice(0, 8)}, submitted at ${node} (up since), was neither committed nor refused within ${SETTLE_MS_MAX}ms after the liveness goal`);
+        }
+      }
+      return;
+    }
     const converged = (): boolean => new Set(this.committedHeights()).size === 1;
     if (!(await this.runTo(converged, queue.now + CONVERGENCE_MS_MAX))) {
       if (!this.failed) this.checker.violate("liveness", "", `the correct replicas did not reach one head within ${CONVERGENCE_MS_MAX}ms after the liveness goal`);
@@ -494,6 +521,21 @@ class Simulation {
     return false;
   }
 
+  /**
+   * A correct node restarted from its own disk holds every statement it acknowledged before: an
+   * acknowledgement before the commit was durable would otherwise go unseen, the node catching up
+   * what it lost from its peers (which hold every certified batch) before the end-of-run check.
+   */
+  private checkRestartDurability(node: SimNode, replica: Replica): void {
+    if (this.byzantine.has(node.name) || this.cluster.originOf(node) !== "own disk") return;
+    const held = replica.ledger.state.size;
+    for (const ack of this.cluster.acknowledgements) {
+      if (ack.node === node.name && ack.logIndex >= held) {
+        this.checker.violate("durability", node.name, `restarted from its own disk with ${held} entries, but had acknowledged statement ${ack.statementId.slice(0, 8)} at log index ${ack.logIndex}`);
+      }
+    }
+  }
+
   /** Every acknowledged statement is at its log index in every correct replica's log. */
   private checkDurability(): void {
     for (const { node, replica } of this.liveCorrect()) {
@@ -527,6 +569,7 @@ class Simulation {
       acknowledged: this.cluster.acknowledgements.length,
       crashes: counters?.crashes ?? 0,
       staleRestarts: this.checker.staleRestored.size,
+      powerLosses: counters?.powerLosses ?? 0,
       partitions: counters?.partitions ?? 0,
       evidenceNamed: [...this.checker.evidenceNamed].sort(),
       forks: this.checker.forks().length,
@@ -560,7 +603,7 @@ class Simulation {
       `seed ${this.seed}: n=${stats.validators} f=${this.f} byzantine ${byzantine}${stats.calm ? " (calm)" : ""}${this.observerText()}, chaos ${this.chaosMs}ms, K=${this.heightsAfterHeal}`,
       `faults: ${describeFaults(this.faults)}`,
       ...this.descriptions,
-      `result: height ${stats.heights}, acknowledged ${stats.acknowledged}/${stats.submitted}, crashes ${stats.crashes} (stale restores ${stats.staleRestarts}), partitions ${stats.partitions}, ` +
+      `result: height ${stats.heights}, acknowledged ${stats.acknowledged}/${stats.submitted}, crashes ${stats.crashes} (stale restores ${stats.staleRestarts}, power losses ${stats.powerLosses}), partitions ${stats.partitions}, ` +
         `evidence against ${stats.evidenceNamed.join(",") || "nobody"}, forks ${stats.forks}, ` +
         `liveness ${stats.livenessMs === undefined ? "-" : `${stats.livenessMs.toFixed(0)}ms`} (bound ${stats.livenessBoundMs ?? "-"}ms), ` +
         `virtual ${stats.virtualMs.toFixed(0)}ms, ${stats.events} events, wall ${stats.wallMs.toFixed(0)}ms`,
@@ -657,6 +700,7 @@ export function replayCommand(result: SimulationResult): string {
   const { options } = result;
   const parts = ["npm run sim --", `--seeds 1 --from ${result.seed}`, `--validators ${result.stats.validators}`];
   if (options.forkAttack === true) parts.push("--fork-attack");
+  if (options.powerLoss === false) parts.push("--no-power-loss");
   if (options.byzantine !== undefined) parts.push(`--byzantine ${options.byzantine}`);
   if (options.observers !== undefined) parts.push(`--observers ${options.observers}`);
   if (options.calm !== undefined) parts.push(options.calm ? "--calm" : "--chaos");
