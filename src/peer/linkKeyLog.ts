@@ -33,7 +33,10 @@ export function findLinkKeys(log: string, callerNonce: Uint8Array): LinkKeys | u
  * links). A write that fails is logged once and the log stops: the node goes on without it.
  */
 export class LinkKeyLogFile {
-  private failed = false;
+  /** False once a write failed, or the file was closed. */
+  private writable = true;
+  /** False once closed: a node stopped twice closes it once. */
+  private open = true;
 
   private constructor(
     private readonly fd: number,
@@ -58,16 +61,19 @@ export class LinkKeyLogFile {
   }
 
   append(line: string): void {
-    if (this.failed) return;
+    if (!this.writable) return;
     try {
       writeSync(this.fd, line);
     } catch (error) {
-      this.failed = true;
+      this.writable = false;
       this.log(`the peer key log ${this.path} could not be written (${(error as NodeJS.ErrnoException).code ?? String(error)}); no more link keys go to it`);
     }
   }
 
   close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.writable = false;
     closeSync(this.fd);
   }
 }

@@ -47,6 +47,24 @@ export function syncAnswerFitting(batches: readonly SyncedBatch[], messageBytesM
   return fitting;
 }
 
+/**
+ * About the bytes of a sync answer's batches, counted from what they carry as decoded (headers,
+ * entries, reveals, certificates): fields a decoder skips, with which a peer could pad an answer to
+ * look full, do not count, and nothing is encoded again (about 65 ms for 4.5 MB).
+ */
+export function syncAnswerContentBytes(batches: readonly SyncedBatch[]): number {
+  let bytes = 0;
+  for (const { batch, certificate } of batches) {
+    if (batch !== undefined) {
+      bytes += batch.header.length;
+      for (const entry of batch.entries) bytes += entry.statement.length + entry.signature.length;
+      for (const reveal of batch.reveals) bytes += reveal.salt.length + reveal.value.length;
+    }
+    for (const precommit of certificate?.precommits ?? []) bytes += precommit.vote.length + precommit.signature.length;
+  }
+  return bytes;
+}
+
 /** A batch's own bytes in an answer, with its field's tag and its length (at most five bytes). */
 function syncedBatchBytes(batch: SyncedBatch): number {
   return SyncedBatch.encode(batch).finish().length + 6;

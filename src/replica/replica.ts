@@ -36,7 +36,7 @@ import { addsASignal, Mempool, type PendingStatement } from "./mempool";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
 import { referenceFits, resolveReference } from "./batchReference";
-import { decodePeerMessage, encodePeerMessage, readSyncedBatch, syncAnswerFitting } from "./peerMessages";
+import { decodePeerMessage, encodePeerMessage, readSyncedBatch, syncAnswerContentBytes, syncAnswerFitting } from "./peerMessages";
 import { ProposedValue } from "./proposedValue";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
 import { FutureMessages } from "./futureMessages";
@@ -340,7 +340,7 @@ export class Replica {
     this.enqueue(() => {
       queued.messages--;
       queued.bytes -= bytes.length;
-      return this.handle(from, message, bytes.length);
+      return this.handle(from, message);
     });
   }
 
@@ -467,17 +467,16 @@ export class Replica {
 
   // ---- inputs ------------------------------------------------------------------------------
 
-  /** `receivedBytes`: the size of a message as it came from the network (a sync answer always does). */
-  private async handle(from: string, message: PeerMessage, receivedBytes?: number): Promise<void> {
+  private async handle(from: string, message: PeerMessage): Promise<void> {
     try {
-      await this.dispatch(from, message, receivedBytes ?? 0);
+      await this.dispatch(from, message);
     } catch (error) {
       if (!(error instanceof HashfedError)) throw error;
       this.options.log?.(`${this.name}: dropped a message from ${from}: ${error.message}`);
     }
   }
 
-  private async dispatch(from: string, message: PeerMessage, receivedBytes: number): Promise<void> {
+  private async dispatch(from: string, message: PeerMessage): Promise<void> {
     const kind = message.kind!;
     switch (kind.$case) {
       case "statements":
@@ -491,7 +490,7 @@ export class Replica {
       case "syncRequest":
         return this.onSyncRequest(from, kind.value.fromHeight, kind.value.count);
       case "syncResponse":
-        return this.onSyncResponse(from, kind.value.batches, receivedBytes);
+        return this.onSyncResponse(from, kind.value.batches);
       case "proposedBatchRequest":
         return this.onProposedBatchRequest(from, kind.value.valueId);
       case "proposedBatch":
@@ -817,7 +816,7 @@ export class Replica {
   }
 
   /** Applies synced heights in order, each checked as valid(v) and by its certificate: no peer is trusted. */
-  private async onSyncResponse(from: string, batches: readonly SyncedBatch[], messageBytes: number): Promise<void> {
+  private async onSyncResponse(from: string, batches: readonly SyncedBatch[]): Promise<void> {
     // Only what this replica asked that peer for: unasked certificates of past heights were each
     // compared with ours (each could name double signers, kept forever), unasked batches checked.
     // The answer to a sync starts at the height asked: a fork check's answer, from the same peer,
@@ -866,7 +865,7 @@ export class Replica {
       throw error;
     }
     if (applied > 0) {
-      const full = forkAt === undefined && this.isFullAnswer(batches, applied, messageBytes);
+      const full = forkAt === undefined && this.isFullAnswer(batches, applied);
       // Short of what the peer said it had when asked (a status it sent since may say more): passed
       // over like a peer whose request lapsed. A Byzantine validator answering one batch at a time,
       // late, asked first each time, had held a catching-up node back.
@@ -895,17 +894,18 @@ export class Replica {
   }
 
   /**
-   * Whether an answer of `messageBytes`, all of it applied, is as full as a correct peer's: as many
-   * batches as asked, or cut where the next batch would not have fitted the message (more bytes than
-   * a message holds but the largest batch), and more than half a message either way: where one
-   * batch may nearly fill a message, a single small batch would pass the first bound.
+   * Whether an answer, all of it applied, is as full as a correct peer's: as many batches as asked,
+   * or cut where the next batch would not have fitted the message (more bytes than a message holds
+   * but the largest batch), and more than half a message either way: where one batch may nearly
+   * fill a message, a single small batch would pass the first bound. Its size is what its batches
+   * carry (syncAnswerContentBytes): a peer padding a one-batch answer had made it look full.
    */
-  private isFullAnswer(batches: readonly SyncedBatch[], applied: number, messageBytes: number): boolean {
+  private isFullAnswer(batches: readonly SyncedBatch[], applied: number): boolean {
     if (applied !== batches.length) return false;
     if (applied === this.tuning.syncBatchesMax) return true;
     const { parameters } = this.options.federation;
     const cutAt = Math.max(parameters.messageBytesMax / 2, parameters.messageBytesMax - largestBatchBytes(parameters, this.validators.length));
-    return messageBytes > cutAt;
+    return syncAnswerContentBytes(batches) > cutAt;
   }
 
   // ---- statements ----------------------------------------------------------------------------
@@ -1338,7 +1338,7 @@ export class Replica {
     const signature = signatureOf(message);
     const now = this.options.timers.now();
     for (const peer of this.peers) if (signature === undefined || this.recentSends.admit(peer, signature, now)) this.sendBytesTo(peer, bytes);
-    await this.dispatch(this.name, message, bytes.length);
+    await this.dispatch(this.name, message);
   }
 
   private async commitDecision(height: bigint, round: number, valueId: string, precommits: SignedVote[]): Promise<void> {

@@ -113,8 +113,12 @@ describe("the key log file", () => {
     const { caller, transcript } = link();
     file.append(linkKeyLogLine(transcript.callerNonce, caller.keys));
     file.close();
+    // Closed twice (a node stopped twice), and written after: neither throws nor writes.
+    file.close();
+    file.append(linkKeyLogLine(randomBytes(32), caller.keys));
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(findLinkKeys(await readFile(path, "utf8"), transcript.callerNonce)).toEqual(caller.keys);
+    expect((await readFile(path, "utf8")).split("\n").filter((line) => line !== "")).toHaveLength(1);
     expect(logged.join("\n")).toMatch(/whoever reads it can read this node's peer traffic/);
   });
 

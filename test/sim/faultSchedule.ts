@@ -227,6 +227,11 @@ export class FaultSchedule {
   private crashNode(node: string): void {
     const { queue, faults } = this.options;
     const prng = this.crashPrng(node);
+    // Down already, since a power loss (which leaves each node's crash stream as it was).
+    if (this.crashed.has(node)) {
+      this.scheduleNextCrash(node);
+      return;
+    }
     if (this.crashed.size >= this.options.crashedAtOnceMax || this.options.mayCrash?.(node) === false) {
       this.counts.crashesSkipped++;
       this.scheduleNextCrash(node);

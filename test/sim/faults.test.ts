@@ -173,6 +173,13 @@ describe("FaultSchedule", () => {
     expect(runs.filter((run) => run.schedule.counters.powerLosses === 0).every((run) => run.crashedAtOnceMaxSeen <= 1)).toBe(true);
   });
 
+  test("a node still down from a power loss is not crashed again when its own crash comes (the crash callback checks)", () => {
+    // With room in the budget, a node's pending crash had crashed it a second time (11 of 200 seeds).
+    const runs = Array.from({ length: 200 }, (_, i) => runSchedule(1 + i, 3, true));
+    expect(runs.filter((run) => run.schedule.counters.powerLosses === 1).length).toBeGreaterThan(20);
+    for (const run of runs) expect(run.restarts).toHaveLength(run.crashes.length);
+  });
+
   test("the same seed gives the same fault history; another seed does not", () => {
     expect(runSchedule(6, 1).traceHash).toBe(runSchedule(6, 1).traceHash);
     expect(runSchedule(7, 1).traceHash).not.toBe(runSchedule(6, 1).traceHash);

@@ -111,8 +111,8 @@ export class InvariantChecker {
   /** Signed message contents by "validator/height/round/kind", as first sent by a correct node, and when. */
   private readonly signedBySlot = new Map<string, { readonly content: Buffer; readonly atMs: number }>();
   private readonly staleNodes = new Set<string>();
-  /** When each stale node was last restored from an old disk copy. */
-  private readonly staleRestoredAt = new Map<string, number>();
+  /** For each stale node's last restore from an old disk copy: when the copy was taken, and when it was restored. */
+  private readonly staleWindow = new Map<string, { readonly copiedAtMs: number; readonly restoredAtMs: number }>();
   private readonly evidenceSeen = new Map<Replica, number>();
   private readonly verifiedNotes = new Map<string, { size: bigint; root: Buffer }>();
   private readonly verifiedCertificates = new Set<string>();
@@ -131,9 +131,9 @@ export class InvariantChecker {
   }
 
   /** From now on `node` counts as restored from an old disk copy. */
-  markStale(node: string): void {
+  markStale(node: string, copiedAtMs: number): void {
     this.staleNodes.add(node);
-    this.staleRestoredAt.set(node, this.options.now());
+    this.staleWindow.set(node, { copiedAtMs, restoredAtMs: this.options.now() });
   }
 
   get staleRestored(): ReadonlySet<string> {
@@ -346,8 +346,10 @@ export class InvariantChecker {
       return;
     }
     if (first.content.equals(slot.content)) return;
-    // Excused only where its old disk copy could not know the first: signed before it was restored.
-    if (first.atMs < (this.staleRestoredAt.get(from) ?? -Infinity)) {
+    // Excused only where its old disk copy could not know the first: signed after the copy was taken
+    // and before it was restored (the copy's write-ahead state holds what was signed before it).
+    const window = this.staleWindow.get(from);
+    if (window !== undefined && first.atMs > window.copiedAtMs && first.atMs < window.restoredAtMs) {
       this.staleDoubleSigns.push(`${from} sent a second, different message for ${slot.name} at ${this.options.now().toFixed(3)}ms (${slot.summary})`);
       this.options.trace?.record(this.options.now(), from, `stale node signed ${slot.name.slice(from.length + 1)} again, differently: ${slot.summary}`);
       return;

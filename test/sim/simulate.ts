@@ -195,6 +195,8 @@ class Simulation {
   private lastStatusBytes: Uint8Array | undefined;
   private submitting = true;
   private livenessMs: number | undefined;
+  /** When each node last started from an empty disk or an old copy of it (see checkRestartDurability). */
+  private readonly lastStartWithoutOwnDisk = new Map<string, number>();
   private livenessBoundMs: number | undefined;
   private failuresSeen = 0;
   private finalHeight = 0;
@@ -254,7 +256,8 @@ class Simulation {
     const cluster = this.cluster;
     cluster.onOpen((node, replica) => {
       this.checker.onOpen(node.name, replica);
-      this.checkRestartDurability(node, replica);
+      if (this.cluster.originOf(node) === "own disk") this.checkRestartDurability(node, replica);
+      else this.lastStartWithoutOwnDisk.set(node.name, this.cluster.queue.now);
     });
     cluster.observeSends((from, _to, bytes) => {
       this.checker.onSend(from, bytes);
@@ -311,7 +314,7 @@ class Simulation {
     const phase = this.schedule?.phase;
     if (stale && phase === "chaos" && node.images.length > 0) {
       const backup = this.restores.pick(node.images);
-      this.checker.markStale(name);
+      this.checker.markStale(name, backup.atMs);
       this.trace.record(this.cluster.queue.now, name, `RESTART from the backup taken at ${backup.atMs.toFixed(3)}ms (stale)`);
       this.cluster.startNow(node, backup.image);
       return;
@@ -525,12 +528,15 @@ class Simulation {
    * A correct node restarted from its own disk holds every statement it acknowledged before: an
    * acknowledgement before the commit was durable would otherwise go unseen, the node catching up
    * what it lost from its peers (which hold every certified batch) before the end-of-run check.
+   * Since its last start from an empty disk or an old copy only: what that start lost it may not
+   * have caught up yet when it crashed again.
    */
   private checkRestartDurability(node: SimNode, replica: Replica): void {
-    if (this.byzantine.has(node.name) || this.cluster.originOf(node) !== "own disk") return;
+    if (this.byzantine.has(node.name)) return;
     const held = replica.ledger.state.size;
+    const since = this.lastStartWithoutOwnDisk.get(node.name) ?? -Infinity;
     for (const ack of this.cluster.acknowledgements) {
-      if (ack.node === node.name && ack.logIndex >= held) {
+      if (ack.node === node.name && ack.atMs > since && ack.logIndex >= held) {
         this.checker.violate("durability", node.name, `restarted from its own disk with ${held} entries, but had acknowledged statement ${ack.statementId.slice(0, 8)} at log index ${ack.logIndex}`);
       }
     }
