@@ -134,6 +134,8 @@ const SYNC_ANSWERS_PER_STATUS_INTERVAL_MAX = 16;
 const GOSSIP_CHECKS_IN_FLIGHT_PER_PEER_MAX = 16_384;
 /** How long a peer that let a sync request lapse, or answered it with nothing usable, is not asked again. */
 const SYNC_PASS_OVER_STATUS_INTERVALS = 5;
+/** A peer whose last status is older than this many status intervals is not asked for heights: it may be down. */
+const SYNC_PEER_SILENT_STATUS_INTERVALS = 4;
 /** Rounds beyond the next that one validator's messages may occupy at a time (see RoundsAhead). */
 const ROUNDS_AHEAD_PER_VALIDATOR_MAX = 2;
 /**
@@ -228,7 +230,7 @@ export class Replica {
   /** The sync asked for: of whom, from which height, when and until when, and what the peer then said it had committed. */
   private syncInFlight: { peer: string; fromHeight: bigint; askedAt: number; until: number; claimed: bigint } | undefined;
   /** Whom to ask for heights. */
-  private readonly syncPeers = new SyncPeers();
+  private readonly syncPeers: SyncPeers;
   /** When each member's sync requests were answered, within the last status interval (see onSyncRequest). */
   private readonly syncAnsweredAt = new Map<string, number[]>();
   /** The committed height at the last regossip tick. */
@@ -266,6 +268,7 @@ export class Replica {
     this.validators = validators;
     this.peers = validators.filter((name) => name !== signer.name);
     this.recentSends = new RecentSends(this.tuning.statusIntervalMs);
+    this.syncPeers = new SyncPeers(SYNC_PEER_SILENT_STATUS_INTERVALS * this.tuning.statusIntervalMs);
     this.proposalResendMs = Math.min(federation.parameters.timeoutProposeMs, PROPOSAL_RESEND_STATUS_INTERVALS * this.tuning.statusIntervalMs);
     this.members = federation.members.map((member) => member.name).filter((name) => name !== signer.name);
     this.regossipHeight = ledger.head.height;
@@ -785,6 +788,7 @@ export class Replica {
     const validator = this.peers.includes(from);
     if (validator && status.committedHeight > (this.reportedCommitted.get(from) ?? 0n)) this.reportedCommitted.set(from, status.committedHeight);
     this.lastCommittedOf.set(from, status.committedHeight);
+    this.syncPeers.heard(from, this.options.timers.now());
     if (this.core !== undefined && validator) this.peerHeights.reported(from, status.height, this.options.timers.now());
     // An answer is not answered again, or two listening validators would answer each other forever.
     const answerable = status.listening !== 0n && status.echo === 0n;
