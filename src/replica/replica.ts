@@ -868,6 +868,9 @@ export class Replica {
       if (applied > 0 && error instanceof HashfedError) await this.afterSyncApplied(from, { full: false, passOver: true });
       throw error;
     }
+    // It is up, whatever the age of its last status by now: checking a long answer (16,000
+    // signatures) can take longer than SyncPeers lets a status count.
+    if (asked) this.syncPeers.heard(from, this.options.timers.now());
     if (applied > 0) {
       const full = forkAt === undefined && this.isFullAnswer(batches, applied);
       // Short of what the peer said it had when asked (a status it sent since may say more): passed

@@ -111,8 +111,8 @@ export class InvariantChecker {
   /** Signed message contents by "validator/height/round/kind", as first sent by a correct node, and when. */
   private readonly signedBySlot = new Map<string, { readonly content: Buffer; readonly atMs: number }>();
   private readonly staleNodes = new Set<string>();
-  /** For each stale node's last restore from an old disk copy: when the copy was taken, and when it was restored. */
-  private readonly staleWindow = new Map<string, { readonly copiedAtMs: number; readonly restoredAtMs: number }>();
+  /** For each stale node's restores from an old disk copy: when the copy was taken, and when it was restored. */
+  private readonly staleWindows = new Map<string, { readonly copiedAtMs: number; readonly restoredAtMs: number }[]>();
   private readonly evidenceSeen = new Map<Replica, number>();
   private readonly verifiedNotes = new Map<string, { size: bigint; root: Buffer }>();
   private readonly verifiedCertificates = new Set<string>();
@@ -133,7 +133,7 @@ export class InvariantChecker {
   /** From now on `node` counts as restored from an old disk copy. */
   markStale(node: string, copiedAtMs: number): void {
     this.staleNodes.add(node);
-    this.staleWindow.set(node, { copiedAtMs, restoredAtMs: this.options.now() });
+    this.staleWindows.set(node, [...(this.staleWindows.get(node) ?? []), { copiedAtMs, restoredAtMs: this.options.now() }]);
   }
 
   get staleRestored(): ReadonlySet<string> {
@@ -346,10 +346,11 @@ export class InvariantChecker {
       return;
     }
     if (first.content.equals(slot.content)) return;
-    // Excused only where its old disk copy could not know the first: signed after the copy was taken
-    // and before it was restored (the copy's write-ahead state holds what was signed before it).
-    const window = this.staleWindow.get(from);
-    if (window !== undefined && first.atMs > window.copiedAtMs && first.atMs < window.restoredAtMs) {
+    // Excused only where an old disk copy could not know the first: signed after a copy was taken and
+    // before it was restored (a copy's write-ahead state holds what was signed before it, unless an
+    // earlier restore had lost that: hence every restore's window, not only the last).
+    const windows = this.staleWindows.get(from) ?? [];
+    if (windows.some((window) => first.atMs > window.copiedAtMs && first.atMs < window.restoredAtMs)) {
       this.staleDoubleSigns.push(`${from} sent a second, different message for ${slot.name} at ${this.options.now().toFixed(3)}ms (${slot.summary})`);
       this.options.trace?.record(this.options.now(), from, `stale node signed ${slot.name.slice(from.length + 1)} again, differently: ${slot.summary}`);
       return;
