@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { parseToken } from "../crypto";
+import { checkOwnerOnly, parseToken } from "../crypto";
 import { ERROR_CODE_TRAILER, HashfedError } from "../errors";
 import { LogClient } from "../gen/hashfed/v1/log";
 import { MemberClient } from "../gen/hashfed/v1/member";
@@ -27,13 +27,17 @@ export function connectMember(address: string, tokenFile?: string): Connection<M
   return { client: new MemberClient(address, credentials.createInsecure()), metadata };
 }
 
+/** The token file's text; refused, as the node refuses its own, if group or others can read it. */
 function readTokenText(path: string): string {
+  let text: string;
   try {
-    return readFileSync(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code === "EISDIR" ? "it is a folder" : ((error as NodeJS.ErrnoException).code ?? String(error));
     throw new HashfedError("invalid", "TOKEN_FILE_UNREADABLE", `cannot read the token file ${path}: ${why}`);
   }
+  checkOwnerOnly(path, statSync(path).mode);
+  return text;
 }
 
 export function connectLog(address: string): Connection<LogClient> {

@@ -13,6 +13,7 @@ export {
   verifierKeyFromPublicKey,
 } from "./keys";
 export {
+  checkOwnerOnly,
   KEY_FILE_BYTES_MAX,
   type KeyFileWriteOptions,
   PRIVATE_KEY_FILE_MODE,

@@ -74,6 +74,13 @@ export function parseToken(text: string, path: string): string {
 }
 
 /** Reads a key file's text, checking its permissions on the opened file so the check and the read see the same file. */
+/** Refuses a file holding a secret (a key, a token) that group or others can reach. */
+export function checkOwnerOnly(path: string, mode: number): void {
+  if ((mode & GROUP_AND_OTHERS_MODE_MASK) === 0) return;
+  const bits = (mode & 0o777).toString(8).padStart(4, "0");
+  throw new HashfedError("forbidden", "KEY_FILE_PERMISSIONS", `${path} holds a secret but has mode ${bits}, so group or others can reach it; run: chmod 600 ${path}`);
+}
+
 async function readKeyFileText(path: string, { ownerOnly }: { ownerOnly: boolean }): Promise<string> {
   const handle = await open(path, "r").catch((error: unknown) => {
     throw keyFileReadError(error, path);
@@ -81,14 +88,7 @@ async function readKeyFileText(path: string, { ownerOnly }: { ownerOnly: boolean
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw invalid("KEY_FILE_NOT_A_FILE", `${path} is not a regular file, so it cannot be a key file`);
-    if (ownerOnly && (stats.mode & GROUP_AND_OTHERS_MODE_MASK) !== 0) {
-      const mode = (stats.mode & 0o777).toString(8).padStart(4, "0");
-      throw new HashfedError(
-        "forbidden",
-        "KEY_FILE_PERMISSIONS",
-        `${path} holds a secret but has mode ${mode}, so group or others can reach it; run: chmod 600 ${path}`,
-      );
-    }
+    if (ownerOnly) checkOwnerOnly(path, stats.mode);
     if (stats.size > KEY_FILE_BYTES_MAX) {
       throw invalid("KEY_FILE_TOO_LARGE", `key file ${path} is ${stats.size} bytes; a key file is at most ${KEY_FILE_BYTES_MAX}`);
     }

@@ -11,7 +11,7 @@
  */
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatNote, generateSeed, parseVerifierKey, readPrivateKeyFile, type PrivateKey, privateKeyFromSeed, signNoteText, writeVerifierKeyFile } from "../../src/crypto";
@@ -257,6 +257,7 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
     unreachable: ["status", "--node", "127.0.0.1:1"],
     missing: ["federation", "show", "no-such-file.json"],
     tokenFolder: ["status", "--node", "127.0.0.1:1", "--token-file", "."],
+    tokenExposed: ["status", "--node", "127.0.0.1:1", "--token-file", "exposed.token"],
   };
   /** Every case runs up front, concurrently: they are independent and each is a process start. */
   const results = new Map<string, CliResult>();
@@ -264,6 +265,8 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
 
   beforeAll(async () => {
     await writeFile(at("broken.json"), JSON.stringify({ origin: "x", members: [] }));
+    await writeFile(at("exposed.token"), "a-member-token-of-enough-characters\n");
+    await chmod(at("exposed.token"), 0o644);
     const cases: [string, string[]][] = [...usage.map(([what, args]): [string, string[]] => [what, args]), ...numeric, ...Object.entries(others)];
     await Promise.all(cases.map(async ([key, args]) => results.set(key, await runCli(args, { cwd: folder }))));
   });
@@ -300,6 +303,11 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
   test("a token file that is a folder exits 1 naming it (it was EISDIR with no path)", () => {
     expect(result("tokenFolder").code).toBe(1);
     expect(result("tokenFolder").stderr).toBe("hashfed: cannot read the token file .: it is a folder\n");
+  });
+
+  test("a token file that group or others can read exits 1, as the node refuses its own (the client had sent it)", () => {
+    expect(result("tokenExposed").code).toBe(1);
+    expect(result("tokenExposed").stderr).toBe("hashfed: exposed.token holds a secret but has mode 0644, so group or others can reach it; run: chmod 600 exposed.token\n");
   });
 
   // Once a bug: numeric options went through Number() or BigInt() unchecked (stack traces; NaN sent to
