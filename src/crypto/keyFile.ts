@@ -73,7 +73,6 @@ export function parseToken(text: string, path: string): string {
   return token;
 }
 
-/** Reads a key file's text, checking its permissions on the opened file so the check and the read see the same file. */
 /** Refuses a file holding a secret (a key, a token) that group or others can reach. */
 export function checkOwnerOnly(path: string, mode: number): void {
   if ((mode & GROUP_AND_OTHERS_MODE_MASK) === 0) return;
@@ -81,6 +80,7 @@ export function checkOwnerOnly(path: string, mode: number): void {
   throw new HashfedError("forbidden", "KEY_FILE_PERMISSIONS", `${path} holds a secret but has mode ${bits}, so group or others can reach it; run: chmod 600 ${path}`);
 }
 
+/** Reads a key file's text, checking its permissions on the opened file so the check and the read see the same file. */
 async function readKeyFileText(path: string, { ownerOnly }: { ownerOnly: boolean }): Promise<string> {
   const handle = await open(path, "r").catch((error: unknown) => {
     throw keyFileReadError(error, path);

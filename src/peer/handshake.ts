@@ -27,8 +27,9 @@ export interface HandshakeTranscript {
 /**
  * The bytes each end signs in the peer-auth domain. Fresh nonces from both ends (each the public
  * half of an X25519 key made for the connection: see linkCipher) make a signature good for one
- * connection only, and fix the link's keys; the role byte keeps the caller's signature from passing for the
- * callee's; lengths prefix the names so no two transcripts encode alike.
+ * connection only, and fix the link's keys; the version byte keeps nodes of other peer protocols
+ * out; the role byte keeps the caller's signature from passing for the callee's; lengths prefix the
+ * names so no two transcripts encode alike.
  */
 export function transcriptBytes(role: HandshakeRole, transcript: HandshakeTranscript): Buffer {
   const name = (text: string): Buffer => {

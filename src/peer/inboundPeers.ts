@@ -179,7 +179,7 @@ class InboundConnection implements InboundLink {
     this.link = ephemeral.linkCiphers("callee", transcript);
     this.transcript = transcript;
     const signature = signHandshake(signer, "callee", transcript);
-    this.call.write({ kind: { $case: "hello", value: { federationId: federation.id, member: signer.name, nonce: this.transcript.calleeNonce, signature } } });
+    this.call.write({ kind: { $case: "hello", value: { federationId: federation.id, member: signer.name, nonce: transcript.calleeNonce, signature } } });
   }
 
   private onProof(signature: Buffer): void {

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, type KeyObject } from "node:crypto";
 import { invalid } from "../errors";
 import type { Entropy } from "../node/environment";
-import { type HandshakeRole, type HandshakeTranscript, PEER_NONCE_BYTES, transcriptBytes } from "./handshake";
+import { type HandshakeRole, type HandshakeTranscript, transcriptBytes } from "./handshake";
 
 /**
  * A peer link's encryption. Each end's handshake nonce is the public half of an X25519 key made for
@@ -40,7 +40,6 @@ export class EphemeralKey {
    */
   linkCiphers(role: HandshakeRole, transcript: HandshakeTranscript): LinkCiphers {
     const theirs = role === "caller" ? transcript.calleeNonce : transcript.callerNonce;
-    if (theirs.length !== PEER_NONCE_BYTES) throw invalid("PEER_HANDSHAKE_MALFORMED", `a handshake nonce is ${PEER_NONCE_BYTES} bytes, got ${theirs.length}`);
     let shared: Buffer;
     try {
       shared = diffieHellman({ privateKey: this.privateKey, publicKey: createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, theirs]), format: "der", type: "spki" }) });

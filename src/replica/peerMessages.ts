@@ -1,7 +1,7 @@
 import { invalid } from "../errors";
 import type { AssembledBatch } from "../batch";
 import { type Batch, BatchHeader } from "../gen/hashfed/v1/batch";
-import { PeerMessage, SyncedBatch } from "../gen/hashfed/v1/peer";
+import { PeerMessage, type SyncedBatch } from "../gen/hashfed/v1/peer";
 import { LogEntry } from "../gen/hashfed/v1/statement";
 import type { LogStore } from "../store";
 
@@ -54,23 +54,24 @@ export function syncAnswerFitting(batches: readonly SyncedBatch[], messageBytesM
  * tag is one byte; proto3 leaves out empty scalars, but not elements of repeated messages.
  */
 export function syncAnswerContentBytes(batches: readonly SyncedBatch[]): number {
-  let bytes = 0;
-  for (const { batch, certificate } of batches) {
-    let synced = 0;
-    if (batch !== undefined) {
-      let body = bytesField(batch.header.length);
-      for (const entry of batch.entries) body += messageField(bytesField(entry.statement.length) + bytesField(entry.signature.length));
-      for (const reveal of batch.reveals) body += messageField(bytesField(reveal.salt.length) + bytesField(reveal.value.length));
-      synced += messageField(body);
-    }
-    if (certificate !== undefined) {
-      let body = varintField(certificate.height) + varintField(BigInt(certificate.round)) + bytesField(certificate.valueId.length);
-      for (const precommit of certificate.precommits) body += messageField(bytesField(precommit.vote.length) + bytesField(precommit.signature.length));
-      synced += messageField(body);
-    }
-    bytes += messageField(synced);
+  return batches.reduce((bytes, batch) => bytes + syncedBatchBytes(batch), 0);
+}
+
+/** A batch's bytes in an answer, its field's tag and length included (see syncAnswerContentBytes). */
+function syncedBatchBytes({ batch, certificate }: SyncedBatch): number {
+  let synced = 0;
+  if (batch !== undefined) {
+    let body = bytesField(batch.header.length);
+    for (const entry of batch.entries) body += messageField(bytesField(entry.statement.length) + bytesField(entry.signature.length));
+    for (const reveal of batch.reveals) body += messageField(bytesField(reveal.salt.length) + bytesField(reveal.value.length));
+    synced += messageField(body);
   }
-  return bytes;
+  if (certificate !== undefined) {
+    let body = varintField(certificate.height) + varintField(BigInt(certificate.round)) + bytesField(certificate.valueId.length);
+    for (const precommit of certificate.precommits) body += messageField(bytesField(precommit.vote.length) + bytesField(precommit.signature.length));
+    synced += messageField(body);
+  }
+  return messageField(synced);
 }
 
 /** A bytes field of `length` bytes: left out when empty. */
@@ -94,10 +95,6 @@ function varintBytes(value: bigint): number {
   return bytes;
 }
 
-/** A batch's own bytes in an answer, with its field's tag and its length (at most five bytes). */
-function syncedBatchBytes(batch: SyncedBatch): number {
-  return SyncedBatch.encode(batch).finish().length + 6;
-}
 
 const NO_REVEAL = { salt: Buffer.alloc(0), value: Buffer.alloc(0) };
 

@@ -38,7 +38,7 @@ export class SyncPeers {
     this.answerMs.set(peer, tookMs);
   }
 
-  /** Of `candidates`, those not passed over at `now`, the quickest; the first of equals, in the order given. */
+  /** Of `candidates` heard from lately and not passed over at `now`, the quickest; the first of equals, in the order given. */
   choose(candidates: Iterable<string>, now: number): string | undefined {
     let chosen: string | undefined;
     let chosenMs = Infinity;
