@@ -13,6 +13,15 @@ import { addVerifyCommands } from "./commands/verify";
 import { describeRpcError, isRpcError } from "../client/rpc";
 import { packageVersion } from "../node/projectFiles";
 
+// grpc-js gives TLS the node's address as the server's name, an IP address when the node is given
+// by one, and Node then warns on stderr, once a run, that RFC 6066 forbids an IP address there
+// (DEP0123): nothing a user can act on, as the certificate is still checked against that address.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  if (rest[1] === "DEP0123") return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 /**
  * Exit codes: 0 success (for verify: valid); 1 an error or a failed verification, with the reason
  * on stderr; 2 a usage error. `hashfed audit` adds 3 (a proven fork) and 4 (incomplete), see its help.

@@ -1,9 +1,11 @@
+import { X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { checkOwnerOnly, parseToken } from "../crypto";
 import { ERROR_CODE_TRAILER, HashfedError } from "../errors";
 import { LogClient } from "../gen/hashfed/v1/log";
 import { MemberClient } from "../gen/hashfed/v1/member";
+import { isLoopbackAddress } from "../node/memberAccess";
 
 /**
  * A unary method of a generated client. TypeScript infers from the last overload, which is the
@@ -21,10 +23,42 @@ export interface Connection<C extends Client> {
   readonly metadata: Metadata;
 }
 
-export function connectMember(address: string, tokenFile?: string): Connection<MemberClient> {
+/** How a client reaches a Member service: its token, and TLS (with the system's roots, or those of `tlsCa`). */
+export interface MemberAccess {
+  readonly tokenFile?: string;
+  readonly tls?: boolean;
+  /** PEM certificates of the authorities to trust for the node's certificate; implies TLS. */
+  readonly tlsCa?: string;
+}
+
+export function connectMember(address: string, access: MemberAccess = {}): Connection<MemberClient> {
   const metadata = new Metadata();
-  if (tokenFile !== undefined) metadata.set("authorization", `Bearer ${parseToken(readTokenText(tokenFile), tokenFile)}`);
-  return { client: new MemberClient(address, credentials.createInsecure()), metadata };
+  const tls = access.tls === true || access.tlsCa !== undefined;
+  if (access.tokenFile !== undefined) {
+    // Checked before the file is read: the token is a bearer secret, and whoever sees it may use it.
+    if (!tls && !isLoopbackAddress(address)) {
+      throw new HashfedError("invalid", "TOKEN_IN_THE_CLEAR", `${address} is not loopback: the token would cross the network in the clear; connect with --tls (or --tls-ca <file>)`);
+    }
+    metadata.set("authorization", `Bearer ${parseToken(readTokenText(access.tokenFile), access.tokenFile)}`);
+  }
+  const channel = tls ? credentials.createSsl(access.tlsCa === undefined ? null : readCaFile(access.tlsCa)) : credentials.createInsecure();
+  return { client: new MemberClient(address, channel), metadata };
+}
+
+/** The authorities' certificates; a file that holds none is refused here, where TLS would only fail to verify the node. */
+function readCaFile(path: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (error) {
+    throw new HashfedError("invalid", "TLS_CA_UNREADABLE", `cannot read the TLS authorities file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new HashfedError("invalid", "TLS_CA_INVALID", `${path} holds no PEM certificate: give the certificate of the authority that issued the node's (-----BEGIN CERTIFICATE-----)`);
+  }
+  return pem;
 }
 
 /** The token file's text; refused, as the node refuses its own, if group or others can read it. */
@@ -66,6 +100,9 @@ const ADDRESS_OF: Record<string, string> = {
 /** A gRPC failure as a person reads it: the status name and the server's message. */
 export function describeRpcError(error: ServiceError): string {
   const name = status[error.code] ?? String(error.code);
+  if (error.code === status.UNAVAILABLE && /certificate/i.test(error.details ?? "")) {
+    return `${name}: the node's TLS certificate is not one this client trusts (${error.details}); give --tls-ca with the authority that issued it, and the node's address as the certificate names it`;
+  }
   if (error.code === status.UNAVAILABLE) return `${name}: cannot reach the node (${error.details})`;
   if (error.code === status.CANCELLED) return `${name}: the node closed the call (it may be stopping)`;
   // A node serves the Member service and the Log service on two ports: the likeliest cause is the other one's address.

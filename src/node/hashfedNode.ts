@@ -25,6 +25,7 @@ import { MatchIndexing } from "./matchIndexing";
 import { LOG_CALLS_WAITING_MAX, LOG_CALLS_WAITING_PER_CALLER_MAX, LOG_ENTRIES_PER_SECOND_MAX, logService } from "./logService";
 import { ServedEntriesBudget } from "./servedEntriesBudget";
 import { bearerTokenInterceptor, isLoopbackAddress } from "./memberAccess";
+import { checkMemberTls, type MemberTls, memberServerCredentials } from "./memberTls";
 import { memberService } from "./memberService";
 import { packageVersion, protoFolder } from "./projectFiles";
 import { Ed25519Pool } from "./ed25519Pool";
@@ -40,6 +41,8 @@ export interface NodeOptions {
   /** Where the Log service listens; by default the member's address in the federation file. */
   readonly publicAddress?: string;
   readonly memberToken?: string;
+  /** TLS for the Member service; required off loopback, where a token and the reveals would otherwise travel in the clear. */
+  readonly memberTls?: MemberTls;
   /** A file to append the peer links' keys to, for reading captured traffic (see src/peer/linkKeyLog.ts); never by default. */
   readonly peerKeyLog?: string;
   readonly log: (line: string) => void;
@@ -76,6 +79,14 @@ export class HashfedNode {
     if (!isLoopbackAddress(options.memberAddress) && options.memberToken === undefined) {
       throw new HashfedError("invalid", "MEMBER_ADDRESS_UNGUARDED", `the Member service on ${options.memberAddress} is not loopback: give it a member token`);
     }
+    if (!isLoopbackAddress(options.memberAddress) && options.memberTls === undefined) {
+      throw new HashfedError(
+        "invalid",
+        "MEMBER_ADDRESS_UNENCRYPTED",
+        `the Member service on ${options.memberAddress} is not loopback: its token and the reveals it serves would cross the network in the clear; give it a TLS certificate and key (--member-tls-cert, --member-tls-key)`,
+      );
+    }
+    if (options.memberTls !== undefined) checkMemberTls(options.memberTls);
     if (options.memberToken !== undefined && options.memberToken.length < TOKEN_CHARS_MIN) {
       throw new HashfedError("invalid", "TOKEN_TOO_SHORT", `a member token has at least ${TOKEN_CHARS_MIN} characters`);
     }
@@ -158,7 +169,7 @@ export class HashfedNode {
       publicServer.addService(withMalformedRequests(PeerService), peers.service);
       addHealthAndReflection(memberServer, ["hashfed.v1.Member"], ["hashfed/v1/member.proto"]);
       addHealthAndReflection(publicServer, ["hashfed.v1.Log", "hashfed.v1.Peer"], ["hashfed/v1/log.proto", "hashfed/v1/peer.proto"]);
-      ports = [await bind(memberServer, options.memberAddress), await bind(publicServer, publicAddress)];
+      ports = [await bind(memberServer, options.memberAddress, memberServerCredentials(options.memberTls)), await bind(publicServer, publicAddress, ServerCredentials.createInsecure())];
     } catch (error) {
       // Half a node must not stay up: a Member service without its Log service misleads operators.
       for (const server of servers) server.forceShutdown();
@@ -166,7 +177,7 @@ export class HashfedNode {
       throw error;
     }
     const [memberPort, publicPort] = ports;
-    log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}), Log and Peer services on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
+    log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}${options.memberTls === undefined ? "" : ", TLS"}), Log and Peer services on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
     return new HashfedNode(ledger, indexing, intake, replica, ed25519Pool, peers, kv, servers, logBudget, memberPort, publicPort);
   }
 
@@ -249,9 +260,9 @@ function shutdown(server: Server): Promise<void> {
   });
 }
 
-function bind(server: Server, address: string): Promise<number> {
+function bind(server: Server, address: string, serverCredentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => {
+    server.bindAsync(address, serverCredentials, (error, port) => {
       if (error !== null) {
         const taken = /EADDRINUSE|address already in use/i.test(error.message);
         const hint = taken ? "; another process listens there" : "; give the node an address of this machine to listen on (--listen, --member-listen), such as 0.0.0.0:7401";

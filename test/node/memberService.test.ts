@@ -30,12 +30,14 @@ import { MATCH_TOO_MANY_MATCHES, MATCHES_PER_CALL_MAX } from "../../src/node/mat
 import { BatchHeader, type SignedVote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { LogEntry, RetractReason } from "../../src/gen/hashfed/v1/statement";
 import { hashLeaf, verifyInclusion } from "../../src/log";
-import { CALLS_PER_CONNECTION_MAX, HashfedNode } from "../../src/node/hashfedNode";
+import { CALLS_PER_CONNECTION_MAX, HashfedNode, type NodeOptions } from "../../src/node/hashfedNode";
 import { commitment, type SignalTypeName } from "../../src/signals";
 import { encodeAddSignal, signStatement, statementIdOf } from "../../src/statements";
 import { startInProcessNode, type TestFederation, testFederation } from "../support/inProcessNode";
 import { CLI, soloFederation } from "../support/cluster";
 import { randomHex32, rpcRejection } from "../support/submissions";
+import { makeTestCertificates } from "../support/testCertificates";
+import type { MemberTls } from "../../src/node/memberTls";
 
 const execFileAsync = promisify(execFile);
 /** The compiled build (npm test builds it first), for the one test that must run in a child process. */
@@ -128,8 +130,8 @@ type Health = InstanceType<typeof HealthClient> & {
 };
 
 /** The health status of `service` on a port, through /grpc.health.v1.Health/Check. */
-function check(port: number, service: string): Promise<string> {
-  const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure()) as Health;
+function check(port: number, service: string, channel = credentials.createInsecure()): Promise<string> {
+  const client = new HealthClient(`127.0.0.1:${port}`, channel) as Health;
   return new Promise<string>((resolve, reject) => client.check({ service }, (error, response) => (error ? reject(error) : resolve(response.status)))).finally(() => client.close());
 }
 
@@ -484,34 +486,38 @@ test("a data folder others could read (it holds every reveal) is closed to its o
 });
 
 describe("the Member service off loopback", () => {
+  /** A start that the Member service's options must stop before anything listens. */
+  const startWith = (folder: string, options: Partial<NodeOptions>): Promise<HashfedNode> =>
+    HashfedNode.start({ dataDir: join(setup.folder, folder), federation: setup.federation, key: setup.key, memberAddress: "0.0.0.0:0", publicAddress: "127.0.0.1:0", log: () => {}, ...options });
+
   test("refuses to start without a token (MEMBER_ADDRESS_UNGUARDED)", async () => {
-    const start = HashfedNode.start({
-      dataDir: join(setup.folder, "unguarded"),
-      federation: setup.federation,
-      key: setup.key,
-      memberAddress: "0.0.0.0:0",
-      publicAddress: "127.0.0.1:0",
-      log: () => {},
-    });
-    await expect(start).rejects.toMatchObject({ code: "MEMBER_ADDRESS_UNGUARDED", message: expect.stringContaining("0.0.0.0:0") });
+    await expect(startWith("unguarded", {})).rejects.toMatchObject({ code: "MEMBER_ADDRESS_UNGUARDED", message: expect.stringContaining("0.0.0.0:0") });
   });
 
   // Once a bug: any host starting with "127." counted as loopback, DNS names included, so such a Member
   // service started unguarded.
   test("treats a DNS name starting with 127. as off loopback", async () => {
-    const start = HashfedNode.start({
-      dataDir: join(setup.folder, "dns-name"),
-      federation: setup.federation,
-      key: setup.key,
-      memberAddress: "127.0.0.1.invalid:0",
-      publicAddress: "127.0.0.1:0",
-      log: () => {},
-    });
-    await expect(start).rejects.toMatchObject({ code: "MEMBER_ADDRESS_UNGUARDED" });
+    await expect(startWith("dns-name", { memberAddress: "127.0.0.1.invalid:0" })).rejects.toMatchObject({ code: "MEMBER_ADDRESS_UNGUARDED" });
   });
 
-  test("with a token: no or a wrong bearer token gets UNAUTHENTICATED before the request is read, the right one works", async () => {
+  test("refuses to start with a token but without TLS (MEMBER_ADDRESS_UNENCRYPTED)", async () => {
+    const start = startWith("unencrypted", { memberToken: randomBytes(18).toString("base64url") });
+    await expect(start).rejects.toMatchObject({ code: "MEMBER_ADDRESS_UNENCRYPTED", message: expect.stringContaining("--member-tls-cert") });
+  });
+
+  test("refuses a TLS key that is not the certificate's, or text that is no PEM (MEMBER_TLS_INVALID)", async () => {
+    const ours = makeTestCertificates();
+    const theirs = makeTestCertificates();
+    const start = (memberTls: MemberTls): Promise<HashfedNode> => startWith("bad-tls", { memberAddress: "127.0.0.1:0", memberTls });
+    await expect(start({ certificateChain: Buffer.from(ours.serverPem), privateKey: Buffer.from(theirs.serverKeyPem) })).rejects.toMatchObject({ code: "MEMBER_TLS_INVALID" });
+    await expect(start({ certificateChain: Buffer.from("not a certificate"), privateKey: Buffer.from(ours.serverKeyPem) })).rejects.toMatchObject({ code: "MEMBER_TLS_INVALID" });
+  });
+
+  test("with a token and TLS: no or a wrong bearer token gets UNAUTHENTICATED before the request is read, the right one works; no plaintext", async () => {
     const token = randomBytes(18).toString("base64url");
+    const certificates = makeTestCertificates();
+    const caFile = join(setup.folder, "member-ca.pem");
+    await writeFile(caFile, certificates.caPem);
     const guarded = await HashfedNode.start({
       dataDir: join(setup.folder, "guarded"),
       federation: setup.federation,
@@ -519,17 +525,22 @@ describe("the Member service off loopback", () => {
       memberAddress: "0.0.0.0:0",
       publicAddress: "127.0.0.1:0",
       memberToken: token,
+      memberTls: { certificateChain: Buffer.from(certificates.serverPem), privateKey: Buffer.from(certificates.serverKeyPem) },
       log: () => {},
     });
     const address = `127.0.0.1:${guarded.memberPort}`;
-    const bare = connectMember(address);
-    const wrong = connectMember(address);
+    const bare = connectMember(address, { tlsCa: caFile });
+    const wrong = connectMember(address, { tlsCa: caFile });
     wrong.metadata.set("authorization", `Bearer ${token}x`);
-    const notBearer = connectMember(address);
+    const notBearer = connectMember(address, { tlsCa: caFile });
     notBearer.metadata.set("authorization", token);
-    const right = connectMember(address);
+    const right = connectMember(address, { tlsCa: caFile });
     right.metadata.set("authorization", `Bearer ${token}`);
+    // The right token, but in the clear: the service speaks TLS only, so the call never reaches it.
+    const plain = connectMember(address);
+    plain.metadata.set("authorization", `Bearer ${token}`);
     try {
+      expect(status[(await rpcRejection(call(plain, plain.client.status, {}))).code]).toBe("UNAVAILABLE");
       for (const connection of [bare, wrong, notBearer]) {
         const statusError = await rpcRejection(call(connection, connection.client.status, {}));
         expect({ code: status[statusError.code], details: statusError.details }).toEqual({ code: "UNAUTHENTICATED", details: expect.stringContaining("authorization: Bearer") });
@@ -544,7 +555,7 @@ describe("the Member service off loopback", () => {
       expect(status[(await rpcRejection(call(bare, bare.client.match, { queries: oversized, includeProof: false }))).code]).toBe("UNAUTHENTICATED");
       expect(status[(await rpcRejection(call(right, right.client.match, { queries: oversized, includeProof: false }))).code]).toBe("RESOURCE_EXHAUSTED");
       // Health checking on the same port needs no token.
-      expect(await check(guarded.memberPort, "hashfed.v1.Member")).toBe("SERVING");
+      expect(await check(guarded.memberPort, "hashfed.v1.Member", credentials.createSsl(Buffer.from(certificates.caPem)))).toBe("SERVING");
       const submitted = await call(right, right.client.submit, { submissions: [add("sha256", randomHex32())] });
       expect(submitted.acknowledgements[0]!.logIndex).toBe(0n);
       expect((await call(right, right.client.status, {})).treeSize).toBe(1n);
@@ -554,7 +565,7 @@ describe("the Member service off loopback", () => {
       expect(verifyCosignedCheckpoint(setup.federation, checkpoint).checkpoint.size).toBe(1n);
       guardedLog.client.close();
     } finally {
-      for (const connection of [bare, wrong, notBearer, right]) connection.client.close();
+      for (const connection of [bare, wrong, notBearer, right, plain]) connection.client.close();
       await guarded.stop();
     }
   });

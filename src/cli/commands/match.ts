@@ -5,16 +5,15 @@ import { invalid } from "../../errors";
 import type { MatchQuery, MatchResult } from "../../gen/hashfed/v1/member";
 import { nonNegativeInteger } from "../arguments";
 import { hex, print, toJson } from "../output";
-import { call, connectMember, errorCodeOf, isRpcError } from "../../client/rpc";
+import { call, connectMember, errorCodeOf, isRpcError, type MemberAccess } from "../../client/rpc";
 import { MATCH_TOO_MANY_MATCHES } from "../../node/matchQueries";
 import { memberConnectionOptions } from "./submit";
 
 /** Queries per Match call when matching a file: well under the node's limit, so one call stays short. */
 const QUERIES_PER_CALL = 1000;
 
-interface MatchOptions {
+interface MatchOptions extends MemberAccess {
   node: string;
-  tokenFile?: string;
   json?: boolean;
   type?: string;
   value?: string;
@@ -117,7 +116,7 @@ export function addMatchCommand(program: Command): void {
     if ((options.value === undefined) === (options.file === undefined)) command.error("error: give either --value (with --type) or --file");
     if (options.value !== undefined && options.type === undefined) command.error("error: --value needs --type");
     const { queries, lines } = options.file !== undefined ? queriesOfFile(options.file, options) : { queries: [query(options.type!, options.value!, options)], lines: [] };
-    const connection = connectMember(options.node, options.tokenFile);
+    const connection = connectMember(options.node, options);
     const results: MatchResult[] = [];
     // The checkpoint each result's call answered against: a file takes several calls, and the log may grow between them.
     const checkpoints: string[] = [];

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { readPrivateKeyFile, readTokenFile } from "../../crypto";
 import { parseFederation } from "../../federation";
 import { HashfedNode } from "../../node/hashfedNode";
+import { readMemberTls } from "../../node/memberTls";
 import { hostAndPort } from "../arguments";
 import { print } from "../output";
 
@@ -13,6 +14,8 @@ interface NodeCommandOptions {
   memberListen: string;
   listen?: string;
   memberTokenFile?: string;
+  memberTlsCert?: string;
+  memberTlsKey?: string;
 }
 
 export function addNodeCommand(program: Command): void {
@@ -22,10 +25,13 @@ export function addNodeCommand(program: Command): void {
     .requiredOption("--key <file>", "the member's private key file")
     .requiredOption("--federation <file>", "the federation file")
     .requiredOption("--data <folder>", "where the node keeps its log (created if missing)")
-    .option("--member-listen <host:port>", "Member service address (loopback unless a token is set)", hostAndPort, "127.0.0.1:7400")
+    .option("--member-listen <host:port>", "Member service address (loopback unless a token and TLS are set)", hostAndPort, "127.0.0.1:7400")
     .option("--listen <host:port>", "Log and Peer services address (default: this member's address in the federation file)", hostAndPort)
     .option("--member-token-file <file>", "require `authorization: Bearer <token>` on the Member service (a file of mode 0600, 16+ characters)")
-    .action(async (options: NodeCommandOptions) => {
+    .option("--member-tls-cert <file>", "serve the Member service over TLS with this PEM certificate chain (required off loopback)")
+    .option("--member-tls-key <file>", "the PEM private key of --member-tls-cert (a file of mode 0600)")
+    .action(async (options: NodeCommandOptions, command: Command) => {
+      if ((options.memberTlsCert === undefined) !== (options.memberTlsKey === undefined)) command.error("error: give both --member-tls-cert and --member-tls-key, or neither");
       const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const node = await HashfedNode.start({
         dataDir: options.data,
@@ -34,6 +40,7 @@ export function addNodeCommand(program: Command): void {
         memberAddress: options.memberListen,
         publicAddress: options.listen,
         memberToken: options.memberTokenFile === undefined ? undefined : await readTokenFile(options.memberTokenFile),
+        memberTls: options.memberTlsCert === undefined ? undefined : await readMemberTls(options.memberTlsCert, options.memberTlsKey!),
         peerKeyLog: process.env.HASHFED_PEER_KEY_LOG || undefined,
         log,
       });

@@ -71,6 +71,8 @@ interface ExportOptions {
   node: string;
   member?: string;
   tokenFile?: string;
+  tls?: boolean;
+  tlsCa?: string;
   reveal?: boolean;
   out: string;
   force?: boolean;
@@ -92,6 +94,8 @@ export function addProofBundleCommands(proof: Command): void {
     .option("--node <host:port>", "a node's Log service", "127.0.0.1:7401")
     .option("--member <host:port>", "the node's Member service, for --id and --reveal")
     .option("--token-file <file>", "bearer token for a Member service off loopback")
+    .option("--tls", "reach --member over TLS, trusting the system's certificate authorities")
+    .option("--tls-ca <file>", "reach --member over TLS, trusting the PEM certificate authorities in this file")
     .option("--reveal", "include the entry's reveal, which discloses the hash (needs --member)")
     .requiredOption("--out <file>", "the bundle file (conventionally .tlog-proof), written with mode 0600")
     .option("--force", "overwrite --out")
@@ -145,7 +149,7 @@ async function fetchBundle(federation: Federation, options: ExportOptions): Prom
 
 /** The entry's index, and its reveal when asked for, from the member's own node (GetEntry). */
 async function lookUpEntry(address: string, options: ExportOptions): Promise<{ index: bigint; reveal: Reveal | undefined }> {
-  const member = connectMember(address, options.tokenFile);
+  const member = connectMember(address, options);
   const key = options.index !== undefined ? { $case: "logIndex" as const, value: options.index } : { $case: "statementId" as const, value: options.id! };
   try {
     const view = await call(member, member.client.getEntry, { key }, EXPORT_DEADLINE_MS);

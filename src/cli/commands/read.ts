@@ -4,7 +4,7 @@ import type { StatementId } from "../../statements";
 import { nonNegativeBigInteger, statementIdHex } from "../arguments";
 import { hex, print, toJson } from "../output";
 import { retractReasonName } from "../retractReasons";
-import { call, connectLog, connectMember } from "../../client/rpc";
+import { call, connectLog, connectMember, type MemberAccess } from "../../client/rpc";
 import { memberConnectionOptions } from "./submit";
 
 function describeEntry(view: EntryView): string {
@@ -27,8 +27,8 @@ export function addReadCommands(program: Command): void {
       process.stdout.write((await call(connection, connection.client.getCheckpoint, {})).checkpoint);
     });
   memberConnectionOptions(program.command("status").description("where the node's log stands")).action(
-    async (options: { node: string; tokenFile?: string; json?: boolean }) => {
-      const connection = connectMember(options.node, options.tokenFile);
+    async (options: MemberAccess & { node: string; json?: boolean }) => {
+      const connection = connectMember(options.node, options);
       const status = await call(connection, connection.client.status, {});
       if (options.json) return print(toJson({ ...status, federationId: hex(status.federationId) }));
       print(`${status.member} (hashfed ${status.version}, ${status.participation}), federation ${hex(status.federationId)} origin ${status.origin}`);
@@ -44,9 +44,9 @@ export function addReadCommands(program: Command): void {
       .description("show one committed entry with its reveal")
       .option("--index <n>", "log index", nonNegativeBigInteger)
       .option("--id <statement-id>", "statement id (hex)", statementIdHex),
-  ).action(async (options: { node: string; tokenFile?: string; json?: boolean; index?: bigint; id?: StatementId }, command: Command) => {
+  ).action(async (options: MemberAccess & { node: string; json?: boolean; index?: bigint; id?: StatementId }, command: Command) => {
     if ((options.index === undefined) === (options.id === undefined)) command.error("error: give exactly one of --index or --id");
-    const connection = connectMember(options.node, options.tokenFile);
+    const connection = connectMember(options.node, options);
     const key = options.index !== undefined
       ? { $case: "logIndex" as const, value: options.index }
       : { $case: "statementId" as const, value: options.id! };
@@ -59,8 +59,8 @@ export function addReadCommands(program: Command): void {
       .description("stream committed entries with reveals from an index on, then new ones as they commit")
       // A bigint default needs its own text: --help prints defaults with JSON.stringify.
       .addOption(new Option("--from <n>", "first log index").argParser(nonNegativeBigInteger).default(0n, "0")),
-  ).action((options: { node: string; tokenFile?: string; json?: boolean; from: bigint }) => {
-    const connection = connectMember(options.node, options.tokenFile);
+  ).action((options: MemberAccess & { node: string; json?: boolean; from: bigint }) => {
+    const connection = connectMember(options.node, options);
     const stream = connection.client.follow({ fromIndex: options.from }, connection.metadata);
     return new Promise<void>((resolve, reject) => {
       stream.on("data", (view: EntryView) => print(options.json ? JSON.stringify(JSON.parse(toJson(view))) : describeEntry(view)));

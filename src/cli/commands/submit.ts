@@ -5,12 +5,11 @@ import { nonNegativeInteger, statementIdHex, timeoutMs } from "../arguments";
 import { RETRACT_REASON_BY_NAME } from "../retractReasons";
 import { base64, hex, print, toJson } from "../output";
 import { status } from "@grpc/grpc-js";
-import { call, connectMember, isRpcError } from "../../client/rpc";
+import { call, connectMember, isRpcError, type MemberAccess } from "../../client/rpc";
 import { HashfedError } from "../../errors";
 
-interface ConnectionOptions {
+interface ConnectionOptions extends MemberAccess {
   node: string;
-  tokenFile?: string;
   json?: boolean;
 }
 
@@ -22,6 +21,8 @@ export function memberConnectionOptions(command: Command): Command {
   return command
     .option("--node <host:port>", "the node's Member service", "127.0.0.1:7400")
     .option("--token-file <file>", "bearer token for a Member service off loopback")
+    .option("--tls", "connect over TLS, trusting the system's certificate authorities (a Member service off loopback serves TLS only)")
+    .option("--tls-ca <file>", "connect over TLS, trusting the PEM certificate authorities in this file")
     .option("--json", "print JSON");
 }
 
@@ -35,7 +36,7 @@ function submitOptions(command: Command): Command {
 }
 
 async function submitAndReport(options: SubmitOptions, submissions: Submission[]): Promise<void> {
-  const connection = connectMember(options.node, options.tokenFile);
+  const connection = connectMember(options.node, options);
   const response = await call(connection, connection.client.submit, { submissions }, options.timeout).catch((error: unknown) => {
     if (!isRpcError(error) || error.code !== status.DEADLINE_EXCEEDED) throw error;
     throw new HashfedError("unavailable", "SUBMIT_TIMEOUT", `not committed within ${options.timeout} ms (is a quorum of validators up? see hashfed status); it may still commit, and submitting it again is safe`);
