@@ -41,6 +41,8 @@ export interface NodeOptions {
   /** Where the Log service listens; by default the member's address in the federation file. */
   readonly publicAddress?: string;
   readonly memberToken?: string;
+  /** A second token that may call only Match and Status (see MemberTokens); needs memberToken. */
+  readonly matchOnlyToken?: string;
   /** TLS for the Member service; required off loopback, where a token and the reveals would otherwise travel in the clear. */
   readonly memberTls?: MemberTls;
   /** A file to append the peer links' keys to, for reading captured traffic (see src/peer/linkKeyLog.ts); never by default. */
@@ -90,6 +92,7 @@ export class HashfedNode {
     if (options.memberToken !== undefined && options.memberToken.length < TOKEN_CHARS_MIN) {
       throw new HashfedError("invalid", "TOKEN_TOO_SHORT", `a member token has at least ${TOKEN_CHARS_MIN} characters`);
     }
+    if (options.matchOnlyToken !== undefined) checkMatchOnlyToken(options.matchOnlyToken, options.memberToken);
     await ownerOnlyFolder(options.dataDir, options.log);
     const keyLog = options.peerKeyLog === undefined ? undefined : LinkKeyLogFile.open(options.peerKeyLog, options.log);
     let kv: KeyValueStore;
@@ -158,7 +161,8 @@ export class HashfedNode {
       intake = new SubmissionIntake({ federation, signer, ed25519Pool, replica, ...modules });
 
       const serverOptions = serverLimits(federation.parameters.messageBytesMax);
-      const interceptors = options.memberToken === undefined ? [] : [bearerTokenInterceptor("hashfed.v1.Member", options.memberToken)];
+      const tokens = options.memberToken === undefined ? undefined : { member: options.memberToken, matchOnly: options.matchOnlyToken };
+      const interceptors = tokens === undefined ? [] : [bearerTokenInterceptor("hashfed.v1.Member", tokens)];
       const memberServer = new Server({ ...serverOptions, interceptors });
       servers.push(memberServer);
       const member = memberService({ ledger, intake, replica, memberName: key.name, version: packageVersion(), report, peers, clock: modules.clock });
@@ -271,6 +275,13 @@ function bind(server: Server, address: string, serverCredentials: ServerCredenti
       else resolve(port);
     });
   });
+}
+
+/** A match-only token narrows a member token: alone it would leave every other method open, and one equal to it would narrow nothing. */
+function checkMatchOnlyToken(matchOnly: string, member: string | undefined): void {
+  if (member === undefined) throw new HashfedError("invalid", "MATCH_TOKEN_ALONE", "a match-only token needs a member token beside it (--member-token-file): without one, every method is open and the match-only token limits nothing");
+  if (matchOnly.length < TOKEN_CHARS_MIN) throw new HashfedError("invalid", "TOKEN_TOO_SHORT", `a match-only token has at least ${TOKEN_CHARS_MIN} characters`);
+  if (matchOnly === member) throw new HashfedError("invalid", "MATCH_TOKEN_SAME", "the match-only token is the member token: give it a token of its own");
 }
 
 /**

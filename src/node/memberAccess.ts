@@ -11,24 +11,50 @@ export function isLoopbackAddress(address: string): boolean {
 }
 
 /**
- * Guards every method of a service with a bearer token (`authorization: Bearer <token>`): the
+ * The Member service's bearer tokens: `member` may call every method; `matchOnly`, if set, only the
+ * methods that disclose no hash and sign nothing (Match, Status), for systems such as an upload
+ * scanner that need no more, so that a token taken from one of them cannot add, retract or read
+ * the list.
+ */
+export interface MemberTokens {
+  readonly member: string;
+  readonly matchOnly?: string;
+}
+
+/** What a match-only token may call. */
+export const MATCH_ONLY_METHODS: readonly string[] = ["Match", "Status"];
+
+/**
+ * Guards every method of a service with its bearer tokens (`authorization: Bearer <token>`): the
  * Member service signs with the member's key, so off loopback it must know who is calling. The
  * token is checked on the call's headers, before the request is read: decoding a 4 MiB request of
  * empty match queries took the node's event loop a second and 158 MB of heap, which a caller
  * without the token could otherwise ask for as often as it liked. The port's other services
  * (health checking, reflection) stay open.
  */
-export function bearerTokenInterceptor(serviceName: string, token: string): ServerInterceptor {
-  const expected = Buffer.from(`Bearer ${token}`);
+export function bearerTokenInterceptor(serviceName: string, tokens: MemberTokens): ServerInterceptor {
+  const member = Buffer.from(`Bearer ${tokens.member}`);
+  const matchOnly = tokens.matchOnly === undefined ? undefined : Buffer.from(`Bearer ${tokens.matchOnly}`);
+  const prefix = `/${serviceName}/`;
   return (method, call) =>
     new ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, pass) => {
+            if (!method.path.startsWith(prefix)) return pass(metadata);
             const given = Buffer.from(String(metadata.get("authorization")[0] ?? ""));
-            if (!method.path.startsWith(`/${serviceName}/`) || (given.length === expected.length && timingSafeEqual(given, expected))) return pass(metadata);
+            if (sameBytes(given, member)) return pass(metadata);
+            if (matchOnly !== undefined && sameBytes(given, matchOnly)) {
+              const name = method.path.slice(prefix.length);
+              if (MATCH_ONLY_METHODS.includes(name)) return pass(metadata);
+              return call.sendStatus({ code: status.PERMISSION_DENIED, details: `this node's match-only token may call ${MATCH_ONLY_METHODS.join(" and ")}, not ${name}: that needs the member token` });
+            }
             call.sendStatus({ code: status.UNAUTHENTICATED, details: `the ${serviceName} service needs the header \`authorization: Bearer <token>\` with this node's member token` });
           },
         }),
     });
+}
+
+function sameBytes(given: Buffer, expected: Buffer): boolean {
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -1,6 +1,6 @@
 /**
  * Goal: a member runs its node's Member service off loopback, as it must to serve its own systems
- * on other machines, and only over TLS with a token: `hashfed node --member-tls-cert/--member-tls-key`
+ * on other machines, and only over TLS with a token (and, for its scanners, a match-only token): `hashfed node --member-tls-cert/--member-tls-key`
  * serves it, the CLI reaches it with `--tls-ca`, and every way of getting it wrong is refused with a
  * message that says what to do (a node off loopback without TLS, a key others can read, a key of
  * another certificate, a client sending its token in the clear, a client that does not trust the
@@ -38,9 +38,10 @@ beforeAll(async () => {
   await chmod(file("exposed.key"), 0o644);
   await writeFile(file("wrong.key"), makeTestCertificates().serverKeyPem, { mode: 0o600 });
   await writeFile(file("member.token"), "a-member-token-of-enough-characters\n", { mode: 0o600 });
+  await writeFile(file("scanner.token"), "a-scanner-token-of-enough-characters\n", { mode: 0o600 });
   const port = await freeLoopbackPort();
   address = `127.0.0.1:${port}`;
-  node = spawnCli(nodeArgs("--member-listen", `0.0.0.0:${port}`, "--member-token-file", file("member.token"), "--member-tls-cert", file("server.pem"), "--member-tls-key", file("server.key")));
+  node = spawnCli(nodeArgs("--member-listen", `0.0.0.0:${port}`, "--member-token-file", file("member.token"), "--member-match-token-file", file("scanner.token"), "--member-tls-cert", file("server.pem"), "--member-tls-key", file("server.key")));
   expect(await node.lines(1, 30_000)).toEqual([expect.stringMatching(/^hashfed node ready: member port \d+, log port \d+$/)]);
 });
 
@@ -64,6 +65,14 @@ test("a client that trusts the node's authority and has the token submits and re
   const status = await runCli(["status", ...access]);
   expect({ code: status.code, stderr: status.stderr }).toEqual({ code: 0, stderr: "" });
   expect(status.stdout).toContain("log size 1 at height 1");
+});
+
+test("a scanner's match-only token matches, and is refused for a submission", async () => {
+  const access = ["--node", address, "--token-file", file("scanner.token"), "--tls-ca", file("ca.pem")];
+  const matched = await runCli(["match", "--type", "md5", "--value", "0123456789abcdef0123456789abcdef", "--json", ...access]);
+  expect({ code: matched.code, stderr: matched.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(JSON.parse(matched.stdout).results[0].matches).toHaveLength(1);
+  expectRefused(await runCli(["submit", "--type", "md5", "--value", "00112233445566778899aabbccddeeff", "--label", "glorification", ...access]), "PERMISSION_DENIED: this node's match-only token may call Match and Status, not Submit");
 });
 
 test("a client without TLS, or one that does not trust the node's certificate, does not get through", async () => {

@@ -485,7 +485,7 @@ test("a data folder others could read (it holds every reveal) is closed to its o
   expect((await stat(fresh)).mode & 0o777).toBe(0o700);
 });
 
-describe("the Member service off loopback", () => {
+describe("the Member service's guards: tokens, and TLS off loopback", () => {
   /** A start that the Member service's options must stop before anything listens. */
   const startWith = (folder: string, options: Partial<NodeOptions>): Promise<HashfedNode> =>
     HashfedNode.start({ dataDir: join(setup.folder, folder), federation: setup.federation, key: setup.key, memberAddress: "0.0.0.0:0", publicAddress: "127.0.0.1:0", log: () => {}, ...options });
@@ -570,6 +570,46 @@ describe("the Member service off loopback", () => {
     }
   });
 
+  test("refuses a match-only token without a member token, or equal to it (MATCH_TOKEN_ALONE, MATCH_TOKEN_SAME)", async () => {
+    const token = randomBytes(18).toString("base64url");
+    await expect(startWith("match-alone", { memberAddress: "127.0.0.1:0", matchOnlyToken: token })).rejects.toMatchObject({ code: "MATCH_TOKEN_ALONE" });
+    await expect(startWith("match-same", { memberAddress: "127.0.0.1:0", memberToken: token, matchOnlyToken: token })).rejects.toMatchObject({ code: "MATCH_TOKEN_SAME" });
+    await expect(startWith("match-short", { memberAddress: "127.0.0.1:0", memberToken: token, matchOnlyToken: "short" })).rejects.toMatchObject({ code: "TOKEN_TOO_SHORT" });
+  });
+
+  test("a match-only token matches and reads the status; it cannot submit, retract or read entries (PERMISSION_DENIED)", async () => {
+    const memberToken = randomBytes(18).toString("base64url");
+    const matchOnlyToken = randomBytes(18).toString("base64url");
+    const scanned = await startWith("match-only", { memberAddress: "127.0.0.1:0", memberToken, matchOnlyToken });
+    const connect = (token: string): Connection<MemberClient> => {
+      const connection = connectMember(`127.0.0.1:${scanned.memberPort}`);
+      connection.metadata.set("authorization", `Bearer ${token}`);
+      return connection;
+    };
+    const full = connect(memberToken);
+    const scanner = connect(matchOnlyToken);
+    try {
+      const value = randomHex32();
+      const { acknowledgements } = await call(full, full.client.submit, { submissions: [add("sha256", value)] });
+      const { results } = await call(scanner, scanner.client.match, { queries: [{ signalType: "sha256", value }], includeProof: false });
+      expect(results[0]!.matches.map((found) => found.logIndex)).toEqual([acknowledgements[0]!.logIndex]);
+      expect((await call(scanner, scanner.client.status, {})).treeSize).toBe(1n);
+      const refusals = [
+        rpcRejection(call(scanner, scanner.client.submit, { submissions: [add("sha256", randomHex32())] })),
+        rpcRejection(call(scanner, scanner.client.submit, { submissions: [retract(acknowledgements[0]!.statementId)] })),
+        rpcRejection(call(scanner, scanner.client.getEntry, { key: { $case: "logIndex", value: 0n } })),
+        new Promise<ServiceError>((resolve) => scanner.client.follow({ fromIndex: 0n }, scanner.metadata).on("error", resolve)),
+      ];
+      for (const refusal of await Promise.all(refusals)) {
+        expect({ code: status[refusal.code], details: refusal.details }).toEqual({ code: "PERMISSION_DENIED", details: expect.stringContaining("match-only token may call Match and Status") });
+      }
+      expect((await call(full, full.client.status, {})).treeSize).toBe(1n);
+    } finally {
+      full.client.close();
+      scanner.client.close();
+      await scanned.stop();
+    }
+  });
 });
 
 describe("connection limits", () => {

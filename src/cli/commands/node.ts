@@ -14,6 +14,7 @@ interface NodeCommandOptions {
   memberListen: string;
   listen?: string;
   memberTokenFile?: string;
+  memberMatchTokenFile?: string;
   memberTlsCert?: string;
   memberTlsKey?: string;
 }
@@ -28,6 +29,7 @@ export function addNodeCommand(program: Command): void {
     .option("--member-listen <host:port>", "Member service address (loopback unless a token and TLS are set)", hostAndPort, "127.0.0.1:7400")
     .option("--listen <host:port>", "Log and Peer services address (default: this member's address in the federation file)", hostAndPort)
     .option("--member-token-file <file>", "require `authorization: Bearer <token>` on the Member service (a file of mode 0600, 16+ characters)")
+    .option("--member-match-token-file <file>", "also accept this token on the Member service, for Match and Status only (for scanners; a file of mode 0600)")
     .option("--member-tls-cert <file>", "serve the Member service over TLS with this PEM certificate chain (required off loopback)")
     .option("--member-tls-key <file>", "the PEM private key of --member-tls-cert (a file of mode 0600)")
     .action(async (options: NodeCommandOptions, command: Command) => {
@@ -40,6 +42,7 @@ export function addNodeCommand(program: Command): void {
         memberAddress: options.memberListen,
         publicAddress: options.listen,
         memberToken: options.memberTokenFile === undefined ? undefined : await readTokenFile(options.memberTokenFile),
+        matchOnlyToken: options.memberMatchTokenFile === undefined ? undefined : await readTokenFile(options.memberMatchTokenFile),
         memberTls: options.memberTlsCert === undefined ? undefined : await readMemberTls(options.memberTlsCert, options.memberTlsKey!),
         peerKeyLog: process.env.HASHFED_PEER_KEY_LOG || undefined,
         log,
