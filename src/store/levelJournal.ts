@@ -12,7 +12,9 @@ const HEADER_BYTES = 7;
 const FULL = 1;
 const FIRST = 2;
 const LAST = 4;
-/** Unwritten sectors read as zeros: a torn record ends in at least this many. */
+/** A disk writes whole sectors; one a crash left unwritten reads as zeros from its start. */
+const SECTOR_BYTES = 512;
+/** Zeros at a record's end that count as unwritten wherever they start. */
 const TORN_ZEROS_MIN = 64;
 
 export type JournalState = { readonly sound: true } | { readonly sound: false; readonly offset: number; readonly what: string };
@@ -47,7 +49,7 @@ export function checkJournal(bytes: Uint8Array, last: boolean): JournalState {
         ? { offset: at, what: "a record whose length was damaged", zeros: false }
         : { offset: at, what: "a record cut short by the end of the file", zeros: true };
     } else if (type < FULL || type > LAST || maskedCrc32c(view.subarray(at + 6, end)) !== view.readUInt32LE(at)) {
-      bad ??= { offset: at, what: "a record that fails its checksum", zeros: endsInZeros(view.subarray(at + HEADER_BYTES, end)) };
+      bad ??= { offset: at, what: "a record that fails its checksum", zeros: endsUnwritten(view, at + HEADER_BYTES, end) };
     } else {
       // A whole record after a bad one: the bad one was not the torn last write.
       if (bad !== undefined && (type === FULL || type === FIRST)) return { sound: false, offset: bad.offset, what: bad.what };
@@ -75,10 +77,19 @@ function lengthFlipped(view: Buffer, at: number, length: number): boolean {
   return false;
 }
 
-function endsInZeros(data: Uint8Array): boolean {
-  if (data.length < TORN_ZEROS_MIN) return false;
-  for (let i = data.length - TORN_ZEROS_MIN; i < data.length; i++) if (data[i] !== 0) return false;
-  return true;
+/**
+ * Whether the data from `start` to `end` ends as a write cut short by a crash leaves it: in zeros
+ * from a sector boundary on, or in at least TORN_ZEROS_MIN zeros. (Counting only the latter, a torn
+ * record that ended fewer than 64 bytes into its unwritten sector, as often as one torn record in
+ * eight on a file system that leaves unwritten tails as zeros, was taken for damage and the node
+ * refused to start. A record damaged in place is still told apart unless its own last bytes were
+ * zeros back to a sector boundary.)
+ */
+function endsUnwritten(view: Buffer, start: number, end: number): boolean {
+  let zerosFrom = end;
+  while (zerosFrom > start && view[zerosFrom - 1] === 0) zerosFrom--;
+  if (zerosFrom === end) return false;
+  return end - zerosFrom >= TORN_ZEROS_MIN || Math.ceil(zerosFrom / SECTOR_BYTES) * SECTOR_BYTES < end;
 }
 
 /** CRC-32C (Castagnoli), reflected, as LevelDB computes it. */
