@@ -1,11 +1,7 @@
-import { X509Certificate } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
 import { type CallOptions, type Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { checkOwnerOnly, parseToken } from "../crypto";
-import { ERROR_CODE_TRAILER, HashfedError } from "../errors";
+import { ERROR_CODE_TRAILER } from "../errors";
 import { LogClient } from "../gen/hashfed/v1/log";
-import { MemberClient } from "../gen/hashfed/v1/member";
-import { isLoopbackAddress } from "../node/memberAccess";
+export { connectMember, type MemberAccess } from "./memberConnection";
 
 /**
  * A unary method of a generated client. TypeScript infers from the last overload, which is the
@@ -21,57 +17,6 @@ export type UnaryMethod<Request, Response> = (
 export interface Connection<C extends Client> {
   readonly client: C;
   readonly metadata: Metadata;
-}
-
-/** How a client reaches a Member service: its token, and TLS (with the system's roots, or those of `tlsCa`). */
-export interface MemberAccess {
-  readonly tokenFile?: string;
-  readonly tls?: boolean;
-  /** PEM certificates of the authorities to trust for the node's certificate; implies TLS. */
-  readonly tlsCa?: string;
-}
-
-export function connectMember(address: string, access: MemberAccess = {}): Connection<MemberClient> {
-  const metadata = new Metadata();
-  const tls = access.tls === true || access.tlsCa !== undefined;
-  if (access.tokenFile !== undefined) {
-    // Checked before the file is read: the token is a bearer secret, and whoever sees it may use it.
-    if (!tls && !isLoopbackAddress(address)) {
-      throw new HashfedError("invalid", "TOKEN_IN_THE_CLEAR", `${address} is not loopback: the token would cross the network in the clear; connect with --tls (or --tls-ca <file>)`);
-    }
-    metadata.set("authorization", `Bearer ${parseToken(readTokenText(access.tokenFile), access.tokenFile)}`);
-  }
-  const channel = tls ? credentials.createSsl(access.tlsCa === undefined ? null : readCaFile(access.tlsCa)) : credentials.createInsecure();
-  return { client: new MemberClient(address, channel), metadata };
-}
-
-/** The authorities' certificates; a file that holds none is refused here, where TLS would only fail to verify the node. */
-function readCaFile(path: string): Buffer {
-  let pem: Buffer;
-  try {
-    pem = readFileSync(path);
-  } catch (error) {
-    throw new HashfedError("invalid", "TLS_CA_UNREADABLE", `cannot read the TLS authorities file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    new X509Certificate(pem);
-  } catch {
-    throw new HashfedError("invalid", "TLS_CA_INVALID", `${path} holds no PEM certificate: give the certificate of the authority that issued the node's (-----BEGIN CERTIFICATE-----)`);
-  }
-  return pem;
-}
-
-/** The token file's text; refused, as the node refuses its own, if group or others can read it. */
-function readTokenText(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === "EISDIR" ? "it is a folder" : ((error as NodeJS.ErrnoException).code ?? String(error));
-    throw new HashfedError("invalid", "TOKEN_FILE_UNREADABLE", `cannot read the token file ${path}: ${why}`);
-  }
-  checkOwnerOnly(path, statSync(path).mode);
-  return text;
 }
 
 export function connectLog(address: string): Connection<LogClient> {
@@ -97,12 +42,19 @@ const ADDRESS_OF: Record<string, string> = {
   Member: "the node's Member address (--member-listen, 127.0.0.1:7400 by default), not its Log address",
 };
 
+/** What a failed TLS handshake means for the person at the client, by OpenSSL's and Node's words for it; the first that fits. */
+const TLS_FAILURES: readonly (readonly [RegExp, string])[] = [
+  [/certificate has expired/i, "the node's TLS certificate has expired; its operator must renew it"],
+  [/altnames/i, "the node's TLS certificate does not name this address; give --node as the certificate names the node"],
+  [/wrong version number/i, "the node does not serve TLS at this address; on loopback, connect without --tls and --tls-ca"],
+  [/certificate/i, "the node's TLS certificate is not one this client trusts; give --tls-ca with the authority that issued it"],
+];
+
 /** A gRPC failure as a person reads it: the status name and the server's message. */
 export function describeRpcError(error: ServiceError): string {
   const name = status[error.code] ?? String(error.code);
-  if (error.code === status.UNAVAILABLE && /certificate/i.test(error.details ?? "")) {
-    return `${name}: the node's TLS certificate is not one this client trusts (${error.details}); give --tls-ca with the authority that issued it, and the node's address as the certificate names it`;
-  }
+  const tlsFailure = error.code === status.UNAVAILABLE ? TLS_FAILURES.find(([pattern]) => pattern.test(error.details ?? "")) : undefined;
+  if (tlsFailure !== undefined) return `${name}: ${tlsFailure[1]} (${error.details})`;
   if (error.code === status.UNAVAILABLE) return `${name}: cannot reach the node (${error.details})`;
   if (error.code === status.CANCELLED) return `${name}: the node closed the call (it may be stopping)`;
   // A node serves the Member service and the Log service on two ports: the likeliest cause is the other one's address.

@@ -25,7 +25,7 @@ import { MatchIndexing } from "./matchIndexing";
 import { LOG_CALLS_WAITING_MAX, LOG_CALLS_WAITING_PER_CALLER_MAX, LOG_ENTRIES_PER_SECOND_MAX, logService } from "./logService";
 import { ServedEntriesBudget } from "./servedEntriesBudget";
 import { bearerTokenInterceptor, isLoopbackAddress } from "./memberAccess";
-import { checkMemberTls, type MemberTls, memberServerCredentials } from "./memberTls";
+import { checkMemberTls, type MemberTls, memberServerCredentials, memberTlsDateNotice } from "./memberTls";
 import { memberService } from "./memberService";
 import { packageVersion, protoFolder } from "./projectFiles";
 import { Ed25519Pool } from "./ed25519Pool";
@@ -78,17 +78,12 @@ export class HashfedNode {
   static async start(options: NodeOptions, modules: NodeModules = { clock: systemClock, entropy: new SystemEntropy() }): Promise<HashfedNode> {
     const { federation, key } = options;
     checkIdentity(federation, key);
-    if (!isLoopbackAddress(options.memberAddress) && options.memberToken === undefined) {
-      throw new HashfedError("invalid", "MEMBER_ADDRESS_UNGUARDED", `the Member service on ${options.memberAddress} is not loopback: give it a member token`);
+    if (!isLoopbackAddress(options.memberAddress)) checkGuardedOffLoopback(options);
+    if (options.memberTls !== undefined) {
+      checkMemberTls(options.memberTls);
+      const notice = memberTlsDateNotice(options.memberTls, Number(modules.clock.nowMs()));
+      if (notice !== undefined) options.log(notice);
     }
-    if (!isLoopbackAddress(options.memberAddress) && options.memberTls === undefined) {
-      throw new HashfedError(
-        "invalid",
-        "MEMBER_ADDRESS_UNENCRYPTED",
-        `the Member service on ${options.memberAddress} is not loopback: its token and the reveals it serves would cross the network in the clear; give it a TLS certificate and key (--member-tls-cert, --member-tls-key)`,
-      );
-    }
-    if (options.memberTls !== undefined) checkMemberTls(options.memberTls);
     if (options.memberToken !== undefined && options.memberToken.length < TOKEN_CHARS_MIN) {
       throw new HashfedError("invalid", "TOKEN_TOO_SHORT", `a member token has at least ${TOKEN_CHARS_MIN} characters`);
     }
@@ -275,6 +270,21 @@ function bind(server: Server, address: string, serverCredentials: ServerCredenti
       else resolve(port);
     });
   });
+}
+
+/**
+ * Off loopback the Member service needs a member token (it signs with the member's key, so it must
+ * know who calls) and TLS (the token is a bearer secret, and its answers carry the reveals, the
+ * hashes themselves): one refusal names whatever is missing.
+ */
+function checkGuardedOffLoopback(options: NodeOptions): void {
+  const missing = [
+    ...(options.memberToken === undefined ? ["a member token (--member-token-file)"] : []),
+    ...(options.memberTls === undefined ? ["TLS (--member-tls-cert, --member-tls-key), or its token and the reveals it serves cross the network in the clear"] : []),
+  ];
+  if (missing.length === 0) return;
+  const code = options.memberToken === undefined ? "MEMBER_ADDRESS_UNGUARDED" : "MEMBER_ADDRESS_UNENCRYPTED";
+  throw new HashfedError("invalid", code, `the Member service on ${options.memberAddress} is not loopback: give it ${missing.join(" and ")}`);
 }
 
 /** A match-only token narrows a member token: alone it would leave every other method open, and one equal to it would narrow nothing. */

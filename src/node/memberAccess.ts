@@ -4,7 +4,10 @@ import { ServerInterceptingCall, type ServerInterceptor, status } from "@grpc/gr
 
 const LOOPBACK_HOSTS = new Set(["localhost", "::1", "[::1]"]);
 
-/** Only IP literals in 127.0.0.0/8, ::1 and localhost: a DNS name like "127.example" may resolve anywhere. */
+/**
+ * Only IP literals in 127.0.0.0/8, ::1 and localhost: a DNS name like "127.example" may resolve
+ * anywhere. (localhost is taken at its word, as resolvers and RFC 6761 keep it on loopback.)
+ */
 export function isLoopbackAddress(address: string): boolean {
   const host = address.slice(0, address.lastIndexOf(":"));
   return LOOPBACK_HOSTS.has(host) || (isIPv4(host) && host.startsWith("127."));

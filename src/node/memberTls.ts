@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { open } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
 import { ServerCredentials } from "@grpc/grpc-js";
@@ -37,6 +38,17 @@ export function checkMemberTls(tls: MemberTls, what = "the Member service's TLS 
   }
 }
 
+/**
+ * What an operator must hear at start about the certificate's dates: clients refuse one that has
+ * expired or is not valid yet. Said, not refused: a validator's consensus does not wait on it.
+ */
+export function memberTlsDateNotice(tls: MemberTls, nowMs: number): string | undefined {
+  const certificate = new X509Certificate(tls.certificateChain);
+  if (nowMs > Date.parse(certificate.validTo)) return `the Member service's TLS certificate expired on ${certificate.validTo}: clients refuse it; renew it`;
+  if (nowMs < Date.parse(certificate.validFrom)) return `the Member service's TLS certificate is not valid before ${certificate.validFrom}: clients refuse it until then`;
+  return undefined;
+}
+
 export function memberServerCredentials(tls: MemberTls | undefined): ServerCredentials {
   if (tls === undefined) return ServerCredentials.createInsecure();
   return ServerCredentials.createSsl(null, [{ cert_chain: tls.certificateChain, private_key: tls.privateKey }], false);
@@ -50,8 +62,11 @@ async function readTlsFile(path: string, secret: boolean): Promise<Buffer> {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new HashfedError("invalid", "MEMBER_TLS_UNREADABLE", `the TLS file ${path} is not a regular file`);
     if (secret) checkOwnerOnly(path, stats.mode);
-    if (stats.size > TLS_FILE_BYTES_MAX) throw new HashfedError("invalid", "MEMBER_TLS_UNREADABLE", `the TLS file ${path} is ${stats.size} bytes; a PEM certificate chain or key is at most ${TLS_FILE_BYTES_MAX}`);
-    return await handle.readFile();
+    // Read to one byte past the bound, in case the file grew since stat.
+    const buffer = Buffer.alloc(TLS_FILE_BYTES_MAX + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > TLS_FILE_BYTES_MAX) throw new HashfedError("invalid", "MEMBER_TLS_UNREADABLE", `the TLS file ${path} is larger than ${TLS_FILE_BYTES_MAX} bytes; a PEM certificate chain or key is smaller`);
+    return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }

@@ -9,6 +9,7 @@
  * (test/support/testCertificates.ts); every step runs the compiled CLI as a process.
  */
 import { chmod, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { freeLoopbackPort } from "../../src/cli/loopbackPort";
 import { type CliProcess, type CliResult, runCli, spawnCli } from "../support/cli";
@@ -31,7 +32,7 @@ beforeAll(async () => {
   setup = await soloFederation();
   const certificates = makeTestCertificates();
   await writeFile(file("ca.pem"), certificates.caPem);
-  await writeFile(file("other-ca.pem"), makeTestCertificates("another CA").caPem);
+  await writeFile(file("other-ca.pem"), makeTestCertificates({ caName: "another CA" }).caPem);
   await writeFile(file("server.pem"), certificates.serverPem);
   await writeFile(file("server.key"), certificates.serverKeyPem, { mode: 0o600 });
   await writeFile(file("exposed.key"), certificates.serverKeyPem);
@@ -75,20 +76,46 @@ test("a scanner's match-only token matches, and is refused for a submission", as
   expectRefused(await runCli(["submit", "--type", "md5", "--value", "00112233445566778899aabbccddeeff", "--label", "glorification", ...access]), "PERMISSION_DENIED: this node's match-only token may call Match and Status, not Submit");
 });
 
-test("a client without TLS, or one that does not trust the node's certificate, does not get through", async () => {
-  // On loopback the CLI sends the token without TLS if told to; the node's TLS-only port refuses the connection.
-  expectRefused(await runCli(["status", "--node", address, "--token-file", file("member.token")]), "UNAVAILABLE");
-  expectRefused(await runCli(["status", "--node", address, "--token-file", file("member.token"), "--tls-ca", file("other-ca.pem")]), "UNAVAILABLE: the node's TLS certificate is not one this client trusts");
-  expectRefused(await runCli(["status", "--node", address, "--token-file", file("member.token"), "--tls-ca", file("member.token")]), "member.token holds no PEM certificate");
+test("a client without TLS, or one that does not trust the node's certificate, or names it otherwise, does not get through, and is told why", async () => {
+  const withToken = ["--token-file", file("member.token")];
+  // On loopback the CLI connects without TLS if told to; the node's TLS-only port refuses the connection.
+  expectRefused(await runCli(["status", "--node", address, ...withToken]), "UNAVAILABLE");
+  expectRefused(await runCli(["status", "--node", address, ...withToken, "--tls-ca", file("other-ca.pem")]), "UNAVAILABLE: the node's TLS certificate is not one this client trusts");
+  // Loopback too, but not an address the certificate names (it names localhost and 127.0.0.1).
+  const unnamed = `127.0.0.2:${address.split(":")[1]}`;
+  expectRefused(await runCli(["status", "--node", unnamed, ...withToken, "--tls-ca", file("ca.pem")]), "UNAVAILABLE: the node's TLS certificate does not name this address");
+  expectRefused(await runCli(["status", "--node", address, ...withToken, "--tls-ca", file("member.token")]), "member.token holds no PEM certificate");
+  // The node's Log port serves plain gRPC.
+  expectRefused(await runCli(["status", "--node", setup.publicAddress, "--tls"]), "UNAVAILABLE: the node does not serve TLS at this address");
 });
 
-test("a client refuses to send its token in the clear off loopback (before it reads the token)", async () => {
-  expectRefused(await runCli(["status", "--node", "192.0.2.1:7400", "--token-file", file("exposed.key")]), "the token would cross the network in the clear; connect with --tls");
+test("a client does not connect to a Member service off loopback in the clear, token or not (before it reads the token)", async () => {
+  expectRefused(await runCli(["status", "--node", "192.0.2.1:7400", "--token-file", file("exposed.key")]), "192.0.2.1:7400 is not loopback: a node serves its Member service there over TLS only");
+  expectRefused(await runCli(["match", "--node", "192.0.2.1:7400", "--type", "md5", "--value", "0123456789abcdef0123456789abcdef"]), "would cross the network in the clear; connect with --tls-ca");
+});
+
+test("a client in the clear on loopback ignores a proxy named in the environment (it would see the token)", async () => {
+  const proxied: string[] = [];
+  const proxy = createServer((socket) => {
+    socket.once("data", (chunk) => proxied.push(chunk.toString("latin1").split("\r\n")[0]!));
+    socket.on("error", () => {});
+    setTimeout(() => socket.destroy(), 100);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  try {
+    // The node's Log port, in the clear: the Member call reaches it (UNIMPLEMENTED there) only if it went straight to the node.
+    const result = await runCli(["status", "--node", setup.publicAddress, "--token-file", file("member.token")], { env: { http_proxy: proxyUrl, grpc_proxy: proxyUrl, no_proxy: "" } });
+    expectRefused(result, "UNIMPLEMENTED");
+    expect(proxied).toEqual([]);
+  } finally {
+    proxy.close();
+  }
 });
 
 describe("a node is refused at start", () => {
   test("off loopback without TLS", async () => {
-    expectRefused(await runCli(nodeArgs("--member-listen", "0.0.0.0:7499", "--member-token-file", file("member.token"))), "would cross the network in the clear; give it a TLS certificate and key");
+    expectRefused(await runCli(nodeArgs("--member-listen", "0.0.0.0:7499", "--member-token-file", file("member.token"))), "is not loopback: give it TLS (--member-tls-cert, --member-tls-key), or its token and the reveals it serves cross the network in the clear");
   });
 
   test("with a TLS key that group or others can read", async () => {

@@ -22,7 +22,7 @@ import { loadSync } from "@grpc/proto-loader";
 import { service as healthService } from "grpc-health-check";
 import { verifyCosignedCheckpoint, type VerifiedCheckpoint } from "../../src/audit";
 import { signVote, verifyEvidence } from "../../src/consensus";
-import { call, connectLog, connectMember, type Connection, errorCodeOf } from "../../src/client/rpc";
+import { call, connectLog, connectMember, type Connection, describeRpcError, errorCodeOf } from "../../src/client/rpc";
 import { KeySigner } from "../../src/crypto";
 import type { LogClient } from "../../src/gen/hashfed/v1/log";
 import type { EntryView, MatchQuery, MemberClient, Submission, SubmitResponse } from "../../src/gen/hashfed/v1/member";
@@ -490,8 +490,11 @@ describe("the Member service's guards: tokens, and TLS off loopback", () => {
   const startWith = (folder: string, options: Partial<NodeOptions>): Promise<HashfedNode> =>
     HashfedNode.start({ dataDir: join(setup.folder, folder), federation: setup.federation, key: setup.key, memberAddress: "0.0.0.0:0", publicAddress: "127.0.0.1:0", log: () => {}, ...options });
 
-  test("refuses to start without a token (MEMBER_ADDRESS_UNGUARDED)", async () => {
-    await expect(startWith("unguarded", {})).rejects.toMatchObject({ code: "MEMBER_ADDRESS_UNGUARDED", message: expect.stringContaining("0.0.0.0:0") });
+  test("refuses to start without a token (MEMBER_ADDRESS_UNGUARDED), naming TLS too when that is missing as well", async () => {
+    await expect(startWith("unguarded", {})).rejects.toMatchObject({
+      code: "MEMBER_ADDRESS_UNGUARDED",
+      message: "the Member service on 0.0.0.0:0 is not loopback: give it a member token (--member-token-file) and TLS (--member-tls-cert, --member-tls-key), or its token and the reveals it serves cross the network in the clear",
+    });
   });
 
   // Once a bug: any host starting with "127." counted as loopback, DNS names included, so such a Member
@@ -568,6 +571,37 @@ describe("the Member service's guards: tokens, and TLS off loopback", () => {
       for (const connection of [bare, wrong, notBearer, right, plain]) connection.client.close();
       await guarded.stop();
     }
+  });
+
+  test("a certificate that has expired is said at start, and a client is told so, not that it lacks an authority", async () => {
+    const certificates = makeTestCertificates({ expired: true });
+    const caFile = join(setup.folder, "expired-ca.pem");
+    await writeFile(caFile, certificates.caPem);
+    const logged: string[] = [];
+    const memberTls = { certificateChain: Buffer.from(certificates.serverPem), privateKey: Buffer.from(certificates.serverKeyPem) };
+    const expired = await startWith("expired", { memberAddress: "127.0.0.1:0", memberTls, log: (line) => logged.push(line) });
+    const client = connectMember(`127.0.0.1:${expired.memberPort}`, { tlsCa: caFile });
+    try {
+      expect(logged).toContainEqual(expect.stringMatching(/^the Member service's TLS certificate expired on .* GMT: clients refuse it; renew it$/));
+      const refusal = await rpcRejection(call(client, client.client.status, {}));
+      expect(describeRpcError(refusal)).toMatch(/^UNAVAILABLE: the node's TLS certificate has expired; its operator must renew it/);
+    } finally {
+      client.client.close();
+      await expired.stop();
+    }
+  });
+
+  test("a client connects off loopback over TLS with its token, and not in the clear with or without one", async () => {
+    const tokenFile = join(setup.folder, "client.token");
+    const caFile = join(setup.folder, "client-ca.pem");
+    await writeFile(tokenFile, "a-member-token-of-enough-characters\n", { mode: 0o600 });
+    await writeFile(caFile, makeTestCertificates().caPem);
+    connectMember("192.0.2.1:7400", { tokenFile, tlsCa: caFile }).client.close();
+    connectMember("[2001:db8::1]:7400", { tokenFile, tls: true }).client.close();
+    expect(() => connectMember("192.0.2.1:7400", { tokenFile })).toThrow(expect.objectContaining({ code: "MEMBER_CONNECTION_IN_THE_CLEAR" }));
+    expect(() => connectMember("192.0.2.1:7400")).toThrow(expect.objectContaining({ code: "MEMBER_CONNECTION_IN_THE_CLEAR" }));
+    // Not an address at all: "::1:7400" had passed as loopback, and grpc-js dialled [::1:7400]:443.
+    expect(() => connectMember("::1:7400", { tokenFile })).toThrow("an IPv6 address goes in brackets");
   });
 
   test("refuses a match-only token without a member token, or equal to it (MATCH_TOKEN_ALONE, MATCH_TOKEN_SAME)", async () => {

@@ -14,11 +14,27 @@ export interface TestCertificates {
   readonly serverKeyPem: string;
 }
 
-export function makeTestCertificates(caName = "hashfed test CA"): TestCertificates {
+export interface TestCertificateOptions {
+  readonly caName?: string;
+  /** A server certificate whose validity ended yesterday. */
+  readonly expired?: boolean;
+}
+
+export function makeTestCertificates({ caName = "hashfed test CA", expired = false }: TestCertificateOptions = {}): TestCertificates {
   const ca = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const server = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const caCertificate = certificate({ serial: 1, subject: caName, issuer: caName, publicKey: ca.publicKey, issuerKey: ca.privateKey, isCa: true });
-  const serverCertificate = certificate({ serial: 2, subject: "localhost", issuer: caName, publicKey: server.publicKey, issuerKey: ca.privateKey, isCa: false });
+  const now = Date.now();
+  const caCertificate = certificate({ serial: 1, subject: caName, issuer: caName, publicKey: ca.publicKey, issuerKey: ca.privateKey, isCa: true, validFrom: now - 30 * DAY_MS, validTo: now + 30 * DAY_MS });
+  const serverCertificate = certificate({
+    serial: 2,
+    subject: "localhost",
+    issuer: caName,
+    publicKey: server.publicKey,
+    issuerKey: ca.privateKey,
+    isCa: false,
+    validFrom: now - 30 * DAY_MS,
+    validTo: expired ? now - DAY_MS : now + 30 * DAY_MS,
+  });
   return {
     caPem: pem("CERTIFICATE", caCertificate),
     serverPem: pem("CERTIFICATE", serverCertificate),
@@ -33,13 +49,14 @@ interface CertificateFields {
   readonly publicKey: KeyObject;
   readonly issuerKey: KeyObject;
   readonly isCa: boolean;
+  readonly validFrom: number;
+  readonly validTo: number;
 }
 
 const ECDSA_WITH_SHA256 = sequence(oid("1.2.840.10045.4.3.2"));
 const DAY_MS = 24 * 3600 * 1000;
 
 function certificate(fields: CertificateFields): Buffer {
-  const now = Date.now();
   const extensions = fields.isCa
     ? [extension("2.5.29.19", true, sequence(der(0x01, Buffer.from([0xff]))))]
     : [extension("2.5.29.17", false, sequence(der(0x82, Buffer.from("localhost")), der(0x87, Buffer.from([127, 0, 0, 1]))))];
@@ -48,7 +65,7 @@ function certificate(fields: CertificateFields): Buffer {
     integer(fields.serial),
     ECDSA_WITH_SHA256,
     name(fields.issuer),
-    sequence(utcTime(new Date(now - DAY_MS)), utcTime(new Date(now + 30 * DAY_MS))),
+    sequence(utcTime(new Date(fields.validFrom)), utcTime(new Date(fields.validTo))),
     name(fields.subject),
     fields.publicKey.export({ format: "der", type: "spki" }),
     der(0xa3, sequence(...extensions)),

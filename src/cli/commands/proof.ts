@@ -7,7 +7,7 @@ import { HashfedError, locating } from "../../errors";
 import { type Federation, parseFederation } from "../../federation";
 import type { Reveal } from "../../gen/hashfed/v1/statement";
 import { parseLogEntryLeaf, type StatementId } from "../../statements";
-import { checkWritable, nonNegativeBigInteger, statementIdHex } from "../arguments";
+import { checkWritable, hostAndPort, nonNegativeBigInteger, statementIdHex } from "../arguments";
 import { base64, hex, print, toJson } from "../output";
 import { call, connectLog, connectMember } from "../../client/rpc";
 
@@ -92,9 +92,9 @@ export function addProofBundleCommands(proof: Command): void {
     .option("--index <n>", "the entry's log index", nonNegativeBigInteger)
     .option("--id <statement-id>", "the entry's statement id (hex); needs --member", statementIdHex)
     .option("--node <host:port>", "a node's Log service", "127.0.0.1:7401")
-    .option("--member <host:port>", "the node's Member service, for --id and --reveal")
+    .option("--member <host:port>", "the node's Member service, for --id and --reveal", hostAndPort)
     .option("--token-file <file>", "bearer token for a Member service off loopback")
-    .option("--tls", "reach --member over TLS, trusting the system's certificate authorities")
+    .option("--tls", "reach --member over TLS, trusting Node.js's bundled certificate authorities and NODE_EXTRA_CA_CERTS")
     .option("--tls-ca <file>", "reach --member over TLS, trusting the PEM certificate authorities in this file")
     .option("--reveal", "include the entry's reveal, which discloses the hash (needs --member)")
     .requiredOption("--out <file>", "the bundle file (conventionally .tlog-proof), written with mode 0600")

@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import type { Submission } from "../../gen/hashfed/v1/member";
 import type { StatementId } from "../../statements";
-import { nonNegativeInteger, statementIdHex, timeoutMs } from "../arguments";
+import { hostAndPort, nonNegativeInteger, statementIdHex, timeoutMs } from "../arguments";
 import { RETRACT_REASON_BY_NAME } from "../retractReasons";
 import { base64, hex, print, toJson } from "../output";
 import { status } from "@grpc/grpc-js";
@@ -19,9 +19,9 @@ interface SubmitOptions extends ConnectionOptions {
 
 export function memberConnectionOptions(command: Command): Command {
   return command
-    .option("--node <host:port>", "the node's Member service", "127.0.0.1:7400")
+    .option("--node <host:port>", "the node's Member service", hostAndPort, "127.0.0.1:7400")
     .option("--token-file <file>", "bearer token for a Member service off loopback")
-    .option("--tls", "connect over TLS, trusting the system's certificate authorities (a Member service off loopback serves TLS only)")
+    .option("--tls", "connect over TLS, trusting Node.js's bundled certificate authorities and NODE_EXTRA_CA_CERTS (a Member service off loopback serves TLS only)")
     .option("--tls-ca <file>", "connect over TLS, trusting the PEM certificate authorities in this file")
     .option("--json", "print JSON");
 }
