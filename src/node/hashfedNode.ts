@@ -26,6 +26,9 @@ import { LOG_CALLS_WAITING_MAX, LOG_CALLS_WAITING_PER_CALLER_MAX, LOG_ENTRIES_PE
 import { ServedEntriesBudget } from "./servedEntriesBudget";
 import { bearerTokenInterceptor, isLoopbackAddress } from "./memberAccess";
 import { checkMemberTls, type MemberTls, memberServerCredentials, memberTlsDateNotice } from "./memberTls";
+import { ConnectionGate } from "./connectionGate";
+import { type GatedListener, listenGated } from "./gatedListener";
+import { RefusalLog } from "../peer/refusalLog";
 import { memberService } from "./memberService";
 import { packageVersion, protoFolder } from "./projectFiles";
 import { Ed25519Pool } from "./ed25519Pool";
@@ -70,6 +73,7 @@ export class HashfedNode {
     private readonly peers: PeerNetwork,
     private readonly kv: KeyValueStore,
     private readonly servers: Server[],
+    private readonly listeners: GatedListener[],
     private readonly logBudget: ServedEntriesBudget,
     readonly memberPort: number,
     readonly publicPort: number,
@@ -145,9 +149,9 @@ export class HashfedNode {
     const publicAddress = options.publicAddress ?? memberByName(federation, key.name)!.address;
     const indexing = new MatchIndexing(ledger);
     const servers: Server[] = [];
+    const listeners: GatedListener[] = [];
     const logBudget = new ServedEntriesBudget(LOG_ENTRIES_PER_SECOND_MAX, LOG_CALLS_WAITING_MAX, LOG_CALLS_WAITING_PER_CALLER_MAX);
     let intake: SubmissionIntake;
-    let ports: [number, number];
     try {
       const indexStart = performance.now();
       indexing.catchUp();
@@ -168,16 +172,21 @@ export class HashfedNode {
       publicServer.addService(withMalformedRequests(PeerService), peers.service);
       addHealthAndReflection(memberServer, ["hashfed.v1.Member"], ["hashfed/v1/member.proto"]);
       addHealthAndReflection(publicServer, ["hashfed.v1.Log", "hashfed.v1.Peer"], ["hashfed/v1/log.proto", "hashfed/v1/peer.proto"]);
-      ports = [await bind(memberServer, options.memberAddress, memberServerCredentials(options.memberTls)), await bind(publicServer, publicAddress, ServerCredentials.createInsecure())];
+      const refusals = new RefusalLog(log, () => performance.now(), "connections");
+      const gate = (): ConnectionGate => new ConnectionGate(CONNECTIONS_PER_ADDRESS_MAX, CONNECTIONS_PER_PORT_MAX);
+      listeners.push(await listenGated(memberServer, options.memberAddress, memberServerCredentials(options.memberTls), gate(), refusals));
+      listeners.push(await listenGated(publicServer, publicAddress, ServerCredentials.createInsecure(), gate(), refusals));
     } catch (error) {
       // Half a node must not stay up: a Member service without its Log service misleads operators.
+      const closing = listeners.map((listener) => listener.close());
       for (const server of servers) server.forceShutdown();
+      await Promise.all(closing);
       indexing.stop();
       throw error;
     }
-    const [memberPort, publicPort] = ports;
+    const [memberPort, publicPort] = listeners.map((listener) => listener.port) as [number, number];
     log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}${options.memberTls === undefined ? "" : ", TLS"}), Log and Peer services on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
-    return new HashfedNode(ledger, indexing, intake, replica, ed25519Pool, peers, kv, servers, logBudget, memberPort, publicPort);
+    return new HashfedNode(ledger, indexing, intake, replica, ed25519Pool, peers, kv, servers, listeners, logBudget, memberPort, publicPort);
   }
 
   /**
@@ -185,7 +194,9 @@ export class HashfedNode {
    * the batch being written finish, and closes the store.
    */
   async stop(): Promise<void> {
+    const closing = this.listeners.map((listener) => listener.close());
     await Promise.all(this.servers.map((server) => shutdown(server)));
+    await Promise.all(closing);
     // Log calls still waiting for their turn would read a closed store.
     this.logBudget.close();
     this.indexing.stop();
@@ -196,6 +207,13 @@ export class HashfedNode {
     await this.kv.close();
   }
 }
+
+/**
+ * Connections a port holds at once, from one address and in all (ConnectionGate): a federation's
+ * peers and auditors need a few each; the file descriptors stay far below the process's limit.
+ */
+export const CONNECTIONS_PER_ADDRESS_MAX = 64;
+export const CONNECTIONS_PER_PORT_MAX = 1024;
 
 /** Calls open at once on one connection: each Log call can read and encode about 300 KB. */
 export const CALLS_PER_CONNECTION_MAX = 100;
@@ -255,19 +273,6 @@ function shutdown(server: Server): Promise<void> {
     server.tryShutdown(() => {
       clearTimeout(force);
       resolve();
-    });
-  });
-}
-
-function bind(server: Server, address: string, serverCredentials: ServerCredentials): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, serverCredentials, (error, port) => {
-      if (error !== null) {
-        const taken = /EADDRINUSE|address already in use/i.test(error.message);
-        const hint = taken ? "; another process listens there" : "; give the node an address of this machine to listen on (--listen, --member-listen), such as 0.0.0.0:7401";
-        reject(new HashfedError("unavailable", "BIND_FAILED", `cannot listen on ${address}: ${error.message}${hint}`));
-      }
-      else resolve(port);
     });
   });
 }

@@ -66,7 +66,7 @@ const REFUSAL_STATUS: Partial<Record<HashfedError["kind"], status>> = { unauthen
  */
 export function inboundPeers(options: InboundOptions): PeerServer {
   const counts: StreamCounts = { handshakes: new CountsByKey(), memberStreams: new CountsByKey() };
-  const refusals = new RefusalLog(options.log, options.now);
+  const refusals = new RefusalLog(options.log, options.now, "peer connections");
   return {
     connect: (call) => {
       new InboundConnection(options, call, counts, refusals);

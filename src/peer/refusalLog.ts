@@ -2,7 +2,7 @@
 const REFUSALS_LOGGED_PER_INTERVAL = 10;
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
-/** The log of refused streams, bounded: anyone who can reach the port can make a node refuse, as fast as it opens streams. */
+/** The log of refusals, bounded: anyone who can reach a port can make a node refuse, as fast as it opens streams or connections. */
 export class RefusalLog {
   private intervalStartMs = -Infinity;
   private logged = 0;
@@ -11,12 +11,14 @@ export class RefusalLog {
   constructor(
     private readonly log: (line: string) => void,
     private readonly now: () => number,
+    /** What is refused, for the count: "peer connections", say. */
+    private readonly what: string,
   ) {}
 
   refused(line: string): void {
     const now = this.now();
     if (now - this.intervalStartMs >= REFUSAL_LOG_INTERVAL_MS) {
-      if (this.unlogged > 0) this.log(`refused ${this.unlogged} more peer connections, not logged one by one`);
+      if (this.unlogged > 0) this.log(`refused ${this.unlogged} more ${this.what}, not logged one by one`);
       this.intervalStartMs = now;
       this.logged = 0;
       this.unlogged = 0;

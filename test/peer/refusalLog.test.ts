@@ -9,7 +9,7 @@ import { RefusalLog } from "../../src/peer/refusalLog";
 test("ten refusals are logged per ten seconds; the rest are counted, and the count is logged when the next interval starts", () => {
   const logged: string[] = [];
   let now = 1_000;
-  const refusals = new RefusalLog((line) => logged.push(line), () => now);
+  const refusals = new RefusalLog((line) => logged.push(line), () => now, "peer connections");
   for (let i = 0; i < 25; i++) refusals.refused(`refusal ${i}`);
   expect(logged).toEqual(Array.from({ length: 10 }, (_, i) => `refusal ${i}`));
   now += 9_999;
