@@ -3,8 +3,8 @@ import { CountsByKey } from "../table";
 /**
  * How many TCP connections one port holds at once, from one network address and in all. Every
  * connection holds a file descriptor and an HTTP/2 session before anything on it is checked, and
- * the Log and Peer port is open to anyone: a client opening connections until the process ran out
- * of descriptors had left LevelDB unable to open its files, which stops the node.
+ * the Log and Peer port is open to anyone: a client opening connections until the process runs out
+ * of descriptors could leave LevelDB unable to open its files, which stops the node.
  */
 export class ConnectionGate {
   private readonly byAddress = new CountsByKey();

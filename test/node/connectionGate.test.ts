@@ -1,7 +1,7 @@
 /**
  * Goal: one network address cannot hold more than CONNECTIONS_PER_ADDRESS_MAX connections to a
  * node's port, nor all addresses together more than CONNECTIONS_PER_PORT_MAX: connections opened
- * until the process ran out of file descriptors had left LevelDB unable to open its files. A
+ * until the process ran out of file descriptors could leave LevelDB unable to open its files. A
  * connection beyond is closed at once and said in the node's log; others' connections, and the
  * address's own once it has closed some, go on working.
  * Method: ConnectionGate's counts alone; then a real node in this process and raw TCP sockets
