@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { checkOwnerOnly, KEY_FILE_BYTES_MAX, parseToken } from "../crypto";
 import { HashfedError } from "../errors";
@@ -63,7 +63,8 @@ function readCaFile(path: string): Buffer {
 function readBounded(path: string, maxBytes: number, unreadable: (why: string) => HashfedError, ownerOnly: boolean): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    // Non-blocking, so that a FIFO given as the file fails the check below instead of waiting for a writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     throw unreadable((error as NodeJS.ErrnoException).code ?? String(error));
   }

@@ -3,76 +3,94 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { Server, ServerCredentials } from "@grpc/grpc-js";
 import { HashfedError } from "../errors";
 import type { RefusalLog } from "../peer/refusalLog";
-import type { ConnectionGate } from "./connectionGate";
+import { type ConnectionGate, gateAddress } from "./connectionGate";
 
 /** A gRPC server's port, listened on by the node itself so that each connection passes a ConnectionGate first. */
 export interface GatedListener {
   readonly port: number;
   /**
-   * Stops taking connections; resolves once those open have ended. They stay with the gRPC
-   * server, which ends them at its shutdown.
+   * Stops taking connections, and ends those still open after `graceMs`: the gRPC server's
+   * shutdown ends the calls, but a connection whose client never closes its side (or never
+   * finished its TLS handshake) had kept the node's stop waiting for good.
    */
-  close(): Promise<void>;
+  close(graceMs: number): Promise<void>;
+}
+
+export interface GatedListenerOptions {
+  readonly gate: ConnectionGate;
+  readonly refusals: RefusalLog;
+  readonly log: (line: string) => void;
 }
 
 /**
- * Listens on `address` (host:port; a name is bound at each address it resolves to, as grpc-js binds
- * one) and hands each connection the gate admits to `server`; the others are closed at once, and
- * said in `refusals`.
+ * Listens on `address` (host:port) and hands each connection the gate admits to `server`; the
+ * others are closed at once, and said in `refusals`. A name is bound at each address it resolves
+ * to, as grpc-js binds one: the node serves if one of them binds, and says which did not.
  */
-export async function listenGated(server: Server, address: string, credentials: ServerCredentials, gate: ConnectionGate, refusals: RefusalLog): Promise<GatedListener> {
+export async function listenGated(server: Server, address: string, credentials: ServerCredentials, { gate, refusals, log }: GatedListenerOptions): Promise<GatedListener> {
   const { host, port } = hostAndPortOf(address);
   const injector = server.createConnectionInjector(credentials);
+  const open = new Set<Socket>();
   const onConnection = (socket: Socket): void => {
-    const from = clientAddress(socket);
+    const from = socket.remoteAddress ?? "unknown";
     const refusal = gate.admit(from);
     if (refusal !== undefined) {
-      refusals.refused(`refused a connection from ${from}: ${refusal}`);
+      refusals.refused(`refused a connection to ${address} from ${gateAddress(from)}: ${refusal}`);
       socket.destroy();
       return;
     }
-    socket.once("close", () => gate.release(from));
+    open.add(socket);
+    socket.once("close", () => {
+      open.delete(socket);
+      gate.release(from);
+    });
     injector.injectConnection(socket);
   };
+  const resolved = await lookup(host, { all: true }).catch((error: Error) => {
+    throw bindFailed(address, error);
+  });
   const listeners: NetServer[] = [];
-  try {
-    const resolved = await lookup(host, { all: true }).catch((error: Error) => {
-      throw bindFailed(address, error);
-    });
-    let boundPort = port;
-    for (const { address: ip } of resolved) {
-      const listener = createServer(onConnection);
+  const failures: string[] = [];
+  let boundPort = port;
+  for (const ip of new Set(resolved.map((found) => found.address))) {
+    const listener = createServer(onConnection);
+    try {
+      boundPort = await listen(listener, ip, boundPort);
       listeners.push(listener);
-      boundPort = await listen(listener, ip, boundPort, address);
+      listener.on("error", (error) => log(`the listener on ${address} (${ip}): ${error.message}`));
+    } catch (error) {
+      failures.push(`${ip}: ${(error as Error).message}`);
     }
-    return { port: boundPort, close: () => closeAll(listeners) };
-  } catch (error) {
-    await closeAll(listeners);
-    throw error;
   }
+  if (listeners.length === 0) throw bindFailed(address, new Error(failures.join("; ") || `${host} resolves to no address`));
+  for (const failure of failures) log(`listening on ${address} at its other addresses, not at ${failure}`);
+  return {
+    port: boundPort,
+    close: async (graceMs) => {
+      const closed = Promise.all(listeners.map((listener) => new Promise<void>((resolve) => listener.close(() => resolve()))));
+      const force = setTimeout(() => {
+        for (const socket of open) socket.destroy();
+      }, graceMs);
+      await closed;
+      clearTimeout(force);
+    },
+  };
 }
 
-function hostAndPortOf(address: string): { host: string; port: number } {
+export function hostAndPortOf(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(":");
   const host = address.slice(0, colon);
   return { host: host.startsWith("[") ? host.slice(1, -1) : host, port: Number(address.slice(colon + 1)) };
 }
 
-/** The client's address, one for both forms an IPv4 client has on a dual-stack socket. */
-function clientAddress(socket: Socket): string {
-  const remote = socket.remoteAddress ?? "unknown";
-  return remote.startsWith("::ffff:") && remote.includes(".") ? remote.slice("::ffff:".length) : remote;
-}
-
-function listen(listener: NetServer, host: string, port: number, address: string): Promise<number> {
+function listen(listener: NetServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    listener.once("error", (error) => reject(bindFailed(address, error)));
-    listener.listen({ host, port }, () => resolve((listener.address() as { port: number }).port));
+    listener.once("error", reject);
+    listener.listen({ host, port }, () => {
+      listener.off("error", reject);
+      resolve((listener.address() as { port: number }).port);
+    });
   });
-}
-
-function closeAll(listeners: readonly NetServer[]): Promise<void> {
-  return Promise.all(listeners.filter((listener) => listener.listening).map((listener) => new Promise<void>((resolve) => listener.close(() => resolve())))).then(() => undefined);
 }
 
 function bindFailed(address: string, error: Error): HashfedError {

@@ -1,5 +1,7 @@
 import { join } from "node:path";
 import { chmod, mkdir, stat } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { lookup } from "node:dns/promises";
 import { type ChannelOptions, Server, ServerCredentials } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
@@ -26,8 +28,8 @@ import { LOG_CALLS_WAITING_MAX, LOG_CALLS_WAITING_PER_CALLER_MAX, LOG_ENTRIES_PE
 import { ServedEntriesBudget } from "./servedEntriesBudget";
 import { bearerTokenInterceptor, isLoopbackAddress } from "./memberAccess";
 import { checkMemberTls, type MemberTls, memberServerCredentials, memberTlsDateNotice } from "./memberTls";
-import { ConnectionGate } from "./connectionGate";
-import { type GatedListener, listenGated } from "./gatedListener";
+import { ConnectionGate, gateAddress } from "./connectionGate";
+import { type GatedListener, type GatedListenerOptions, hostAndPortOf, listenGated } from "./gatedListener";
 import { RefusalLog } from "../peer/refusalLog";
 import { memberService } from "./memberService";
 import { packageVersion, protoFolder } from "./projectFiles";
@@ -172,13 +174,17 @@ export class HashfedNode {
       publicServer.addService(withMalformedRequests(PeerService), peers.service);
       addHealthAndReflection(memberServer, ["hashfed.v1.Member"], ["hashfed/v1/member.proto"]);
       addHealthAndReflection(publicServer, ["hashfed.v1.Log", "hashfed.v1.Peer"], ["hashfed/v1/log.proto", "hashfed/v1/peer.proto"]);
-      const refusals = new RefusalLog(log, () => performance.now(), "connections");
-      const gate = (): ConnectionGate => new ConnectionGate(CONNECTIONS_PER_ADDRESS_MAX, CONNECTIONS_PER_PORT_MAX);
-      listeners.push(await listenGated(memberServer, options.memberAddress, memberServerCredentials(options.memberTls), gate(), refusals));
-      listeners.push(await listenGated(publicServer, publicAddress, ServerCredentials.createInsecure(), gate(), refusals));
+      const gated = (reserved?: ReadonlySet<string>): GatedListenerOptions => ({
+        gate: new ConnectionGate(CONNECTIONS_PER_CLIENT_MAX, CONNECTIONS_PER_PORT_MAX, reserved),
+        refusals: new RefusalLog(log, () => performance.now(), "connections"),
+        log,
+      });
+      warnIfFewDescriptors(log);
+      listeners.push(await listenGated(memberServer, options.memberAddress, memberServerCredentials(options.memberTls), gated()));
+      listeners.push(await listenGated(publicServer, publicAddress, ServerCredentials.createInsecure(), gated(await membersAddresses(federation, key.name))));
     } catch (error) {
       // Half a node must not stay up: a Member service without its Log service misleads operators.
-      const closing = listeners.map((listener) => listener.close());
+      const closing = listeners.map((listener) => listener.close(0));
       for (const server of servers) server.forceShutdown();
       await Promise.all(closing);
       indexing.stop();
@@ -194,9 +200,7 @@ export class HashfedNode {
    * the batch being written finish, and closes the store.
    */
   async stop(): Promise<void> {
-    const closing = this.listeners.map((listener) => listener.close());
-    await Promise.all(this.servers.map((server) => shutdown(server)));
-    await Promise.all(closing);
+    await Promise.all([...this.servers.map((server) => shutdown(server)), ...this.listeners.map((listener) => listener.close(SHUTDOWN_GRACE_MS))]);
     // Log calls still waiting for their turn would read a closed store.
     this.logBudget.close();
     this.indexing.stop();
@@ -209,11 +213,37 @@ export class HashfedNode {
 }
 
 /**
- * Connections a port holds at once, from one address and in all (ConnectionGate): a federation's
- * peers and auditors need a few each; the file descriptors stay far below the process's limit.
+ * Connections a port holds at once, from one client and in all (ConnectionGate): a federation's
+ * peers and auditors need a few each. With LevelDB's thousand open files, both ports full take
+ * about 3,100 file descriptors (see warnIfFewDescriptors).
  */
-export const CONNECTIONS_PER_ADDRESS_MAX = 64;
+export const CONNECTIONS_PER_CLIENT_MAX = 32;
 export const CONNECTIONS_PER_PORT_MAX = 1024;
+/** Descriptors the node may hold at most: both ports full, LevelDB's open files, and some to spare. */
+const DESCRIPTORS_NEEDED = 2 * CONNECTIONS_PER_PORT_MAX + 1000 + 500;
+
+/** Says at start when the process may run out of file descriptors before its ports are full (read on Linux; elsewhere nothing is said). */
+function warnIfFewDescriptors(log: (line: string) => void): void {
+  let limits: string;
+  try {
+    limits = readFileSync("/proc/self/limits", "utf8");
+  } catch {
+    return;
+  }
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+  if (soft < DESCRIPTORS_NEEDED) log(`this process may open ${soft} files; a node with both ports full needs about ${DESCRIPTORS_NEEDED}: raise its limit (ulimit -n, LimitNOFILE)`);
+}
+
+/**
+ * The addresses the other members' names resolve to, as the connection gate counts clients: a
+ * member's node most often connects from the address it listens on. A name that does not resolve
+ * now is left out (it is reserved nothing, not refused).
+ */
+async function membersAddresses(federation: Federation, self: string): Promise<Set<string>> {
+  const hosts = federation.members.filter((member) => member.name !== self).map((member) => hostAndPortOf(member.address).host);
+  const found = await Promise.all(hosts.map((host) => lookup(host, { all: true }).catch(() => [])));
+  return new Set(found.flat().map(({ address }) => gateAddress(address)));
+}
 
 /** Calls open at once on one connection: each Log call can read and encode about 300 KB. */
 export const CALLS_PER_CONNECTION_MAX = 100;
@@ -235,6 +265,9 @@ function serverLimits(messageBytesMax: number): ChannelOptions {
     "grpc-node.max_session_memory": Math.max(128, Math.ceil((16 * messageBytesMax) / 1e6)),
     "grpc.keepalive_time_ms": 60_000,
     "grpc.keepalive_timeout_ms": 20_000,
+    // A connection with no call for this long is closed (its client reconnects when it needs to):
+    // idle ones had held their places in the ConnectionGate for good.
+    "grpc.max_connection_idle_ms": 300_000,
   };
 }
 
