@@ -166,13 +166,14 @@ test("a member's newer stream replaces its older one, which the node ends: one m
   const b = memberByName(federation, "b.example")!;
   const older = connectToB();
   await older.handshake(federation, b, d.key.name, new KeySigner(d.key));
-  expect(await older.refusalWithin(200)).toBeUndefined();
+  // Taken: B's messages to d.example come on it.
+  expect((await older.nextMessage(5000)).kind).toBeDefined();
   const newer = connectToB();
   await newer.handshake(federation, b, d.key.name, new KeySigner(d.key));
   const refusal = await older.refusalWithin(5000);
   expect(refusal?.code).toBe(status.CANCELLED);
   expect(refusal?.details).toMatch(/replaced by a newer stream/);
-  expect(await newer.refusalWithin(200)).toBeUndefined();
+  expect((await newer.nextMessage(5000)).kind).toBeDefined();
 }, 30_000);
 
 test("handshakes left short of their proof are bounded per address: beyond 16 under way, a hello is refused with UNAVAILABLE before the node signs", async () => {
