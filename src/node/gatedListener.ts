@@ -77,7 +77,7 @@ export async function listenGated(server: Server, address: string, credentials: 
   };
 }
 
-export function hostAndPortOf(address: string): { host: string; port: number } {
+function hostAndPortOf(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(":");
   const host = address.slice(0, colon);
   return { host: host.startsWith("[") ? host.slice(1, -1) : host, port: Number(address.slice(colon + 1)) };

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { chmod, mkdir, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
-import { lookup } from "node:dns/promises";
 import { type ChannelOptions, Server, ServerCredentials } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
@@ -28,8 +27,8 @@ import { LOG_CALLS_WAITING_MAX, LOG_CALLS_WAITING_PER_CALLER_MAX, LOG_ENTRIES_PE
 import { ServedEntriesBudget } from "./servedEntriesBudget";
 import { bearerTokenInterceptor, isLoopbackAddress } from "./memberAccess";
 import { checkMemberTls, type MemberTls, memberServerCredentials, memberTlsDateNotice } from "./memberTls";
-import { ConnectionGate, gateAddress } from "./connectionGate";
-import { type GatedListener, type GatedListenerOptions, hostAndPortOf, listenGated } from "./gatedListener";
+import { ConnectionGate } from "./connectionGate";
+import { type GatedListener, type GatedListenerOptions, listenGated } from "./gatedListener";
 import { RefusalLog } from "../peer/refusalLog";
 import { memberService } from "./memberService";
 import { packageVersion, protoFolder } from "./projectFiles";
@@ -104,7 +103,8 @@ export class HashfedNode {
       throw error;
     }
     const signer = new KeySigner(key);
-    const peers = new PeerNetwork({ federation, signer, entropy: modules.entropy, log: options.log, keyLog });
+    const publicGate = new ConnectionGate(CONNECTIONS_PER_CLIENT_MAX, CONNECTIONS_PER_PORT_MAX);
+    const peers = new PeerNetwork({ federation, signer, entropy: modules.entropy, log: options.log, keyLog, memberConnectedFrom: (address) => publicGate.reserve(address) });
     const ed25519Pool = new Ed25519Pool(key);
     let replica: Replica | undefined;
     try {
@@ -124,7 +124,7 @@ export class HashfedNode {
       });
       const started = replica;
       peers.attach((from, message) => started.receive(from, message));
-      return await HashfedNode.serve(options, modules, signer, replica, peers, kv, ed25519Pool);
+      return await HashfedNode.serve(options, modules, signer, replica, peers, publicGate, kv, ed25519Pool);
     } catch (error) {
       if (replica !== undefined) {
         replica.close();
@@ -143,6 +143,7 @@ export class HashfedNode {
     signer: Signer,
     replica: Replica,
     peers: PeerNetwork,
+    publicGate: ConnectionGate,
     kv: KeyValueStore,
     ed25519Pool: Ed25519Pool,
   ): Promise<HashfedNode> {
@@ -174,14 +175,11 @@ export class HashfedNode {
       publicServer.addService(withMalformedRequests(PeerService), peers.service);
       addHealthAndReflection(memberServer, ["hashfed.v1.Member"], ["hashfed/v1/member.proto"]);
       addHealthAndReflection(publicServer, ["hashfed.v1.Log", "hashfed.v1.Peer"], ["hashfed/v1/log.proto", "hashfed/v1/peer.proto"]);
-      const gated = (reserved?: ReadonlySet<string>): GatedListenerOptions => ({
-        gate: new ConnectionGate(CONNECTIONS_PER_CLIENT_MAX, CONNECTIONS_PER_PORT_MAX, reserved),
-        refusals: new RefusalLog(log, () => performance.now(), "connections"),
-        log,
-      });
+      const gated = (gate: ConnectionGate): GatedListenerOptions => ({ gate, refusals: new RefusalLog(log, () => performance.now(), "connections"), log });
       warnIfFewDescriptors(log);
-      listeners.push(await listenGated(memberServer, options.memberAddress, memberServerCredentials(options.memberTls), gated()));
-      listeners.push(await listenGated(publicServer, publicAddress, ServerCredentials.createInsecure(), gated(await membersAddresses(federation, key.name))));
+      const memberGate = new ConnectionGate(CONNECTIONS_PER_CLIENT_MAX, CONNECTIONS_PER_PORT_MAX);
+      listeners.push(await listenGated(memberServer, options.memberAddress, memberServerCredentials(options.memberTls), gated(memberGate)));
+      listeners.push(await listenGated(publicServer, publicAddress, ServerCredentials.createInsecure(), gated(publicGate)));
     } catch (error) {
       // Half a node must not stay up: a Member service without its Log service misleads operators.
       const closing = listeners.map((listener) => listener.close(0));
@@ -232,17 +230,6 @@ function warnIfFewDescriptors(log: (line: string) => void): void {
   }
   const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
   if (soft < DESCRIPTORS_NEEDED) log(`this process may open ${soft} files; a node with both ports full needs about ${DESCRIPTORS_NEEDED}: raise its limit (ulimit -n, LimitNOFILE)`);
-}
-
-/**
- * The addresses the other members' names resolve to, as the connection gate counts clients: a
- * member's node most often connects from the address it listens on. A name that does not resolve
- * now is left out (it is reserved nothing, not refused).
- */
-async function membersAddresses(federation: Federation, self: string): Promise<Set<string>> {
-  const hosts = federation.members.filter((member) => member.name !== self).map((member) => hostAndPortOf(member.address).host);
-  const found = await Promise.all(hosts.map((host) => lookup(host, { all: true }).catch(() => [])));
-  return new Set(found.flat().map(({ address }) => gateAddress(address)));
 }
 
 /** Calls open at once on one connection: each Log call can read and encode about 300 KB. */

@@ -27,6 +27,7 @@ export interface InboundOptions {
   readonly closed: (peer: string, link: InboundLink) => void;
   readonly log: (line: string) => void;
   readonly keyLog?: Pick<LinkKeyLogFile, "append">;
+  readonly memberConnectedFrom?: (address: string) => void;
 }
 
 /** The callee's end of an authenticated stream, as a way to send to the member that opened it. */
@@ -194,6 +195,7 @@ class InboundConnection implements InboundLink {
     // Only now: a caller that names a member without its key must not make the node write.
     this.options.keyLog?.append(linkKeyLogLine(this.transcript!.callerNonce, this.link!.keys));
     this.options.opened(member.name, this);
+    this.options.memberConnectedFrom?.(this.address);
   }
 
   /** A message within the member's rate limits; one that does not open under the link's key ends the stream. */

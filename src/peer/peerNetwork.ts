@@ -15,6 +15,8 @@ export interface PeerNetworkOptions {
   readonly log: (line: string) => void;
   /** Where each link's keys go (see linkKeyLog), if anywhere; closed with the network. */
   readonly keyLog?: LinkKeyLogFile;
+  /** A member's node proved its key on a stream from this network address (the connection gate keeps its places). */
+  readonly memberConnectedFrom?: (address: string) => void;
 }
 
 /**

@@ -18,7 +18,8 @@ import { type TestFederation, testFederation } from "../support/inProcessNode";
 import { rpcRejection } from "../support/submissions";
 
 test("the gate counts per client and in all, gives places back, and holds members' addresses to the per-client bound only", () => {
-  const gate = new ConnectionGate(2, 3, new Set(["10.0.0.9"]));
+  const gate = new ConnectionGate(2, 3);
+  gate.reserve("10.0.0.9");
   expect([gate.admit("10.0.0.1"), gate.admit("::ffff:10.0.0.1")]).toEqual([undefined, undefined]);
   expect(gate.admit("10.0.0.1")).toBe("10.0.0.1 has 2 connections to this port, the most one client may");
   expect(gate.admit("10.0.0.2")).toBeUndefined();
@@ -38,6 +39,10 @@ test("an IPv6 client is its /64: one host holds a whole /64", () => {
   expect(gateAddress("2001:db8::1")).toBe("2001:db8:0:0::/64");
   expect(gateAddress("::1")).toBe("0:0:0:0::/64");
   expect(gateAddress("::ffff:192.0.2.7")).toBe("192.0.2.7");
+  // As gRPC names an IPv6 peer, with a zone, and with an IPv4 tail (two groups).
+  expect(gateAddress("[2001:db8:1:2::9]")).toBe("2001:db8:1:2::/64");
+  expect(gateAddress("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+  expect(gateAddress("1:2::3:4:5:1.2.3.4")).toBe("1:2:0:3::/64");
   const gate = new ConnectionGate(1, 10);
   expect(gate.admit("2001:db8:1:2::a")).toBeUndefined();
   expect(gate.admit("2001:db8:1:2::b")).toBe("2001:db8:1:2::/64 has 1 connections to this port, the most one client may");

@@ -26,12 +26,21 @@ let server: Server;
 let address: string;
 let network: PeerNetwork;
 const logged: string[] = [];
+/** The addresses the network said a member proved its key from. */
+const memberAddresses: string[] = [];
 const sessions: ClientHttp2Session[] = [];
 const streams: PeerStream[] = [];
 
 beforeEach(async () => {
   logged.length = 0;
-  network = new PeerNetwork({ federation: fixture.federation, signer: node!.signer, entropy: new SystemEntropy(), log: (line) => logged.push(line) });
+  memberAddresses.length = 0;
+  network = new PeerNetwork({
+    federation: fixture.federation,
+    signer: node!.signer,
+    entropy: new SystemEntropy(),
+    log: (line) => logged.push(line),
+    memberConnectedFrom: (from) => memberAddresses.push(from),
+  });
   server = new Server();
   server.addService(PeerService, network.service);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
@@ -109,6 +118,19 @@ test("a hello with a nonce of the wrong size or of small order, or a name that i
     await expect(stream.nextFrame(100)).rejects.toThrow("the callee ended the stream");
   }
   expect(logged.every((line) => line.length < 300)).toBe(true);
+  // No member proved its key: no address was given to the connection gate to keep places for.
+  expect(memberAddresses).toEqual([]);
+});
+
+test("the address a member proves its key from is given for the connection gate to keep places for; a caller short of its proof gives none", async () => {
+  const unproved = peerStream();
+  unproved.stream.write(hello(caller!.signer.name, randomBytes(32)));
+  expect((await unproved.nextFrame(5_000)).kind?.$case).toBe("hello");
+  expect(memberAddresses).toEqual([]);
+  const proved = peerStream();
+  await proved.handshake(fixture.federation, memberByName(fixture.federation, node!.name)!, caller!.name, caller!.signer);
+  await waitFor("the member's address", async () => (memberAddresses.length > 0 ? true : undefined), 5_000);
+  expect(memberAddresses).toEqual(["127.0.0.1"]);
 });
 
 test("refusals over the network are logged ten at a time (the rest counted: refusalLog.test.ts)", async () => {
