@@ -14,21 +14,20 @@ const FIRST = 2;
 const LAST = 4;
 /** A disk writes whole sectors; one a crash left unwritten reads as zeros from its start. */
 const SECTOR_BYTES = 512;
-/** Zeros at a record's end that count as unwritten wherever they start. */
-const TORN_ZEROS_MIN = 64;
 
 export type JournalState = { readonly sound: true } | { readonly sound: false; readonly offset: number; readonly what: string };
 
 /**
  * Whether the journal holds every record it was given. A crash can leave the last journal LevelDB
- * wrote to with its last record torn (cut short, or ending in unwritten zeros): that write was never
- * acknowledged, since every write here is synced, and it is not damage (`last`: no later journal
- * holds anything). A bad record with a whole record after it, or a bad last record with its bytes
- * there (a flipped bit), is.
+ * wrote to with its last record torn (cut short, or ending in unwritten sectors, zeros to the end of
+ * the file): that write was never acknowledged, since every write here is synced, and it is not
+ * damage (`last`: no later journal holds anything). A bad record with anything written after it, or
+ * a bad last record with its bytes there (a flipped bit), is.
  */
 export function checkJournal(bytes: Uint8Array, last: boolean): JournalState {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let bad: { offset: number; what: string; zeros: boolean } | undefined;
+  const unwritten = unwrittenTail(view);
   let at = 0;
   while (at < view.length) {
     const blockLeft = BLOCK_BYTES - (at % BLOCK_BYTES);
@@ -40,7 +39,7 @@ export function checkJournal(bytes: Uint8Array, last: boolean): JournalState {
     const type = view[at + 6]!;
     const end = at + HEADER_BYTES + length;
     if (type === 0 && length === 0) {
-      bad ??= { offset: at, what: "zero bytes where a record belongs", zeros: true };
+      bad ??= { offset: at, what: "zero bytes where a record belongs", zeros: unwritten(at + HEADER_BYTES) };
     } else if (end > at + blockLeft) {
       bad ??= { offset: at, what: "a record longer than the rest of its block", zeros: false };
     } else if (end > view.length) {
@@ -49,7 +48,7 @@ export function checkJournal(bytes: Uint8Array, last: boolean): JournalState {
         ? { offset: at, what: "a record whose length was damaged", zeros: false }
         : { offset: at, what: "a record cut short by the end of the file", zeros: true };
     } else if (type < FULL || type > LAST || maskedCrc32c(view.subarray(at + 6, end)) !== view.readUInt32LE(at)) {
-      bad ??= { offset: at, what: "a record that fails its checksum", zeros: endsUnwritten(view, at + HEADER_BYTES, end) };
+      bad ??= { offset: at, what: "a record that fails its checksum", zeros: unwritten(end) };
     } else {
       // A whole record after a bad one: the bad one was not the torn last write.
       if (bad !== undefined && (type === FULL || type === FIRST)) return { sound: false, offset: bad.offset, what: bad.what };
@@ -78,18 +77,20 @@ function lengthFlipped(view: Buffer, at: number, length: number): boolean {
 }
 
 /**
- * Whether the data from `start` to `end` ends as a write cut short by a crash leaves it: in zeros
- * from a sector boundary on, or in at least TORN_ZEROS_MIN zeros. (Counting only the latter, a torn
- * record that ended fewer than 64 bytes into its unwritten sector, as often as one torn record in
- * eight on a file system that leaves unwritten tails as zeros, was taken for damage and the node
- * refused to start. A record damaged in place is still told apart unless its own last bytes were
- * zeros back to a sector boundary.)
+ * Whether a bad record that ends at `recordEnd` ends as a crash leaves a write it cut short: the
+ * file is zeros from a sector boundary before that end to the file's end, as an unwritten sector
+ * and everything after it read. (A bad record with anything written after it is damage: LevelDB
+ * drops the rest of its block, whole records with it. Counting 64 zeros at the record's end instead
+ * had taken a torn record that ended fewer than 64 bytes into its unwritten sector, as often as one
+ * in eight, for damage, so the node refused to start; and taken a damaged record ending in zeros
+ * for torn, whole records after it in its block.) A record damaged in place is told apart unless
+ * its own last bytes, and everything after it, were zeros back to a sector boundary.
  */
-function endsUnwritten(view: Buffer, start: number, end: number): boolean {
-  let zerosFrom = end;
-  while (zerosFrom > start && view[zerosFrom - 1] === 0) zerosFrom--;
-  if (zerosFrom === end) return false;
-  return end - zerosFrom >= TORN_ZEROS_MIN || Math.ceil(zerosFrom / SECTOR_BYTES) * SECTOR_BYTES < end;
+function unwrittenTail(view: Buffer): (recordEnd: number) => boolean {
+  let zerosFrom = view.length;
+  while (zerosFrom > 0 && view[zerosFrom - 1] === 0) zerosFrom--;
+  const firstUnwrittenSector = Math.ceil(zerosFrom / SECTOR_BYTES) * SECTOR_BYTES;
+  return (recordEnd) => firstUnwrittenSector < recordEnd;
 }
 
 /** CRC-32C (Castagnoli), reflected, as LevelDB computes it. */

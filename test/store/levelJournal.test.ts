@@ -48,12 +48,25 @@ test("the same torn record in a journal that is not the last written is damage",
   expect(checkJournal(zeroed(journal(), 1024), false)).toEqual({ sound: false, offset: 107, what: "a record that fails its checksum" });
 });
 
-test("zeros that start inside a sector, fewer than 64, are damage: a disk does not leave half a sector unwritten", () => {
+test("zeros that start inside a sector are damage: a disk does not leave half a sector unwritten", () => {
   expect(checkJournal(zeroed(journal(), 1030), true)).toEqual({ sound: false, offset: 107, what: "a record that fails its checksum" });
 });
 
-test("64 zeros or more at a record's end count as unwritten wherever they start", () => {
-  expect(checkJournal(zeroed(journal(), 1000), true)).toEqual({ sound: true });
+test("a bad record with whole records after it in its block is damage, though its tail is zeros from a sector boundary", () => {
+  // Before: taken for torn, and LevelDB would have dropped the records after it (acknowledged ones).
+  const three = Buffer.concat([journal(), record(data(50, 3))]);
+  expect(checkJournal(zeroed(three, 1024, 1064), true)).toEqual({ sound: false, offset: 107, what: "a record that fails its checksum" });
+});
+
+test.each([
+  ["its length", 508],
+  ["its type", 507],
+])("an unwritten sector that starts inside the last record's header (at %s) is a torn write", (_, headerAt) => {
+  // Before: the zeros were looked for in the record's data only, and such a crash was taken for damage.
+  const bytes = Buffer.concat([record(data(headerAt - 7, 1)), record(data(30, 2))]);
+  expect(checkJournal(bytes, true)).toEqual({ sound: true });
+  expect(checkJournal(zeroed(bytes, 512), true)).toEqual({ sound: true });
+  expect(checkJournal(zeroed(bytes, 512), false)).toMatchObject({ sound: false, offset: headerAt });
 });
 
 test("a flipped bit in the last record, with its bytes all there, is damage", () => {
