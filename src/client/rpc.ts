@@ -45,6 +45,7 @@ const ADDRESS_OF: Record<string, string> = {
 /** What a failed TLS handshake means for the person at the client, by OpenSSL's and Node's words for it; the first that fits. */
 const TLS_FAILURES: readonly (readonly [RegExp, string])[] = [
   [/certificate has expired/i, "the node's TLS certificate has expired; its operator must renew it"],
+  [/certificate is not yet valid/i, "the node's TLS certificate is not valid yet (or this machine's clock is behind)"],
   [/altnames/i, "the node's TLS certificate does not name this address; give --node as the certificate names the node"],
   [/wrong version number/i, "the node does not serve TLS at this address; on loopback, connect without --tls and --tls-ca"],
   [/certificate/i, "the node's TLS certificate is not one this client trusts; give --tls-ca with the authority that issued it"],

@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { errorCode, writeFileAtomically } from "../files/atomicFile";
@@ -82,7 +83,8 @@ export function checkOwnerOnly(path: string, mode: number): void {
 
 /** Reads a key file's text, checking its permissions on the opened file so the check and the read see the same file. */
 async function readKeyFileText(path: string, { ownerOnly }: { ownerOnly: boolean }): Promise<string> {
-  const handle = await open(path, "r").catch((error: unknown) => {
+  // Non-blocking, so that a FIFO given as the file fails the check below instead of waiting for a writer.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
     throw keyFileReadError(error, path);
   });
   try {

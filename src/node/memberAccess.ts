@@ -15,9 +15,10 @@ export function isLoopbackAddress(address: string): boolean {
 
 /**
  * The Member service's bearer tokens: `member` may call every method; `matchOnly`, if set, only the
- * methods that disclose no hash and sign nothing (Match, Status), for systems such as an upload
+ * methods that sign nothing and return no reveal (Match, Status), for systems such as an upload
  * scanner that need no more, so that a token taken from one of them cannot add, retract or read
- * the list.
+ * the list. (Match answers distances to the hashes it finds, as matching must: a caller with many
+ * queries near a PDQ hash could narrow it down.)
  */
 export interface MemberTokens {
   readonly member: string;

@@ -1,4 +1,5 @@
 import { X509Certificate } from "node:crypto";
+import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
 import { ServerCredentials } from "@grpc/grpc-js";
@@ -55,7 +56,8 @@ export function memberServerCredentials(tls: MemberTls | undefined): ServerCrede
 }
 
 async function readTlsFile(path: string, secret: boolean): Promise<Buffer> {
-  const handle = await open(path, "r").catch((error: NodeJS.ErrnoException) => {
+  // Non-blocking, so that a FIFO given as the file fails the check below instead of waiting for a writer.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
     throw new HashfedError("invalid", "MEMBER_TLS_UNREADABLE", `cannot read the TLS file ${path}: ${error.code ?? error.message}`);
   });
   try {

@@ -8,6 +8,7 @@
  * Method: one real `hashfed node` process listening on 0.0.0.0 with certificates made for the run
  * (test/support/testCertificates.ts); every step runs the compiled CLI as a process.
  */
+import { execFileSync } from "node:child_process";
 import { chmod, rm, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
@@ -125,6 +126,13 @@ describe("a node is refused at start", () => {
   test("with a TLS key of another certificate, or a certificate file that is not there", async () => {
     expectRefused(await runCli(nodeArgs("--member-tls-cert", file("server.pem"), "--member-tls-key", file("wrong.key"))), "are not a usable TLS certificate chain and matching private key");
     expectRefused(await runCli(nodeArgs("--member-tls-cert", file("missing.pem"), "--member-tls-key", file("server.key"))), "cannot read the TLS file");
+  });
+
+  // Once a bug: the node waited for good for a writer to the FIFO.
+  test("with a certificate path that is a FIFO, or a key file that is one", async () => {
+    execFileSync("mkfifo", [file("fifo.pem")]);
+    expectRefused(await runCli(nodeArgs("--member-tls-cert", file("fifo.pem"), "--member-tls-key", file("server.key"))), "fifo.pem is not a regular file");
+    expectRefused(await runCli(["node", "--key", file("fifo.pem"), "--federation", setup.federationFile, "--data", defaultDataDir(setup)]), "fifo.pem is not a regular file");
   });
 
   test("with a certificate and no key (a usage error)", async () => {

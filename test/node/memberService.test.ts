@@ -573,18 +573,20 @@ describe("the Member service's guards: tokens, and TLS off loopback", () => {
     }
   });
 
-  test("a certificate that has expired is said at start, and a client is told so, not that it lacks an authority", async () => {
-    const certificates = makeTestCertificates({ expired: true });
+  test.each([
+    [true, /^the Member service's TLS certificate expired on .* GMT: clients refuse it; renew it$/, /^UNAVAILABLE: the node's TLS certificate has expired; its operator must renew it/],
+    ["future", /^the Member service's TLS certificate is not valid before .* GMT: clients refuse it until then$/, /^UNAVAILABLE: the node's TLS certificate is not valid yet/],
+  ] as const)("a certificate out of its dates (expired: %s) is said at start, and a client is told so, not that it lacks an authority", async (expiredOption, notice, refusal) => {
+    const certificates = makeTestCertificates({ expired: expiredOption });
     const caFile = join(setup.folder, "expired-ca.pem");
     await writeFile(caFile, certificates.caPem);
     const logged: string[] = [];
     const memberTls = { certificateChain: Buffer.from(certificates.serverPem), privateKey: Buffer.from(certificates.serverKeyPem) };
-    const expired = await startWith("expired", { memberAddress: "127.0.0.1:0", memberTls, log: (line) => logged.push(line) });
+    const expired = await startWith(`expired-${String(expiredOption)}`, { memberAddress: "127.0.0.1:0", memberTls, log: (line) => logged.push(line) });
     const client = connectMember(`127.0.0.1:${expired.memberPort}`, { tlsCa: caFile });
     try {
-      expect(logged).toContainEqual(expect.stringMatching(/^the Member service's TLS certificate expired on .* GMT: clients refuse it; renew it$/));
-      const refusal = await rpcRejection(call(client, client.client.status, {}));
-      expect(describeRpcError(refusal)).toMatch(/^UNAVAILABLE: the node's TLS certificate has expired; its operator must renew it/);
+      expect(logged).toContainEqual(expect.stringMatching(notice));
+      expect(describeRpcError(await rpcRejection(call(client, client.client.status, {})))).toMatch(refusal);
     } finally {
       client.client.close();
       await expired.stop();

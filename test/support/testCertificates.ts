@@ -16,8 +16,8 @@ export interface TestCertificates {
 
 export interface TestCertificateOptions {
   readonly caName?: string;
-  /** A server certificate whose validity ended yesterday. */
-  readonly expired?: boolean;
+  /** A server certificate whose validity ended yesterday, or (`"future"`) starts tomorrow. */
+  readonly expired?: boolean | "future";
 }
 
 export function makeTestCertificates({ caName = "hashfed test CA", expired = false }: TestCertificateOptions = {}): TestCertificates {
@@ -32,8 +32,8 @@ export function makeTestCertificates({ caName = "hashfed test CA", expired = fal
     publicKey: server.publicKey,
     issuerKey: ca.privateKey,
     isCa: false,
-    validFrom: now - 30 * DAY_MS,
-    validTo: expired ? now - DAY_MS : now + 30 * DAY_MS,
+    validFrom: expired === "future" ? now + DAY_MS : now - 30 * DAY_MS,
+    validTo: expired === true ? now - DAY_MS : now + 30 * DAY_MS,
   });
   return {
     caPem: pem("CERTIFICATE", caCertificate),
