@@ -6,14 +6,17 @@
  * address's own once it has closed some, go on working.
  * Method: ConnectionGate's counts alone; then a real node in this process and raw TCP sockets
  * from 127.0.0.1, 127.0.0.2 and 127.0.0.3, with a Log client beside them; last, the node stops
- * with raw sockets still open.
+ * with raw sockets still open. Then two nodes linked: strangers at 32 addresses fill one's port,
+ * and the address the other's node proved its key from still gets in.
  */
 import { connect, type Socket } from "node:net";
 import { rm } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
-import { call, connectLog } from "../../src/client/rpc";
+import { call, connectLog, connectMember } from "../../src/client/rpc";
 import { ConnectionGate, gateAddress } from "../../src/node/connectionGate";
-import { CONNECTIONS_PER_CLIENT_MAX, HashfedNode } from "../../src/node/hashfedNode";
+import { CONNECTIONS_PER_CLIENT_MAX, CONNECTIONS_PER_PORT_MAX, HashfedNode } from "../../src/node/hashfedNode";
+import { defaultDataDir, localFederation, type SoloSetup } from "../support/cluster";
+import { waitFor } from "../support/federationNet";
 import { type TestFederation, testFederation } from "../support/inProcessNode";
 import { rpcRejection } from "../support/submissions";
 
@@ -121,3 +124,39 @@ describe("a node's public port", () => {
     expect(sockets.filter((socket) => !socket.destroyed)).toEqual([]);
   }, 20_000);
 });
+
+test("when a port is full, a member's node gets in from the address it proved its key from; a stranger does not", async () => {
+  const members = await localFederation(["a.example", "b.example"]);
+  const start = (member: SoloSetup): Promise<HashfedNode> =>
+    HashfedNode.start({ dataDir: defaultDataDir(member), federation: member.federation, key: member.key, memberAddress: member.memberAddress, publicAddress: member.publicAddress, log: (line) => logged.push(line) });
+  const logged: string[] = [];
+  const [a, b] = [await start(members[0]!), await start(members[1]!)];
+  const sockets: Socket[] = [];
+  /** A raw connection to a's public port from `localAddress`: whether a closed it within `watchMs`. */
+  const closedByA = async (localAddress: string, watchMs = 300): Promise<boolean> => {
+    const socket = connect({ host: "127.0.0.1", port: a.publicPort, localAddress });
+    sockets.push(socket);
+    socket.on("error", () => {});
+    socket.resume();
+    const closed = new Promise<boolean>((resolve) => socket.once("close", () => resolve(true)));
+    await Promise.race([new Promise((resolve) => socket.once("connect", resolve)), closed]);
+    return Promise.race([closed, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), watchMs))]);
+  };
+  try {
+    // b's node links to a's from 127.0.0.1, proving b's key there: a keeps places for that address.
+    const status = connectMember(members[1]!.memberAddress);
+    await waitFor("b's link to a", async () => ((await call(status, status.client.status, {})).peersConnected.includes("a.example") ? true : undefined), 10_000);
+    status.client.close();
+    // Strangers at 32 addresses fill the port, an address at a time (all at once overflow the listen backlog).
+    for (let i = 1; i <= CONNECTIONS_PER_PORT_MAX / CONNECTIONS_PER_CLIENT_MAX; i++) {
+      await Promise.all(Array.from({ length: CONNECTIONS_PER_CLIENT_MAX }, () => closedByA(`127.0.1.${i}`, 0)));
+    }
+    expect(await closedByA("127.0.2.1")).toBe(true);
+    expect(logged).toContainEqual(`refused a connection to ${members[0]!.publicAddress} from 127.0.2.1: the port holds ${CONNECTIONS_PER_PORT_MAX} connections, its most`);
+    expect(await closedByA("127.0.0.1")).toBe(false);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await Promise.all([a.stop(), b.stop()]);
+    await rm(members[0]!.folder, { recursive: true, force: true });
+  }
+}, 30_000);
