@@ -42,20 +42,28 @@ const ADDRESS_OF: Record<string, string> = {
   Member: "the node's Member address (--member-listen, 127.0.0.1:7400 by default), not its Log address",
 };
 
-/** What a failed TLS handshake means for the person at the client, by OpenSSL's and Node's words for it; the first that fits. */
-const TLS_FAILURES: readonly (readonly [RegExp, string])[] = [
+/**
+ * What a connection that failed as it opened means for the person at the client, by grpc-js's,
+ * OpenSSL's and Node's words for it; the first that fits.
+ */
+const CONNECTION_FAILURES: readonly (readonly [RegExp, string])[] = [
   [/certificate has expired/i, "the node's TLS certificate has expired; its operator must renew it"],
   [/certificate is not yet valid/i, "the node's TLS certificate is not valid yet (or this machine's clock is behind)"],
   [/altnames/i, "the node's TLS certificate does not name this address; give --node as the certificate names the node"],
   [/wrong version number/i, "the node does not serve TLS at this address; on loopback, connect without --tls and --tls-ca"],
   [/certificate/i, "the node's TLS certificate is not one this client trusts; give --tls-ca with the authority that issued it"],
+  // Reached, then closed before gRPC could speak (a port nothing listens on says ECONNREFUSED).
+  [
+    /Last error: Failed to connect/,
+    "the node closed the connection as it opened: it may serve TLS at this address (connect with --tls-ca or --tls), or hold as many connections from this address as it takes (its log says so)",
+  ],
 ];
 
 /** A gRPC failure as a person reads it: the status name and the server's message. */
 export function describeRpcError(error: ServiceError): string {
   const name = status[error.code] ?? String(error.code);
-  const tlsFailure = error.code === status.UNAVAILABLE ? TLS_FAILURES.find(([pattern]) => pattern.test(error.details ?? "")) : undefined;
-  if (tlsFailure !== undefined) return `${name}: ${tlsFailure[1]} (${error.details})`;
+  const failure = error.code === status.UNAVAILABLE ? CONNECTION_FAILURES.find(([pattern]) => pattern.test(error.details ?? "")) : undefined;
+  if (failure !== undefined) return `${name}: ${failure[1]} (${error.details})`;
   if (error.code === status.UNAVAILABLE) return `${name}: cannot reach the node (${error.details})`;
   if (error.code === status.CANCELLED) return `${name}: the node closed the call (it may be stopping)`;
   // A node serves the Member service and the Log service on two ports: the likeliest cause is the other one's address.

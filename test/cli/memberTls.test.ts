@@ -80,7 +80,7 @@ test("a scanner's match-only token matches, and is refused for a submission", as
 test("a client without TLS, or one that does not trust the node's certificate, or names it otherwise, does not get through, and is told why", async () => {
   const withToken = ["--token-file", file("member.token")];
   // On loopback the CLI connects without TLS if told to; the node's TLS-only port refuses the connection.
-  expectRefused(await runCli(["status", "--node", address, ...withToken]), "UNAVAILABLE");
+  expectRefused(await runCli(["status", "--node", address, ...withToken]), "UNAVAILABLE: the node closed the connection as it opened: it may serve TLS at this address");
   expectRefused(await runCli(["status", "--node", address, ...withToken, "--tls-ca", file("other-ca.pem")]), "UNAVAILABLE: the node's TLS certificate is not one this client trusts");
   // Loopback too, but not an address the certificate names (it names localhost and 127.0.0.1).
   const unnamed = `127.0.0.2:${address.split(":")[1]}`;
