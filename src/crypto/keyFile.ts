@@ -1,9 +1,10 @@
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { errorCode, writeFileAtomically } from "../files/atomicFile";
+import { readBoundedFile } from "../files/boundedFile";
 import { HashfedError, invalid } from "../errors";
 import { parsePrivateKey, parseVerifierKey, type PrivateKey, type VerifierKey } from "./keys";
+
+export { checkOwnerOnly } from "../files/boundedFile";
 
 /**
  * Key files hold one key text and a newline. A private key file is created with mode 0600 and is
@@ -17,8 +18,6 @@ import { parsePrivateKey, parseVerifierKey, type PrivateKey, type VerifierKey } 
 export const KEY_FILE_BYTES_MAX = 4096;
 export const PRIVATE_KEY_FILE_MODE = 0o600;
 export const VERIFIER_KEY_FILE_MODE = 0o644;
-/** Permission bits for group and others. */
-const GROUP_AND_OTHERS_MODE_MASK = 0o077;
 
 export interface KeyFileWriteOptions {
   /** Replace an existing file. Off by default: overwriting a private key loses an identity. */
@@ -74,34 +73,15 @@ export function parseToken(text: string, path: string): string {
   return token;
 }
 
-/** Refuses a file holding a secret (a key, a token) that group or others can reach. */
-export function checkOwnerOnly(path: string, mode: number): void {
-  if ((mode & GROUP_AND_OTHERS_MODE_MASK) === 0) return;
-  const bits = (mode & 0o777).toString(8).padStart(4, "0");
-  throw new HashfedError("forbidden", "KEY_FILE_PERMISSIONS", `${path} holds a secret but has mode ${bits}, so group or others can reach it; run: chmod 600 ${path}`);
-}
 
 /** Reads a key file's text, checking its permissions on the opened file so the check and the read see the same file. */
 async function readKeyFileText(path: string, { ownerOnly }: { ownerOnly: boolean }): Promise<string> {
-  // Non-blocking, so that a FIFO given as the file fails the check below instead of waiting for a writer.
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
-    throw keyFileReadError(error, path);
+  const bytes = await readBoundedFile(path, { maxBytes: KEY_FILE_BYTES_MAX, ownerOnly }, {
+    unopened: (error) => keyFileReadError(error, path),
+    notRegular: () => invalid("KEY_FILE_NOT_A_FILE", `${path} is not a regular file, so it cannot be a key file`),
+    tooLarge: () => invalid("KEY_FILE_TOO_LARGE", `key file ${path} is larger than ${KEY_FILE_BYTES_MAX} bytes; a key file is smaller`),
   });
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw invalid("KEY_FILE_NOT_A_FILE", `${path} is not a regular file, so it cannot be a key file`);
-    if (ownerOnly) checkOwnerOnly(path, stats.mode);
-    if (stats.size > KEY_FILE_BYTES_MAX) {
-      throw invalid("KEY_FILE_TOO_LARGE", `key file ${path} is ${stats.size} bytes; a key file is at most ${KEY_FILE_BYTES_MAX}`);
-    }
-    // Read one byte past the limit in case the file grew since stat.
-    const buffer = Buffer.alloc(KEY_FILE_BYTES_MAX + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > KEY_FILE_BYTES_MAX) throw invalid("KEY_FILE_TOO_LARGE", `key file ${path} is larger than ${KEY_FILE_BYTES_MAX} bytes`);
-    return decodeKeyFileText(path, buffer.subarray(0, bytesRead));
-  } finally {
-    await handle.close();
-  }
+  return decodeKeyFileText(path, bytes);
 }
 
 /** The file is the key text and one newline; the newline is optional so hand-written files work too. */

@@ -1,10 +1,8 @@
 import { X509Certificate } from "node:crypto";
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
 import { ServerCredentials } from "@grpc/grpc-js";
-import { checkOwnerOnly } from "../crypto";
 import { HashfedError } from "../errors";
+import { readBoundedFile } from "../files/boundedFile";
 
 /**
  * The Member service's TLS certificate chain and private key, PEM. Off loopback the service is
@@ -55,21 +53,11 @@ export function memberServerCredentials(tls: MemberTls | undefined): ServerCrede
   return ServerCredentials.createSsl(null, [{ cert_chain: tls.certificateChain, private_key: tls.privateKey }], false);
 }
 
-async function readTlsFile(path: string, secret: boolean): Promise<Buffer> {
-  // Non-blocking, so that a FIFO given as the file fails the check below instead of waiting for a writer.
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
-    throw new HashfedError("invalid", "MEMBER_TLS_UNREADABLE", `cannot read the TLS file ${path}: ${error.code ?? error.message}`);
+function readTlsFile(path: string, secret: boolean): Promise<Buffer> {
+  const unreadable = (why: string): HashfedError => new HashfedError("invalid", "MEMBER_TLS_UNREADABLE", `cannot read the TLS file ${path}: ${why}`);
+  return readBoundedFile(path, { maxBytes: TLS_FILE_BYTES_MAX, ownerOnly: secret }, {
+    unopened: (error) => unreadable((error as NodeJS.ErrnoException).code ?? String(error)),
+    notRegular: () => unreadable("it is not a regular file"),
+    tooLarge: () => unreadable(`it is larger than ${TLS_FILE_BYTES_MAX} bytes, and a PEM certificate chain or key is smaller`),
   });
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw new HashfedError("invalid", "MEMBER_TLS_UNREADABLE", `the TLS file ${path} is not a regular file`);
-    if (secret) checkOwnerOnly(path, stats.mode);
-    // Read to one byte past the bound, in case the file grew since stat.
-    const buffer = Buffer.alloc(TLS_FILE_BYTES_MAX + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > TLS_FILE_BYTES_MAX) throw new HashfedError("invalid", "MEMBER_TLS_UNREADABLE", `the TLS file ${path} is larger than ${TLS_FILE_BYTES_MAX} bytes; a PEM certificate chain or key is smaller`);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
 }

@@ -131,7 +131,7 @@ describe("a node is refused at start", () => {
   // Once a bug: the node waited for good for a writer to the FIFO.
   test("with a certificate path that is a FIFO, or a key file that is one", async () => {
     execFileSync("mkfifo", [file("fifo.pem")]);
-    expectRefused(await runCli(nodeArgs("--member-tls-cert", file("fifo.pem"), "--member-tls-key", file("server.key"))), "fifo.pem is not a regular file");
+    expectRefused(await runCli(nodeArgs("--member-tls-cert", file("fifo.pem"), "--member-tls-key", file("server.key"))), "fifo.pem: it is not a regular file");
     expectRefused(await runCli(["node", "--key", file("fifo.pem"), "--federation", setup.federationFile, "--data", defaultDataDir(setup)]), "fifo.pem is not a regular file");
   });
 
