@@ -177,7 +177,9 @@ export class HashfedNode {
       addHealthAndReflection(publicServer, ["hashfed.v1.Log", "hashfed.v1.Peer"], ["hashfed/v1/log.proto", "hashfed/v1/peer.proto"]);
       const gated = (gate: ConnectionGate): GatedListenerOptions => ({ gate, refusals: new RefusalLog(log, () => performance.now(), "connections"), log });
       warnIfFewDescriptors(log);
-      const memberGate = new ConnectionGate(CONNECTIONS_PER_CLIENT_MAX, CONNECTIONS_PER_PORT_MAX);
+      // The Member port's clients are the member's own systems, many of them often behind one address
+      // (a scanning fleet behind a gateway): only the port's total is bounded there.
+      const memberGate = new ConnectionGate(CONNECTIONS_PER_PORT_MAX, CONNECTIONS_PER_PORT_MAX);
       listeners.push(await listenGated(memberServer, options.memberAddress, memberServerCredentials(options.memberTls), gated(memberGate)));
       listeners.push(await listenGated(publicServer, publicAddress, ServerCredentials.createInsecure(), gated(publicGate)));
     } catch (error) {

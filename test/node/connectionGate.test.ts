@@ -71,8 +71,8 @@ describe("a node's public port", () => {
   });
 
   /** A raw connection from `localAddress`; resolves once connected, with whether the node has closed it within `watchMs`. */
-  async function open(localAddress: string, watchMs: number): Promise<{ socket: Socket; closedByNode: boolean }> {
-    const socket = connect({ host: "127.0.0.1", port: node.publicPort, localAddress });
+  async function open(localAddress: string, watchMs: number, port = node.publicPort): Promise<{ socket: Socket; closedByNode: boolean }> {
+    const socket = connect({ host: "127.0.0.1", port, localAddress });
     sockets.push(socket);
     socket.on("error", () => {});
     // Read what the node sends (its HTTP/2 settings), or its end would wait behind them unseen.
@@ -106,6 +106,12 @@ describe("a node's public port", () => {
     const served = connectLog(`127.0.0.1:${node.publicPort}`);
     expect((await call(served, served.client.getFederation, {}, 5_000)).federationId).toEqual(setup.federation.id);
     served.client.close();
+  });
+
+  test("the Member port takes more than that from one address: a member's systems are often many behind one", async () => {
+    const held = await Promise.all(Array.from({ length: CONNECTIONS_PER_CLIENT_MAX + 8 }, () => open("127.0.0.4", 200, node.memberPort)));
+    expect(held.filter(({ closedByNode }) => closedByNode)).toEqual([]);
+    for (const { socket } of held) socket.destroy();
   });
 
   // Once a bug: a connection whose client never closed its side (a raw socket, a TLS handshake never
