@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { credentials, Metadata } from "@grpc/grpc-js";
-import { checkOwnerOnly, KEY_FILE_BYTES_MAX, parseToken } from "../crypto";
+import { KEY_FILE_BYTES_MAX, parseToken } from "../crypto";
+import { readBoundedFile } from "../files/boundedFile";
 import { HashfedError } from "../errors";
 import { checkAddress } from "../federation/address";
 import { MemberClient } from "../gen/hashfed/v1/member";
@@ -44,13 +44,12 @@ export function connectMember(address: string, access: MemberAccess = {}): Conne
 
 /** The token file's text; refused, as the node refuses its own, if group or others can read it (checked on the file read). */
 function readTokenText(path: string): string {
-  const bytes = readBounded(path, KEY_FILE_BYTES_MAX, (why) => new HashfedError("invalid", "TOKEN_FILE_UNREADABLE", `cannot read the token file ${path}: ${why}`), true);
-  return bytes.toString("utf8");
+  return readClientFile(path, KEY_FILE_BYTES_MAX, true, (why) => new HashfedError("invalid", "TOKEN_FILE_UNREADABLE", `cannot read the token file ${path}: ${why}`)).toString("utf8");
 }
 
 /** The authorities' certificates; a file that holds none is refused here, where TLS would only fail to verify the node. */
 function readCaFile(path: string): Buffer {
-  const pem = readBounded(path, CA_FILE_BYTES_MAX, (why) => new HashfedError("invalid", "TLS_CA_UNREADABLE", `cannot read the TLS authorities file ${path}: ${why}`), false);
+  const pem = readClientFile(path, CA_FILE_BYTES_MAX, false, (why) => new HashfedError("invalid", "TLS_CA_UNREADABLE", `cannot read the TLS authorities file ${path}: ${why}`));
   try {
     new X509Certificate(pem);
   } catch {
@@ -59,25 +58,10 @@ function readCaFile(path: string): Buffer {
   return pem;
 }
 
-/** Reads at most `maxBytes` of a regular file, its mode checked on the descriptor read from. */
-function readBounded(path: string, maxBytes: number, unreadable: (why: string) => HashfedError, ownerOnly: boolean): Buffer {
-  let fd: number;
-  try {
-    // Non-blocking, so that a FIFO given as the file fails the check below instead of waiting for a writer.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    throw unreadable((error as NodeJS.ErrnoException).code ?? String(error));
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (stats.isDirectory()) throw unreadable("it is a folder");
-    if (!stats.isFile()) throw unreadable("it is not a regular file");
-    if (ownerOnly) checkOwnerOnly(path, stats.mode);
-    const buffer = Buffer.alloc(maxBytes + 1);
-    const read = readSync(fd, buffer, 0, buffer.length, 0);
-    if (read > maxBytes) throw unreadable(`it is larger than ${maxBytes} bytes`);
-    return buffer.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
+function readClientFile(path: string, maxBytes: number, ownerOnly: boolean, unreadable: (why: string) => HashfedError): Buffer {
+  return readBoundedFile(path, { maxBytes, ownerOnly }, {
+    unopened: (error) => unreadable((error as NodeJS.ErrnoException).code ?? String(error)),
+    notRegular: unreadable,
+    tooLarge: () => unreadable(`it is larger than ${maxBytes} bytes`),
+  });
 }

@@ -73,10 +73,9 @@ export function parseToken(text: string, path: string): string {
   return token;
 }
 
-
 /** Reads a key file's text, checking its permissions on the opened file so the check and the read see the same file. */
 async function readKeyFileText(path: string, { ownerOnly }: { ownerOnly: boolean }): Promise<string> {
-  const bytes = await readBoundedFile(path, { maxBytes: KEY_FILE_BYTES_MAX, ownerOnly }, {
+  const bytes = readBoundedFile(path, { maxBytes: KEY_FILE_BYTES_MAX, ownerOnly }, {
     unopened: (error) => keyFileReadError(error, path),
     notRegular: () => invalid("KEY_FILE_NOT_A_FILE", `${path} is not a regular file, so it cannot be a key file`),
     tooLarge: () => invalid("KEY_FILE_TOO_LARGE", `key file ${path} is larger than ${KEY_FILE_BYTES_MAX} bytes; a key file is smaller`),

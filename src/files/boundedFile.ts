@@ -1,36 +1,40 @@
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { HashfedError } from "../errors";
 
-/** How a caller names what went wrong, in its own words (a key file, a TLS file). */
+/** How a caller names what went wrong, in its own words (a key file, a token file, a TLS file). */
 export interface BoundedFileErrors {
   /** The file would not open: `error` is the system's. */
   readonly unopened: (error: unknown) => unknown;
-  readonly notRegular: () => HashfedError;
-  readonly tooLarge: () => HashfedError;
+  /** A folder, a FIFO, a device: `what` says which, as "it is a folder". */
+  readonly notRegular: (what: string) => unknown;
+  readonly tooLarge: () => unknown;
 }
 
 /**
  * A regular file's bytes, at most `maxBytes` of them, its mode checked on the opened file when it
  * holds a secret (checkOwnerOnly), so that the check and the read see the same file. Opened
  * non-blocking, so that a FIFO given as the file fails as not regular instead of waiting for a
- * writer (a node had hung at start on one).
+ * writer (a node had hung at start on one). Synchronous: the files are small and read at start or
+ * once per command, and the client's connection is made synchronously.
  */
-export async function readBoundedFile(path: string, { maxBytes, ownerOnly }: { maxBytes: number; ownerOnly: boolean }, errors: BoundedFileErrors): Promise<Buffer> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
-    throw errors.unopened(error);
-  });
+export function readBoundedFile(path: string, { maxBytes, ownerOnly }: { maxBytes: number; ownerOnly: boolean }, errors: BoundedFileErrors): Buffer {
+  let fd: number;
   try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw errors.notRegular();
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw errors.unopened(error);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw errors.notRegular(stats.isDirectory() ? "it is a folder" : "it is not a regular file");
     if (ownerOnly) checkOwnerOnly(path, stats.mode);
     // One byte past the bound, in case the file grew since it was opened.
     const buffer = Buffer.alloc(maxBytes + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
     if (bytesRead > maxBytes) throw errors.tooLarge();
     return buffer.subarray(0, bytesRead);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

@@ -12,6 +12,8 @@ import { readBoundedFile } from "../files/boundedFile";
 export interface MemberTls {
   readonly certificateChain: Buffer;
   readonly privateKey: Buffer;
+  /** Where they were read from, for the refusal of a pair that TLS would not take. */
+  readonly source?: string;
 }
 
 /** A certificate chain is a few KiB; the bound stops a wrong path (a disk image) from being read whole. */
@@ -19,20 +21,19 @@ const TLS_FILE_BYTES_MAX = 1 << 20;
 
 /**
  * Reads the pair as the node is told to use it: the key file must be owner-only (as the member's
- * key is), and both must be what TLS takes, a key that matches the first certificate, or the
- * node does not start.
+ * key is). Whether TLS takes them, a key that matches the first certificate, the node's start
+ * checks (checkMemberTls), naming these files.
  */
-export async function readMemberTls(certificateFile: string, keyFile: string): Promise<MemberTls> {
-  const tls = { certificateChain: await readTlsFile(certificateFile, false), privateKey: await readTlsFile(keyFile, true) };
-  checkMemberTls(tls, `${certificateFile} and ${keyFile}`);
-  return tls;
+export function readMemberTls(certificateFile: string, keyFile: string): MemberTls {
+  return { certificateChain: readTlsFile(certificateFile, false), privateKey: readTlsFile(keyFile, true), source: `${certificateFile} and ${keyFile}` };
 }
 
-/** Refuses a pair TLS would refuse at the first connection: checked at start, with the files named. */
-export function checkMemberTls(tls: MemberTls, what = "the Member service's TLS certificate and key"): void {
+/** Refuses a pair TLS would refuse at the first connection: checked at start. */
+export function checkMemberTls(tls: MemberTls): void {
   try {
     createSecureContext({ cert: tls.certificateChain, key: tls.privateKey });
   } catch (error) {
+    const what = tls.source ?? "the Member service's TLS certificate and key";
     throw new HashfedError("invalid", "MEMBER_TLS_INVALID", `${what} are not a usable TLS certificate chain and matching private key in PEM: ${(error as Error).message}`);
   }
 }
@@ -53,11 +54,11 @@ export function memberServerCredentials(tls: MemberTls | undefined): ServerCrede
   return ServerCredentials.createSsl(null, [{ cert_chain: tls.certificateChain, private_key: tls.privateKey }], false);
 }
 
-function readTlsFile(path: string, secret: boolean): Promise<Buffer> {
+function readTlsFile(path: string, secret: boolean): Buffer {
   const unreadable = (why: string): HashfedError => new HashfedError("invalid", "MEMBER_TLS_UNREADABLE", `cannot read the TLS file ${path}: ${why}`);
   return readBoundedFile(path, { maxBytes: TLS_FILE_BYTES_MAX, ownerOnly: secret }, {
     unopened: (error) => unreadable((error as NodeJS.ErrnoException).code ?? String(error)),
-    notRegular: () => unreadable("it is not a regular file"),
+    notRegular: unreadable,
     tooLarge: () => unreadable(`it is larger than ${TLS_FILE_BYTES_MAX} bytes, and a PEM certificate chain or key is smaller`),
   });
 }

@@ -95,7 +95,6 @@ function varintBytes(value: bigint): number {
   return bytes;
 }
 
-
 const NO_REVEAL = { salt: Buffer.alloc(0), value: Buffer.alloc(0) };
 
 /** A batch as it travels: header bytes, entries, and one reveal per entry (empty for a retraction). */

@@ -43,7 +43,7 @@ export function addNodeCommand(program: Command): void {
         publicAddress: options.listen,
         memberToken: options.memberTokenFile === undefined ? undefined : await readTokenFile(options.memberTokenFile),
         matchOnlyToken: options.memberMatchTokenFile === undefined ? undefined : await readTokenFile(options.memberMatchTokenFile),
-        memberTls: options.memberTlsCert === undefined ? undefined : await readMemberTls(options.memberTlsCert, options.memberTlsKey!),
+        memberTls: options.memberTlsCert === undefined ? undefined : readMemberTls(options.memberTlsCert, options.memberTlsKey!),
         peerKeyLog: process.env.HASHFED_PEER_KEY_LOG || undefined,
         log,
       });
