@@ -102,10 +102,20 @@ describe("a node's public port", () => {
     expect((await open("127.0.0.2", 200)).closedByNode).toBe(false);
 
     for (const { socket } of held.slice(0, 4)) socket.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const served = connectLog(`127.0.0.1:${node.publicPort}`);
-    expect((await call(served, served.client.getFederation, {}, 5_000)).federationId).toEqual(setup.federation.id);
-    served.client.close();
+    // Served once the node has seen those close (a fixed sleep had raced it on a busy machine).
+    const answered = await waitFor(
+      "a Log call from 127.0.0.1 to be served",
+      async () => {
+        const served = connectLog(`127.0.0.1:${node.publicPort}`);
+        try {
+          return await call(served, served.client.getFederation, {}, 1_000).catch(() => undefined);
+        } finally {
+          served.client.close();
+        }
+      },
+      5_000,
+    );
+    expect(answered.federationId).toEqual(setup.federation.id);
   });
 
   test("the Member port takes more than that from one address: a member's systems are often many behind one", async () => {
