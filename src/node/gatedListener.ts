@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer, isIPv4, type Server as NetServer, type Socket } from "node:net";
 import type { Server, ServerCredentials } from "@grpc/grpc-js";
 import { HashfedError } from "../errors";
 import type { RefusalLog } from "../peer/refusalLog";
@@ -20,6 +20,21 @@ export interface GatedListenerOptions {
   readonly gate: ConnectionGate;
   readonly refusals: RefusalLog;
   readonly log: (line: string) => void;
+  /**
+   * Set when the port is served unguarded because its address was taken for loopback: a name
+   * (localhost) that resolves elsewhere here is then refused, naming this reason.
+   */
+  readonly loopbackOnly?: string;
+  /** The addresses a host name resolves to; DNS (getaddrinfo) by default. */
+  readonly resolve?: (host: string) => Promise<string[]>;
+}
+
+const resolveByLookup = async (host: string): Promise<string[]> => (await lookup(host, { all: true })).map((found) => found.address);
+
+/** 127.0.0.0/8, ::1, and 127.0.0.0/8 mapped into IPv6. */
+function isLoopbackIp(ip: string): boolean {
+  const v4 = ip.toLowerCase().startsWith("::ffff:") ? ip.slice(7) : ip;
+  return (isIPv4(v4) && v4.startsWith("127.")) || ip === "::1";
 }
 
 /**
@@ -27,7 +42,12 @@ export interface GatedListenerOptions {
  * others are closed at once, and said in `refusals`. A name is bound at each address it resolves
  * to, as grpc-js binds one: the node serves if one of them binds, and says which did not.
  */
-export async function listenGated(server: Server, address: string, credentials: ServerCredentials, { gate, refusals, log }: GatedListenerOptions): Promise<GatedListener> {
+export async function listenGated(
+  server: Server,
+  address: string,
+  credentials: ServerCredentials,
+  { gate, refusals, log, loopbackOnly, resolve = resolveByLookup }: GatedListenerOptions,
+): Promise<GatedListener> {
   const { host, port } = hostAndPortOf(address);
   const injector = server.createConnectionInjector(credentials);
   const open = new Set<Socket>();
@@ -46,13 +66,21 @@ export async function listenGated(server: Server, address: string, credentials: 
     });
     injector.injectConnection(socket);
   };
-  const resolved = await lookup(host, { all: true }).catch((error: Error) => {
+  const resolved = await resolve(host).catch((error: Error) => {
     throw bindFailed(address, error);
   });
+  const offLoopback = resolved.filter((ip) => !isLoopbackIp(ip));
+  if (loopbackOnly !== undefined && offLoopback.length > 0) {
+    throw new HashfedError(
+      "invalid",
+      "ADDRESS_NOT_LOOPBACK",
+      `${host} resolves to ${offLoopback.join(", ")} on this machine, which is not loopback, and ${address} would serve ${loopbackOnly} there; listen on 127.0.0.1 or [::1] instead`,
+    );
+  }
   const listeners: NetServer[] = [];
   const failures: string[] = [];
   let boundPort = port;
-  for (const ip of new Set(resolved.map((found) => found.address))) {
+  for (const ip of new Set(resolved)) {
     const listener = createServer(onConnection);
     try {
       boundPort = await listen(listener, ip, boundPort);

@@ -180,7 +180,10 @@ export class HashfedNode {
       // The Member port's clients are the member's own systems, many of them often behind one address
       // (a scanning fleet behind a gateway): only the port's total is bounded there.
       const memberGate = new ConnectionGate(CONNECTIONS_PER_PORT_MAX, CONNECTIONS_PER_PORT_MAX);
-      listeners.push(await listenGated(memberServer, options.memberAddress, memberServerCredentials(options.memberTls), gated(memberGate)));
+      // Taken for loopback by its name: unless guarded anyway, it must resolve to loopback here too.
+      const unguarded = isLoopbackAddress(options.memberAddress) && (options.memberToken === undefined || options.memberTls === undefined);
+      const loopbackOnly = unguarded ? "the Member service without a token or TLS" : undefined;
+      listeners.push(await listenGated(memberServer, options.memberAddress, memberServerCredentials(options.memberTls), { ...gated(memberGate), loopbackOnly }));
       listeners.push(await listenGated(publicServer, publicAddress, ServerCredentials.createInsecure(), gated(publicGate)));
     } catch (error) {
       // Half a node must not stay up: a Member service without its Log service misleads operators.

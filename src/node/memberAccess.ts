@@ -6,7 +6,8 @@ const LOOPBACK_HOSTS = new Set(["localhost", "::1", "[::1]"]);
 
 /**
  * Only IP literals in 127.0.0.0/8, ::1 and localhost: a DNS name like "127.example" may resolve
- * anywhere. (localhost is taken at its word, as resolvers and RFC 6761 keep it on loopback.)
+ * anywhere. (localhost is taken at its word, as RFC 6761 asks resolvers to keep it on loopback; a
+ * node serving unguarded there checks what it resolves to before it listens: listenGated.)
  */
 export function isLoopbackAddress(address: string): boolean {
   const host = address.slice(0, address.lastIndexOf(":"));
