@@ -220,7 +220,9 @@ test("retract withdraws the entry: it no longer matches; retracting again acknow
     member("retract", "--id", "ab".repeat(32), "--reason", "other"),
   ]);
   expect(expectOk(matched).stdout).toBe("no match\n");
-  expect(expectOk(again).stdout).toMatch(new RegExp(`^already on the log: statement ${retractionId} at log index 2\n`));
+  expect(expectOk(again).stdout).toMatch(
+    new RegExp(`^already retracted, by the entry below; its reason stands, so a different --reason is not recorded: statement ${retractionId} at log index 2\n`),
+  );
   expect(badReason.code).toBe(2); // a usage error
   expect(badReason.stderr).toContain("Allowed choices are false-positive, out-of-taxonomy, appeal-upheld, duplicate, other");
   expectRefused(unknown, "NOT_FOUND: submissions[0]: cannot retract abab");

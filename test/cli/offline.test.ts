@@ -240,6 +240,9 @@ describe("exit codes: 2 for usage errors, 1 for errors", () => {
     // These three exited 1, as errors.
     ["match without a hash", ["match", "--node", "127.0.0.1:1"], "give either --value (with --type) or --file"],
     ["match --value without --type", ["match", "--node", "127.0.0.1:1", "--value", "00"], "--value needs --type"],
+    // These two had been dropped without a word, and the hash matched exactly.
+    ["match --dihedral on an md5 hash", ["match", "--node", "127.0.0.1:1", "--type", "md5", "--value", "00", "--dihedral"], "--dihedral and --quality apply to pdq hashes only, not to md5"],
+    ["match --quality on a sha256 hash", ["match", "--node", "127.0.0.1:1", "--type", "sha256", "--value", "00", "--quality", "90"], "--dihedral and --quality apply to pdq hashes only, not to sha256"],
     ["a statement id not in hex", ["retract", "--node", "127.0.0.1:1", "--id", "zz", "--reason", "other"], "the statement id must be 64 hex characters"],
     // It had listened on port 443 (the host taken as "127.0.0.1" before a missing port).
     ["a listening address without a port", ["node", "--key", "k", "--federation", "f", "--data", "d", "--member-listen", "127.0.0.1"], "must have the form host:port"],

@@ -115,6 +115,10 @@ export function addMatchCommand(program: Command): void {
   ).action(async (options: MatchOptions, command: Command) => {
     if ((options.value === undefined) === (options.file === undefined)) command.error("error: give either --value (with --type) or --file");
     if (options.value !== undefined && options.type === undefined) command.error("error: --value needs --type");
+    // For a file they apply to its pdq lines; for one hash of another type they would be dropped unsaid.
+    if (options.value !== undefined && options.type !== "pdq" && (options.dihedral === true || options.quality !== undefined)) {
+      command.error(`error: --dihedral and --quality apply to pdq hashes only, not to ${options.type}`);
+    }
     const { queries, lines } = options.file !== undefined ? queriesOfFile(options.file, options) : { queries: [query(options.type!, options.value!, options)], lines: [] };
     const connection = connectMember(options.node, options);
     const results: MatchResult[] = [];

@@ -35,7 +35,11 @@ function submitOptions(command: Command): Command {
   );
 }
 
-async function submitAndReport(options: SubmitOptions, submissions: Submission[]): Promise<void> {
+/**
+ * `alreadyPresent` says what an acknowledgement of an entry that was on the log already means: for
+ * a retraction, that the entry was retracted before, by the acknowledged entry, whose reason stands.
+ */
+async function submitAndReport(options: SubmitOptions, submissions: Submission[], alreadyPresent = "already on the log"): Promise<void> {
   const connection = connectMember(options.node, options);
   const response = await call(connection, connection.client.submit, { submissions }, options.timeout).catch((error: unknown) => {
     if (!isRpcError(error) || error.code !== status.DEADLINE_EXCEEDED) throw error;
@@ -43,7 +47,7 @@ async function submitAndReport(options: SubmitOptions, submissions: Submission[]
   });
   if (options.json) return print(toJson(response));
   for (const ack of response.acknowledgements) {
-    const state = ack.alreadyPresent ? "already on the log" : "committed";
+    const state = ack.alreadyPresent ? alreadyPresent : "committed";
     print(`${state}: statement ${hex(ack.statementId)} at log index ${ack.logIndex}`);
     print(`  inclusion proof: ${ack.inclusionProof.map(base64).join(" ")}`);
   }
@@ -71,6 +75,7 @@ export function addSubmitCommands(program: Command): void {
       .addOption(new Option("--reason <reason>", "why").choices(Object.keys(RETRACT_REASON_BY_NAME)).makeOptionMandatory()),
   ).action((options: SubmitOptions & { id: StatementId; reason: string }) => {
     const reason = RETRACT_REASON_BY_NAME[options.reason]!;
-    return submitAndReport(options, [{ kind: { $case: "retract", value: { target: options.id, reason } } }]);
+    const retracted = "already retracted, by the entry below; its reason stands, so a different --reason is not recorded";
+    return submitAndReport(options, [{ kind: { $case: "retract", value: { target: options.id, reason } } }], retracted);
   });
 }
