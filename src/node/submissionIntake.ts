@@ -159,7 +159,7 @@ export class SubmissionIntake {
   private admit(prepared: readonly Prepared[], abandoned: AbortSignal | undefined): Promise<Outcome>[] {
     const { replica, signer } = this.modules;
     const settled = this.settle(prepared);
-    const draft = this.ledger.state.draft();
+    const draft = this.ledger.state.draft("this request");
     const fresh = settled.flatMap((item, position) => (item.kind === "new" ? [{ item, position }] : []));
     for (const { item, position } of fresh) locating(`submissions[${position}]`, () => draft.check(item.entry.signed));
     replica.mempool.checkRoom(signer.name, fresh.length);
@@ -251,8 +251,9 @@ export class SubmissionIntake {
     const { ledger } = this;
     const type = signalType(input.signalType);
     const value = type.parse(input.value);
+    // Checked as sent, so that an error names the label's place in the client's list.
+    checkLabels(federation, input.labels, federation.taxonomy.version);
     const labels = [...input.labels].sort();
-    checkLabels(federation, labels, federation.taxonomy.version);
     if (type.name === "pdq") {
       checkPdqHash(value);
       checkPdqQuality(input.quality, federation.parameters.pdqQualityMin);

@@ -313,7 +313,18 @@ export class Replica {
   submit(entries: readonly BatchEntry[], abandoned?: AbortSignal): Promise<number>[] {
     const waits = entries.map((entry) => this.waiters.wait(entry.signed.id, abandoned));
     for (const entry of entries) this.verified.add(entry.signed);
-    const admitted = this.addToMempool(entries);
+    // An add of a signal its member has live is refused now, as a proposer would refuse it, and not
+    // sent round: an observer proposes nothing and, with nothing else committing, had kept its
+    // member waiting for good while the validators took the statement back at every regossip and
+    // ran empty rounds. Checked once all of them are pending: a retraction among them makes the add
+    // a replacement. (A gossiped add is not refused so: this node may be behind a retraction.)
+    const admitted = this.addToMempool(entries).filter((entry) => {
+      const refused = this.doneOnTheLog(entry);
+      if (refused === undefined) return true;
+      this.mempool.remove(entry.signed.id);
+      this.reject(entry, refused);
+      return false;
+    });
     this.enqueue(() => this.announce(admitted, undefined));
     return waits;
   }
@@ -1258,7 +1269,11 @@ export class Replica {
       .find((hit) => this.ledger.state.submitterAt(hit.logIndex) === submitter);
     if (live === undefined) return undefined;
     if (this.mempool.retracts(this.ledger.state.statementIdAt(live.logIndex), submitter)) return "replaced";
-    return new HashfedError("exists", "SIGNAL_ALREADY_LIVE", `${submitter} already has this ${body.value.signalType} signal on the log`);
+    return new HashfedError(
+      "exists",
+      "SIGNAL_ALREADY_LIVE",
+      `${submitter} already has this ${body.value.signalType} signal on the log, live at log index ${live.logIndex}; retract that entry to replace it`,
+    );
   }
 
   /**

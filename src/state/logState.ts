@@ -72,8 +72,9 @@ export class LogState {
   }
 
   /** Starts checking a run of statements to append after the committed log (see LogDraft). */
-  draft(): LogDraft {
-    return new LogDraft(this);
+  /** `scope` names the statements a draft takes before the one it checks, in its errors. */
+  draft(scope = "this batch"): LogDraft {
+    return new LogDraft(this, scope);
   }
 
   /** Appends a statement that LogDraft.check accepted, in log order. */
@@ -127,7 +128,10 @@ export class LogDraft {
   private readonly retractedIds = new Set<string>();
   private count = 0;
 
-  constructor(private readonly state: LogState) {}
+  constructor(
+    private readonly state: LogState,
+    private readonly scope: string,
+  ) {}
 
   get size(): number {
     return this.count;
@@ -148,7 +152,7 @@ export class LogDraft {
     const key = statementIdKey(signed.id);
     const committedIndex = this.state.indexOf(signed.id);
     if (committedIndex !== undefined || this.addedIds.has(key)) {
-      const where = committedIndex !== undefined ? `at log index ${committedIndex}` : "earlier in this batch";
+      const where = committedIndex !== undefined ? `at log index ${committedIndex}` : `earlier in ${this.scope}`;
       throw new HashfedError("exists", "STATEMENT_DUPLICATE", `statement ${signed.id.toString("hex")} is already on the log ${where}`);
     }
     const body = signed.statement.body!;
@@ -179,7 +183,7 @@ export class LogDraft {
     }
     const retractedAt = index !== undefined ? this.state.retractedBy(index) : undefined;
     if (retractedAt !== undefined || this.retractedIds.has(targetKey)) {
-      const where = retractedAt !== undefined ? `by the entry at log index ${retractedAt}` : "earlier in this batch";
+      const where = retractedAt !== undefined ? `by the entry at log index ${retractedAt}` : `earlier in ${this.scope}`;
       throw new HashfedError("precondition", "RETRACT_TWICE", `statement ${targetHex} was already retracted ${where}`);
     }
     this.retractedIds.add(targetKey);

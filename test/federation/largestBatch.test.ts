@@ -4,12 +4,14 @@
  * passes the check can send every batch it commits.
  * Method: a batch made with every field at its largest (253-character names, 64-character labels,
  * the largest numbers, PDQ reveals) and its certificate, encoded as a sync answer carries it, for a
- * few sizes, against the bound.
+ * few sizes, against the bound. Likewise a Submit's full answer (submissionsPerRequestMax at its
+ * largest) against what a gRPC client receives by default.
  */
 import { BatchHeader, CommitCertificate, SignedVote, Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { SyncedBatch } from "../../src/gen/hashfed/v1/peer";
 import { LogEntry, Reveal, Statement } from "../../src/gen/hashfed/v1/statement";
-import { DEFAULT_PARAMETERS, largestBatchBytes } from "../../src/federation/parameters";
+import { SubmitResponse } from "../../src/gen/hashfed/v1/member";
+import { DEFAULT_PARAMETERS, largestBatchBytes, PARAMETER_RULES } from "../../src/federation/parameters";
 
 const U64_MAX = (1n << 64n) - 1n;
 const U32_MAX = 2 ** 32 - 1;
@@ -61,4 +63,17 @@ test.each([
   expect(bytes).toBeLessThan(bound);
   // Generous, not wildly so: the check should not refuse federations that would work.
   expect(bytes).toBeGreaterThan(bound / 3);
+});
+
+test("a full Submit's answer, in a log of 2^40 entries, fits in the 4 MiB a gRPC client receives by default", () => {
+  // 10,000 submissions had been allowed: committed, and answered with ~5 MB no client took.
+  const acknowledgements = Array.from({ length: PARAMETER_RULES.submissionsPerRequestMax.max }, () => ({
+    statementId: filled(32),
+    logIndex: (1n << 40n) - 1n,
+    alreadyPresent: true,
+    inclusionProof: Array.from({ length: 40 }, () => filled(32)),
+  }));
+  // A note cosigned by 256 members, every name at its longest.
+  const checkpoint = `${"o".repeat(253)}\n${U64_MAX}\n${"A".repeat(44)}\n\n${`\u2014 ${longestName} ${"A".repeat(96)}\n`.repeat(256)}`;
+  expect(SubmitResponse.encode({ acknowledgements, checkpoint }).finish().length).toBeLessThan(4 * 1024 * 1024);
 });

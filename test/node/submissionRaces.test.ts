@@ -280,6 +280,38 @@ test("a request's first bad submission is the one reported, whatever kinds follo
     },
   ));
 
+test("refusals name what the client sent: a label by its place in the request's list, a second retraction as earlier in this request, a live signal by its entry", () =>
+  withSingleValidator(
+    (key) => new Ed25519Pool(key, 1),
+    async ({ federation, key, intake, replica }) => {
+      // The labels had been sorted before they were checked: this one was reported as labels[2].
+      await expect(intake.submit([addSubmission("sha256", randomBytes(32).toString("hex"), ["graphic-violence", "zzz-unknown", "attacker-manifesto"])])).rejects.toMatchObject({
+        code: "LABEL_UNKNOWN",
+        message: expect.stringMatching(/^submissions\[0\]: labels\[1\]: unknown label "zzz-unknown"/),
+      });
+      const value = randomBytes(32);
+      const first = (await intake.submit([addSubmission("sha256", value.toString("hex"))])).acknowledgements[0]!;
+      const context = () => ({ federationId: federation.id, submitter: key.name, createdAtMs: 1n, nonce: randomBytes(16) });
+      const target = parseStatementId(first.statementId);
+      const signedRetraction = signedSubmission({ signed: signStatement(new KeySigner(key), encodeRetract(context(), target, RetractReason.RETRACT_REASON_OTHER)), reveal: undefined });
+      const retraction = { kind: { $case: "retract" as const, value: { target, reason: RetractReason.RETRACT_REASON_OTHER } } };
+      // Said as "earlier in this batch", of a request.
+      await expect(intake.submit([retraction, signedRetraction])).rejects.toMatchObject({
+        code: "RETRACT_TWICE",
+        message: `submissions[1]: statement ${target.toString("hex")} was already retracted earlier in this request`,
+      });
+      expect(replica.ledger.state.retractedBy(Number(first.logIndex))).toBeUndefined();
+      const draft = { signalType: "sha256" as const, value, labels: ["graphic-violence"], taxonomyVersion: federation.taxonomy.version, quality: 0, salt: randomBytes(16) };
+      const signedAdd = signedSubmission({ signed: signStatement(new KeySigner(key), encodeAddSignal(context(), draft)), reveal: { salt: draft.salt, value } });
+      await expect(intake.submit([signedAdd])).rejects.toMatchObject({
+        kind: "exists",
+        code: "SIGNAL_ALREADY_LIVE",
+        message: `${key.name} already has this sha256 signal on the log, live at log index ${first.logIndex}; retract that entry to replace it`,
+      });
+      expect(replica.mempool.size).toBe(0);
+    },
+  ));
+
 test("another member's retraction of an entry, pending (the log refuses it), does not make the member's add of that signal a new statement", async () => {
   const disk = holdableDisk();
   await withSingleValidator(
