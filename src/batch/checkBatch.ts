@@ -1,5 +1,5 @@
 import { invalid } from "../errors";
-import type { Federation } from "../federation";
+import { type Federation, isValidator } from "../federation";
 import { type Batch, BatchHeader } from "../gen/hashfed/v1/batch";
 import type { LogEntry, Reveal } from "../gen/hashfed/v1/statement";
 import type { LogState } from "../state/logState";
@@ -27,7 +27,9 @@ export function checkEntryCount(federation: Federation, batch: Batch): void {
  * federation's rules, carries a valid signature (unless `signatureVerified` says it was checked at
  * gossip time) and a reveal that opens its commitment; the log rules hold in order; and the header
  * is exactly the one this node computes from the entries: height, previous hash, tree size, root,
- * reveals digest. Pure; throws a HashfedError saying what is wrong. `parseEntry` may return a
+ * reveals digest; the proposer it names is a validator (which bounds the header's size: a name
+ * padded to fill a proposal made a batch too large for any sync answer). The proposer's time is its
+ * own claim, informative only. Pure; throws a HashfedError saying what is wrong. `parseEntry` may return a
  * statement parsed before from the same bytes and signature (the replica's mempool holds most), and
  * `admittedWith` may say that such a statement passed all of a statement's checks (rules, signature,
  * reveal) with exactly this reveal when it was admitted: then only the log's rules are checked.
@@ -46,6 +48,9 @@ export function checkBatch(
     header = BatchHeader.decode(batch.header);
   } catch (error) {
     throw invalid("BATCH_MALFORMED", `batch header is not a valid protobuf BatchHeader: ${(error as Error).message}`);
+  }
+  if (!isValidator(federation, header.proposer)) {
+    throw invalid("BATCH_PROPOSER_UNKNOWN", `the batch header names ${JSON.stringify(header.proposer.slice(0, 64))} as its proposer, which is no validator of this federation`);
   }
   checkEntryCount(federation, batch);
   const count = batch.entries.length;

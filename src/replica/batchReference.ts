@@ -1,6 +1,7 @@
 import type { BatchEntry } from "../batch";
 import { SIGNATURE_BYTES } from "../crypto";
 import { invalid } from "../errors";
+import { BatchHeader } from "../gen/hashfed/v1/batch";
 import type { BatchReference } from "../gen/hashfed/v1/peer";
 import { STATEMENT_ID_BYTES, type StatementId } from "../statements";
 
@@ -16,6 +17,15 @@ const HEADER_BYTES_MAX = 1024;
 /** Whether a reference is no larger than one of a batch of this federation can be: what a replica keeps for later is. */
 export function referenceFits(reference: BatchReference, entriesMax: number): boolean {
   return reference.header.length <= HEADER_BYTES_MAX && reference.entries.length <= entriesMax * ENTRY_REFERENCE_BYTES;
+}
+
+/** Whether a batch header names `proposer` as the batch's proposer; false for bytes that do not decode. */
+export function headerNamesProposer(header: Uint8Array, proposer: string): boolean {
+  try {
+    return BatchHeader.decode(header).proposer === proposer;
+  } catch {
+    return false;
+  }
 }
 
 /**

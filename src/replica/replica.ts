@@ -35,7 +35,7 @@ import type { TimerHandle, Timers, Transport } from "./environment";
 import { addsASignal, Mempool, type PendingStatement } from "./mempool";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
-import { referenceFits, resolveReference } from "./batchReference";
+import { headerNamesProposer, referenceFits, resolveReference } from "./batchReference";
 import { decodePeerMessage, encodePeerMessage, readSyncedBatch, syncAnswerContentBytes, syncAnswerFitting } from "./peerMessages";
 import { ProposedValue } from "./proposedValue";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
@@ -709,7 +709,13 @@ export class Replica {
     this.recentSends.heard(value.proposal.signature, this.options.timers.now());
     // A batch is taken or asked for only for the round's proposer, up to the round after this replica's:
     // a Byzantine validator could otherwise sign proposals for endless rounds, each a batch held or asked for.
-    const relevant = proposerOf(this.validators, height, proposal.round) === proposal.proposer && proposal.round <= this.core.roundState.round + 1;
+    // A new value (no valid round) names its proposer in its header: a Byzantine proposer had
+    // committed batches that named another validator as theirs.
+    const relevant =
+      proposerOf(this.validators, height, proposal.round) === proposal.proposer &&
+      proposal.round <= this.core.roundState.round + 1 &&
+      referenceFits(value.batch, this.options.federation.parameters.batchEntriesMax) &&
+      (proposal.validRound !== -1 || headerNamesProposer(value.batch.header, proposal.proposer));
     if (relevant && !this.values.has(valueId) && this.takesValue(proposal.round, valueId)) this.learnValue(valueId, value.batch, proposal.proposer, from);
     if (this.values.has(valueId)) await this.valueKnown(valueId);
     // Held precommits released just now may have decided the height (see feedVote).

@@ -188,6 +188,13 @@ describe("checkBatch refuses", () => {
     });
   });
 
+  test.each([
+    ["an observer", () => fixture.observer.name],
+    ["a name no member has, padded to fill a proposal", () => "x".repeat(60_000)],
+  ])("a header naming %s as its proposer", (_, proposer) => {
+    expect(refusal(withHeader((header) => ({ ...header, proposer: proposer() })))).toMatchObject({ kind: "invalid", code: "BATCH_PROPOSER_UNKNOWN" });
+  });
+
   test("entries in another order than the header's", () => {
     const entries = [wire.entries[1]!, wire.entries[0]!, ...wire.entries.slice(2)];
     const reveals = [wire.reveals[1]!, wire.reveals[0]!, ...wire.reveals.slice(2)];
@@ -215,7 +222,7 @@ describe("checkBatch refuses", () => {
           checkBatch(federation, state, head, { ...wire, header: flipped(wire.header, position) }, noneVerified);
           outcomes.push(`field ${tag >>> 3} byte ${position}: accepted`);
         } catch (error) {
-          if (!/^BATCH_(HEADER_MISMATCH|MALFORMED)$/.test((error as { code?: string }).code ?? "")) outcomes.push(`field ${tag >>> 3} byte ${position}: ${String(error)}`);
+          if (!/^BATCH_(HEADER_MISMATCH|MALFORMED|PROPOSER_UNKNOWN)$/.test((error as { code?: string }).code ?? "")) outcomes.push(`field ${tag >>> 3} byte ${position}: ${String(error)}`);
         }
       }
     }
