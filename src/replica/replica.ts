@@ -36,6 +36,7 @@ import { addsASignal, Mempool, type PendingStatement } from "./mempool";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
 import { headerNamesProposer, referenceFits, resolveReference } from "./batchReference";
+import { PeerPace } from "./peerPace";
 import { decodePeerMessage, encodePeerMessage, readSyncedBatch, syncAnswerContentBytes, syncAnswerFitting } from "./peerMessages";
 import { ProposedValue } from "./proposedValue";
 import { inThreadVerifier, type SignatureVerifier, VerifiedStatements } from "./signatureChecks";
@@ -99,6 +100,13 @@ const FUTURE_MESSAGES_MAX = 4096;
 const FUTURE_MESSAGES_PER_SIGNER_MAX = 64;
 /** After a quorum has answered a listening validator, how many status intervals the others get. */
 export const LISTEN_GRACE_INTERVALS = 2;
+/**
+ * How many status intervals after it joined a validator still takes answers to its listening: one
+ * in flight still holds what it signed. Later, its nonce (public: it went to every member) means
+ * nothing, and a Byzantine validator's status echoing it had cost this node a signature check per
+ * message in it, up to 256, as often as the peer's rate limits allowed.
+ */
+const ECHOES_AFTER_JOINING_INTERVALS = 10;
 /** Statements per gossip message: a message stays within HTTP/2's first flow-control window (64 KiB) or near it. */
 const GOSSIP_STATEMENTS_PER_MESSAGE = 256;
 /** A proposal a peer's status lacks goes again after a propose timeout, but at most this many status intervals. */
@@ -219,8 +227,12 @@ export class Replica {
   private gatherScheduled = false;
   /** From start until the validator joins consensus at the height in progress: see listen(). */
   private listening = false;
-  /** The current listening phase's nonce, which peers echo. */
+  /** The current listening phase's nonce, which peers echo; 0 once answers to it are no longer taken. */
   private listenNonce = 0n;
+  /** Answers to listening validators: one per peer and nonce per half status interval. */
+  private readonly listenerAnswers: PeerPace;
+  /** Answers to this validator's listening taken: one per peer and nonce per half status interval (each up to 256 signature checks). */
+  private readonly echoesTaken: PeerPace;
   /** The validators that echoed it at our height. */
   private readonly echoed = new Set<string>();
   /** The highest committed height each other validator has reported in its statuses. */
@@ -272,6 +284,8 @@ export class Replica {
     this.proposalResendMs = Math.min(federation.parameters.timeoutProposeMs, PROPOSAL_RESEND_STATUS_INTERVALS * this.tuning.statusIntervalMs);
     this.members = federation.members.map((member) => member.name).filter((name) => name !== signer.name);
     this.regossipHeight = ledger.head.height;
+    this.listenerAnswers = new PeerPace(this.tuning.statusIntervalMs / 2);
+    this.echoesTaken = new PeerPace(this.tuning.statusIntervalMs / 2);
     this.mempool = new Mempool({ statementsMax: federation.parameters.mempoolStatementsMax, perSubmitterMax: federation.parameters.mempoolPerSubmitterMax });
     if (validators.includes(signer.name)) {
       const { parameters } = federation;
@@ -435,8 +449,12 @@ export class Replica {
       for (const { signed, vote } of held) if (vote.validator === peer) yours.push(encodePeerMessage({ kind: { $case: "vote", value: signed } }));
     }
     // And those of the next height, kept here until it starts: a validator that decided our height
-    // may have signed there before its disk was restored.
-    for (const message of this.futureMessages.signedBy(peer)) yours.push(encodePeerMessage(message));
+    // may have signed there before its disk was restored. Proposals go bare, as above: what it
+    // signed is what it needs, and their batch references had made an answer megabytes.
+    for (const message of this.futureMessages.signedBy(peer)) {
+      const kind = message.kind!;
+      yours.push(encodePeerMessage(kind.$case === "proposal" ? { kind: { $case: "proposal", value: { proposal: kind.value.proposal, batch: undefined } } } : message));
+    }
     this.sendTo(peer, { kind: { $case: "status", value: { ...this.status(), echo: nonce, yours } } });
   }
 
@@ -449,7 +467,13 @@ export class Replica {
       if (ahead !== undefined) this.requestSync(ahead);
       return;
     }
-    if (this.listening) this.options.log?.(`${this.name}: validating from height ${this.consensusHeight()}, having heard from its peers what it signed before`);
+    if (this.listening) {
+      this.options.log?.(`${this.name}: validating from height ${this.consensusHeight()}, having heard from its peers what it signed before`);
+      const nonce = this.listenNonce;
+      this.later(ECHOES_AFTER_JOINING_INTERVALS * this.tuning.statusIntervalMs, () => {
+        if (!this.listening && this.listenNonce === nonce) this.listenNonce = 0n;
+      });
+    }
     this.listening = false;
     return this.beginHeight();
   }
@@ -809,8 +833,11 @@ export class Replica {
     if (this.core !== undefined && validator) this.peerHeights.reported(from, status.height, this.options.timers.now());
     // An answer is not answered again, or two listening validators would answer each other forever.
     const answerable = status.listening !== 0n && status.echo === 0n;
-    if (this.core !== undefined && validator && answerable) this.answerListener(from, status.listening);
-    if (validator && status.echo !== 0n && status.echo === this.listenNonce) await this.onEcho(from, status.yours, status.height === this.consensusHeight());
+    const now = this.options.timers.now();
+    if (this.core !== undefined && validator && answerable && this.listenerAnswers.take(from, status.listening, now)) this.answerListener(from, status.listening);
+    if (validator && status.echo !== 0n && status.echo === this.listenNonce && this.echoesTaken.take(from, status.echo, now)) {
+      await this.onEcho(from, status.yours, status.height === this.consensusHeight());
+    }
     const head = this.ledger.head;
     if (status.committedHeight > head.height) {
       const peer = this.syncPeerAbove(head.height);
