@@ -79,6 +79,8 @@ export class Tendermint<P> {
   private decided = false;
   /** Whether this height has work: an idle height schedules no timeouts and proposes nothing (no empty rounds). */
   private active = false;
+  /** The validators whose proposals or votes for this height came: f+1 of them start an idle height. */
+  private readonly heard = new Set<string>();
   private keeper: VoteKeeper<P>;
   private readonly proposals = new Map<Round, ProposalInput<P>>();
   private readonly validity = new Map<ValueId, boolean>();
@@ -144,6 +146,7 @@ export class Tendermint<P> {
         break;
       case "valueChecked":
         this.validity.set(input.valueId, input.valid);
+        if (input.valid && [...this.proposals.values()].some((proposal) => proposal.valueId === input.valueId)) this.activate(out);
         break;
       case "vote":
         this.onVote(input.vote, out);
@@ -179,6 +182,7 @@ export class Tendermint<P> {
     this.proposals.clear();
     this.validity.clear();
     this.latches.clear();
+    this.heard.clear();
   }
 
   /** L11-L21 */
@@ -207,6 +211,17 @@ export class Tendermint<P> {
     this.enterCurrentStep(out);
   }
 
+  /**
+   * An idle height starts once f+1 validators have sent proposals or votes for it, one of them
+   * correct, with work; or on a valid proposal (see valueChecked). One Byzantine validator's vote
+   * had set the correct validators running empty rounds, with ever longer timeouts, until work came
+   * (a statement then waited up to 40 s).
+   */
+  private hear(validator: string, out: ConsensusOutput<P>[]): void {
+    this.heard.add(validator);
+    if (this.heard.size >= this.config.roundSkip) this.activate(out);
+  }
+
   private onProposal(proposal: ProposalInput<P>, out: ConsensusOutput<P>[]): void {
     if (this.decided) return;
     if (proposal.proposer !== proposerOf(this.config.validators, this.state.height, proposal.round)) return;
@@ -219,14 +234,16 @@ export class Tendermint<P> {
     }
     this.proposals.set(proposal.round, proposal);
     this.keeper.heardFrom(proposal.round, proposal.proposer);
-    this.activate(out);
+    this.hear(proposal.proposer, out);
+    // The proposer of a valid value had work: asked now, so that a height without work of its own starts once it is known.
+    if (!this.active) this.isValid(proposal.valueId, out);
   }
 
   private onVote(vote: CountedVote<P>, out: ConsensusOutput<P>[]): void {
     if (this.decided || !this.validatorSet.has(vote.validator)) return;
     const added = this.keeper.add(vote);
     if (added.kind === "equivocation") out.push({ kind: "evidence", first: added.first.payload, second: vote.payload }); // E6
-    this.activate(out);
+    this.hear(vote.validator, out);
   }
 
   private onValueReady(height: Height, round: Round, valueId: ValueId, out: ConsensusOutput<P>[]): void {
