@@ -22,6 +22,13 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
+// A reader that stops reading (`hashfed federation show f.json | head -1`) closes the pipe: the
+// output is no longer wanted, which is no error (a write's EPIPE had ended in a stack trace).
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 /**
  * Exit codes: 0 success (for verify: valid); 1 an error or a failed verification, with the reason
  * on stderr; 2 a usage error. `hashfed audit` adds 3 (a proven fork) and 4 (incomplete), see its help.

@@ -33,7 +33,22 @@ export async function writeVerifierKeyFile(path: string, key: VerifierKey, optio
 }
 
 export async function readPrivateKeyFile(path: string): Promise<PrivateKey> {
-  return parseKeyFile(path, await readKeyFileText(path, { ownerOnly: true }), parsePrivateKey);
+  const text = await readKeyFileText(path, { ownerOnly: true }).catch(async (error: unknown) => {
+    if (error instanceof HashfedError && error.code === "KEY_FILE_PERMISSIONS") refuseVerifierKey(path, await readKeyFileText(path, { ownerOnly: false }));
+    throw error;
+  });
+  refuseVerifierKey(path, text);
+  return parseKeyFile(path, text, parsePrivateKey);
+}
+
+/** A verifier key file (public, mode 0644) given for a private key: told so, where "chmod 600" only led to the next refusal. */
+function refuseVerifierKey(path: string, text: string): void {
+  try {
+    parseVerifierKey(text.trim());
+  } catch {
+    return;
+  }
+  throw invalid("KEY_FILE_IS_VERIFIER_KEY", `${path} holds a verifier key, which is public: give the member's private key file (its text starts with PRIVATE+KEY+), which hashfed keygen wrote beside it`);
 }
 
 export async function readVerifierKeyFile(path: string): Promise<VerifierKey> {

@@ -105,7 +105,8 @@ export async function listenGated(
   };
 }
 
-function hostAndPortOf(address: string): { host: string; port: number } {
+/** The host (without brackets) and port of a checked host:port address. */
+export function hostAndPortOf(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(":");
   const host = address.slice(0, colon);
   return { host: host.startsWith("[") ? host.slice(1, -1) : host, port: Number(address.slice(colon + 1)) };

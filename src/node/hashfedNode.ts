@@ -28,7 +28,7 @@ import { ServedEntriesBudget } from "./servedEntriesBudget";
 import { bearerTokenInterceptor, isLoopbackAddress } from "./memberAccess";
 import { checkMemberTls, type MemberTls, memberServerCredentials, memberTlsDateNotice } from "./memberTls";
 import { ConnectionGate } from "./connectionGate";
-import { type GatedListener, type GatedListenerOptions, listenGated } from "./gatedListener";
+import { type GatedListener, type GatedListenerOptions, hostAndPortOf, listenGated } from "./gatedListener";
 import { RefusalLog } from "../peer/refusalLog";
 import { memberService } from "./memberService";
 import { packageVersion, protoFolder } from "./projectFiles";
@@ -83,6 +83,7 @@ export class HashfedNode {
   static async start(options: NodeOptions, modules: NodeModules = { clock: systemClock, entropy: new SystemEntropy() }): Promise<HashfedNode> {
     const { federation, key } = options;
     checkIdentity(federation, key);
+    checkPortsApart(options.memberAddress, options.publicAddress ?? memberByName(federation, key.name)!.address);
     if (!isLoopbackAddress(options.memberAddress)) checkGuardedOffLoopback(options);
     if (options.memberTls !== undefined) {
       checkMemberTls(options.memberTls);
@@ -118,7 +119,9 @@ export class HashfedNode {
         log: options.log,
         progress: replayProgress(options.log),
         onFatal: options.onFatal ?? ((error) => {
-          options.log(`fatal: ${(error as Error).stack ?? String(error)}; stopping`);
+          // A node's own refusal says what to do; anything else is a bug, whose stack helps.
+          const what = error instanceof HashfedError ? `${error.code}: ${error.message}` : ((error as Error).stack ?? String(error));
+          options.log(`fatal: ${what}; stopping`);
           process.exit(70);
         }),
       });
@@ -307,6 +310,18 @@ function shutdown(server: Server): Promise<void> {
  * know who calls) and TLS (the token is a bearer secret, and its answers carry the reveals, the
  * hashes themselves): one refusal names whatever is missing.
  */
+/** One port cannot serve both the Member service and the Log and Peer services: the bind had failed blaming "another process". */
+function checkPortsApart(memberAddress: string, publicAddress: string): void {
+  const [member, open] = [memberAddress, publicAddress].map(hostAndPortOf) as [{ host: string; port: number }, { host: string; port: number }];
+  const anyAddress = (host: string): boolean => host === "0.0.0.0" || host === "::";
+  if (member.port === 0 || member.port !== open.port || (member.host !== open.host && !anyAddress(member.host) && !anyAddress(open.host))) return;
+  throw new HashfedError(
+    "invalid",
+    "PORTS_NOT_APART",
+    `the Member service (--member-listen ${memberAddress}) and the Log and Peer services (${publicAddress}) are given one port: give them two`,
+  );
+}
+
 function checkGuardedOffLoopback(options: NodeOptions): void {
   const missing = [
     ...(options.memberToken === undefined ? ["a member token (--member-token-file)"] : []),

@@ -164,7 +164,14 @@ class InboundConnection implements InboundLink {
     const { federation, signer, entropy } = this.options;
     // All checked before signing: a node signs handshakes for members only, never for whoever asks,
     // and signs no more than a transcript's bytes.
-    if (!federation.id.equals(hello.federationId)) throw new HashfedError("unauthenticated", "PEER_OTHER_FEDERATION", "the caller is in another federation");
+    if (!federation.id.equals(hello.federationId)) {
+      const [theirs, ours] = [hello.federationId, federation.id].map((id) => `${Buffer.from(id).toString("hex").slice(0, 16)}…`);
+      throw new HashfedError(
+        "unauthenticated",
+        "PEER_OTHER_FEDERATION",
+        `${describe(hello.member)} is in federation ${theirs}, this node in ${ours}: their federation files differ (compare them with hashfed federation show)`,
+      );
+    }
     if (hello.nonce.length !== PEER_NONCE_BYTES) throw invalid("PEER_HANDSHAKE_MALFORMED", `a handshake nonce is ${PEER_NONCE_BYTES} bytes, got ${hello.nonce.length}`);
     if (memberByName(federation, hello.member) === undefined) {
       throw new HashfedError("unauthenticated", "PEER_NOT_A_MEMBER", `${describe(hello.member)} is not a member of this federation`);

@@ -1,4 +1,4 @@
-import { type ClientDuplexStream, credentials } from "@grpc/grpc-js";
+import { type ClientDuplexStream, credentials, type ServiceError, status } from "@grpc/grpc-js";
 import { HashfedError } from "../errors";
 import type { Signer } from "../crypto/signer";
 import type { Federation, Member } from "../federation";
@@ -46,6 +46,8 @@ export class OutboundPeer {
   private link: LinkCiphers | undefined;
   /** The callee took the proof: a message came on this stream after it. */
   private confirmed = false;
+  /** The peer's last refusal of this node's link, said once until another comes or a link works. */
+  private lastRefusal: string | undefined;
   private queued: Uint8Array[] = [];
   private retryMs = RETRY_MS_MIN;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -112,7 +114,10 @@ export class OutboundPeer {
     this.stream = stream;
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * this.options.messageBytesMax);
     stream.on("data", (frame: PeerFrame) => this.onFrame(stream, transcript, ephemeral, frame));
-    stream.on("error", () => this.broken(stream));
+    stream.on("error", (error: ServiceError) => {
+      if (stream === this.stream) this.sayRefusal(error);
+      this.broken(stream);
+    });
     stream.on("end", () => this.broken(stream));
     stream.write({ kind: { $case: "hello", value: { federationId: federation.id, member: signer.name, nonce: transcript.callerNonce, signature: Buffer.alloc(0) } } });
   }
@@ -157,8 +162,21 @@ export class OutboundPeer {
    */
   private confirm(): void {
     this.confirmed = true;
+    this.lastRefusal = undefined;
     this.retryMs = RETRY_MS_MIN;
     this.options.log(`peer ${this.member.name}: connected`);
+  }
+
+  /**
+   * What the peer said when it refused the link (another federation file, a key it does not know):
+   * the peer's operator read it in the peer's log, and this node's operator, who may be the one to
+   * act, read only "link lost" or nothing. Network failures and this node's own cancels are not said.
+   */
+  private sayRefusal(error: ServiceError): void {
+    const refused = [status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.INVALID_ARGUMENT, status.CANCELLED].includes(error.code) && !/^Cancelled on client/.test(error.details);
+    if (!refused || this.closed || error.details === this.lastRefusal) return;
+    this.lastRefusal = error.details;
+    this.options.log(`peer ${this.member.name} refused this node's link: ${error.details}`);
   }
 
   private broken(stream: ClientDuplexStream<PeerFrame, PeerFrame>): void {

@@ -303,6 +303,7 @@ export class Replica {
   static async open(options: ReplicaOptions): Promise<Replica> {
     const store = LogStore.on(options.kv);
     await store.bindFederation(options.federation.id);
+    await store.bindMember(options.signer.name);
     const ledger = await Ledger.open(options.federation, store, options.progress);
     const replica = new Replica(options, ledger, await WriteAheadState.open(options.kv), await store.readEvidence());
     replica.start();
@@ -1412,6 +1413,19 @@ export class Replica {
   /** A message of this validator's that it has no record of: its disk is older than its signatures. */
   private async adoptOwn(slot: Slot, message: PeerMessage): Promise<void> {
     if (slot.height < this.consensusHeight() || this.wal.signedAt(slot) !== undefined) return;
+    // Past its listening and the answers still in flight after it, a message under this
+    // validator's key that it never signed comes from another node running with the key: the two
+    // sign conflicting messages, evidence against the member. Stopping is the safe side.
+    if (this.core !== undefined && !this.listening && this.listenNonce === 0n && this.peers.length > 0) {
+      this.fail(
+        new HashfedError(
+          "precondition",
+          "KEY_IN_USE_ELSEWHERE",
+          `another node signs with ${this.name}'s key: a peer sent a ${slot.kind} of ${slot.height}/${slot.round} under it that this node never signed; stopping, so that the two do not sign conflicting votes. Run one node per member key`,
+        ),
+      );
+      return;
+    }
     if (await this.wal.adopt(slot, encodePeerMessage(message))) this.options.log?.(`${this.name}: adopted a message it signed before its disk was restored (${slot.height}/${slot.round}/${slot.kind})`);
   }
 

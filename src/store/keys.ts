@@ -23,6 +23,8 @@ export enum KeyPrefix {
   Head = 0x48,
   /** F -> the 32-byte id of the federation this store belongs to */
   Federation = 0x46,
+  /** M -> the name of the member whose node this store is (UTF-8) */
+  Member = 0x4d,
 }
 
 export function numberKey(prefix: KeyPrefix, value: bigint): Buffer {
@@ -44,3 +46,4 @@ export function nodeKey(level: number, index: bigint): Buffer {
 
 export const HEAD_KEY = Buffer.from([KeyPrefix.Head]);
 export const FEDERATION_KEY = Buffer.from([KeyPrefix.Federation]);
+export const MEMBER_KEY = Buffer.from([KeyPrefix.Member]);

@@ -7,7 +7,7 @@ import { Reveal } from "../gen/hashfed/v1/statement";
 import type { NodeId } from "../log/subtree";
 import { CoalescedReads } from "./coalescedReads";
 import type { KeyValueStore, WriteOperation } from "./keyValueStore";
-import { FEDERATION_KEY, HEAD_KEY, KeyPrefix, nodeKey, numberKey } from "./keys";
+import { FEDERATION_KEY, HEAD_KEY, KeyPrefix, MEMBER_KEY, nodeKey, numberKey } from "./keys";
 import { LevelKeyValueStore } from "./levelKeyValueStore";
 
 /** Batch summaries read per store call during a start-up replay. */
@@ -73,6 +73,28 @@ export class LogStore {
         "precondition",
         "STORE_OTHER_FEDERATION",
         `this data folder holds the log of federation ${bound.toString("hex").slice(0, 16)}…, not of the federation file given (${federationId.toString("hex").slice(0, 16)}…)${empty}`,
+      );
+    }
+  }
+
+  /**
+   * Ties the store to the member whose key runs the node, on first use, and refuses any other
+   * after: the write-ahead state in it is what that member's key signed, and another member's key
+   * run on it (a key file mixed up) had signed against its peers' echoes as that member while its
+   * own node ran, evidence of equivocation against a member that did nothing wrong.
+   */
+  async bindMember(name: string): Promise<void> {
+    const bound = await this.kv.get(MEMBER_KEY);
+    if (bound === undefined) {
+      await this.kv.write([{ type: "put", key: MEMBER_KEY, value: Buffer.from(name, "utf8") }], { sync: true });
+      return;
+    }
+    const owner = bound.toString("utf8");
+    if (owner !== name) {
+      throw new HashfedError(
+        "precondition",
+        "STORE_OTHER_MEMBER",
+        `this data folder holds the node of ${owner}, not of ${name} (the key given): give ${owner}'s key, or ${name}'s own data folder; two nodes signing as one member sign conflicting votes`,
       );
     }
   }

@@ -166,6 +166,11 @@ describe("hashfed federation init / show, and verify checkpoint against a quorum
     expect(result.stdout).toMatch(/observer\s+observer\.example\s+10\.0\.0\.9:7401/);
   });
 
+  // `hashfed federation show f.json | head -1`: it had ended in an unhandled EPIPE and a stack trace.
+  test("show to a pipe whose reader has gone exits 0 without a word", async () => {
+    expect(await runCli(["federation", "show", federationFile], { stdoutClosed: true })).toEqual({ code: 0, stdout: "", stderr: "" });
+  });
+
   test("init refuses to overwrite the file without --force (exit 1)", async () => {
     const result = await runCli(["federation", "init", "--origin", "hashfed.example/other", "--validator", `${at("a.vkey")}@10.0.0.1:7401`, "--out", federationFile]);
     expect(result.code).toBe(1);

@@ -65,6 +65,19 @@ describe("private key files", () => {
     await expect(readPrivateKeyFile(path)).rejects.toThrow(`chmod 600 ${path}`);
   });
 
+  // The mode's refusal ("chmod 600") had come first, and following it led only to the next refusal.
+  test("a verifier key file given for the private key says so, whatever its mode", async () => {
+    const path = join(folder, "member.vkey");
+    await writeVerifierKeyFile(path, key.verifierKey);
+    for (const mode of [0o644, 0o600]) {
+      await chmod(path, mode);
+      await expect(readPrivateKeyFile(path)).rejects.toMatchObject({
+        code: "KEY_FILE_IS_VERIFIER_KEY",
+        message: `${path} holds a verifier key, which is public: give the member's private key file (its text starts with PRIVATE+KEY+), which hashfed keygen wrote beside it`,
+      });
+    }
+  });
+
   test("a read-only file for its owner (0400) is accepted", async () => {
     const path = join(folder, "member.key");
     await writePrivateKeyFile(path, key);
@@ -85,7 +98,6 @@ describe("private key files", () => {
     ["a blank line", "\n", "KEY_FILE_MALFORMED"],
     ["two lines", `${key.text}\n${key.text}\n`, "KEY_FILE_MALFORMED"],
     ["Windows line ending", `${key.text}\r\n`, "KEY_FILE_MALFORMED"],
-    ["a verifier key", `${key.verifierKey.text}\n`, "KEY_MALFORMED"],
     ["garbage", "hello\n", "KEY_MALFORMED"],
     ["a wrong key id", `${key.text.replace(key.keyId.toString("hex"), "00000000")}\n`, "KEY_ID_MISMATCH"],
     ["a file too large", "x".repeat(KEY_FILE_BYTES_MAX + 1), "KEY_FILE_TOO_LARGE"],

@@ -485,6 +485,18 @@ test("a data folder others could read (it holds every reveal) is closed to its o
   expect((await stat(fresh)).mode & 0o777).toBe(0o700);
 });
 
+// It had failed to bind, blaming "another process" for the node's own Log service.
+test.each([
+  ["the same address", "127.0.0.1:7401", "127.0.0.1:7401"],
+  ["the same port, one on every address", "0.0.0.0:7401", "127.0.0.1:7401"],
+])("a Member service given %s as the Log and Peer services is refused before anything opens", async (_, memberAddress, publicAddress) => {
+  const start = HashfedNode.start({ dataDir: join(setup.folder, "ports"), federation: setup.federation, key: setup.key, memberAddress, publicAddress, log: () => {} });
+  await expect(start).rejects.toMatchObject({
+    code: "PORTS_NOT_APART",
+    message: `the Member service (--member-listen ${memberAddress}) and the Log and Peer services (${publicAddress}) are given one port: give them two`,
+  });
+});
+
 describe("the Member service's guards: tokens, and TLS off loopback", () => {
   /** A start that the Member service's options must stop before anything listens. */
   const startWith = (folder: string, options: Partial<NodeOptions>): Promise<HashfedNode> =>

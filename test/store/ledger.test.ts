@@ -265,7 +265,7 @@ test("an empty store opens as the genesis ledger", async () => {
   await ledger.store.close();
 });
 
-describe("bindFederation", () => {
+describe("bindFederation and bindMember", () => {
   const other = federationFixture({ label: "other" }).federation;
 
   test("binds a new store to the first federation and refuses any other, across restarts", async () => {
@@ -283,6 +283,25 @@ describe("bindFederation", () => {
     const reopened = await LogStore.open(path);
     expect((await hashfedRejection(reopened.bindFederation(other.id))).kind).toBe("precondition");
     await reopened.bindFederation(federation.id);
+    await reopened.close();
+  });
+
+  // A key file mixed up had run a member's key on another member's folder: it signed against its
+  // peers' echoes while the member's own node ran, and the log kept evidence against that member.
+  test("binds a new store to the first member and refuses another member's key, across restarts", async () => {
+    const path = join(folder, "member");
+    const store = await LogStore.open(path);
+    await store.bindMember("d.example");
+    await store.bindMember("d.example");
+    await store.close();
+    const reopened = await LogStore.open(path);
+    const refused = await hashfedRejection(reopened.bindMember("a.example"));
+    expect(refused).toMatchObject({
+      kind: "precondition",
+      code: "STORE_OTHER_MEMBER",
+      message: "this data folder holds the node of d.example, not of a.example (the key given): give d.example's key, or a.example's own data folder; two nodes signing as one member sign conflicting votes",
+    });
+    await reopened.bindMember("d.example");
     await reopened.close();
   });
 

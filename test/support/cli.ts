@@ -13,14 +13,21 @@ function checkBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p .\` (npm test builds first)`);
 }
 
-/** Runs `hashfed <args>` (the compiled CLI) as a real process to completion. */
-export function runCli(args: readonly string[], options: { input?: string; cwd?: string; timeoutMs?: number; env?: Readonly<Record<string, string>> } = {}): Promise<CliResult> {
+/**
+ * Runs `hashfed <args>` (the compiled CLI) as a real process to completion. With `stdoutClosed`,
+ * its output goes to a pipe whose reader has gone, as `hashfed ... | head -1` leaves it.
+ */
+export function runCli(
+  args: readonly string[],
+  options: { input?: string; cwd?: string; timeoutMs?: number; env?: Readonly<Record<string, string>>; stdoutClosed?: boolean } = {},
+): Promise<CliResult> {
   checkBuilt();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...options.env } });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    if (options.stdoutClosed === true) child.stdout.destroy();
+    else child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");

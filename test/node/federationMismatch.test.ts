@@ -1,0 +1,42 @@
+/**
+ * Goal: when two members' federation files differ, both operators read why their nodes do not link,
+ * naming the other member and both federations. The refused side had said nothing (it dropped
+ * the refusal its peer sent), and the refusing side "the caller is in another federation", naming
+ * neither (found by a review that edited one node's federation file).
+ * Method: two in-process nodes whose federation files differ in one parameter, each linking to
+ * the other; their logs.
+ */
+import { readFile, rm } from "node:fs/promises";
+import { parseFederation } from "../../src/federation";
+import { HashfedNode } from "../../src/node/hashfedNode";
+import { defaultDataDir, localFederation } from "../support/cluster";
+import { waitFor } from "../support/federationNet";
+
+test("each node says the other refused its link, and why: their federation files differ", async () => {
+  const [a, b] = await localFederation(["a.example", "b.example"]);
+  const edited = JSON.parse(await readFile(b!.federationFile, "utf8")) as { parameters?: Record<string, number> };
+  edited.parameters = { ...edited.parameters, pdqDistanceMax: 20 };
+  const otherFederation = parseFederation(JSON.stringify(edited));
+  const logs = { a: [] as string[], b: [] as string[] };
+  const nodes = await Promise.all([
+    HashfedNode.start({ dataDir: defaultDataDir(a!), federation: a!.federation, key: a!.key, memberAddress: a!.memberAddress, publicAddress: a!.publicAddress, log: (line) => logs.a.push(line) }),
+    HashfedNode.start({ dataDir: defaultDataDir(b!), federation: otherFederation, key: b!.key, memberAddress: b!.memberAddress, publicAddress: b!.publicAddress, log: (line) => logs.b.push(line) }),
+  ]);
+  const [ids, otherIds] = [a!.federation.id, otherFederation.id].map((id) => `${id.toString("hex").slice(0, 16)}…`);
+  try {
+    const refusedBy = (log: string[], peer: string) => log.filter((line) => line.startsWith(`peer ${peer} refused this node's link: `));
+    await waitFor("both refusals said", async () => (refusedBy(logs.a, "b.example").length > 0 && refusedBy(logs.b, "a.example").length > 0 ? true : undefined), 10_000);
+    expect(refusedBy(logs.a, "b.example")[0]).toBe(
+      `peer b.example refused this node's link: "a.example" is in federation ${ids}, this node in ${otherIds}: their federation files differ (compare them with hashfed federation show)`,
+    );
+    expect(logs.b).toContainEqual(
+      `refused a peer connection: "a.example" is in federation ${ids}, this node in ${otherIds}: their federation files differ (compare them with hashfed federation show)`,
+    );
+    // Said once, not at each retry.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(refusedBy(logs.a, "b.example")).toHaveLength(1);
+  } finally {
+    await Promise.all(nodes.map((node) => node.stop()));
+    await rm(a!.folder, { recursive: true, force: true });
+  }
+}, 30_000);
