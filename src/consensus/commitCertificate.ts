@@ -32,6 +32,26 @@ export function verifyCommitCertificate(federation: Federation, certificate: Com
   if (certificate.height !== batch.header.height || !Buffer.from(certificate.valueId).equals(batch.id)) {
     throw invalid("CERTIFICATE_MISMATCH", `the certificate is for height ${certificate.height}, not for batch ${batch.id.toString("hex")} at height ${batch.header.height}`);
   }
+  const votes = verifyCertificateVotes(federation, certificate);
+  for (const { vote, validator } of votes) {
+    if (!checkpointSignatureVerifies(validator, vote.checkpointSignature, batch.checkpointBody)) {
+      throw new HashfedError(
+        "unauthenticated",
+        "CHECKPOINT_SIGNATURE_INVALID",
+        `${validator.name}'s precommit carries no valid signature by its key over the checkpoint of batch ${batch.id.toString("hex")}`,
+      );
+    }
+  }
+  return votes;
+}
+
+/**
+ * That a quorum of validators precommitted the certificate's value at its height and round: one
+ * precommit each, each signature valid. Without the batch, its checkpoint signatures are not
+ * checked: enough to tell a fork (two such certificates at one height) from a peer's made-up one.
+ * Returns the votes in validator-name order.
+ */
+export function verifyCertificateVotes(federation: Federation, certificate: CommitCertificate): VerifiedVote[] {
   // One precommit per validator: copies had counted once each, but were checked, kept and served
   // (and made a sync answer look as full as a message).
   const validatorCount = federation.validators.length;
@@ -43,15 +63,8 @@ export function verifyCommitCertificate(federation: Federation, certificate: Com
     const verified = verifySignedVote(federation, signed);
     const { vote, validator } = verified;
     if (byValidator.has(validator.name)) throw invalid("CERTIFICATE_MALFORMED", `the certificate holds two precommits by ${validator.name}`);
-    if (vote.type !== VoteType.VOTE_TYPE_PRECOMMIT || vote.height !== certificate.height || vote.round !== certificate.round || !Buffer.from(vote.valueId).equals(batch.id)) {
+    if (vote.type !== VoteType.VOTE_TYPE_PRECOMMIT || vote.height !== certificate.height || vote.round !== certificate.round || !Buffer.from(vote.valueId).equals(Buffer.from(certificate.valueId))) {
       throw invalid("CERTIFICATE_MISMATCH", `the certificate holds a vote by ${validator.name} that is not a precommit for this height, round and batch`);
-    }
-    if (!checkpointSignatureVerifies(validator, vote.checkpointSignature, batch.checkpointBody)) {
-      throw new HashfedError(
-        "unauthenticated",
-        "CHECKPOINT_SIGNATURE_INVALID",
-        `${validator.name}'s precommit carries no valid signature by its key over the checkpoint of batch ${batch.id.toString("hex")}`,
-      );
     }
     byValidator.set(validator.name, verified);
   }

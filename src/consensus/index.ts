@@ -1,4 +1,4 @@
-export { checkpointSignatureVerifies, cosignedCheckpoint, signPrecommit, verifyCommitCertificate } from "./commitCertificate";
+export { checkpointSignatureVerifies, cosignedCheckpoint, signPrecommit, verifyCertificateVotes, verifyCommitCertificate } from "./commitCertificate";
 export { evidenceFromConflictingCertificates } from "./conflictingCertificates";
 export { duplicateProposal, duplicateVote, type Equivocation, verifyEvidence } from "./evidence";
 export { proposerOf } from "./proposer";

@@ -12,6 +12,7 @@ import {
   duplicateProposal,
   duplicateVote,
   evidenceFromConflictingCertificates,
+  verifyCertificateVotes,
   signProposal,
   signVote,
   checkpointSignatureVerifies,
@@ -1582,9 +1583,12 @@ export class Replica {
   private async compareCommitted(height: bigint, theirs: CommitCertificate): Promise<void> {
     const ours = (await this.ledger.store.readBatch(height))?.certificate;
     if (ours === undefined || Buffer.from(ours.valueId).equals(Buffer.from(theirs.valueId))) return;
+    // Double signs are evidence however few they are; only a quorum's precommits make a fork: a
+    // peer's made-up certificate had been reported as one.
     const found = evidenceFromConflictingCertificates(this.options.federation, ours, theirs);
-    this.options.log?.(`${this.name}: the log forked at height ${height}: a certificate for another batch, naming ${found.length} double signers`);
     for (const evidence of found) await this.recordEvidence(evidence);
+    if (theirs.height !== height || !quorumCertifies(this.options.federation, theirs)) return;
+    this.options.log?.(`${this.name}: the log forked at height ${height}: a certificate for another batch, naming ${found.length} double signers`);
   }
 
   private async recordEvidence(evidence: Evidence): Promise<void> {
@@ -1772,6 +1776,17 @@ function gossipMessages(entries: readonly BatchEntry[]): Buffer[] {
 
 function gossipOf(entry: BatchEntry): { entry: { statement: Buffer; signature: Buffer }; reveal: BatchEntry["reveal"] } {
   return { entry: { statement: entry.signed.bytes, signature: entry.signed.signature }, reveal: entry.reveal };
+}
+
+/** Whether a quorum of validators signed the certificate's precommits (its batch aside). */
+function quorumCertifies(federation: Federation, certificate: CommitCertificate): boolean {
+  try {
+    verifyCertificateVotes(federation, certificate);
+    return true;
+  } catch (error) {
+    if (error instanceof HashfedError) return false;
+    throw error;
+  }
 }
 
 /**

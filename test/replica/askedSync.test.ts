@@ -16,7 +16,8 @@ import { PeerStatus } from "../../src/gen/hashfed/v1/peer";
 import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
 import type { Replica } from "../../src/replica/replica";
 import { waitFor } from "../support/federationNet";
-import { closedAfterEach, fourValidators, type ReplicaOutbox, settled, validatingAtHeightOne } from "../support/replicaHarness";
+import { systemTimers } from "../../src/node/environment";
+import { closedAfterEach, fourValidators, joinAtHeightOne, openReplica, ReplicaOutbox, settled, validatingAtHeightOne } from "../support/replicaHarness";
 import { certificateFor, precommitsBy } from "../support/statements";
 
 const validators = fourValidators("asked-sync");
@@ -24,10 +25,10 @@ const { fixture: four, proposer, others, statements } = validators;
 const opened = closedAfterEach();
 const peer = others[0]!;
 
-/** The height after the replica's head, committed by the three peers: the sync response that carries it. */
-function nextHeight(replica: Replica): Buffer {
+/** The height after the replica's head, committed by `signers` (the three peers): the sync response that carries it. */
+function nextHeight(replica: Replica, signers = others): Buffer {
   const batch = buildBatch(four.federation, replica.ledger.state, replica.ledger.head, [statements.add(proposer.key)], { proposer: proposer.signer.name, proposerTimeMs: 1n }).batch!;
-  const certificate = certificateFor(batch, precommitsBy(four.federation, others, batch));
+  const certificate = certificateFor(batch, precommitsBy(four.federation, signers, batch));
   return encodePeerMessage({ kind: { $case: "syncResponse", value: { batches: [{ batch: wireBatch(batch), certificate }] } } });
 }
 const heightOne = nextHeight;
@@ -109,4 +110,36 @@ test("a fork check's answer does not take the place of a sync's, asked of the sa
   replica.receive(peer.signer.name, one);
   replica.receive(peer.signer.name, nextHeight(replica));
   await waitFor("height 2 committed", async () => (replica.ledger.head.height === 2n ? true : undefined), 5_000);
+});
+
+test("a fork is reported only on a quorum's certificate for another batch, not on a peer's made-up one", async () => {
+  const logged: string[] = [];
+  const outbox = new ReplicaOutbox(() => undefined);
+  const replica = await openReplica({ federation: four.federation, signer: validators.self.signer, timers: systemTimers, transport: outbox, log: (line) => logged.push(line) });
+  opened.push(replica);
+  await joinAtHeightOne(replica, outbox, others);
+  replica.receive(peer.signer.name, committedOne());
+  await waitFor("the sync request", async () => (sentTo(outbox, peer.signer.name, "syncRequest") > 0 ? true : undefined), 5_000);
+  const genesis = { state: replica.ledger.state, head: replica.ledger.head };
+  replica.receive(peer.signer.name, heightOne(replica));
+  await waitFor("height 1 committed", async () => (replica.ledger.head.height === 1n ? true : undefined), 5_000);
+  /** Another batch at height 1, certified by `signers`, as the answer to a fork check of height 1. */
+  const otherHeightOne = (signers: typeof others): Buffer => {
+    const batch = buildBatch(four.federation, genesis.state, genesis.head, [statements.add(proposer.key)], { proposer: proposer.signer.name, proposerTimeMs: 2n }).batch!;
+    return encodePeerMessage({ kind: { $case: "syncResponse", value: { batches: [{ batch: wireBatch(batch), certificate: certificateFor(batch, precommitsBy(four.federation, signers, batch)) }] } } });
+  };
+  const forked = (): string[] => logged.filter((line) => line.includes("the log forked"));
+  // The peer's own precommit alone: it had been reported as a fork, "naming 0 double signers".
+  replica.receive(peer.signer.name, committedOne(1n));
+  await waitFor("the fork check", async () => (sentTo(outbox, peer.signer.name, "syncRequest") === 2 ? true : undefined), 5_000);
+  replica.receive(peer.signer.name, otherHeightOne([peer]));
+  await waitFor("its double sign kept as evidence", async () => (replica.evidence.length === 1 ? true : undefined), 5_000);
+  expect(forked()).toEqual([]);
+  // Three validators' (all three signed height 1 too), from another peer: a fork, naming them.
+  const second = others[1]!;
+  replica.receive(second.signer.name, committedOne(1n));
+  await waitFor("the other peer's fork check", async () => (sentTo(outbox, second.signer.name, "syncRequest") === 1 ? true : undefined), 5_000);
+  replica.receive(second.signer.name, otherHeightOne(others));
+  await waitFor("the fork said", async () => (forked().length > 0 ? true : undefined), 5_000);
+  expect(forked()).toEqual([`${validators.self.signer.name}: the log forked at height 1: a certificate for another batch, naming 3 double signers`]);
 });
