@@ -23,10 +23,10 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 }) as typeof process.emitWarning;
 
 // A reader that stops reading (`hashfed federation show f.json | head -1`) closes the pipe: the
-// output is no longer wanted, which is no error (a write's EPIPE had ended in a stack trace).
+// rest of the output is not wanted, which is no error (a write's EPIPE had ended in a stack trace).
+// The command still ends with its own exit code: a verification's verdict is in it.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(0);
-  throw error;
+  if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
 });
 
 /**

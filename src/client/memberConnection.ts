@@ -16,6 +16,13 @@ export interface MemberAccess {
   readonly tlsCa?: string;
 }
 
+/**
+ * The largest answer the CLI takes from a Member service: a Submit of 10,000 statements (the most a
+ * federation may allow) carries an inclusion proof for each, up to 22 MB for a log of 2^64
+ * entries, past gRPC's default 4 MiB (such answers, committed, had never reached the client).
+ */
+export const MEMBER_ANSWER_BYTES_MAX = 32 * 1024 * 1024;
+
 /** A file of authorities' certificates is a few KiB; the bound stops a wrong path from being read whole. */
 const CA_FILE_BYTES_MAX = 1 << 20;
 
@@ -37,9 +44,10 @@ export function connectMember(address: string, access: MemberAccess = {}): Conne
   }
   const metadata = new Metadata();
   if (access.tokenFile !== undefined) metadata.set("authorization", `Bearer ${parseToken(readTokenText(access.tokenFile), access.tokenFile)}`);
-  if (tls) return { client: new MemberClient(address, credentials.createSsl(access.tlsCa === undefined ? null : readCaFile(access.tlsCa))), metadata };
+  const answers = { "grpc.max_receive_message_length": MEMBER_ANSWER_BYTES_MAX };
+  if (tls) return { client: new MemberClient(address, credentials.createSsl(access.tlsCa === undefined ? null : readCaFile(access.tlsCa)), answers), metadata };
   // A proxy named in the environment (http_proxy, grpc_proxy) would have carried this plaintext call, token and all.
-  return { client: new MemberClient(address, credentials.createInsecure(), { "grpc.enable_http_proxy": 0 }), metadata };
+  return { client: new MemberClient(address, credentials.createInsecure(), { ...answers, "grpc.enable_http_proxy": 0 }), metadata };
 }
 
 /** The token file's text; refused, as the node refuses its own, if group or others can read it (checked on the file read). */

@@ -40,9 +40,10 @@ export const PARAMETER_RULES: { readonly [name in ParameterName]: ParameterRule 
   // Bounds a statement's size; a signal with dozens of labels is a mistake, not a classification.
   labelsPerStatementMax: { defaultValue: 16, min: 1, max: 256 },
   // Bounds the work and memory one Submit call can demand of a node. Its answer carries an
-  // inclusion proof per submission, about 1.4 KB in a log of 2^40 entries: at most 2,000 keep it
-  // within a gRPC client's default 4 MiB (10,000 had committed answers no client could receive).
-  submissionsPerRequestMax: { defaultValue: 1000, min: 1, max: 2_000 },
+  // inclusion proof per submission, about 1.4 KB in a log of 2^40 entries: up to about 2,000 fit a
+  // gRPC client's default 4 MiB, and a client of a federation that allows more must take larger
+  // messages (the CLI takes MEMBER_ANSWER_BYTES_MAX).
+  submissionsPerRequestMax: { defaultValue: 1000, min: 1, max: 10_000 },
   // Bounds a proposal and the time to validate it: at ~12,000 signature checks a second, 1000
   // entries take ~80 ms and 10,000 take ~0.8 s, still within a propose timeout.
   batchEntriesMax: { defaultValue: 1000, min: 1, max: 10_000 },

@@ -1,3 +1,4 @@
+import { isIPv4 } from "node:net";
 import { join } from "node:path";
 import { chmod, mkdir, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
@@ -310,11 +311,16 @@ function shutdown(server: Server): Promise<void> {
  * know who calls) and TLS (the token is a bearer secret, and its answers carry the reveals, the
  * hashes themselves): one refusal names whatever is missing.
  */
-/** One port cannot serve both the Member service and the Log and Peer services: the bind had failed blaming "another process". */
+/**
+ * One port cannot serve both the Member service and the Log and Peer services: the bind had failed
+ * blaming "another process". They clash on one host, or where one is every address of a family the
+ * other's host is in (:: takes IPv4 too, as Node binds it).
+ */
 function checkPortsApart(memberAddress: string, publicAddress: string): void {
   const [member, open] = [memberAddress, publicAddress].map(hostAndPortOf) as [{ host: string; port: number }, { host: string; port: number }];
-  const anyAddress = (host: string): boolean => host === "0.0.0.0" || host === "::";
-  if (member.port === 0 || member.port !== open.port || (member.host !== open.host && !anyAddress(member.host) && !anyAddress(open.host))) return;
+  const covers = (any: string, host: string): boolean => any === "::" || (any === "0.0.0.0" && isIPv4(host));
+  const clash = member.host === open.host || covers(member.host, open.host) || covers(open.host, member.host);
+  if (member.port === 0 || member.port !== open.port || !clash) return;
   throw new HashfedError(
     "invalid",
     "PORTS_NOT_APART",

@@ -108,6 +108,8 @@ export const LISTEN_GRACE_INTERVALS = 2;
  * message in it, up to 256, as often as the peer's rate limits allowed.
  */
 const ECHOES_AFTER_JOINING_INTERVALS = 10;
+/** Heights with messages under a validator's key it never signed, past its listening, that show another node using the key (see adoptOwn). */
+const KEY_IN_USE_ELSEWHERE_HEIGHTS = 3;
 /** Statements per gossip message: a message stays within HTTP/2's first flow-control window (64 KiB) or near it. */
 const GOSSIP_STATEMENTS_PER_MESSAGE = 256;
 /** A proposal a peer's status lacks goes again after a propose timeout, but at most this many status intervals. */
@@ -234,6 +236,8 @@ export class Replica {
   private readonly listenerAnswers: PeerPace;
   /** Answers to this validator's listening taken: one per peer and nonce per half status interval (each up to 256 signature checks). */
   private readonly echoesTaken: PeerPace;
+  /** Heights at which, past its listening, this validator heard messages under its key that it never signed (see adoptOwn). */
+  private readonly unsignedOwnHeights = new Set<bigint>();
   /** The validators that echoed it at our height. */
   private readonly echoed = new Set<string>();
   /** The highest committed height each other validator has reported in its statuses. */
@@ -1414,18 +1418,24 @@ export class Replica {
   /** A message of this validator's that it has no record of: its disk is older than its signatures. */
   private async adoptOwn(slot: Slot, message: PeerMessage): Promise<void> {
     if (slot.height < this.consensusHeight() || this.wal.signedAt(slot) !== undefined) return;
-    // Past its listening and the answers still in flight after it, a message under this
-    // validator's key that it never signed comes from another node running with the key: the two
-    // sign conflicting messages, evidence against the member. Stopping is the safe side.
-    if (this.core !== undefined && !this.listening && this.listenNonce === 0n && this.peers.length > 0) {
-      this.fail(
-        new HashfedError(
-          "precondition",
-          "KEY_IN_USE_ELSEWHERE",
-          `another node signs with ${this.name}'s key: a peer sent a ${slot.kind} of ${slot.height}/${slot.round} under it that this node never signed; stopping, so that the two do not sign conflicting votes. Run one node per member key`,
-        ),
-      );
-      return;
+    // Past its listening, a message under this validator's key that it never signed is one it
+    // signed before its disk was restored, held by a peer that was cut off (adopted, as in the
+    // listening), or one another node running with the key signs now: the two then sign
+    // conflicting messages, evidence against the member. A restore's late messages are of the one
+    // or two heights its peers were at; another node's go on, height after height: at the third
+    // height, this one stops, the safe side.
+    if (this.core !== undefined && !this.listening && this.listenNonce === 0n) {
+      this.unsignedOwnHeights.add(slot.height);
+      if (this.unsignedOwnHeights.size >= KEY_IN_USE_ELSEWHERE_HEIGHTS) {
+        this.fail(
+          new HashfedError(
+            "precondition",
+            "KEY_IN_USE_ELSEWHERE",
+            `another node signs with ${this.name}'s key: peers sent messages under it that this node never signed, at heights ${[...this.unsignedOwnHeights].join(", ")}; stopping, so that the two do not sign conflicting votes. Run one node per member key`,
+          ),
+        );
+        return;
+      }
     }
     if (await this.wal.adopt(slot, encodePeerMessage(message))) this.options.log?.(`${this.name}: adopted a message it signed before its disk was restored (${slot.height}/${slot.round}/${slot.kind})`);
   }

@@ -4,12 +4,13 @@
  * passes the check can send every batch it commits.
  * Method: a batch made with every field at its largest (253-character names, 64-character labels,
  * the largest numbers, PDQ reveals) and its certificate, encoded as a sync answer carries it, for a
- * few sizes, against the bound. Likewise a Submit's full answer (submissionsPerRequestMax at its
- * largest) against what a gRPC client receives by default.
+ * few sizes, against the bound. Likewise a Submit's full answer against what a gRPC client
+ * receives by default, and at submissionsPerRequestMax's largest against what the CLI takes.
  */
 import { BatchHeader, CommitCertificate, SignedVote, Vote, VoteType } from "../../src/gen/hashfed/v1/batch";
 import { SyncedBatch } from "../../src/gen/hashfed/v1/peer";
 import { LogEntry, Reveal, Statement } from "../../src/gen/hashfed/v1/statement";
+import { MEMBER_ANSWER_BYTES_MAX } from "../../src/client/memberConnection";
 import { SubmitResponse } from "../../src/gen/hashfed/v1/member";
 import { DEFAULT_PARAMETERS, largestBatchBytes, PARAMETER_RULES } from "../../src/federation/parameters";
 
@@ -65,15 +66,20 @@ test.each([
   expect(bytes).toBeGreaterThan(bound / 3);
 });
 
-test("a full Submit's answer, in a log of 2^40 entries, fits in the 4 MiB a gRPC client receives by default", () => {
-  // 10,000 submissions had been allowed: committed, and answered with ~5 MB no client took.
-  const acknowledgements = Array.from({ length: PARAMETER_RULES.submissionsPerRequestMax.max }, () => ({
+/** A Submit's answer of `count` acknowledgements, each with a proof in a tree of 2^`depth` entries, and a note cosigned by 256 members with the longest names. */
+function submitAnswerBytes(count: number, depth: number): number {
+  const acknowledgements = Array.from({ length: count }, () => ({
     statementId: filled(32),
-    logIndex: (1n << 40n) - 1n,
+    logIndex: (1n << BigInt(depth)) - 1n,
     alreadyPresent: true,
-    inclusionProof: Array.from({ length: 40 }, () => filled(32)),
+    inclusionProof: Array.from({ length: depth }, () => filled(32)),
   }));
-  // A note cosigned by 256 members, every name at its longest.
   const checkpoint = `${"o".repeat(253)}\n${U64_MAX}\n${"A".repeat(44)}\n\n${`\u2014 ${longestName} ${"A".repeat(96)}\n`.repeat(256)}`;
-  expect(SubmitResponse.encode({ acknowledgements, checkpoint }).finish().length).toBeLessThan(4 * 1024 * 1024);
+  return SubmitResponse.encode({ acknowledgements, checkpoint }).finish().length;
+}
+
+test("a full Submit's answer fits a gRPC client's default 4 MiB at the default request size, and the CLI's bound at the largest", () => {
+  // 10,000 submissions had committed and been answered with ~5 MB, which no client took.
+  expect(submitAnswerBytes(DEFAULT_PARAMETERS.submissionsPerRequestMax, 40)).toBeLessThan(4 * 1024 * 1024);
+  expect(submitAnswerBytes(PARAMETER_RULES.submissionsPerRequestMax.max, 64)).toBeLessThan(MEMBER_ANSWER_BYTES_MAX);
 });

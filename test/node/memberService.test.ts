@@ -31,6 +31,7 @@ import { BatchHeader, type SignedVote, VoteType } from "../../src/gen/hashfed/v1
 import { LogEntry, RetractReason } from "../../src/gen/hashfed/v1/statement";
 import { hashLeaf, verifyInclusion } from "../../src/log";
 import { CALLS_PER_CONNECTION_MAX, HashfedNode, type NodeOptions } from "../../src/node/hashfedNode";
+import { freeLoopbackPort } from "../../src/cli/loopbackPort";
 import { commitment, type SignalTypeName } from "../../src/signals";
 import { encodeAddSignal, signStatement, statementIdOf } from "../../src/statements";
 import { startInProcessNode, type TestFederation, testFederation } from "../support/inProcessNode";
@@ -489,12 +490,20 @@ test("a data folder others could read (it holds every reveal) is closed to its o
 test.each([
   ["the same address", "127.0.0.1:7401", "127.0.0.1:7401"],
   ["the same port, one on every address", "0.0.0.0:7401", "127.0.0.1:7401"],
+  ["the same port, one on every address of both families", "[::1]:7401", "[::]:7401"],
 ])("a Member service given %s as the Log and Peer services is refused before anything opens", async (_, memberAddress, publicAddress) => {
   const start = HashfedNode.start({ dataDir: join(setup.folder, "ports"), federation: setup.federation, key: setup.key, memberAddress, publicAddress, log: () => {} });
   await expect(start).rejects.toMatchObject({
     code: "PORTS_NOT_APART",
     message: `the Member service (--member-listen ${memberAddress}) and the Log and Peer services (${publicAddress}) are given one port: give them two`,
   });
+});
+
+// Two families: both bind (found by the session's review).
+test("a Member service on IPv6 loopback and the Log and Peer services on every IPv4 address, one port, start", async () => {
+  const port = await freeLoopbackPort();
+  const started = await HashfedNode.start({ dataDir: join(setup.folder, "families"), federation: setup.federation, key: setup.key, memberAddress: `[::1]:${port}`, publicAddress: `0.0.0.0:${port}`, log: () => {} });
+  await started.stop();
 });
 
 describe("the Member service's guards: tokens, and TLS off loopback", () => {
