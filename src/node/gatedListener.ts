@@ -1,9 +1,10 @@
 import { lookup } from "node:dns/promises";
-import { createServer, isIPv4, type Server as NetServer, type Socket } from "node:net";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { Server, ServerCredentials } from "@grpc/grpc-js";
 import { HashfedError } from "../errors";
 import type { RefusalLog } from "../peer/refusalLog";
 import { type ConnectionGate, gateAddress } from "./connectionGate";
+import { isLoopbackIp } from "./memberAccess";
 
 /** A gRPC server's port, listened on by the node itself so that each connection passes a ConnectionGate first. */
 export interface GatedListener {
@@ -30,12 +31,6 @@ export interface GatedListenerOptions {
 }
 
 const resolveByLookup = async (host: string): Promise<string[]> => (await lookup(host, { all: true })).map((found) => found.address);
-
-/** 127.0.0.0/8, ::1, and 127.0.0.0/8 mapped into IPv6. */
-function isLoopbackIp(ip: string): boolean {
-  const v4 = ip.toLowerCase().startsWith("::ffff:") ? ip.slice(7) : ip;
-  return (isIPv4(v4) && v4.startsWith("127.")) || ip === "::1";
-}
 
 /**
  * Listens on `address` (host:port) and hands each connection the gate admits to `server`; the
@@ -69,8 +64,8 @@ export async function listenGated(
   const resolved = await resolve(host).catch((error: Error) => {
     throw bindFailed(address, error);
   });
-  const offLoopback = resolved.filter((ip) => !isLoopbackIp(ip));
-  if (loopbackOnly !== undefined && offLoopback.length > 0) {
+  const offLoopback = loopbackOnly === undefined ? [] : resolved.filter((ip) => !isLoopbackIp(ip));
+  if (offLoopback.length > 0) {
     throw new HashfedError(
       "invalid",
       "ADDRESS_NOT_LOOPBACK",

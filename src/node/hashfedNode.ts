@@ -307,17 +307,13 @@ function shutdown(server: Server): Promise<void> {
 }
 
 /**
- * Off loopback the Member service needs a member token (it signs with the member's key, so it must
- * know who calls) and TLS (the token is a bearer secret, and its answers carry the reveals, the
- * hashes themselves): one refusal names whatever is missing.
- */
-/**
  * One port cannot serve both the Member service and the Log and Peer services: the bind had failed
  * blaming "another process". They clash on one host, or where one is every address of a family the
  * other's host is in (:: takes IPv4 too, as Node binds it).
  */
 function checkPortsApart(memberAddress: string, publicAddress: string): void {
-  const [member, open] = [memberAddress, publicAddress].map(hostAndPortOf) as [{ host: string; port: number }, { host: string; port: number }];
+  const member = hostAndPortOf(memberAddress);
+  const open = hostAndPortOf(publicAddress);
   const covers = (any: string, host: string): boolean => any === "::" || (any === "0.0.0.0" && isIPv4(host));
   const clash = member.host === open.host || covers(member.host, open.host) || covers(open.host, member.host);
   if (member.port === 0 || member.port !== open.port || !clash) return;
@@ -328,6 +324,11 @@ function checkPortsApart(memberAddress: string, publicAddress: string): void {
   );
 }
 
+/**
+ * Off loopback the Member service needs a member token (it signs with the member's key, so it must
+ * know who calls) and TLS (the token is a bearer secret, and its answers carry the reveals, the
+ * hashes themselves): one refusal names whatever is missing.
+ */
 function checkGuardedOffLoopback(options: NodeOptions): void {
   const missing = [
     ...(options.memberToken === undefined ? ["a member token (--member-token-file)"] : []),

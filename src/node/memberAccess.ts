@@ -2,8 +2,6 @@ import { timingSafeEqual } from "node:crypto";
 import { isIPv4 } from "node:net";
 import { ServerInterceptingCall, type ServerInterceptor, status } from "@grpc/grpc-js";
 
-const LOOPBACK_HOSTS = new Set(["localhost", "::1", "[::1]"]);
-
 /**
  * Only IP literals in 127.0.0.0/8, ::1 and localhost: a DNS name like "127.example" may resolve
  * anywhere. (localhost is taken at its word, as RFC 6761 asks resolvers to keep it on loopback; a
@@ -11,7 +9,13 @@ const LOOPBACK_HOSTS = new Set(["localhost", "::1", "[::1]"]);
  */
 export function isLoopbackAddress(address: string): boolean {
   const host = address.slice(0, address.lastIndexOf(":"));
-  return LOOPBACK_HOSTS.has(host) || (isIPv4(host) && host.startsWith("127."));
+  return host === "localhost" || isLoopbackIp(host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host);
+}
+
+/** An IP address in 127.0.0.0/8, ::1, or 127.0.0.0/8 mapped into IPv6. */
+export function isLoopbackIp(ip: string): boolean {
+  const v4 = ip.toLowerCase().startsWith("::ffff:") ? ip.slice("::ffff:".length) : ip;
+  return (isIPv4(v4) && v4.startsWith("127.")) || ip === "::1";
 }
 
 /**

@@ -71,8 +71,10 @@ export class LogState {
     return by === NOT_RETRACTED ? undefined : by;
   }
 
-  /** Starts checking a run of statements to append after the committed log (see LogDraft). */
-  /** `scope` names the statements a draft takes before the one it checks, in its errors. */
+  /**
+   * Starts checking a run of statements to append after the committed log (see LogDraft); `scope`
+   * names that run in its errors ("earlier in this batch").
+   */
   draft(scope = "this batch"): LogDraft {
     return new LogDraft(this, scope);
   }
