@@ -143,6 +143,14 @@ const SYNC_ANSWERS_PER_STATUS_INTERVAL_MAX = 16;
  * second of a node's checks, and a few thousand a correct peer's heaviest gossip keeps under way.
  */
 const GOSSIP_CHECKS_IN_FLIGHT_PER_PEER_MAX = 16_384;
+/**
+ * How long a peer's gossiped statements are ignored once one of them fails its signature check. A
+ * correct node passes on only statements it verified, and every node checks with the keys of one
+ * federation file, so such a statement shows the peer faulty: without this, a Byzantine member kept
+ * a node's verification busy with statements no one signed, up to the bound above at a time, for
+ * as long as it liked. Its own statements still reach this node in the batches that name them.
+ */
+export const FORGED_GOSSIP_IGNORED_MS = 10 * 60_000;
 /** How long a peer that let a sync request lapse, or answered it with nothing usable, is not asked again. */
 const SYNC_PASS_OVER_STATUS_INTERVALS = 5;
 /** A peer whose last status is older than this many status intervals is not asked for heights: it may be down. */
@@ -223,6 +231,8 @@ export class Replica {
   private readonly checking = new Map<string, SignatureCheckInFlight | undefined>();
   /** How many of `checking` each peer sent. */
   private readonly checkingFrom = new Map<string, number>();
+  /** Peers whose gossip is ignored, until when on the replica's clock (FORGED_GOSSIP_IGNORED_MS). */
+  private readonly gossipIgnoredUntil = new Map<string, number>();
   private waitingForValue: { height: bigint; round: number } | undefined;
   /** When the current height started, on the replica's clock: its proposer lets statements gather until batchGatherMs after. */
   private heightStartedAt = 0;
@@ -977,6 +987,7 @@ export class Replica {
     // The checks run beside the input queue, so its bound does not hold them: a peer with more under
     // way than this is sending faster than any node checks, and what it sends meanwhile is dropped
     // like a lost message (a statement comes again with the proposal that names it).
+    if ((this.gossipIgnoredUntil.get(from) ?? -Infinity) > this.options.timers.now()) return;
     const inFlight = this.checkingFrom.get(from) ?? 0;
     if (inFlight + statements.length > GOSSIP_CHECKS_IN_FLIGHT_PER_PEER_MAX) return;
     // Every statement comes from several peers: known ones are dropped by id, before the costlier parse.
@@ -1008,9 +1019,21 @@ export class Replica {
         this.enqueue(() => {
           this.checkingFrom.set(from, this.checkingFrom.get(from)! - checking.length);
           for (const key of checking) this.checking.delete(key);
+          const forged = parsed.find((_, i) => !valid[i]);
+          if (forged !== undefined) this.ignoreGossipOf(from, forged.entry);
           return this.admitGossip(from, parsed.filter((_, i) => valid[i]).map(({ entry }) => entry));
         }),
       (error: unknown) => this.fail(error),
+    );
+  }
+
+  private ignoreGossipOf(from: string, forged: BatchEntry): void {
+    const now = this.options.timers.now();
+    if ((this.gossipIgnoredUntil.get(from) ?? -Infinity) > now) return;
+    this.gossipIgnoredUntil.set(from, now + FORGED_GOSSIP_IGNORED_MS);
+    this.options.log?.(
+      `${this.name}: ignores the statements ${from} gossips for ${FORGED_GOSSIP_IGNORED_MS / 60_000} minutes: it sent one signed as ${forged.signed.statement.submitter} ` +
+        `whose signature does not verify, which a correct node never passes on`,
     );
   }
 
