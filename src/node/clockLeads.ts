@@ -1,0 +1,80 @@
+import type { AssembledBatch } from "../batch";
+import { type Federation, faultTolerance } from "../federation";
+import type { Ledger } from "../ledger";
+import type { Clock } from "./environment";
+
+/**
+ * How far ahead of this node's clock a committed batch's time, or one of its statements' times,
+ * may be before the node says so. A time is taken before its batch commits, so on clocks that
+ * agree it is never ahead by more than their drift; clocks kept by NTP agree within milliseconds.
+ */
+export const CLOCK_LEAD_NOTICE_MS = 5_000;
+/** How long after naming a member's clock the node names it again. */
+export const CLOCK_LEAD_NOTICE_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * How far ahead of `nowMs` the times other members put in a committed batch are, per member: the
+ * proposer's time and its statements' creation times, the largest per member, only those ahead by
+ * more than CLOCK_LEAD_NOTICE_MS. Only leads are read: a time behind this node's clock may be a
+ * batch fetched while catching up, but a time ahead can only be a clock off.
+ */
+export function clockLeads(batch: AssembledBatch, ownName: string, nowMs: bigint): Map<string, bigint> {
+  const leads = new Map<string, bigint>();
+  const consider = (member: string, timeMs: bigint): void => {
+    const lead = timeMs - nowMs;
+    if (member !== ownName && lead > BigInt(CLOCK_LEAD_NOTICE_MS) && lead > (leads.get(member) ?? 0n)) leads.set(member, lead);
+  };
+  consider(batch.header.proposer, batch.header.proposerTimeMs);
+  for (const { signed } of batch.entries) consider(signed.statement.submitter, signed.statement.createdAtMs);
+  return leads;
+}
+
+/**
+ * Says in the node's log when committed batches carry other members' times ahead of this node's
+ * clock. Statements and batches carry their signer's clock and audits tally entries by their
+ * statements' days, so a clock far off misleads every reader of the log; no rule of the log
+ * depends on it, so the node only says so. A node whose clock runs fast is named by the others;
+ * one whose clock runs slow sees everyone ahead, and once f+1 validators are (one of them correct),
+ * it says its own clock is the likely one.
+ */
+export class ClockLeadNotices {
+  /** When each member's lead was last said, on this node's clock. */
+  private readonly noticedAt = new Map<string, bigint>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    ledger: Ledger,
+    private readonly federation: Federation,
+    private readonly ownName: string,
+    private readonly clock: Clock,
+    private readonly log: (line: string) => void,
+  ) {
+    this.unsubscribe = ledger.onCommit((batch) => this.onCommit(batch));
+  }
+
+  stop(): void {
+    this.unsubscribe();
+  }
+
+  private onCommit(batch: AssembledBatch): void {
+    const now = this.clock.nowMs();
+    const leads = [...clockLeads(batch, this.ownName, now)].filter(([member]) => !this.noticedSince(member, now));
+    if (leads.length === 0) return;
+    for (const [member] of leads) this.noticedAt.set(member, now);
+    const named = leads.map(([member, lead]) => `${member} ${(Number(lead) / 1000).toFixed(1)} s`).join(", ");
+    const validatorsAhead = this.federation.validators.filter(({ name }) => this.noticedSince(name, now)).length;
+    const verdict =
+      validatorsAhead > faultTolerance(this.federation.validators.length)
+        ? `${validatorsAhead} validators are ahead, at least one of them correct: this node's clock is most likely slow`
+        : "their clocks run fast or this node's runs slow";
+    this.log(
+      `${this.ownName}: batch ${batch.header.height} carries times ahead of this node's clock (${named}): ${verdict}; ` +
+        `statements and batches carry their signer's time, which audits read: check the clocks (NTP)`,
+    );
+  }
+
+  private noticedSince(member: string, now: bigint): boolean {
+    const at = this.noticedAt.get(member);
+    return at !== undefined && now - at < BigInt(CLOCK_LEAD_NOTICE_INTERVAL_MS);
+  }
+}
