@@ -64,8 +64,8 @@ export function checkDecoded<T>(request: T | MalformedRequest, what: string): T 
   return request;
 }
 
-/** The network address a call comes from, without its port: "127.0.0.1", "::1". */
-export function callerAddress(call: { getPeer(): string }): string {
+/** The network address at the other end of a call (a server's caller, a client's server), without its port: "127.0.0.1", "[::1]". */
+export function remoteAddress(call: { getPeer(): string }): string {
   return call.getPeer().replace(/^ipv[46]:/, "").replace(/:\d+$/, "");
 }
 

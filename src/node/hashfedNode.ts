@@ -108,7 +108,7 @@ export class HashfedNode {
     }
     const signer = new KeySigner(key);
     const publicGate = new ConnectionGate(CONNECTIONS_PER_CLIENT_MAX, CONNECTIONS_PER_PORT_MAX);
-    const peers = new PeerNetwork({ federation, signer, entropy: modules.entropy, log: options.log, keyLog, memberConnectedFrom: (address) => publicGate.reserve(address) });
+    const peers = new PeerNetwork({ federation, signer, entropy: modules.entropy, log: options.log, keyLog, memberProvedAt: (address) => publicGate.reserve(address) });
     const ed25519Pool = new Ed25519Pool(key);
     let replica: Replica | undefined;
     try {

@@ -3,7 +3,7 @@ import type { LogServer } from "../gen/hashfed/v1/log";
 import { LogEntry } from "../gen/hashfed/v1/statement";
 import { hashLeaf } from "../log/hasher";
 import type { ServerUnaryCall } from "@grpc/grpc-js";
-import { abandonment, callerAddress, type ErrorReporter, unary } from "./grpcHandlers";
+import { abandonment, remoteAddress, type ErrorReporter, unary } from "./grpcHandlers";
 import type { Evidence } from "../gen/hashfed/v1/batch";
 import type { Ledger } from "../ledger/ledger";
 import { readSyncedBatch } from "../replica/peerMessages";
@@ -35,7 +35,7 @@ export function logService(
   report: ErrorReporter,
   budget: ServedEntriesBudget,
 ): LogServer {
-  const metered = (call: ServerUnaryCall<unknown, unknown>): MeteredCall => ({ caller: callerAddress(call), abandoned: abandonment(call) });
+  const metered = (call: ServerUnaryCall<unknown, unknown>): MeteredCall => ({ caller: remoteAddress(call), abandoned: abandonment(call) });
   return {
     getCheckpoint: unary("GetCheckpoint", report, async () => {
       if (ledger.checkpoint === undefined) throw new HashfedError("not-found", "LOG_EMPTY", "the log is empty: nothing has been committed yet");

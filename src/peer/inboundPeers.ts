@@ -10,7 +10,7 @@ import { EphemeralKey, type LinkCiphers } from "./linkCipher";
 import { type LinkKeyLogFile, linkKeyLogLine } from "./linkKeyLog";
 import type { PeerLimits } from "./peerLimits";
 import { WriteBudget } from "./writeBudget";
-import { callerAddress } from "../node/grpcHandlers";
+import { remoteAddress } from "../node/grpcHandlers";
 import { CountsByKey } from "../table";
 import { RefusalLog } from "./refusalLog";
 
@@ -27,7 +27,8 @@ export interface InboundOptions {
   readonly closed: (peer: string, link: InboundLink) => void;
   readonly log: (line: string) => void;
   readonly keyLog?: Pick<LinkKeyLogFile, "append">;
-  readonly memberConnectedFrom?: (address: string) => void;
+  /** A member's node proved its key on a stream from this network address. */
+  readonly memberProvedAt?: (address: string) => void;
 }
 
 /** The callee's end of an authenticated stream, as a way to send to the member that opened it. */
@@ -101,7 +102,7 @@ class InboundConnection implements InboundLink {
     private readonly refusals: RefusalLog,
   ) {
     this.budget = new WriteBudget(WRITE_BUDGET_MESSAGES * options.federation.parameters.messageBytesMax);
-    this.address = callerAddress(call);
+    this.address = remoteAddress(call);
     this.handshakeTimer = setTimeout(() => this.refuse(status.DEADLINE_EXCEEDED, "no complete handshake in time"), HANDSHAKE_TIMEOUT_MS);
     // Refused before anything is written to it, a stream is over at once.
     if (counts.handshakes.of(this.address) >= HANDSHAKES_PENDING_PER_ADDRESS_MAX) {
@@ -202,7 +203,7 @@ class InboundConnection implements InboundLink {
     // Only now: a caller that names a member without its key must not make the node write.
     this.options.keyLog?.append(linkKeyLogLine(this.transcript!.callerNonce, this.link!.keys));
     this.options.opened(member.name, this);
-    this.options.memberConnectedFrom?.(this.address);
+    this.options.memberProvedAt?.(this.address);
   }
 
   /** A message within the member's rate limits; one that does not open under the link's key ends the stream. */

@@ -5,6 +5,7 @@ import type { Federation, Member } from "../federation";
 import { describe } from "../federation/fields";
 import { PeerClient, type PeerFrame } from "../gen/hashfed/v1/peer";
 import type { Entropy } from "../node/environment";
+import { remoteAddress } from "../node/grpcHandlers";
 import { type HandshakeTranscript, signHandshake, verifyHandshake } from "./handshake";
 import { EphemeralKey, type FrameOpener, type LinkCiphers } from "./linkCipher";
 import { type LinkKeyLogFile, linkKeyLogLine } from "./linkKeyLog";
@@ -23,6 +24,8 @@ export interface OutboundOptions {
   readonly deliver: (from: string, message: Uint8Array) => void;
   readonly log: (line: string) => void;
   readonly keyLog?: Pick<LinkKeyLogFile, "append">;
+  /** The member's node proved its key at this network address, answering this node's stream. */
+  readonly memberProvedAt?: (address: string) => void;
 }
 
 /** Messages held while a connection is (re)opening; beyond this the oldest are dropped. */
@@ -131,6 +134,9 @@ export class OutboundPeer {
       const full = { ...transcript, calleeNonce: Buffer.from(hello.nonce) };
       if (hello.member !== this.member.name) throw new HashfedError("unauthenticated", "PEER_WRONG_MEMBER", `${this.member.address} answered as ${describe(hello.member)}, not ${this.member.name}`);
       verifyHandshake(this.options.federation, "callee", full, hello.signature);
+      // Its node connects to this one from there too, in most networks: after this node restarts,
+      // strangers filling its port must not keep the member out until the member gets in once.
+      this.options.memberProvedAt?.(remoteAddress(stream));
       this.link = ephemeral.linkCiphers("caller", full);
       this.options.keyLog?.append(linkKeyLogLine(full.callerNonce, this.link.keys));
       stream.write({ kind: { $case: "proof", value: { signature: signHandshake(this.options.signer, "caller", full) } } });

@@ -15,8 +15,11 @@ export interface PeerNetworkOptions {
   readonly log: (line: string) => void;
   /** Where each link's keys go (see linkKeyLog), if anywhere; closed with the network. */
   readonly keyLog?: LinkKeyLogFile;
-  /** A member's node proved its key on a stream from this network address (the connection gate keeps its places). */
-  readonly memberConnectedFrom?: (address: string) => void;
+  /**
+   * A member's node proved its key at this network address, on a stream it opened from there or on
+   * this node's stream to it there (the connection gate keeps its places).
+   */
+  readonly memberProvedAt?: (address: string) => void;
 }
 
 /**

@@ -7,7 +7,8 @@
  * Method: ConnectionGate's counts alone; then a real node in this process and raw TCP sockets
  * from 127.0.0.1, 127.0.0.2 and 127.0.0.3, with a Log client beside them; last, the node stops
  * with raw sockets still open. Then two nodes linked: strangers at 32 addresses fill one's port,
- * and the address the other's node proved its key from still gets in.
+ * and the address the other's node proved its key from still gets in; and a node whose port filled
+ * before the other started lets the other in once its own link proved the other's key there.
  */
 import { connect, type Socket } from "node:net";
 import { rm } from "node:fs/promises";
@@ -141,53 +142,85 @@ describe("a node's public port", () => {
   }, 20_000);
 });
 
-test("when a port is full, a member's node gets in from the address it proved its key from; a stranger does not", async () => {
-  const members = await localFederation(["a.example", "b.example"]);
-  const start = (member: SoloSetup): Promise<HashfedNode> =>
-    HashfedNode.start({ dataDir: defaultDataDir(member), federation: member.federation, key: member.key, memberAddress: member.memberAddress, publicAddress: member.publicAddress, log: (line) => logged.push(line) });
-  const logged: string[] = [];
-  const [a, b] = [await start(members[0]!), await start(members[1]!)];
-  const sockets: Socket[] = [];
-  /** A raw connection to a's public port from `localAddress`: whether a closed it within `watchMs`. */
-  const closedByA = async (localAddress: string, watchMs = 300): Promise<boolean> => {
-    const socket = connect({ host: "127.0.0.1", port: a.publicPort, localAddress });
+describe("when a port is full", () => {
+  let members: SoloSetup[];
+  let logged: string[];
+  let nodes: HashfedNode[];
+  let sockets: Socket[];
+
+  beforeEach(async () => {
+    members = await localFederation(["a.example", "b.example"]);
+    [logged, nodes, sockets] = [[], [], []];
+  });
+
+  afterEach(async () => {
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(nodes.map((node) => node.stop()));
+    await rm(members[0]!.folder, { recursive: true, force: true });
+  });
+
+  const start = async (member: SoloSetup): Promise<HashfedNode> => {
+    const node = await HashfedNode.start({ dataDir: defaultDataDir(member), federation: member.federation, key: member.key, memberAddress: member.memberAddress, publicAddress: member.publicAddress, log: (line) => logged.push(line) });
+    nodes.push(node);
+    return node;
+  };
+
+  const rawConnection = (node: HashfedNode, localAddress: string): Socket => {
+    const socket = connect({ host: "127.0.0.1", port: node.publicPort, localAddress });
     sockets.push(socket);
     socket.on("error", () => {});
+    return socket;
+  };
+
+  /** A raw connection to the node's public port from `localAddress`: whether the node closed it within `watchMs`. */
+  const closedBy = async (node: HashfedNode, localAddress: string, watchMs = 300): Promise<boolean> => {
+    const socket = rawConnection(node, localAddress);
     socket.resume();
     const closed = new Promise<boolean>((resolve) => socket.once("close", () => resolve(true)));
     await Promise.race([new Promise((resolve) => socket.once("connect", resolve)), closed]);
     return Promise.race([closed, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), watchMs))]);
   };
+
   /**
-   * A raw connection to a's public port, once a has taken it (its HTTP/2 settings arrived) or closed
-   * it. (A client's connect only means the kernel finished the handshake: under load a's accept
-   * queue overflowed, and a later connection was taken before one of these.)
+   * Strangers at 32 addresses fill the node's port, an address at a time (all at once overflow the
+   * listen backlog), each connection once the node has taken it (its HTTP/2 settings arrived) or
+   * closed it: a client's connect only means the kernel finished the handshake, and under load the
+   * node's accept queue overflowed and a later connection was taken before one of these.
    */
-  const decidedByA = async (localAddress: string): Promise<void> => {
-    const socket = connect({ host: "127.0.0.1", port: a.publicPort, localAddress });
-    sockets.push(socket);
-    socket.on("error", () => {});
-    await new Promise((resolve) => {
-      socket.once("data", resolve);
-      socket.once("close", resolve);
-    });
-    socket.resume();
+  const fillPort = async (node: HashfedNode): Promise<void> => {
+    for (let i = 1; i <= CONNECTIONS_PER_PORT_MAX / CONNECTIONS_PER_CLIENT_MAX; i++) {
+      await Promise.all(
+        Array.from({ length: CONNECTIONS_PER_CLIENT_MAX }, async () => {
+          const socket = rawConnection(node, `127.0.1.${i}`);
+          await new Promise((resolve) => {
+            socket.once("data", resolve);
+            socket.once("close", resolve);
+          });
+          socket.resume();
+        }),
+      );
+    }
+    expect(await closedBy(node, "127.0.2.1")).toBe(true);
+    expect(logged).toContainEqual(`refused a connection to ${members[0]!.publicAddress} from 127.0.2.1: the port holds ${CONNECTIONS_PER_PORT_MAX} connections, its most`);
   };
-  try {
+
+  test("a member's node gets in from the address it proved its key from; a stranger does not", async () => {
+    const [a] = [await start(members[0]!), await start(members[1]!)];
     // b's node links to a's from 127.0.0.1, proving b's key there: a keeps places for that address.
     const status = connectMember(members[1]!.memberAddress);
     await waitFor("b's link to a", async () => ((await call(status, status.client.status, {})).peersConnected.includes("a.example") ? true : undefined), 10_000);
     status.client.close();
-    // Strangers at 32 addresses fill the port (b's links hold some of it), an address at a time (all at once overflow the listen backlog).
-    for (let i = 1; i <= CONNECTIONS_PER_PORT_MAX / CONNECTIONS_PER_CLIENT_MAX; i++) {
-      await Promise.all(Array.from({ length: CONNECTIONS_PER_CLIENT_MAX }, () => decidedByA(`127.0.1.${i}`)));
-    }
-    expect(await closedByA("127.0.2.1")).toBe(true);
-    expect(logged).toContainEqual(`refused a connection to ${members[0]!.publicAddress} from 127.0.2.1: the port holds ${CONNECTIONS_PER_PORT_MAX} connections, its most`);
-    expect(await closedByA("127.0.0.1")).toBe(false);
-  } finally {
-    for (const socket of sockets) socket.destroy();
-    await Promise.all([a.stop(), b.stop()]);
-    await rm(members[0]!.folder, { recursive: true, force: true });
-  }
-}, 30_000);
+    await fillPort(a!);
+    expect(await closedBy(a!, "127.0.0.1")).toBe(false);
+  }, 30_000);
+
+  // Once a gap: a node started with strangers filling its port refused a member's node until it
+  // had got in once, though this node's own link to the member had proved its key at that address.
+  test("a node whose port filled before a member came up lets it in once its own link reached the member there", async () => {
+    const a = await start(members[0]!);
+    await fillPort(a);
+    await start(members[1]!);
+    await waitFor("a's link to b", async () => (logged.includes("peer b.example: connected") ? true : undefined), 10_000);
+    expect(await closedBy(a, "127.0.0.1")).toBe(false);
+  }, 30_000);
+});

@@ -39,7 +39,7 @@ beforeEach(async () => {
     signer: node!.signer,
     entropy: new SystemEntropy(),
     log: (line) => logged.push(line),
-    memberConnectedFrom: (from) => memberAddresses.push(from),
+    memberProvedAt: (from) => memberAddresses.push(from),
   });
   server = new Server();
   server.addService(PeerService, network.service);
