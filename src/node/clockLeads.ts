@@ -1,5 +1,5 @@
 import type { AssembledBatch } from "../batch";
-import { type Federation, faultTolerance } from "../federation";
+import type { Federation } from "../federation";
 import type { Ledger } from "../ledger";
 import type { Clock } from "./environment";
 
@@ -34,8 +34,9 @@ export function clockLeads(batch: AssembledBatch, ownName: string, nowMs: bigint
  * clock. Statements and batches carry their signer's clock and audits tally entries by their
  * statements' days, so a clock far off misleads every reader of the log; no rule of the log
  * depends on it, so the node only says so. A node whose clock runs fast is named by the others;
- * one whose clock runs slow sees everyone ahead, and once f+1 validators are (one of them correct),
- * it says its own clock is the likely one.
+ * one whose clock runs slow sees the others ahead, and once two or more validators and most of the
+ * other validators are, it says its own clock is the likely one (one fast clock, or a Byzantine
+ * validator's made-up times, must not make every other node blame its own).
  */
 export class ClockLeadNotices {
   /** When each member's lead was last said, on this node's clock. */
@@ -62,10 +63,11 @@ export class ClockLeadNotices {
     if (leads.length === 0) return;
     for (const [member] of leads) this.noticedAt.set(member, now);
     const named = leads.map(([member, lead]) => `${member} ${(Number(lead) / 1000).toFixed(1)} s`).join(", ");
-    const validatorsAhead = this.federation.validators.filter(({ name }) => this.noticedSince(name, now)).length;
+    const others = this.federation.validators.filter(({ name }) => name !== this.ownName);
+    const ahead = others.filter(({ name }) => this.noticedSince(name, now)).length;
     const verdict =
-      validatorsAhead > faultTolerance(this.federation.validators.length)
-        ? `${validatorsAhead} validators are ahead, at least one of them correct: this node's clock is most likely slow`
+      ahead >= 2 && 2 * ahead > others.length
+        ? `${ahead} of the ${others.length} other validators are ahead: this node's clock is most likely slow`
         : "their clocks run fast or this node's runs slow";
     this.log(
       `${this.ownName}: batch ${batch.header.height} carries times ahead of this node's clock (${named}): ${verdict}; ` +
@@ -73,8 +75,9 @@ export class ClockLeadNotices {
     );
   }
 
+  /** Whether `member` was named within the interval (a clock set back since counts as not). */
   private noticedSince(member: string, now: bigint): boolean {
     const at = this.noticedAt.get(member);
-    return at !== undefined && now - at < BigInt(CLOCK_LEAD_NOTICE_INTERVAL_MS);
+    return at !== undefined && at <= now && now - at < BigInt(CLOCK_LEAD_NOTICE_INTERVAL_MS);
   }
 }

@@ -1,4 +1,4 @@
-import { isIPv6 } from "node:net";
+import { isIP, isIPv6 } from "node:net";
 import { CountsByKey } from "../table";
 
 /** Member addresses a gate remembers; beyond, the longest known goes (a member's address may change). */
@@ -28,6 +28,8 @@ export class ConnectionGate {
 
   /** Keeps places for the client at `address` when the port is full. */
   reserve(address: string): void {
+    // gRPC says "unknown" where it cannot tell (a proxy between, a socket closed): no client's address.
+    if (isIP(unbracketed(address).split("%")[0]!) === 0) return;
     const client = gateAddress(address);
     this.reserved.delete(client);
     this.reserved.add(client);
@@ -57,10 +59,15 @@ export class ConnectionGate {
  * its /64. Brackets, as gRPC writes an IPv6 peer, and a zone are dropped.
  */
 export function gateAddress(address: string): string {
-  const bare = address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
+  const bare = unbracketed(address);
   if (bare.startsWith("::ffff:") && bare.includes(".")) return bare.slice("::ffff:".length);
   if (!isIPv6(bare)) return bare;
   return `${expandIPv6(bare.split("%")[0]!).slice(0, 4).join(":")}::/64`;
+}
+
+/** An IPv6 address as gRPC writes a peer, "[::1]", without its brackets; anything else as is. */
+function unbracketed(address: string): string {
+  return address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
 }
 
 /** The eight groups of an IPv6 address, "::" filled in; a dotted IPv4 tail counts as the two groups it is. */

@@ -64,7 +64,10 @@ export function checkDecoded<T>(request: T | MalformedRequest, what: string): T 
   return request;
 }
 
-/** The network address at the other end of a call (a server's caller, a client's server), without its port: "127.0.0.1", "[::1]". */
+/**
+ * The network address at the other end of a call (a server's caller, a client's server), without
+ * its port: "127.0.0.1"; IPv6 as "::1" from a server's call, "[::1]" from a client's.
+ */
 export function remoteAddress(call: { getPeer(): string }): string {
   return call.getPeer().replace(/^ipv[46]:/, "").replace(/:\d+$/, "");
 }

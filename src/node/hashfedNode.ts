@@ -68,7 +68,7 @@ export class HashfedNode {
   private constructor(
     readonly ledger: Ledger,
     private readonly indexing: MatchIndexing,
-    private readonly clockLeads: ClockLeadNotices,
+    private readonly clockLeadNotices: ClockLeadNotices,
     /** The submit path, for embedding a node without going through gRPC. */
     readonly intake: SubmissionIntake,
     /** The validator this node runs; for embedding and tests. */
@@ -157,7 +157,7 @@ export class HashfedNode {
     const { ledger } = replica;
     const publicAddress = options.publicAddress ?? memberByName(federation, key.name)!.address;
     const indexing = new MatchIndexing(ledger);
-    const clockLeads = new ClockLeadNotices(ledger, federation, key.name, modules.clock, log);
+    const clockLeadNotices = new ClockLeadNotices(ledger, federation, key.name, modules.clock, log);
     const servers: Server[] = [];
     const listeners: GatedListener[] = [];
     const logBudget = new ServedEntriesBudget(LOG_ENTRIES_PER_SECOND_MAX, LOG_CALLS_WAITING_MAX, LOG_CALLS_WAITING_PER_CALLER_MAX);
@@ -198,12 +198,12 @@ export class HashfedNode {
       for (const server of servers) server.forceShutdown();
       await Promise.all(closing);
       indexing.stop();
-      clockLeads.stop();
+      clockLeadNotices.stop();
       throw error;
     }
     const [memberPort, publicPort] = listeners.map((listener) => listener.port) as [number, number];
     log(`${key.name}: Member service on ${options.memberAddress} (port ${memberPort}${options.memberTls === undefined ? "" : ", TLS"}), Log and Peer services on ${publicAddress} (port ${publicPort}); log size ${ledger.treeSize}`);
-    return new HashfedNode(ledger, indexing, clockLeads, intake, replica, ed25519Pool, peers, kv, servers, listeners, logBudget, memberPort, publicPort);
+    return new HashfedNode(ledger, indexing, clockLeadNotices, intake, replica, ed25519Pool, peers, kv, servers, listeners, logBudget, memberPort, publicPort);
   }
 
   /**
@@ -215,7 +215,7 @@ export class HashfedNode {
     // Log calls still waiting for their turn would read a closed store.
     this.logBudget.close();
     this.indexing.stop();
-    this.clockLeads.stop();
+    this.clockLeadNotices.stop();
     this.replica.close();
     await this.replica.idle();
     this.peers.close();

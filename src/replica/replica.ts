@@ -34,6 +34,7 @@ import type { KeyValueStore } from "../store/keyValueStore";
 import { CommitWaiters } from "./commitWaiters";
 import type { TimerHandle, Timers, Transport } from "./environment";
 import { addsASignal, Mempool, type PendingStatement } from "./mempool";
+import { GossipIgnores } from "./gossipIgnores";
 import { PeerHeights } from "./peerHeights";
 import { RecentSends } from "./recentSends";
 import { headerNamesProposer, referenceFits, resolveReference } from "./batchReference";
@@ -231,8 +232,7 @@ export class Replica {
   private readonly checking = new Map<string, SignatureCheckInFlight | undefined>();
   /** How many of `checking` each peer sent. */
   private readonly checkingFrom = new Map<string, number>();
-  /** Peers whose gossip is ignored, until when on the replica's clock (FORGED_GOSSIP_IGNORED_MS). */
-  private readonly gossipIgnoredUntil = new Map<string, number>();
+  private readonly gossipIgnores = new GossipIgnores(FORGED_GOSSIP_IGNORED_MS);
   private waitingForValue: { height: bigint; round: number } | undefined;
   /** When the current height started, on the replica's clock: its proposer lets statements gather until batchGatherMs after. */
   private heightStartedAt = 0;
@@ -984,10 +984,10 @@ export class Replica {
    * worker, and many on its workers.) Admitting the valid ones is queued like any input.
    */
   private checkGossip(from: string, statements: readonly GossipedStatement[]): void {
+    if (this.gossipIgnores.ignores(from, this.options.timers.now())) return;
     // The checks run beside the input queue, so its bound does not hold them: a peer with more under
     // way than this is sending faster than any node checks, and what it sends meanwhile is dropped
     // like a lost message (a statement comes again with the proposal that names it).
-    if ((this.gossipIgnoredUntil.get(from) ?? -Infinity) > this.options.timers.now()) return;
     const inFlight = this.checkingFrom.get(from) ?? 0;
     if (inFlight + statements.length > GOSSIP_CHECKS_IN_FLIGHT_PER_PEER_MAX) return;
     // Every statement comes from several peers: known ones are dropped by id, before the costlier parse.
@@ -1028,9 +1028,7 @@ export class Replica {
   }
 
   private ignoreGossipOf(from: string, forged: BatchEntry): void {
-    const now = this.options.timers.now();
-    if ((this.gossipIgnoredUntil.get(from) ?? -Infinity) > now) return;
-    this.gossipIgnoredUntil.set(from, now + FORGED_GOSSIP_IGNORED_MS);
+    if (!this.gossipIgnores.ignore(from, this.options.timers.now())) return;
     this.options.log?.(
       `${this.name}: ignores the statements ${from} gossips for ${FORGED_GOSSIP_IGNORED_MS / 60_000} minutes: it sent one signed as ${forged.signed.statement.submitter} ` +
         `whose signature does not verify, which a correct node never passes on`,

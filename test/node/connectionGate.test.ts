@@ -8,7 +8,7 @@
  * from 127.0.0.1, 127.0.0.2 and 127.0.0.3, with a Log client beside them; last, the node stops
  * with raw sockets still open. Then two nodes linked: strangers at 32 addresses fill one's port,
  * and the address the other's node proved its key from still gets in; and a node whose port filled
- * before the other started lets the other in once its own link proved the other's key there.
+ * before the other started lets in the address its own link proved the other's key at.
  */
 import { connect, type Socket } from "node:net";
 import { rm } from "node:fs/promises";
@@ -34,6 +34,15 @@ test("the gate counts per client and in all, gives places back, and holds member
   gate.release("10.0.0.9");
   expect(gate.admit("10.0.0.3")).toBeUndefined();
   expect(gate.admit("10.0.0.4")).toBe("the port holds 3 connections, its most");
+});
+
+test("only IP addresses are reserved: gRPC's \"unknown\" (a proxy between, a socket closed) is no member's", () => {
+  const gate = new ConnectionGate(2, 1);
+  gate.reserve("unknown");
+  gate.reserve("[::1]");
+  expect(gate.admit("10.0.0.1")).toBeUndefined();
+  expect(gate.admit("unknown")).toBe("the port holds 1 connections, its most");
+  expect(gate.admit("::1")).toBeUndefined();
 });
 
 test("an IPv6 client is its /64: one host holds a whole /64", () => {
@@ -149,7 +158,8 @@ describe("when a port is full", () => {
   let sockets: Socket[];
 
   beforeEach(async () => {
-    members = await localFederation(["a.example", "b.example"]);
+    // b listens at 127.0.0.2 and dials from 127.0.0.1: its link to a and a's link to b prove its key at two addresses.
+    members = await localFederation(["a.example", "b.example"], {}, undefined, { "b.example": "127.0.0.2" });
     [logged, nodes, sockets] = [[], [], []];
   });
 
@@ -207,6 +217,7 @@ describe("when a port is full", () => {
   test("a member's node gets in from the address it proved its key from; a stranger does not", async () => {
     const [a] = [await start(members[0]!), await start(members[1]!)];
     // b's node links to a's from 127.0.0.1, proving b's key there: a keeps places for that address.
+    // (a's own link reaches b at 127.0.0.2, which keeps no place for 127.0.0.1.)
     const status = connectMember(members[1]!.memberAddress);
     await waitFor("b's link to a", async () => ((await call(status, status.client.status, {})).peersConnected.includes("a.example") ? true : undefined), 10_000);
     status.client.close();
@@ -216,11 +227,13 @@ describe("when a port is full", () => {
 
   // Once a gap: a node started with strangers filling its port refused a member's node until it
   // had got in once, though this node's own link to the member had proved its key at that address.
-  test("a node whose port filled before a member came up lets it in once its own link reached the member there", async () => {
+  test("a node whose port filled before a member came up lets it in from where its own link reached the member", async () => {
     const a = await start(members[0]!);
     await fillPort(a);
     await start(members[1]!);
     await waitFor("a's link to b", async () => (logged.includes("peer b.example: connected") ? true : undefined), 10_000);
-    expect(await closedBy(a, "127.0.0.1")).toBe(false);
+    expect(await closedBy(a, "127.0.0.2")).toBe(false);
+    // b dials from 127.0.0.1, where it proved nothing: a member behind another address is not helped.
+    expect(await closedBy(a, "127.0.0.1")).toBe(true);
   }, 30_000);
 });

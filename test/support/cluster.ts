@@ -31,19 +31,21 @@ export async function soloFederation(
 
 /**
  * A federation of validators on loopback in one temporary folder: a key file per member, one
- * federation file, and free ports for each member's Member and Log/Peer services.
+ * federation file, and free ports for each member's Member and Log/Peer services. `publicHosts`
+ * puts a member's Log/Peer services at another loopback address than 127.0.0.1, by name.
  */
 export async function localFederation(
   names: readonly string[],
   parameters: Partial<FederationParameters> = {},
   folder?: string,
+  publicHosts: Readonly<Record<string, string>> = {},
 ): Promise<SoloSetup[]> {
   if (folder === undefined) folder = await mkdtemp(join(tmpdir(), "hashfed-test-"));
   else await mkdir(folder, { recursive: true });
   const members = [];
   for (const name of names) {
     const key = privateKeyFromSeed(name, generateSeed());
-    members.push({ name, key, memberAddress: `127.0.0.1:${await freeLoopbackPort()}`, publicAddress: `127.0.0.1:${await freeLoopbackPort()}` });
+    members.push({ name, key, memberAddress: `127.0.0.1:${await freeLoopbackPort()}`, publicAddress: `${publicHosts[name] ?? "127.0.0.1"}:${await freeLoopbackPort()}` });
   }
   const text = formatFederationFile({
     origin: "hashfed.example/test",
