@@ -176,10 +176,12 @@ export class OutboundPeer {
   /**
    * What the peer said when it refused the link (another federation file, a key it does not know):
    * the peer's operator read it in the peer's log, and this node's operator, who may be the one to
-   * act, read only "link lost" or nothing. Network failures and this node's own cancels are not said.
+   * act, read only "link lost" or nothing. Network failures, this node's own cancels and a stopping
+   * peer's (gRPC's "Call cancelled": the peer's own cancels carry its reason) are not said.
    */
   private sayRefusal(error: ServiceError): void {
-    const refused = [status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.INVALID_ARGUMENT, status.CANCELLED].includes(error.code) && !/^Cancelled on client/.test(error.details);
+    const refused =
+      [status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.INVALID_ARGUMENT, status.CANCELLED].includes(error.code) && !/^(Cancelled on client|Call cancelled$)/.test(error.details);
     if (!refused || this.closed || error.details === this.lastRefusal) return;
     this.lastRefusal = error.details;
     this.options.log(`peer ${this.member.name} refused this node's link: ${error.details}`);

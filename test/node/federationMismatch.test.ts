@@ -3,8 +3,9 @@
  * naming the other member and both federations. The refused side had said nothing (it dropped
  * the refusal its peer sent), and the refusing side "the caller is in another federation", naming
  * neither (found by a review that edited one node's federation file).
+ * A peer that stops is said as a link lost, not as a refusal.
  * Method: two in-process nodes whose federation files differ in one parameter, each linking to
- * the other; their logs.
+ * the other; their logs. Then two of one federation, one stopped.
  */
 import { readFile, rm } from "node:fs/promises";
 import { parseFederation } from "../../src/federation";
@@ -37,6 +38,27 @@ test("each node says the other refused its link, and why: their federation files
     expect(refusedBy(logs.a, "b.example")).toHaveLength(1);
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
+    await rm(a!.folder, { recursive: true, force: true });
+  }
+}, 30_000);
+
+// Once misleading (a soak run): a peer that stopped had been said to refuse this node's link ("Call
+// cancelled"), as a peer that will not take the link at all is.
+test("a peer that stops is a link lost, not a refusal", async () => {
+  const [a, b] = await localFederation(["a.example", "b.example"]);
+  const logs: string[] = [];
+  const start = (member: typeof a) =>
+    HashfedNode.start({ dataDir: defaultDataDir(member!), federation: member!.federation, key: member!.key, memberAddress: member!.memberAddress, publicAddress: member!.publicAddress, log: (line) => logs.push(line) });
+  const nodeA = await start(a);
+  const nodeB = await start(b);
+  try {
+    await waitFor("a's link to b", async () => (logs.includes("peer b.example: connected") ? true : undefined), 10_000);
+    await nodeB.stop();
+    await waitFor("a's link to b lost", async () => (logs.includes("peer b.example: link lost; reconnecting") ? true : undefined), 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(logs.filter((line) => line.includes("refused this node's link"))).toEqual([]);
+  } finally {
+    await nodeA.stop();
     await rm(a!.folder, { recursive: true, force: true });
   }
 }, 30_000);
