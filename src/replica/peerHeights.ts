@@ -19,6 +19,12 @@ export class PeerHeights {
     else known.heardAt = now;
   }
 
+  /** Whether `peer`, heard from before, has sent nothing for `ms` or more at `now`; a peer never heard from is not judged. */
+  silentFor(peer: string, now: number, ms: number): boolean {
+    const known = this.peers.get(peer);
+    return known !== undefined && now - known.heardAt >= ms;
+  }
+
   /**
    * Until when a propose timeout of `height` waits for `proposer`, or undefined to act now. A
    * proposer that reports the height before is still finishing it; one first reported at `height`

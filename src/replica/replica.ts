@@ -1197,7 +1197,8 @@ export class Replica {
           const input = { kind: "timeout" as const, timeout: output.timeout, height: output.height, round: output.round };
           const latest = this.options.timers.now() + (1 + PROPOSER_WAIT_TIMEOUTS_MAX) * output.delayMs;
           const fire = input.timeout === "propose" ? () => this.proposeTimeout(input, output.delayMs, latest) : () => this.deliverTimeout(input);
-          this.heightTimers.push(this.later(output.delayMs, fire));
+          const delayMs = input.timeout === "propose" && this.proposerSilent(input.height, input.round, output.delayMs) ? 0 : output.delayMs;
+          this.heightTimers.push(this.later(delayMs, fire));
           break;
         }
         case "decide":
@@ -1213,6 +1214,20 @@ export class Replica {
   /** Hands a timeout to the core, which ignores it unless its height, round and step are current. */
   private deliverTimeout(input: ConsensusInput<Signed> & { kind: "timeout" }): Promise<void> | undefined {
     return this.listening ? undefined : this.stepCore(input);
+  }
+
+  /**
+   * Whether the round's proposer, another validator, has sent nothing for a propose timeout or more
+   * as the round starts: a node that was stopped or cut off. Its round then times out at once
+   * instead of after waiting a propose timeout for a proposal that is not coming: while one of four
+   * validators was down in a soak run, each height it was to propose took 2 s, a propose timeout and
+   * a precommit timeout (which stays: leaving a round on a quorum of nil precommits at once can
+   * keep a locked value from being proposed, Tendermint's issue 1690). A proposer never heard from
+   * is given its time (this node may have just started); timeouts decide nothing about safety.
+   */
+  private proposerSilent(height: bigint, round: number, proposeMs: number): boolean {
+    const proposer = proposerOf(this.validators, height, round);
+    return proposer !== this.name && this.peerHeights.silentFor(proposer, this.options.timers.now(), proposeMs);
   }
 
   /**
