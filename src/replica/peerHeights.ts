@@ -6,7 +6,7 @@
 export class PeerHeights {
   private readonly peers = new Map<string, { height: bigint; since: number; heardAt: number }>();
 
-  /** Any message from `peer`: it is alive. Under load its statuses come late (at 7 validators on two cores, one gap in ten was over 0.7 s); its other messages keep coming. */
+  /** Any message from `peer`, or a proposal or vote of this height it signed, through any peer: it is alive. Under load its statuses come late (at 7 validators on two cores, one gap in ten was over 0.7 s); its other messages keep coming. */
   heard(peer: string, now: number): void {
     const known = this.peers.get(peer);
     if (known !== undefined) known.heardAt = now;

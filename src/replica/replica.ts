@@ -121,6 +121,15 @@ const PROPOSAL_RESEND_STATUS_INTERVALS = 5;
  */
 const PROPOSER_WAIT_TIMEOUTS_MAX = 2;
 /**
+ * A round whose proposer has been silent for a propose timeout times out after this many status
+ * intervals instead (see proposerSilent): while one of four validators was down in a soak run, each
+ * height it was to propose took 2 s, a propose timeout and a precommit timeout. The precommit
+ * timeout stays (L47 schedules it on any quorum of precommits, nil ones too): a validator that left
+ * the round at once might miss the polka that set others' validValue and, as the next proposer,
+ * propose a value they cannot accept (tendermint/tendermint issue 1690).
+ */
+const SILENT_PROPOSER_GRACE_STATUS_INTERVALS = 2;
+/**
  * Messages taken from one answer to a listening validator: a correct peer echoes that validator's
  * messages of a few rounds, up to HELD_PRECOMMITS_PER_VALIDATOR_MAX held precommits and up to
  * FUTURE_MESSAGES_PER_SIGNER_MAX kept for the next height.
@@ -563,6 +572,8 @@ export class Replica {
     if (vote.validator === this.name) await this.adoptOwn(slotOfVote(vote), message);
     if (vote.height > height) return this.keepForLater(from, vote.validator, vote.height, message);
     if (this.core === undefined || this.listening) return;
+    // Through whichever peer: a validator whose link to this node is down may reach it by relays (proposerSilent).
+    this.peerHeights.heard(vote.validator, this.options.timers.now());
     this.roundsAhead.record(vote.validator, vote.round, this.core.roundState.round);
     this.recentSends.heard(signed.signature, this.options.timers.now());
     const valueId = valueIdOf(vote.valueId);
@@ -743,6 +754,7 @@ export class Replica {
       return;
     }
     if (proposal.height < height || this.core === undefined || this.listening) return;
+    this.peerHeights.heard(proposal.proposer, this.options.timers.now());
     const valueId = Buffer.from(proposal.valueId).toString("hex");
     if (!batchIdOf(value.batch.header).equals(proposal.valueId)) return;
     this.roundsAhead.record(proposal.proposer, proposal.round, this.core.roundState.round);
@@ -1195,10 +1207,8 @@ export class Replica {
           // A decision's outputs can end with a timeout of the height it just decided and left.
           if (output.height < this.consensusHeight()) break;
           const input = { kind: "timeout" as const, timeout: output.timeout, height: output.height, round: output.round };
-          const latest = this.options.timers.now() + (1 + PROPOSER_WAIT_TIMEOUTS_MAX) * output.delayMs;
-          const fire = input.timeout === "propose" ? () => this.proposeTimeout(input, output.delayMs, latest) : () => this.deliverTimeout(input);
-          const delayMs = input.timeout === "propose" && this.proposerSilent(input.height, input.round, output.delayMs) ? 0 : output.delayMs;
-          this.heightTimers.push(this.later(delayMs, fire));
+          if (input.timeout === "propose") this.scheduleProposeTimeout(input, output.delayMs);
+          else this.heightTimers.push(this.later(output.delayMs, () => this.deliverTimeout(input)));
           break;
         }
         case "decide":
@@ -1217,17 +1227,44 @@ export class Replica {
   }
 
   /**
-   * Whether the round's proposer, another validator, has sent nothing for a propose timeout or more
-   * as the round starts: a node that was stopped or cut off. Its round then times out at once
-   * instead of after waiting a propose timeout for a proposal that is not coming: while one of four
-   * validators was down in a soak run, each height it was to propose took 2 s, a propose timeout and
-   * a precommit timeout (which stays: leaving a round on a quorum of nil precommits at once can
-   * keep a locked value from being proposed, Tendermint's issue 1690). A proposer never heard from
-   * is given its time (this node may have just started); timeouts decide nothing about safety.
+   * Whether the round's proposer, another validator, has sent this node nothing (nor a proposal or
+   * vote of this height through others) for a propose timeout or more as the round starts, and at
+   * least a status interval longer than it counts as alive: a node stopped or cut off (see
+   * scheduleProposeTimeout). A proposer never heard from is given its time (this node may have just
+   * started); timeouts decide nothing about safety.
    */
   private proposerSilent(height: bigint, round: number, proposeMs: number): boolean {
     const proposer = proposerOf(this.validators, height, round);
-    return proposer !== this.name && this.peerHeights.silentFor(proposer, this.options.timers.now(), proposeMs);
+    const silentMs = Math.max(proposeMs, this.proposerAliveMs(proposeMs) + this.tuning.statusIntervalMs);
+    return proposer !== this.name && this.peerHeights.silentFor(proposer, this.options.timers.now(), silentMs);
+  }
+
+  /**
+   * L57's timeout, a propose timeout from now; for a silent proposer (proposerSilent) it fires after
+   * SILENT_PROPOSER_GRACE_STATUS_INTERVALS instead, unless the proposer has spoken by then (a stall,
+   * a clock step), when it gets the rest of its propose timeout.
+   */
+  private scheduleProposeTimeout(input: ConsensusInput<Signed> & { kind: "timeout" }, proposeMs: number): void {
+    const now = this.options.timers.now();
+    const latest = now + (1 + PROPOSER_WAIT_TIMEOUTS_MAX) * proposeMs;
+    const fire = (): Promise<void> | undefined => this.proposeTimeout(input, proposeMs, latest);
+    if (!this.proposerSilent(input.height, input.round, proposeMs)) {
+      this.heightTimers.push(this.later(proposeMs, fire));
+      return;
+    }
+    const graceMs = Math.min(proposeMs, SILENT_PROPOSER_GRACE_STATUS_INTERVALS * this.tuning.statusIntervalMs);
+    this.heightTimers.push(
+      this.later(graceMs, () => {
+        if (this.proposerSilent(input.height, input.round, proposeMs)) return fire();
+        this.heightTimers.push(this.later(Math.max(0, now + proposeMs - this.options.timers.now()), fire));
+        return undefined;
+      }),
+    );
+  }
+
+  /** How long a proposer counts as alive without a message: two status intervals or half a propose timeout, whichever is longer. */
+  private proposerAliveMs(proposeMs: number): number {
+    return Math.max(2 * this.tuning.statusIntervalMs, proposeMs / 2);
   }
 
   /**
@@ -1244,7 +1281,7 @@ export class Replica {
     if (input.height !== height || input.round !== round || step !== Step.Propose) return this.deliverTimeout(input);
     const proposer = proposerOf(this.validators, input.height, input.round);
     const now = this.options.timers.now();
-    const aliveMs = Math.max(2 * this.tuning.statusIntervalMs, proposeMs / 2);
+    const aliveMs = this.proposerAliveMs(proposeMs);
     // The node's own rounds need no check: it never reports to itself, so PeerHeights knows nothing of it.
     const due = this.peerHeights.proposerDue(proposer, input.height, now, proposeMs, aliveMs);
     if (due === undefined || now >= latest) return this.deliverTimeout(input);
