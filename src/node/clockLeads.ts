@@ -11,6 +11,8 @@ import type { Clock } from "./environment";
 export const CLOCK_LEAD_NOTICE_MS = 5_000;
 /** How long after naming a member's clock the node names it again. */
 export const CLOCK_LEAD_NOTICE_INTERVAL_MS = 10 * 60_000;
+const NOTICE_MS = BigInt(CLOCK_LEAD_NOTICE_MS);
+const NOTICE_INTERVAL_MS = BigInt(CLOCK_LEAD_NOTICE_INTERVAL_MS);
 
 /**
  * How far ahead of `nowMs` the times other members put in a committed batch are, per member: the
@@ -20,9 +22,12 @@ export const CLOCK_LEAD_NOTICE_INTERVAL_MS = 10 * 60_000;
  */
 export function clockLeads(batch: AssembledBatch, ownName: string, nowMs: bigint): Map<string, bigint> {
   const leads = new Map<string, bigint>();
+  // One comparison per entry on the commit path; a lead is worked out only past the threshold.
+  const noticedAbove = nowMs + NOTICE_MS;
   const consider = (member: string, timeMs: bigint): void => {
+    if (timeMs <= noticedAbove || member === ownName) return;
     const lead = timeMs - nowMs;
-    if (member !== ownName && lead > BigInt(CLOCK_LEAD_NOTICE_MS) && lead > (leads.get(member) ?? 0n)) leads.set(member, lead);
+    if (lead > (leads.get(member) ?? 0n)) leads.set(member, lead);
   };
   consider(batch.header.proposer, batch.header.proposerTimeMs);
   for (const { signed } of batch.entries) consider(signed.statement.submitter, signed.statement.createdAtMs);
@@ -78,6 +83,6 @@ export class ClockLeadNotices {
   /** Whether `member` was named within the interval (a clock set back since counts as not). */
   private noticedSince(member: string, now: bigint): boolean {
     const at = this.noticedAt.get(member);
-    return at !== undefined && at <= now && now - at < BigInt(CLOCK_LEAD_NOTICE_INTERVAL_MS);
+    return at !== undefined && at <= now && now - at < NOTICE_INTERVAL_MS;
   }
 }

@@ -12,9 +12,9 @@ const RESERVED_MAX = 256;
  * IPv4 address or an IPv6 /64 (one host may hold a whole /64). Addresses a member's node has
  * proved its key at (`reserve`: on a link it opened, or answering this node's) are held to the
  * per-client bound only, so that strangers filling the port cannot keep a member's node from
- * reconnecting. (Learned from handshakes, not from the
- * federation file's names: a node connects from the address it has, and resolving names at start
- * had held the start for a minute when DNS did not answer.)
+ * reconnecting. (Learned from handshakes, not from the federation file's names: a node connects
+ * from the address it has, and resolving names at start had held the start for a minute when DNS
+ * did not answer.)
  */
 export class ConnectionGate {
   private readonly byClient = new CountsByKey();
