@@ -124,7 +124,9 @@ export class TreeReader {
       proof.map((plan, r) => {
         if ("hash" in plan) return plan.hash;
         if ("node" in plan) return hashOf(plan.node);
-        return this.rememberFolded(proofs[p]![r]!, foldRangeHashes(plan.nodes.map(hashOf)));
+        // Proofs planned in one call share their right-edge ranges: the first to get here folds each.
+        const range = proofs[p]![r]!;
+        return this.foldedRanges.get(rangeName(range)) ?? this.rememberFolded(range, foldRangeHashes(plan.nodes.map(hashOf)));
       }),
     );
   }
