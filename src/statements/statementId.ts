@@ -25,8 +25,30 @@ export function parseStatementId(input: Uint8Array | string, field = "statement 
   return Buffer.from(input) as StatementId;
 }
 
-/** A compact string form for Map keys (one char per byte). */
+/**
+ * A compact string form for Map keys: the 32 bytes as 16 UTF-16 code units, two bytes each. Made in
+ * JavaScript, it costs about half of toString("latin1"), whose call into C++ took 3 % of a loaded
+ * node's event loop (a statement's id is made a key several times at every node). Anything but 32
+ * bytes gets a hex form of odd length, which no id's key has.
+ */
 export function statementIdKey(id: Uint8Array): string {
-  // Ids are Buffers almost everywhere: a view is made only for a plain Uint8Array.
-  return (id instanceof Buffer ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength)).toString("latin1");
+  if (id.length !== STATEMENT_ID_BYTES) return `x${Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex")}`;
+  return String.fromCharCode(
+    (id[0]! << 8) | id[1]!,
+    (id[2]! << 8) | id[3]!,
+    (id[4]! << 8) | id[5]!,
+    (id[6]! << 8) | id[7]!,
+    (id[8]! << 8) | id[9]!,
+    (id[10]! << 8) | id[11]!,
+    (id[12]! << 8) | id[13]!,
+    (id[14]! << 8) | id[15]!,
+    (id[16]! << 8) | id[17]!,
+    (id[18]! << 8) | id[19]!,
+    (id[20]! << 8) | id[21]!,
+    (id[22]! << 8) | id[23]!,
+    (id[24]! << 8) | id[25]!,
+    (id[26]! << 8) | id[27]!,
+    (id[28]! << 8) | id[29]!,
+    (id[30]! << 8) | id[31]!,
+  );
 }
