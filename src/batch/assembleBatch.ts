@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Federation } from "../federation";
 import { BatchHeader } from "../gen/hashfed/v1/batch";
-import { Reveal } from "../gen/hashfed/v1/statement";
+import type { Reveal } from "../gen/hashfed/v1/statement";
 import { type Checkpoint, formatCheckpoint } from "../log/checkpoint";
 import type { CompactRange, NodeWrite } from "../log/compactRange";
 import { hashLeaf } from "../log/hasher";
-import type { SignedStatement } from "../statements";
+import { encodeReveal, type SignedStatement } from "../statements";
 import type { ChainHead } from "./chainHead";
 
 export interface BatchEntry {
@@ -43,7 +43,7 @@ export function revealsDigest(entries: readonly BatchEntry[]): Buffer {
 }
 
 function encodeReveals(entries: readonly BatchEntry[]): Uint8Array[] {
-  return entries.map((entry) => (entry.reveal === undefined ? new Uint8Array(0) : Reveal.encode(entry.reveal).finish()));
+  return entries.map((entry) => (entry.reveal === undefined ? new Uint8Array(0) : encodeReveal(entry.reveal)));
 }
 
 export function digestOfEncodedReveals(encoded: readonly Uint8Array[]): Buffer {

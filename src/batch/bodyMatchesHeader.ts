@@ -1,7 +1,6 @@
 import { type Batch, BatchHeader } from "../gen/hashfed/v1/batch";
-import { Reveal } from "../gen/hashfed/v1/statement";
 import { hashLeaf } from "../log/hasher";
-import { encodeLogEntry } from "../statements/canonicalStatement";
+import { encodeLogEntry, encodeReveal } from "../statements/canonicalStatement";
 import { digestOfEncodedReveals } from "./assembleBatch";
 import type { ChainHead } from "./chainHead";
 
@@ -24,6 +23,6 @@ export function bodyMatchesHeader(head: ChainHead, batch: Batch): boolean {
   if (header.height !== head.height + 1n || !head.headerHash.equals(header.previousHeaderHash)) return false;
   const range = head.range.clone();
   for (const entry of batch.entries) range.appendLeaf(hashLeaf(encodeLogEntry(entry.statement, entry.signature).entryBytes));
-  const reveals = digestOfEncodedReveals(batch.reveals.map((reveal) => Reveal.encode(reveal).finish()));
+  const reveals = digestOfEncodedReveals(batch.reveals.map(encodeReveal));
   return range.size === header.treeSize && range.root().equals(header.root) && reveals.equals(header.revealsDigest);
 }

@@ -1,4 +1,5 @@
 export { type AddSignalDraft, buildAddSignal, buildRetract, type BuiltStatement, encodeAddSignal, encodeRetract, type StatementContext } from "./build";
+export { encodeReveal } from "./canonicalStatement";
 export { checkStatementReveal, checkStatementRules, signatureInvalid, verifyStatementSignature } from "./checkStatement";
 export {
   decodeStatement,
