@@ -45,8 +45,11 @@ export interface MempoolLimits {
 export class Mempool {
   private readonly pending = new Map<string, PendingStatement>();
   private readonly perSubmitter = new CountsByKey();
-  /** Pending statements by what they do (purposeOf): see doingTheSame. */
-  private readonly byPurpose = new Map<string, Set<string>>();
+  /**
+   * Pending statements by what they do (purposeOf): see doingTheSame. Nearly every purpose has one
+   * statement, held as its key alone: a Set per pending statement was garbage the collector traced.
+   */
+  private readonly byPurpose = new Map<string, string | Set<string>>();
 
   constructor(private readonly limits: MempoolLimits) {}
 
@@ -91,9 +94,10 @@ export class Mempool {
     this.pending.set(key, { entry, purpose });
     this.perSubmitter.add(submitter);
     if (purpose !== undefined) {
-      const same = this.byPurpose.get(purpose) ?? new Set<string>();
-      same.add(key);
-      this.byPurpose.set(purpose, same);
+      const same = this.byPurpose.get(purpose);
+      if (same === undefined) this.byPurpose.set(purpose, key);
+      else if (typeof same === "string") this.byPurpose.set(purpose, new Set([same, key]));
+      else same.add(key);
     }
     return true;
   }
@@ -131,7 +135,8 @@ export class Mempool {
   /** Pending statements with this purpose key: that retract the same entry, or add the same signal for the same member. */
   doingTheSame(purpose: string | undefined): BatchEntry[] {
     const same = purpose === undefined ? undefined : this.byPurpose.get(purpose);
-    return same === undefined ? [] : [...same].map((key) => this.pending.get(key)!.entry);
+    if (same === undefined) return [];
+    return typeof same === "string" ? [this.pending.get(same)!.entry] : [...same].map((key) => this.pending.get(key)!.entry);
   }
 
   /** Drops statements that were committed or rejected. */
@@ -145,8 +150,8 @@ export class Mempool {
     this.pending.delete(key);
     if (purpose !== undefined) {
       const same = this.byPurpose.get(purpose)!;
-      same.delete(key);
-      if (same.size === 0) this.byPurpose.delete(purpose);
+      if (typeof same === "string") this.byPurpose.delete(purpose);
+      else if (same.delete(key) && same.size === 0) this.byPurpose.delete(purpose);
     }
     this.perSubmitter.removeOne(entry.signed.statement.submitter);
   }
