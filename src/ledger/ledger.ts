@@ -129,7 +129,7 @@ export class Ledger {
       if (body.$case !== "retract") continue;
       let target = this.state.indexOf(body.value.target);
       if (target === undefined) {
-        batchIndexes ??= new Map(batch.entries.map((each, offset) => [statementIdKey(each.signed.id), first + offset]));
+        batchIndexes ??= new Map(batch.entries.map((each, offset) => [each.signed.key, first + offset]));
         target = batchIndexes.get(statementIdKey(body.value.target));
       }
       assert(target !== undefined, "a committed retraction targets an entry on the log");

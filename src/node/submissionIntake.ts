@@ -102,7 +102,7 @@ export class SubmissionIntake {
   constructor(private readonly modules: IntakeModules) {
     this.ledger = modules.replica.ledger;
     this.ledger.onCommit((batch) => this.forgetOwn(batch));
-    modules.replica.onRejected((entry) => this.forgetOwnId(entry.signed.id));
+    modules.replica.onRejected((entry) => this.forgetOwnId(entry.signed.key));
   }
 
   /** `abandoned` aborts when the client stops waiting (cancelled, or past its deadline). */
@@ -166,17 +166,17 @@ export class SubmissionIntake {
     for (const { item } of fresh) {
       if (item.intent === undefined) continue;
       this.ownPending.set(item.intent.key, item.entry.signed.id);
-      this.ownPendingById.set(statementIdKey(item.entry.signed.id), item.intent.key);
+      this.ownPendingById.set(item.entry.signed.key, item.intent.key);
     }
     const submitted = replica.submit(fresh.map(({ item }) => item.entry), abandoned);
     // A statement repeated in the request waits on its first copy: the replica may have refused that
     // one already (a signal its member has live), and then it is not pending.
-    const freshWaits = new Map(fresh.map(({ item }, index) => [statementIdKey(item.entry.signed.id), submitted[index]!]));
+    const freshWaits = new Map(fresh.map(({ item }, index) => [item.entry.signed.key, submitted[index]!]));
     return settled.map((item) => {
       if (item.kind === "committed") return Promise.resolve({ id: item.id, logIndex: item.logIndex, alreadyPresent: true });
       const id = item.kind === "new" ? item.entry.signed.id : item.id;
       const inRequest = freshWaits.get(statementIdKey(id));
-      if (inRequest === undefined) assert(replica.mempool.has(id), "a request waits only for statements pending now");
+      if (inRequest === undefined) assert(replica.mempool.has(statementIdKey(id)), "a request waits only for statements pending now");
       const wait = inRequest ?? replica.waiters.wait(id, abandoned);
       return wait.then(
         (logIndex) => ({ id, logIndex, alreadyPresent: false }),
@@ -208,7 +208,7 @@ export class SubmissionIntake {
       if (committed !== undefined) return { kind: "committed", id: ledger.state.statementIdAt(committed), logIndex: committed };
       const pending = item.intent === undefined ? undefined : this.ownPending.get(item.intent.key);
       if (pending !== undefined) return { kind: "same", id: pending, intent: item.intent };
-      if (mempool.has(id)) return { kind: "same", id };
+      if (mempool.has(item.entry.signed.key)) return { kind: "same", id };
       const key = item.intent?.key ?? statementIdKey(id);
       const earlier = inRequest.get(key);
       if (earlier !== undefined) return { kind: "same", id: earlier, intent: item.intent };
@@ -284,7 +284,7 @@ export class SubmissionIntake {
     }
     const index = ledger.indexOf(target);
     if (index === undefined) {
-      const why = mempool.has(target) ? "it is not committed yet; retry once it is" : "no entry on the log has this statement id";
+      const why = mempool.has(statementIdKey(target)) ? "it is not committed yet; retry once it is" : "no entry on the log has this statement id";
       throw new HashfedError("not-found", "RETRACT_TARGET_UNKNOWN", `cannot retract ${target.toString("hex")}: ${why}`);
     }
     // Another member's entry is refused later, by the log's rules, with their message.
@@ -316,11 +316,11 @@ export class SubmissionIntake {
   }
 
   private forgetOwn(batch: AssembledBatch): void {
-    for (const entry of batch.entries) this.forgetOwnId(entry.signed.id);
+    for (const entry of batch.entries) this.forgetOwnId(entry.signed.key);
   }
 
-  private forgetOwnId(id: StatementId): void {
-    const key = statementIdKey(id);
+  /** `key`: the statementIdKey of an own statement that committed or was refused. */
+  private forgetOwnId(key: string): void {
     const what = this.ownPendingById.get(key);
     if (what === undefined) return;
     this.ownPendingById.delete(key);

@@ -36,16 +36,17 @@ export class CommitWaiters {
     return this.count;
   }
 
-  committed(id: StatementId, logIndex: number): void {
-    this.settle(id, (waiter) => waiter.resolve(logIndex));
+  /** The statement whose statementIdKey is `key` committed at `logIndex`. */
+  committed(key: string, logIndex: number): void {
+    this.settle(key, (waiter) => waiter.resolve(logIndex));
   }
 
-  rejected(id: StatementId, error: HashfedError): void {
-    this.settle(id, (waiter) => waiter.reject(error));
+  /** The statement whose statementIdKey is `key` was refused. */
+  rejected(key: string, error: HashfedError): void {
+    this.settle(key, (waiter) => waiter.reject(error));
   }
 
-  private settle(id: StatementId, action: (waiter: Waiter) => void): void {
-    const key = statementIdKey(id);
+  private settle(key: string, action: (waiter: Waiter) => void): void {
     const list = this.waiters.get(key);
     if (list === undefined) return;
     this.waiters.delete(key);

@@ -57,12 +57,14 @@ export class Mempool {
     return this.pending.size;
   }
 
-  has(id: StatementId): boolean {
-    return this.pending.has(statementIdKey(id));
+  /** Whether the statement whose statementIdKey is `key` is pending. */
+  has(key: string): boolean {
+    return this.pending.has(key);
   }
 
-  get(id: StatementId): BatchEntry | undefined {
-    return this.pending.get(statementIdKey(id))?.entry;
+  /** The pending statement whose statementIdKey is `key`. */
+  get(key: string): BatchEntry | undefined {
+    return this.pending.get(key)?.entry;
   }
 
   /** Throws RESOURCE_EXHAUSTED unless `count` more statements by `submitter` fit. */
@@ -86,7 +88,7 @@ export class Mempool {
 
   /** Returns false when the statement was already pending. */
   add(entry: BatchEntry): boolean {
-    const key = statementIdKey(entry.signed.id);
+    const key = entry.signed.key;
     if (this.pending.has(key)) return false;
     const submitter = entry.signed.statement.submitter;
     this.checkRoom(submitter, 1);
@@ -119,7 +121,7 @@ export class Mempool {
 
   /** Drops a statement that was just committed; returns its purpose key, for doingTheSame. */
   removeCommitted(entry: BatchEntry): string | undefined {
-    const key = statementIdKey(entry.signed.id);
+    const key = entry.signed.key;
     const held = this.pending.get(key);
     if (held === undefined) return purposeOf(entry);
     // Computed when it was added: nearly every committed statement was pending.
@@ -139,9 +141,8 @@ export class Mempool {
     return typeof same === "string" ? [this.pending.get(same)!.entry] : [...same].map((key) => this.pending.get(key)!.entry);
   }
 
-  /** Drops statements that were committed or rejected. */
-  remove(id: StatementId): void {
-    const key = statementIdKey(id);
+  /** Drops a statement (by its statementIdKey) that was committed or rejected. */
+  remove(key: string): void {
     const held = this.pending.get(key);
     if (held !== undefined) this.drop(key, held);
   }

@@ -360,7 +360,7 @@ export class Replica {
     const admitted = this.addToMempool(entries).filter((entry) => {
       const refused = this.doneOnTheLog(entry);
       if (refused === undefined) return true;
-      this.mempool.remove(entry.signed.id);
+      this.mempool.remove(entry.signed.key);
       this.reject(entry, refused);
       return false;
     });
@@ -690,7 +690,7 @@ export class Replica {
       }
     });
     const inFlight = unverified.map(({ signed }) => {
-      const check = this.checking.get(statementIdKey(signed.id));
+      const check = this.checking.get(signed.key);
       // A verifier that fails stops the replica, so its rejection passes through here rather than reading as "invalid".
       return check !== undefined && check.signature.equals(signed.signature) ? check.results.then((results) => results[check.position] === true) : undefined;
     });
@@ -719,13 +719,13 @@ export class Replica {
 
   /** Whether the mempool holds this very statement with this reveal: everything about it was checked on admission. */
   private admittedWith(signed: SignedStatement, reveal: Reveal): boolean {
-    const pending = this.mempool.get(signed.id);
+    const pending = this.mempool.get(signed.key);
     return pending?.signed === signed && pending.reveal !== undefined && sameReveal(pending.reveal, reveal) && this.verified.has(signed);
   }
 
   /** The statement of a batch entry: the mempool's if it holds it with this signature, else parsed; undefined if it does not parse. */
   private pendingOrParsed(logEntry: LogEntry): SignedStatement | undefined {
-    const pending = this.mempool.get(statementIdOf(logEntry.statement));
+    const pending = this.mempool.get(statementIdKey(statementIdOf(logEntry.statement)));
     if (pending !== undefined && pending.signed.signature.equals(logEntry.signature)) return pending.signed;
     try {
       return parseSignedStatement(logEntry.statement, logEntry.signature);
@@ -799,7 +799,7 @@ export class Replica {
 
   /** A statement this replica holds with this very signature, admitted or with its check under way. */
   private heldStatement(id: StatementId, signature: Buffer): BatchEntry | undefined {
-    const pending = this.mempool.get(id);
+    const pending = this.mempool.get(statementIdKey(id));
     if (pending !== undefined) return pending.signed.signature.equals(signature) ? pending : undefined;
     const check = this.checking.get(statementIdKey(id));
     return check !== undefined && check.signature.equals(signature) ? check.entry : undefined;
@@ -1012,7 +1012,7 @@ export class Replica {
       if (gossiped.entry === undefined) continue;
       const id = statementIdOf(gossiped.entry.statement);
       const key = statementIdKey(id);
-      if (this.checking.has(key) || this.mempool.has(id) || this.ledger.indexOf(id) !== undefined) continue;
+      if (this.checking.has(key) || this.mempool.has(key) || this.ledger.indexOf(id) !== undefined) continue;
       this.checking.set(key, undefined);
       checking.push(key);
       const admissible = parseGossiped(this.options.federation, gossiped, id);
@@ -1058,7 +1058,7 @@ export class Replica {
    * behind a retraction of that signal, after which the add may commit.)
    */
   private addToMempool(entries: readonly BatchEntry[]): BatchEntry[] {
-    const fresh = entries.filter((entry) => this.ledger.indexOf(entry.signed.id) === undefined && !this.mempool.has(entry.signed.id));
+    const fresh = entries.filter((entry) => this.ledger.indexOf(entry.signed.id) === undefined && !this.mempool.has(entry.signed.key));
     return fresh.filter((entry) => {
       const body = entry.signed.statement.body!;
       const refused = body.$case === "retract" ? this.targetRetracted(body.value.target as StatementId) : undefined;
@@ -1334,7 +1334,7 @@ export class Replica {
     const candidates = this.withoutRepeatedSignals(this.mempool.inAgeOrder());
     const { accepted, rejected } = fitCandidates(federation, this.ledger.state, candidates);
     for (const { entry, error } of rejected) {
-      this.mempool.remove(entry.signed.id);
+      this.mempool.remove(entry.signed.key);
       this.reject(entry, error);
     }
     return accepted;
@@ -1356,7 +1356,7 @@ export class Replica {
       const refused = adds ? this.signalLive(entry) : undefined;
       if (refused === "replaced") continue;
       if (refused !== undefined) {
-        this.mempool.remove(entry.signed.id);
+        this.mempool.remove(entry.signed.key);
         this.reject(entry, refused);
       } else if (!adds || !seen.has(purpose)) {
         if (adds) seen.add(purpose);
@@ -1700,14 +1700,14 @@ export class Replica {
     // signal again) are refused by the log from now on, at every node: a validator had dropped them
     // only when it proposed, and sent them again to the others, which took them back, for good.
     const purposes = batch.entries.map((entry, offset) => {
-      this.waiters.committed(entry.signed.id, first + offset);
+      this.waiters.committed(entry.signed.key, first + offset);
       return this.mempool.removeCommitted(entry);
     });
     for (const purpose of purposes) {
       for (const same of this.mempool.doingTheSame(purpose)) {
         const refused = this.doneOnTheLog(same);
         if (refused === undefined) continue;
-        this.mempool.remove(same.signed.id);
+        this.mempool.remove(same.signed.key);
         this.reject(same, refused);
       }
     }
@@ -1718,7 +1718,7 @@ export class Replica {
   }
 
   private reject(entry: BatchEntry, error: HashfedError): void {
-    this.waiters.rejected(entry.signed.id, error);
+    this.waiters.rejected(entry.signed.key, error);
     for (const listener of this.rejectionListeners) listener(entry, error);
   }
 

@@ -145,13 +145,13 @@ export class LogDraft {
    */
   clashesWithDraft(signed: SignedStatement): boolean {
     const body = signed.statement.body!;
-    if (this.addedIds.has(statementIdKey(signed.id))) return this.state.indexOf(signed.id) === undefined;
+    if (this.addedIds.has(signed.key)) return this.state.indexOf(signed.id) === undefined;
     return body.$case === "retract" && this.retractedIds.has(statementIdKey(body.value.target as StatementId));
   }
 
   /** Throws a HashfedError naming the rule broken; on success the statement counts as appended. */
   check(signed: SignedStatement): void {
-    const key = statementIdKey(signed.id);
+    const key = signed.key;
     const committedIndex = this.state.indexOf(signed.id);
     if (committedIndex !== undefined || this.addedIds.has(key)) {
       const where = committedIndex !== undefined ? `at log index ${committedIndex}` : `earlier in ${this.scope}`;

@@ -3,7 +3,7 @@ import { LogEntry, Statement } from "../gen/hashfed/v1/statement";
 import type { Signer } from "../crypto/signer";
 import { SIGNATURE_BYTES } from "../crypto/ed25519";
 import { decodeCanonicalLogEntry, decodeCanonicalStatement, encodeLogEntry } from "./canonicalStatement";
-import { type StatementId, statementIdOf } from "./statementId";
+import { type StatementId, statementIdKey, statementIdOf } from "./statementId";
 import { checkStatementShape } from "./statementShape";
 
 /**
@@ -18,6 +18,25 @@ export interface SignedStatement {
   readonly statement: Statement;
   /** The encoded LogEntry: the Merkle leaf. */
   readonly entryBytes: Buffer;
+  /** statementIdKey(id), made once: a node keys a statement in its maps a dozen times on its way to the log. */
+  readonly key: string;
+}
+
+/** A SignedStatement whose id key is made on first use (an audit's replay never asks for it). */
+class ParsedStatement implements SignedStatement {
+  #key: string | undefined;
+
+  constructor(
+    readonly id: StatementId,
+    readonly bytes: Buffer,
+    readonly signature: Buffer,
+    readonly statement: Statement,
+    readonly entryBytes: Buffer,
+  ) {}
+
+  get key(): string {
+    return (this.#key ??= statementIdKey(this.id));
+  }
 }
 
 /**
@@ -37,7 +56,7 @@ export function parseSignedStatement(statementBytes: Uint8Array, signature: Uint
   }
   // Copied into the leaf: views into a peer's message would keep all of that message alive.
   const { entryBytes, statement: bytes, signature: sig } = encodeLogEntry(statementBytes, signature);
-  return { id: idOfBytes ?? statementIdOf(bytes), bytes, signature: sig, statement: decodeStatement(bytes), entryBytes };
+  return new ParsedStatement(idOfBytes ?? statementIdOf(bytes), bytes, sig, decodeStatement(bytes), entryBytes);
 }
 
 /** Parses a Merkle leaf (an encoded LogEntry), as stored or as served. */
@@ -63,7 +82,7 @@ export function parseLogEntryLeaf(leaf: Buffer): SignedStatement {
     throw invalid("ENTRY_MALFORMED", "log entry bytes are not a canonical LogEntry: the statement, then a 64-byte signature, nothing else");
   }
   const { statement: bytes, signature } = entry;
-  return { id: statementIdOf(bytes), bytes, signature, statement: decodeStatement(bytes), entryBytes: leaf };
+  return new ParsedStatement(statementIdOf(bytes), bytes, signature, decodeStatement(bytes), leaf);
 }
 
 /**
@@ -71,13 +90,7 @@ export function parseLogEntryLeaf(leaf: Buffer): SignedStatement {
  * the canonical-form and shape checks, which would cost more than the rest of a start-up replay.
  */
 export function trustedSignedStatement(bytes: Buffer, signature: Buffer, entryBytes?: Buffer, statement?: Statement): SignedStatement {
-  return {
-    id: statementIdOf(bytes),
-    bytes,
-    signature,
-    statement: statement ?? Statement.decode(bytes),
-    entryBytes: entryBytes ?? encodeLogEntry(bytes, signature).entryBytes,
-  };
+  return new ParsedStatement(statementIdOf(bytes), bytes, signature, statement ?? Statement.decode(bytes), entryBytes ?? encodeLogEntry(bytes, signature).entryBytes);
 }
 
 /** Parses a leaf this node's own store wrote (see trustedSignedStatement). */

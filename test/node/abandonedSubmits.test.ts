@@ -12,7 +12,7 @@ import { status } from "@grpc/grpc-js";
 import { call, connectMember } from "../../src/client/rpc";
 import { HashfedNode } from "../../src/node/hashfedNode";
 import { CommitWaiters } from "../../src/replica/commitWaiters";
-import { parseStatementId } from "../../src/statements";
+import { parseStatementId, statementIdKey } from "../../src/statements";
 import { runCli } from "../support/cli";
 import { localFederation } from "../support/cluster";
 import { addSubmission, randomHex32, rpcRejection } from "../support/submissions";
@@ -28,7 +28,7 @@ test("an abandoned call's waits are dropped and rejected; the others still resol
   gone.abort();
   for (const wait of abandoned) await expect(wait).rejects.toMatchObject({ code: "SUBMIT_ABANDONED" });
   expect(waiters.waiting).toBe(1);
-  waiters.committed(a, 7);
+  waiters.committed(statementIdKey(a), 7);
   await expect(kept).resolves.toBe(7);
   expect(waiters.waiting).toBe(0);
   // A call already abandoned waits for nothing.

@@ -56,7 +56,7 @@ test("a peer that gossips a forged statement has its gossip ignored for a while,
   replica.receive(byzantine!.signer.name, gossip(fromByzantine.slice(25)));
   await settled(replica);
   expect(statementChecks).toBe(1);
-  expect(fromByzantine.filter((entry) => replica.mempool.has(entry.signed.id))).toEqual([]);
+  expect(fromByzantine.filter((entry) => replica.mempool.has(entry.signed.key))).toEqual([]);
   expect(lines.filter((line) => line.includes("ignores the statements"))).toHaveLength(1);
 
   // A correct peer's gossip, the same statements among others, is checked and taken as before.
@@ -64,7 +64,7 @@ test("a peer that gossips a forged statement has its gossip ignored for a while,
   replica.receive(honest!.signer.name, gossip(fromHonest));
   await settled(replica);
   expect(statementChecks).toBe(1 + fromHonest.length);
-  expect(fromHonest.every((entry) => replica.mempool.has(entry.signed.id))).toBe(true);
+  expect(fromHonest.every((entry) => replica.mempool.has(entry.signed.key))).toBe(true);
 
   // Once the time is over, the peer's gossip is checked again.
   clockAheadMs = FORGED_GOSSIP_IGNORED_MS;
@@ -72,5 +72,5 @@ test("a peer that gossips a forged statement has its gossip ignored for a while,
   replica.receive(byzantine!.signer.name, gossip([later]));
   await settled(replica);
   expect(statementChecks).toBe(2 + fromHonest.length);
-  expect(replica.mempool.has(later.signed.id)).toBe(true);
+  expect(replica.mempool.has(later.signed.key)).toBe(true);
 });

@@ -92,7 +92,7 @@ test("a statement relayed by a peer goes to the peers that neither sent nor sign
   // One message, so that both are admitted, and flushed, together.
   gossipFrom(bravo!.name, [relayed, fromSubmitter]);
   await settle(new Map([[delta!.name, [idOf(relayed)]]]));
-  expect(replica.mempool.has(fromSubmitter.signed.id)).toBe(true);
+  expect(replica.mempool.has(fromSubmitter.signed.key)).toBe(true);
   expect(idsSentTo(bravo!.name)).toEqual([]);
   expect(idsSentTo(charlie!.name)).toEqual([]);
   expect(idsSentTo(delta!.name)).toEqual([idOf(relayed)]);

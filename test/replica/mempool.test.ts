@@ -32,11 +32,11 @@ test("adds of one signal by one member are found together, one to three of them,
   expect(mempool.add(other)).toBe(true);
   expect(mempool.add(adds[1]!)).toBe(false);
   expect(ids(mempool.doingTheSame(purpose))).toEqual(ids(adds));
-  mempool.remove(adds[1]!.signed.id);
+  mempool.remove(adds[1]!.signed.key);
   expect(ids(mempool.doingTheSame(purpose))).toEqual(ids([adds[0]!, adds[2]!]));
   expect(mempool.removeCommitted(adds[0]!)).toBe(purpose);
   expect(ids(mempool.doingTheSame(purpose))).toEqual(ids([adds[2]!]));
-  mempool.remove(adds[2]!.signed.id);
+  mempool.remove(adds[2]!.signed.key);
   expect(mempool.doingTheSame(purpose)).toEqual([]);
   expect(mempool.size).toBe(1);
   expect(ids(mempool.doingTheSame(mempool.removeCommitted(other)))).toEqual([]);
@@ -64,9 +64,9 @@ test("retractions of one entry are found together, and by their submitter", () =
   expect(mempool.retracts(target, bob!.name)).toBe(false);
   mempool.add(byBob);
   expect(mempool.retracts(target, bob!.name)).toBe(true);
-  mempool.remove(byAlice.signed.id);
+  mempool.remove(byAlice.signed.key);
   expect(mempool.retracts(target, alice!.name)).toBe(false);
   expect(mempool.retracts(target, bob!.name)).toBe(true);
-  mempool.remove(byBob.signed.id);
+  mempool.remove(byBob.signed.key);
   expect(mempool.retracts(target, bob!.name)).toBe(false);
 });

@@ -8,7 +8,7 @@ import { type BatchReference, PeerMessage } from "../../src/gen/hashfed/v1/peer"
 import { ENTRY_REFERENCE_BYTES, referenceOf, resolveReference } from "../../src/replica/batchReference";
 import { encodePeerMessage, wireBatch } from "../../src/replica/peerMessages";
 import type { Replica } from "../../src/replica/replica";
-import { parseSignedStatement } from "../../src/statements";
+import { parseSignedStatement, statementIdKey } from "../../src/statements";
 import type { Cluster, SimNode } from "./cluster";
 import { peerMessageKind } from "./invariants";
 import type { Prng } from "./prng";
@@ -268,7 +268,7 @@ export class ByzantineNode {
     const replica = this.replica;
     if (replica === undefined) return undefined;
     const entries = resolveReference(reference, this.cluster.federation.parameters.batchEntriesMax, (id, signature) => {
-      const pending = replica.mempool.get(id);
+      const pending = replica.mempool.get(statementIdKey(id));
       return pending?.signed.signature.equals(signature) ? pending : undefined;
     });
     return entries === undefined ? undefined : wireBatch({ headerBytes: reference.header, entries });
