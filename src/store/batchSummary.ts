@@ -18,7 +18,7 @@ export function summarizeBatch(batch: AssembledBatch, retractionTargets: readonl
   const submitterNames: string[] = [];
   const submitters: number[] = [];
   const kinds = Buffer.alloc(batch.entries.length);
-  const values: Buffer[] = [];
+  const values: Uint8Array[] = [];
   batch.entries.forEach((entry, i) => {
     const name = entry.signed.statement.submitter;
     let number = submitterNames.indexOf(name);
@@ -30,7 +30,7 @@ export function summarizeBatch(batch: AssembledBatch, retractionTargets: readonl
       return;
     }
     kinds[i] = SIGNAL_KINDS.indexOf(body.value.signalType as SignalTypeName);
-    values.push(Buffer.from(entry.reveal!.value));
+    values.push(entry.reveal!.value);
   });
   const upper = batch.nodeWrites
     .filter((node) => node.level >= IN_MEMORY_LEVEL_MIN)
