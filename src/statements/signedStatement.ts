@@ -22,7 +22,11 @@ export interface SignedStatement {
   readonly key: string;
 }
 
-/** A SignedStatement whose id key is made on first use (an audit's replay never asks for it). */
+/**
+ * A SignedStatement whose id key is made on first use (an audit's replay never asks for it). The key
+ * is a getter: a copy made by spreading a statement has none, so statements come from the parse
+ * functions below only.
+ */
 class ParsedStatement implements SignedStatement {
   #key: string | undefined;
 

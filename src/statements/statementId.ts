@@ -29,7 +29,8 @@ export function parseStatementId(input: Uint8Array | string, field = "statement 
  * A compact string form for Map keys: the 32 bytes as 16 UTF-16 code units, two bytes each. Made in
  * JavaScript, it costs about half of toString("latin1"), whose call into C++ took 3 % of a loaded
  * node's event loop (a statement's id is made a key several times at every node). Anything but 32
- * bytes gets a hex form of odd length, which no id's key has.
+ * bytes gets a hex form of odd length, which no id's key has. A key may hold lone surrogates: it
+ * is for Maps and Sets only, never to be logged, encoded or stored (UTF-8 would merge distinct ids).
  */
 export function statementIdKey(id: Uint8Array): string {
   if (id.length !== STATEMENT_ID_BYTES) return `x${Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex")}`;
