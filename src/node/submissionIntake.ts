@@ -175,8 +175,9 @@ export class SubmissionIntake {
     return settled.map((item) => {
       if (item.kind === "committed") return Promise.resolve({ id: item.id, logIndex: item.logIndex, alreadyPresent: true });
       const id = item.kind === "new" ? item.entry.signed.id : item.id;
-      const inRequest = freshWaits.get(statementIdKey(id));
-      if (inRequest === undefined) assert(replica.mempool.has(statementIdKey(id)), "a request waits only for statements pending now");
+      const key = item.kind === "new" ? item.entry.signed.key : statementIdKey(id);
+      const inRequest = freshWaits.get(key);
+      if (inRequest === undefined) assert(replica.mempool.has(key), "a request waits only for statements pending now");
       const wait = inRequest ?? replica.waiters.wait(id, abandoned);
       return wait.then(
         (logIndex) => ({ id, logIndex, alreadyPresent: false }),
@@ -209,7 +210,7 @@ export class SubmissionIntake {
       const pending = item.intent === undefined ? undefined : this.ownPending.get(item.intent.key);
       if (pending !== undefined) return { kind: "same", id: pending, intent: item.intent };
       if (mempool.has(item.entry.signed.key)) return { kind: "same", id };
-      const key = item.intent?.key ?? statementIdKey(id);
+      const key = item.intent?.key ?? item.entry.signed.key;
       const earlier = inRequest.get(key);
       if (earlier !== undefined) return { kind: "same", id: earlier, intent: item.intent };
       inRequest.set(key, id);

@@ -799,9 +799,10 @@ export class Replica {
 
   /** A statement this replica holds with this very signature, admitted or with its check under way. */
   private heldStatement(id: StatementId, signature: Buffer): BatchEntry | undefined {
-    const pending = this.mempool.get(statementIdKey(id));
+    const key = statementIdKey(id);
+    const pending = this.mempool.get(key);
     if (pending !== undefined) return pending.signed.signature.equals(signature) ? pending : undefined;
-    const check = this.checking.get(statementIdKey(id));
+    const check = this.checking.get(key);
     return check !== undefined && check.signature.equals(signature) ? check.entry : undefined;
   }
 
