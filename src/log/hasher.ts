@@ -1,4 +1,5 @@
-import { createHash, hash } from "node:crypto";
+import { createHash } from "node:crypto";
+import { sha256 } from "../crypto/sha256";
 
 /**
  * The RFC 6962 / RFC 9162 tree hash over SHA-256. Leaves and interior nodes are hashed under different
@@ -28,7 +29,7 @@ export function hashLeaf(data: Uint8Array): Buffer {
   const input = data.length < LEAF_INPUT.length ? LEAF_INPUT.subarray(0, 1 + data.length) : Buffer.allocUnsafe(1 + data.length);
   input[0] = 0x00;
   input.set(data, 1);
-  return hash("sha256", input, "buffer");
+  return sha256(input);
 }
 
 /** SHA-256(0x01 || left || right): the hash of an interior node from the hashes of its two children. */
@@ -38,5 +39,5 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
   }
   NODE_INPUT.set(left, 1);
   NODE_INPUT.set(right, 1 + HASH_BYTES);
-  return hash("sha256", NODE_INPUT, "buffer");
+  return sha256(NODE_INPUT);
 }

@@ -1,5 +1,5 @@
-import { hash } from "node:crypto";
 import { assert } from "../assert";
+import { sha256 } from "../crypto/sha256";
 import { invalid } from "../errors";
 import { SignalTypeName, signalType } from "./signalType";
 
@@ -31,7 +31,7 @@ export function commitment(type: SignalTypeName, salt: Uint8Array, value: Uint8A
   input.set(salt, COMMIT_DOMAIN.length);
   typeLine.copy(input, COMMIT_DOMAIN.length + SALT_BYTES);
   input.set(value, COMMIT_DOMAIN.length + SALT_BYTES + typeLine.length);
-  return hash("sha256", input, "buffer");
+  return sha256(input);
 }
 
 /**

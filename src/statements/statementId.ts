@@ -1,4 +1,4 @@
-import { hash } from "node:crypto";
+import { sha256 } from "../crypto/sha256";
 import { invalid } from "../errors";
 
 /** SHA-256 of a statement's exact bytes: the name of a statement everywhere in hashfed. */
@@ -7,8 +7,7 @@ export type StatementId = Buffer & { readonly __brand: "StatementId" };
 export const STATEMENT_ID_BYTES = 32;
 
 export function statementIdOf(statementBytes: Uint8Array): StatementId {
-  // The one-shot hash costs about half of createHash().update().digest() on statement-sized input.
-  return hash("sha256", statementBytes, "buffer") as StatementId;
+  return sha256(statementBytes) as StatementId;
 }
 
 /** Parses an id from the wire (raw bytes) or from a person (64 hex characters). */
