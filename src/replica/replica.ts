@@ -725,10 +725,11 @@ export class Replica {
 
   /** The statement of a batch entry: the mempool's if it holds it with this signature, else parsed; undefined if it does not parse. */
   private pendingOrParsed(logEntry: LogEntry): SignedStatement | undefined {
-    const pending = this.mempool.get(statementIdKey(statementIdOf(logEntry.statement)));
+    const id = statementIdOf(logEntry.statement);
+    const pending = this.mempool.get(statementIdKey(id));
     if (pending !== undefined && pending.signed.signature.equals(logEntry.signature)) return pending.signed;
     try {
-      return parseSignedStatement(logEntry.statement, logEntry.signature);
+      return parseSignedStatement(logEntry.statement, logEntry.signature, id);
     } catch (error) {
       if (error instanceof HashfedError) return undefined;
       throw error;
